@@ -1,0 +1,77 @@
+"""Shared fixtures: the real services (started once per session) and a private user home.
+
+Nothing here imports Qt, GL, audio or MIDI libraries, so the pure-core tests in
+``tests/core`` also run in the environment that has none of them installed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import services
+
+
+@pytest.fixture(autouse=True)
+def myco_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user folders, so nothing touches the real ones."""
+    home = tmp_path / "myco-home"
+    monkeypatch.setenv("MYCO_HOME", str(home))
+    return home
+
+
+def _start(factory: object) -> object:
+    try:
+        return factory()  # type: ignore[operator]
+    except services.ServiceUnavailable as error:
+        pytest.fail(f"required test service unavailable: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def x_display() -> Iterator[str]:
+    """A real X server (Xvfb, 24-bit, Mesa GL); sets DISPLAY for the whole session."""
+    manager = services.xvfb()
+    server = _start(manager.__enter__)
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = server.display  # type: ignore[attr-defined]
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    try:
+        yield server.display  # type: ignore[attr-defined]
+    finally:
+        manager.__exit__(None, None, None)
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
+
+
+@pytest.fixture(scope="session")
+def jack_server() -> Iterator[services.Jack]:
+    """A real JACK server with the dummy driver at 48 kHz / 256 frames."""
+    manager = services.jackd()
+    server = _start(manager.__enter__)
+    saved = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+    os.environ.update(server.env())  # type: ignore[attr-defined]
+    try:
+        yield server  # type: ignore[misc]
+    finally:
+        manager.__exit__(None, None, None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Mosquitto]:
+    """A real mosquitto broker on a free loopback port."""
+    manager = services.mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    broker = _start(manager.__enter__)
+    try:
+        yield broker  # type: ignore[misc]
+    finally:
+        manager.__exit__(None, None, None)

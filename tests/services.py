@@ -1,0 +1,175 @@
+"""Real services for the tests: Xvfb (Mesa GL), jackd with the dummy driver, mosquitto.
+
+Each starts on loopback (or its own display / server name) on a free port and is stopped
+afterwards. A service that cannot start raises :class:`ServiceUnavailable`; the fixtures in
+``conftest.py`` turn that into a test failure, never a skip, because ``make test`` installs
+every one of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ServiceUnavailable(RuntimeError):
+    pass
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def require(binary: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        raise ServiceUnavailable(f"{binary} is not installed (run `make test`, which installs it)")
+    return path
+
+
+def _wait(predicate: object, timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceUnavailable(f"{what} exited with {process.returncode}")
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise ServiceUnavailable(f"{what} did not start within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+
+
+@dataclass
+class Xvfb:
+    display: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def xvfb(width: int = 1920, height: int = 1080) -> Iterator[Xvfb]:
+    binary = require("Xvfb")
+    for number in range(90, 190):
+        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        display = f":{number}"
+        # 24-bit depth: QOpenGLWidget needs an alpha-capable visual (PITFALLS.md).
+        process = subprocess.Popen(
+            [binary, display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "+extension", "GLX"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        socket_path = Path(f"/tmp/.X11-unix/X{number}")
+        try:
+            _wait(socket_path.exists, 10, "Xvfb", process)
+        except ServiceUnavailable:
+            stop(process)
+            continue
+        try:
+            yield Xvfb(display, process)
+        finally:
+            stop(process)
+        return
+    raise ServiceUnavailable("no free X display number for Xvfb")
+
+
+@dataclass
+class Jack:
+    server_name: str
+    sample_rate: int
+    period: int
+    process: subprocess.Popen[bytes]
+
+    def env(self) -> dict[str, str]:
+        return {"JACK_DEFAULT_SERVER": self.server_name, "JACK_NO_START_SERVER": "1"}
+
+
+def jack_running(server_name: str) -> bool:
+    env = dict(os.environ, JACK_DEFAULT_SERVER=server_name, JACK_NO_START_SERVER="1")
+    result = subprocess.run(["jack_lsp"], env=env, capture_output=True, timeout=10)
+    return result.returncode == 0
+
+
+def start_jack(server_name: str, sample_rate: int = 48000, period: int = 256) -> Jack:
+    binary = require("jackd")
+    require("jack_lsp")
+    env = dict(os.environ, JACK_NO_START_SERVER="1", JACK_NO_AUDIO_RESERVATION="1")
+    process = subprocess.Popen(
+        [binary, "--no-realtime", "-n", server_name, "-d", "dummy", "-r", str(sample_rate), "-p", str(period),
+         "-C", "2", "-P", "8"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        _wait(lambda: jack_running(server_name), 15, "jackd -d dummy", process)
+    except ServiceUnavailable:
+        stop(process)
+        raise
+    return Jack(server_name, sample_rate, period, process)
+
+
+@contextlib.contextmanager
+def jackd(sample_rate: int = 48000, period: int = 256) -> Iterator[Jack]:
+    jack = start_jack(f"myco-test-{uuid.uuid4().hex[:8]}", sample_rate, period)
+    try:
+        yield jack
+    finally:
+        stop(jack.process)
+
+
+@dataclass
+class Mosquitto:
+    port: int
+    process: subprocess.Popen[bytes]
+    config: Path
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+
+def start_mosquitto(folder: Path, port: int | None = None) -> Mosquitto:
+    binary = require("mosquitto")
+    port = port or free_port()
+    config = folder / f"mosquitto-{port}.conf"
+    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+
+    def accepting() -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(accepting, 10, "mosquitto", process)
+    except ServiceUnavailable:
+        stop(process)
+        raise
+    return Mosquitto(port, process, config)
+
+
+@contextlib.contextmanager
+def mosquitto(folder: Path) -> Iterator[Mosquitto]:
+    broker = start_mosquitto(folder)
+    try:
+        yield broker
+    finally:
+        stop(broker.process)
