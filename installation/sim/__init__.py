@@ -1,0 +1,1 @@
+"""The built-in simulation kernel: a pure-numpy model of a living mycelium network."""
