@@ -12,12 +12,11 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Union
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     """Every kind of event Myco knows. Story events first, then the kernel's own."""
 
     SPIKE = "spike"
@@ -97,7 +96,7 @@ class CommandInput:
     source: str = "ui"
 
 
-Input = Union[Event, ParamInput, CommandInput]
+Input = Event | ParamInput | CommandInput
 
 
 class InputQueue:

@@ -19,20 +19,20 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Union
+from typing import cast
 
 log = logging.getLogger(__name__)
 
 Color = tuple[float, float, float]
-Value = Union[float, int, bool, str, Color]
+Value = float | int | bool | str | Color
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 SOURCES = ("default", "ui", "midi", "osc", "preset", "show", "api", "engine")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     FLOAT = "float"
     INT = "int"
     BOOL = "bool"
@@ -40,7 +40,7 @@ class Kind(str, Enum):
     COLOR = "color"
 
 
-class Curve(str, Enum):
+class Curve(StrEnum):
     """How the normalised 0..1 side maps onto the range (as a fader or knob feels)."""
 
     LINEAR = "linear"
@@ -135,12 +135,12 @@ class ParamSpec:
             raise ValueError(f"expected a number, got {value!r}")
         if not math.isfinite(value):
             raise ValueError(f"expected a finite number, got {value!r}")
-        number: float | int = int(round(value)) if self.kind is Kind.INT else float(value)
+        number: float | int = round(value) if self.kind is Kind.INT else float(value)
         if number < self.minimum:
-            clamped = int(math.ceil(self.minimum)) if self.kind is Kind.INT else self.minimum
+            clamped = math.ceil(self.minimum) if self.kind is Kind.INT else self.minimum
             return clamped, f"{value!r} below minimum {self.minimum:g}, clamped"
         if number > self.maximum:
-            clamped = int(math.floor(self.maximum)) if self.kind is Kind.INT else self.maximum
+            clamped = math.floor(self.maximum) if self.kind is Kind.INT else self.maximum
             return clamped, f"{value!r} above maximum {self.maximum:g}, clamped"
         return number, ""
 
@@ -302,6 +302,13 @@ class ParamBank:
         """The current (smoothed) value."""
         return self._slot(name).current
 
+    def number(self, name: str) -> float:
+        """The current value of a numeric (float, int or bool) parameter, as a float."""
+        value = self.get(name)
+        if isinstance(value, (int, float)):
+            return float(value)
+        raise TypeError(f"parameter {name!r} is not numeric")
+
     def target(self, name: str) -> Value:
         """The value being smoothed towards."""
         return self._slot(name).target
@@ -330,22 +337,30 @@ class ParamBank:
         Raises :class:`KeyError` for an unknown name and :class:`ValueError` for a value of the
         wrong type; both are for the caller to count and report.
         """
-        slot = self._slot(name)
-        coerced, reason = slot.spec.coerce(value)
-        if reason:
-            log.warning("parameter %s from %s: %s", name, source, reason)
-        slot.target = coerced
-        slot.source = source
-        if immediate or slot.spec.smoothing_s <= 0 or slot.spec.kind in (Kind.BOOL, Kind.ENUM, Kind.INT):
-            slot.current = coerced
-            slot.remaining_s = 0.0
-        else:
-            slot.remaining_s = slot.spec.smoothing_s
+        return self.set_many({name: value}, source, immediate=immediate)[0]
+
+    def set_many(self, values: Mapping[str, object], source: str, *, immediate: bool = False) -> list[Change]:
+        """Set several targets and publish one snapshot (a preset recall, a morph step)."""
+        # Check everything first so that a bad value changes nothing.
+        checked = [(self._slot(name), *self._slot(name).spec.coerce(value)) for name, value in values.items()]
+        changes = []
+        for slot, coerced, reason in checked:
+            name = slot.spec.name
+            if reason:
+                log.warning("parameter %s from %s: %s", name, source, reason)
+            slot.target = coerced
+            slot.source = source
+            if immediate or slot.spec.smoothing_s <= 0 or slot.spec.kind in (Kind.BOOL, Kind.ENUM, Kind.INT):
+                slot.current = coerced
+                slot.remaining_s = 0.0
+            else:
+                slot.remaining_s = slot.spec.smoothing_s
+            changes.append(Change(name, coerced, source, reason))
         self._publish()
-        change = Change(name, coerced, source, reason)
-        for listener in list(self._listeners):
-            listener(change)
-        return change
+        for change in changes:
+            for listener in list(self._listeners):
+                listener(change)
+        return changes
 
     def set_normalized(self, name: str, position: float, source: str) -> Change:
         return self.set(name, self.spec(name).from_normalized(position), source)
@@ -383,6 +398,6 @@ class ParamBank:
 def _blend(spec: ParamSpec, start: Value, end: Value, fraction: float) -> Value:
     """Linear step from start towards end; colors per channel."""
     if spec.kind is Kind.COLOR:
-        a, b = start, end
-        return tuple(x + (y - x) * fraction for x, y in zip(a, b))  # type: ignore[arg-type, return-value]
+        a, b = cast(Color, start), cast(Color, end)
+        return (a[0] + (b[0] - a[0]) * fraction, a[1] + (b[1] - a[1]) * fraction, a[2] + (b[2] - a[2]) * fraction)
     return float(start) + (float(end) - float(start)) * fraction  # type: ignore[arg-type]

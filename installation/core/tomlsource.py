@@ -146,7 +146,7 @@ def _resolve_arrays(name: str, array_counts: Mapping[str, int]) -> str:
     parts = name.split(".")
     resolved: list[str] = []
     for part in parts:
-        prefix = ".".join(resolved + [part])
+        prefix = ".".join([*resolved, part])
         if prefix in array_counts:
             resolved.append(f"{part}[{array_counts[prefix]}]")
         else:

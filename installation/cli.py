@@ -1,0 +1,43 @@
+"""The ``myco`` command line.
+
+Each sub-command lives in its own module under :mod:`installation.commands` and adds its
+parser in ``register``; the parser's ``func`` default runs it and returns the exit status.
+Heavy libraries (Qt, vispy, sounddevice) are imported inside the commands that need them,
+so ``myco check`` and ``myco simulate`` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from installation import __version__
+
+COMMANDS = ("check",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="myco", description="Myco: living-art installation controller.")
+    parser.add_argument("--version", action="version", version=f"myco {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"installation.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""One module per ``myco`` sub-command; each defines ``register(subparsers)``."""

@@ -1,0 +1,253 @@
+"""Presets: a seed, a look and parameter values, in a human-readable TOML file.
+
+```toml
+[preset]
+title = "The living city"
+seed = "kai-city"        # a file in seeds/
+look = "festival"         # a look in shaders/looks/
+description = "..."
+
+[params]
+"sim.growth_rate" = 0.6   # full parameter names; nested tables (sim.growth_rate = 0.6) work too
+"render.palette" = "night"
+
+[midi]                    # optional overrides of the controller profile's bindings
+```
+
+Loading reports every problem as ``file:line: key: reason`` and returns nothing on error.
+Saving from the app edits the artist's file in place with tomlkit (comments and layout
+survive), atomically, with rotating backups.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.items import Table
+
+from installation.core.errors import LoadError, Problem
+from installation.core.params import NAME_PATTERN, Kind, ParamSpec, Value, color_hex
+from installation.core.paths import SAFE_NAME, UserDirs, inside, preset_search_path, safe_name
+from installation.core.tomlsource import Checker, TomlSource, atomic_write
+
+PRESET_TABLES = {"preset", "params", "midi"}
+PRESET_KEYS = {"title", "seed", "look", "description", "tags"}
+LOOK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    seed: str
+    look: str
+    params: Mapping[str, object]
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    midi: Mapping[str, Any] = field(default_factory=dict)
+    path: Path | None = field(default=None, compare=False)
+
+    def resolved(self, specs: Mapping[str, ParamSpec]) -> dict[str, Value]:
+        """Every known parameter's value under this preset (defaults where it says nothing)."""
+        values = {name: spec.default for name, spec in specs.items()}
+        for name, raw in self.params.items():
+            spec = specs.get(name)
+            if spec is not None:
+                try:
+                    values[name] = spec.coerce(raw)[0]
+                except ValueError:
+                    continue
+        return values
+
+    def with_params(self, updates: Mapping[str, object]) -> Preset:
+        merged = dict(self.params)
+        merged.update(updates)
+        return replace(self, params=merged)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
+    """``{"sim": {"growth_rate": 1}}`` and ``{"sim.growth_rate": 1}`` both give the dotted name."""
+    flat: dict[str, object] = {}
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def check_param_values(source: TomlSource | None, path: Path, params: Mapping[str, object],
+                       specs: Mapping[str, ParamSpec], table: str = "params") -> list[Problem]:
+    """Problems with parameter values against the registered specs (unknown, wrong type, range)."""
+    problems = []
+    for name, raw in params.items():
+        key = f"{table}.{name}"
+        line = source.line_of(key) if source else 0
+        spec = specs.get(name)
+        if spec is None:
+            problems.append(Problem(str(path), line, key, "unknown parameter"))
+            continue
+        try:
+            _, reason = spec.coerce(raw)
+        except ValueError as error:
+            problems.append(Problem(str(path), line, key, str(error)))
+            continue
+        if reason:
+            problems.append(Problem(str(path), line, key, reason.replace(", clamped", "")))
+    return problems
+
+
+def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = None) -> Preset:
+    """Build a preset from parsed TOML; with ``specs``, also check every parameter value."""
+    checker = Checker(source)
+    data = source.data
+    checker.unknown_keys(data, PRESET_TABLES, "")
+    meta = checker.table(data, "preset", "preset")
+    checker.unknown_keys(meta, PRESET_KEYS, "preset")
+    params_table = checker.table(data, "params", "params", required=False)
+    params = _flatten(params_table)
+    for name in params:
+        if not NAME_PATTERN.match(name):
+            checker.fail(f"params.{name}", "not a parameter name (expected e.g. sim.growth_rate)")
+    tags = meta.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        checker.fail("preset.tags", "must be a list of strings")
+        tags = []
+    midi = checker.table(data, "midi", "midi", required=False)
+    preset = Preset(
+        name=source.path.stem,
+        title=checker.string(meta, "title", "preset.title", source.path.stem),
+        seed=checker.string(meta, "seed", "preset.seed", pattern=SAFE_NAME),
+        look=checker.string(meta, "look", "preset.look", pattern=LOOK_NAME),
+        params=params,
+        description=checker.string(meta, "description", "preset.description", ""),
+        tags=tuple(tags),
+        midi=midi,
+        path=source.path,
+    )
+    if specs is not None:
+        checker.problems.extend(check_param_values(source, source.path, params, specs))
+    checker.raise_if_any()
+    return preset
+
+
+def load_preset(path: Path, specs: Mapping[str, ParamSpec] | None = None) -> Preset:
+    return parse_preset(TomlSource.read(path), specs)
+
+
+def _toml_value(spec: ParamSpec | None, value: object) -> object:
+    if spec is not None and spec.kind is Kind.COLOR:
+        return color_hex(value)  # type: ignore[arg-type]
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def render_preset(preset: Preset, specs: Mapping[str, ParamSpec], original_text: str | None = None) -> str:
+    """TOML text for ``preset``: edits ``original_text`` in place where given, keeping comments."""
+    document = tomlkit.parse(original_text) if original_text else tomlkit.document()
+    meta = document.get("preset")
+    if not isinstance(meta, Table):
+        meta = tomlkit.table()
+        document["preset"] = meta
+    for key, value in (("title", preset.title), ("seed", preset.seed), ("look", preset.look)):
+        if meta.get(key) != value:
+            meta[key] = value
+    if preset.description and meta.get("description") != preset.description:
+        meta["description"] = preset.description
+    params = document.get("params")
+    if not isinstance(params, Table):
+        params = tomlkit.table()
+        document["params"] = params
+    existing = _flatten(params.unwrap())
+    for name, raw in preset.params.items():
+        new = _toml_value(specs.get(name), raw)
+        if name in existing and existing[name] == new:
+            continue
+        _set_dotted(params, name, new, nested=name not in params and name in existing)
+    for name in existing:
+        if name not in preset.params:
+            _delete_dotted(params, name)
+    return tomlkit.dumps(document)
+
+
+def _set_dotted(table: Table, name: str, value: object, nested: bool) -> None:
+    """Update ``name`` where the artist wrote it (quoted flat key or nested tables)."""
+    if not nested:
+        table[name] = value
+        return
+    parts = name.split(".")
+    node: Any = table
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
+
+
+def _delete_dotted(table: Table, name: str) -> None:
+    if name in table:
+        del table[name]
+        return
+    parts = name.split(".")
+    node: Any = table
+    for part in parts[:-1]:
+        if part not in node:
+            return
+        node = node[part]
+    if parts[-1] in node:
+        del node[parts[-1]]
+
+
+class PresetLibrary:
+    """Finds presets by name (user folder first, then shipped) and saves them safely."""
+
+    def __init__(self, user: UserDirs | None = None, folders: list[Path] | None = None) -> None:
+        self.user = user
+        self.folders = folders if folders is not None else preset_search_path(user)
+
+    def names(self) -> list[str]:
+        found: set[str] = set()
+        for folder in self.folders:
+            if folder.is_dir():
+                found.update(p.stem for p in folder.glob("*.toml") if SAFE_NAME.match(p.stem))
+        return sorted(found)
+
+    def path(self, name: str) -> Path:
+        safe_name(name)
+        for folder in self.folders:
+            candidate = folder / f"{name}.toml"
+            if candidate.is_file():
+                return inside(folder, candidate)
+        folders = ", ".join(map(str, self.folders))
+        raise LoadError.single(f"{name}.toml", 0, "", f"preset {name!r} not found in {folders}")
+
+    def load(self, name: str, specs: Mapping[str, ParamSpec] | None = None) -> Preset:
+        return load_preset(self.path(name), specs)
+
+    def save(self, preset: Preset, specs: Mapping[str, ParamSpec], name: str | None = None) -> Path:
+        """Save into the user folder (atomic, with backups); returns the path written.
+
+        The artist's text (from the user's copy, else the file it was loaded from) is edited in
+        place so their comments survive. The name is checked, so no name can escape the folder.
+        """
+        if self.user is None:
+            raise ValueError("saving presets needs a user folder")
+        target_name = safe_name(name or preset.name)
+        target = self.user.user_preset_path(target_name)
+        original = None
+        for candidate in (target, preset.path):
+            if candidate is not None and candidate.is_file():
+                original = candidate.read_text(encoding="utf-8")
+                break
+        text = render_preset(replace(preset, name=target_name), specs, original)
+        # Never write what we could not read back.
+        parse_preset(TomlSource.parse(text, target), specs)
+        self.user.ensure()
+        atomic_write(target, text.encode("utf-8"))
+        return target
+

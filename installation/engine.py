@@ -1,0 +1,256 @@
+"""The engine: one fixed-step tick that turns inputs and the show into WorldFrames.
+
+Each :meth:`Engine.step` drains the input queue (parameter changes, events, commands from
+MIDI, OSC, MQTT, the UI and HTTP), advances the show timeline (cues become events, act
+changes start a preset morph and reseed the world), steps the world source (the kernel,
+or the live-node mux around it), and advances parameter smoothing. It is the only writer
+of the parameter bank; every other thread posts to :attr:`Engine.inputs` and reads
+snapshots. The step is fixed (default 60 Hz), so the world is the same for the same
+inputs whatever the frame rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from installation.core.errors import LoadError
+from installation.core.events import CommandInput, Event, InputQueue, ParamInput
+from installation.core.frames import WorldFrame, empty_frame
+from installation.core.morph import morph
+from installation.core.params import ParamBank, ParamSpec, Value
+from installation.core.paths import UserDirs
+from installation.core.presets import Preset, PresetLibrary
+from installation.core.seeds import Seed, find_seed
+from installation.core.shows import ActChange, ShowPlayer, find_show
+from installation.core.world import WorldSource
+from installation.registry import all_param_specs
+
+log = logging.getLogger(__name__)
+
+PRESET_POLL_S = 0.25
+COMMANDS = ("next_act", "previous_act", "jump_act", "preset", "panic", "loop", "pause", "resume")
+
+
+@dataclass
+class Fade:
+    """A morph in progress from one set of values to another (act change or recall)."""
+
+    start: dict[str, Value]
+    end: dict[str, Value]
+    duration_s: float
+    elapsed_s: float = 0.0
+    from_look: str = ""
+    to_look: str = ""
+
+    @property
+    def factor(self) -> float:
+        return 1.0 if self.duration_s <= 0 else min(1.0, self.elapsed_s / self.duration_s)
+
+
+WorldFactory = Callable[[Seed], WorldSource]
+
+
+class Engine:
+    def __init__(self, player: ShowPlayer, world_factory: WorldFactory, *, step_hz: float = 60.0,
+                 presets: PresetLibrary | None = None, bank: ParamBank | None = None,
+                 inputs: InputQueue | None = None) -> None:
+        self.player = player
+        self.step_hz = step_hz
+        self.dt = 1.0 / step_hz
+        self.bank = bank or ParamBank()
+        self.inputs = inputs or InputQueue()
+        self.presets = presets or PresetLibrary(UserDirs.default())
+        self.errors: deque[tuple[float, str]] = deque(maxlen=50)
+        self.input_errors = 0
+        self.t = 0.0
+        self.step_count = 0
+        self.bank.register_all(all_param_specs())
+        first = self._load_preset(player.act.preset)
+        if first is None:
+            raise LoadError.single(player.act.preset, 0, "", "the show's first preset cannot be loaded")
+        self.preset: Preset = first
+        self.seed: Seed = find_seed(first.seed)
+        self.world: WorldSource = world_factory(self.seed)
+        self.world.register_params(self.bank)
+        self.fade: Fade | None = None
+        self._preset_mtime = self._mtime(first)
+        self._since_poll = 0.0
+        self.latest: WorldFrame = empty_frame(aspect=self.seed.aspect)
+        self._apply(first, transition_s=0.0)
+
+    @classmethod
+    def for_show(cls, name: str, *, step_hz: float = 60.0, world_factory: WorldFactory | None = None,
+                 presets: PresetLibrary | None = None) -> Engine:
+        """An engine playing the shipped or user show ``name`` on the built-in simulation."""
+        library = presets or PresetLibrary(UserDirs.default())
+        show = find_show(name, preset_exists=lambda preset: preset in library.names())
+        return cls(ShowPlayer(show), world_factory or default_world, step_hz=step_hz, presets=library)
+
+    # -- the tick ---------------------------------------------------------------------------
+    def step(self) -> WorldFrame:
+        events: list[Event] = []
+        for item in self.inputs.drain():
+            if isinstance(item, Event):
+                events.append(item)
+            elif isinstance(item, ParamInput):
+                self._param_input(item)
+            else:
+                self.command(item)
+        scale = self.bank.number("show.time_scale")
+        cues, changes = self.player.advance(self.dt * scale)
+        events.extend(cues)
+        for change in changes:
+            self._enter_act(change)
+        self._advance_fade()
+        self._poll_preset_file()
+        frame = self.world.step(self.dt, events, self.bank.snapshot())
+        self.bank.tick(self.dt)
+        self.t += self.dt
+        self.step_count += 1
+        self.latest = frame
+        return frame
+
+    def advance(self, seconds: float) -> list[WorldFrame]:
+        return [self.step() for _ in range(max(0, round(seconds * self.step_hz)))]
+
+    # -- commands ---------------------------------------------------------------------------
+    def command(self, item: CommandInput) -> None:
+        """Carry out a command from MIDI, OSC, the UI or HTTP; bad ones are reported, not raised."""
+        try:
+            if item.command == "next_act":
+                self.player.next()
+            elif item.command == "previous_act":
+                self.player.previous()
+            elif item.command == "jump_act":
+                self.player.jump(int(item.argument))
+            elif item.command == "preset":
+                self.recall(item.argument)
+            elif item.command == "panic":
+                self._apply(self.preset, transition_s=0.0)
+            elif item.command == "loop":
+                self.player.loop = item.argument.lower() in ("1", "true", "on", "yes")
+            elif item.command in ("pause", "resume"):
+                self.player.paused = item.command == "pause"
+            else:
+                raise ValueError(f"unknown command {item.command!r}")
+        except (ValueError, IndexError, LoadError) as error:
+            self.report(f"command {item.command} {item.argument} from {item.source}: {error}")
+
+    def recall(self, name: str, crossfade_s: float | None = None) -> bool:
+        """Morph to preset ``name``; on any error the current state stays and the error is reported."""
+        preset = self._load_preset(name)
+        if preset is None:
+            return False
+        fade = self.bank.number("show.recall_crossfade") if crossfade_s is None else crossfade_s
+        self._apply(preset, transition_s=fade)
+        return True
+
+    def report(self, message: str) -> None:
+        log.error("%s", message)
+        self.errors.append((time.time(), message))
+
+    # -- what outputs ask -------------------------------------------------------------------
+    def current_preset(self) -> Preset:
+        return self.preset
+
+    def current_look(self) -> str:
+        return self.preset.look
+
+    def look_mix(self) -> tuple[str, str, float]:
+        """(look faded from, look faded to, how far): renderers crossfade looks with it."""
+        if self.fade is None or self.fade.factor >= 1.0:
+            return (self.preset.look, self.preset.look, 1.0)
+        return (self.fade.from_look, self.fade.to_look, self.fade.factor)
+
+    def specs(self) -> dict[str, ParamSpec]:
+        return {spec.name: spec for spec in self.bank.specs()}
+
+    # -- internals --------------------------------------------------------------------------
+    def _param_input(self, item: ParamInput) -> None:
+        try:
+            if item.normalized:
+                self.bank.set_normalized(item.name, float(item.value), item.source)  # type: ignore[arg-type]
+            else:
+                self.bank.set(item.name, item.value, item.source)
+        except (KeyError, ValueError, TypeError) as error:
+            self.input_errors += 1
+            self.report(f"parameter {item.name} from {item.source}: {error}")
+
+    def _load_preset(self, name: str) -> Preset | None:
+        try:
+            return self.presets.load(name, self.specs())
+        except (LoadError, ValueError) as error:
+            self.report(str(error))
+            return None
+
+    def _enter_act(self, change: ActChange) -> None:
+        if change.previous is None and self.step_count == 0:
+            return  # the first act was applied when the engine was built
+        preset = self._load_preset(self.player.act.preset)
+        if preset is not None:
+            self._apply(preset, transition_s=change.transition_s)
+
+    def _apply(self, preset: Preset, transition_s: float) -> None:
+        specs = self.specs()
+        target = preset.resolved(specs)
+        start = {name: self.bank.target(name) for name in target}
+        previous_look = self.preset.look if self.step_count else preset.look
+        if preset.seed != self.seed.name:
+            try:
+                self.seed = find_seed(preset.seed)
+                self.world.reseed(self.seed, transition_s)
+            except LoadError as error:
+                self.report(str(error))
+        self.preset = preset
+        self._preset_mtime = self._mtime(preset)
+        if transition_s <= 0:
+            self.fade = None
+            self.bank.set_many(target, "preset", immediate=True)
+            return
+        changing = {name for name in target if start[name] != target[name]}
+        self.fade = Fade({n: start[n] for n in changing}, {n: target[n] for n in changing}, transition_s,
+                         from_look=previous_look, to_look=preset.look)
+
+    def _advance_fade(self) -> None:
+        fade = self.fade
+        if fade is None:
+            return
+        fade.elapsed_s += self.dt
+        if fade.end:
+            self.bank.set_many(morph(self.specs(), fade.start, fade.end, fade.factor), "show", immediate=True)
+        if fade.factor >= 1.0:
+            self.fade = None
+
+    @staticmethod
+    def _mtime(preset: Preset) -> float:
+        try:
+            return preset.path.stat().st_mtime if preset.path else 0.0
+        except OSError:
+            return 0.0
+
+    def _poll_preset_file(self) -> None:
+        """Hot reload: a preset saved in any editor is live within a second; a broken one is reported."""
+        self._since_poll += self.dt
+        if self._since_poll < PRESET_POLL_S:
+            return
+        self._since_poll = 0.0
+        mtime = self._mtime(self.preset)
+        if mtime == self._preset_mtime:
+            return
+        self._preset_mtime = mtime
+        reloaded = self._load_preset(self.preset.name)
+        if reloaded is not None:
+            log.info("preset %s reloaded from %s", reloaded.name, reloaded.path)
+            self._apply(reloaded, transition_s=0.5)
+
+
+def default_world(seed: Seed) -> WorldSource:
+    """The built-in simulation kernel grown from ``seed``."""
+    from installation.sim.kernel import Kernel
+
+    return Kernel(seed)
+
