@@ -1,0 +1,329 @@
+"""The python-rtmidi port wrapper: a few lines of threads and ports around the pure Router.
+
+One ordinary thread does all MIDI work: it polls every open input with ``get_message()``
+(never the JACK real-time callback, which takes the GIL inside JACK's process thread, see
+PITFALLS.md), hands the bytes to :class:`~installation.midi.router.Router`, puts what comes
+back on the engine's :class:`~installation.core.events.InputQueue`, sends feedback (MIDI
+output from this one thread only) and, every second, compares the port list with the open
+ports so that a controller unplugged and plugged in again is reopened by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import rtmidi
+
+from installation.core.errors import LoadError
+from installation.core.events import InputQueue
+from installation.core.params import ParamBank, Value
+from installation.midi.bindings import Binding
+from installation.midi.params import param_specs
+from installation.midi.profile import (
+    Profile,
+    learned_path,
+    load_learned,
+    load_profile,
+    save_learned,
+    shipped_profile_paths,
+)
+from installation.midi.router import Router
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.001
+SCAN_S = 1.0
+RESYNC_S = 0.05  # re-anchor message timestamps when they drift this far from the monotonic clock
+
+
+def api_names() -> dict[str, int]:
+    """The MIDI APIs compiled into python-rtmidi, by name ('alsa', 'jack', ...)."""
+    return {rtmidi.get_api_name(api): api for api in rtmidi.get_compiled_api()}
+
+
+def open_probe(api: str | None) -> tuple[Any, Any, str, str]:
+    """(MidiIn, MidiOut, api name, notice) for ``api``, falling back to the next that works."""
+    names = api_names()
+    if api is not None and api not in names:
+        raise ValueError(f"MIDI API {api!r} is not available (have: {', '.join(names)})")
+    order = ([api] if api else []) + [name for name in names if name != api]
+    failures = []
+    for name in order:
+        try:
+            probe_in = rtmidi.MidiIn(names[name], name="myco-probe")
+            probe_out = rtmidi.MidiOut(names[name], name="myco-probe")
+            probe_in.get_ports()
+        except (rtmidi.SystemError, rtmidi.RtMidiError) as error:
+            failures.append(f"{name}: {error}")
+            continue
+        notice = ""
+        if failures:
+            notice = f"MIDI API {order[0]} unavailable ({'; '.join(failures)}); using {name}"
+            log.warning(notice)
+        return probe_in, probe_out, name, notice
+    raise RuntimeError("no MIDI API could open: " + "; ".join(failures))
+
+
+def client_of(port_name: str) -> str:
+    """The device part of a port name, to pair a controller's input and output ports.
+
+    'nanoKONTROL2:out' -> 'nanoKONTROL2'; JACK numbers a second client of the same name
+    ('nanoKONTROL2-01'), which is the same device.
+    """
+    return re.sub(r"-\d\d$", "", port_name.split(":", 1)[0].strip())
+
+
+def load_profiles(paths: Sequence[Path] | None = None) -> list[Profile]:
+    """The profiles in ``paths`` (default: the shipped ones); broken files are logged and skipped."""
+    profiles = []
+    for path in shipped_profile_paths() if paths is None else paths:
+        try:
+            profiles.append(load_profile(path))
+        except LoadError as error:
+            log.error("MIDI profile skipped:\n%s", error)
+    return profiles
+
+
+@dataclass
+class _Port:
+    name: str
+    midi_in: Any
+    t: float | None = None  # timestamp of the last message, seconds on the monotonic clock
+
+
+class MidiInputs:
+    """All MIDI controllers whose port names match ``pattern`` (a regular expression)."""
+
+    def __init__(self, queue: InputQueue, bank: ParamBank, profiles: Sequence[Profile] | None = None,
+                 pattern: str = "", api: str | None = None, *, learned_file: Path | None = None,
+                 client_name: str = "myco") -> None:
+        self.queue = queue
+        self.bank = bank
+        bank.register_all(param_specs())
+        self.pattern = re.compile(pattern or ".", re.IGNORECASE)
+        self.requested_api = api
+        self.client_name = client_name
+        self.api = ""
+        self.notice = ""
+        self.learned_file = learned_file or learned_path()
+        learned: list[Binding] = []
+        try:
+            learned = list(load_learned(self.learned_file).bindings)
+        except LoadError as error:
+            log.error("learned MIDI bindings not loaded (the file is kept as it is):\n%s", error)
+        self.router = Router(load_profiles() if profiles is None else profiles, learned, self._spec_of,
+                             self._value_of, self._save_learned)
+        self.queue_dropped = 0
+        self._inputs: dict[str, _Port] = {}
+        self._outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._unsubscribe: Any = None
+        self._probe_in: Any = None
+        self._probe_out: Any = None
+
+    # -- bank access for the router (any thread: snapshot and spec lookups only) -----------------
+    def _spec_of(self, name: str) -> Any:
+        return self.bank.spec(name) if name in self.bank else None
+
+    def _value_of(self, name: str) -> Value | None:
+        return self.bank.snapshot().get(name)
+
+    def _save_learned(self, bindings: list[Binding]) -> None:
+        try:
+            save_learned(self.learned_file, bindings)
+        except OSError as error:
+            log.error("learned MIDI bindings could not be saved to %s: %s", self.learned_file, error)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._probe_in, self._probe_out, self.api, self.notice = open_probe(self.requested_api)
+        self._unsubscribe = self.bank.subscribe(lambda change: self.router.changed(
+            change.name, change.value, change.source))
+        self._stop.clear()
+        self._scan()
+        self._thread = threading.Thread(target=self._run, name="myco-midi", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        with self._lock:
+            for name in list(self._inputs):
+                self._close_input(name)
+            for name in list(self._outputs):
+                self._close_output(name)
+            for probe in (self._probe_in, self._probe_out):
+                if probe is not None:
+                    probe.delete()
+            self._probe_in = self._probe_out = None
+
+    def __enter__(self) -> MidiInputs:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- control from other threads (UI, status server) ----------------------------------------
+    def arm(self, target: str) -> None:
+        with self._lock:
+            self.router.arm(target)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.router.cancel()
+
+    def clear(self, target: str | None = None) -> None:
+        with self._lock:
+            self.router.clear(target)
+
+    def set_overrides(self, bindings: Sequence[Binding]) -> None:
+        with self._lock:
+            self.router.set_overrides(bindings)
+
+    def open_ports(self) -> list[str]:
+        with self._lock:
+            return sorted(self._inputs)
+
+    def status(self) -> dict[str, Any]:
+        """Counters for ``/status`` under ``inputs``."""
+        with self._lock:
+            ports = {name: {**vars(counts), "open": name in self._inputs}
+                     for name, counts in self.router.counts.items()}
+            return {"api": self.api, "notice": self.notice, "pattern": self.pattern.pattern,
+                    "learning": str(self.router.learner.target or ""), "queue_dropped": self.queue_dropped,
+                    "outputs": sorted(self._outputs), "ports": ports}
+
+    # -- the MIDI thread -----------------------------------------------------------------------
+    def _run(self) -> None:
+        next_scan = time.monotonic() + SCAN_S
+        while not self._stop.wait(POLL_S):
+            now = time.monotonic()
+            with self._lock:
+                if now >= next_scan:
+                    next_scan = now + SCAN_S
+                    self._scan()
+                for port in self._inputs.values():
+                    self._poll(port)
+                self._put(self.router.tick(time.monotonic()))
+                for port_name, message in self.router.feedback():
+                    self._send(port_name, message)
+
+    def _poll(self, port: _Port) -> None:
+        while True:
+            try:
+                item = port.midi_in.get_message()
+            except (rtmidi.RtMidiError, SystemError) as error:
+                log.warning("MIDI port %s: %s", port.name, error)
+                return
+            if not item:
+                return
+            data, delta = item
+            now = time.monotonic()
+            # rtmidi's deltas keep the sender's timing (clock ticks); the monotonic clock anchors them.
+            t = port.t + delta if port.t is not None else now
+            port.t = now if abs(t - now) > RESYNC_S else t
+            self._put(self.router.handle(port.name, data, port.t))
+
+    def _put(self, inputs: Sequence[Any]) -> None:
+        for item in inputs:
+            if not self.queue.put(item):
+                self.queue_dropped += 1
+
+    def _send(self, input_name: str, message: list[int]) -> None:
+        client = client_of(input_name)
+        for name, midi_out in self._outputs.items():
+            if client_of(name) == client:
+                try:
+                    midi_out.send_message(message)
+                except (rtmidi.RtMidiError, SystemError) as error:
+                    log.warning("MIDI out %s: %s", name, error)
+
+    # -- hot-plug ------------------------------------------------------------------------------
+    def _wanted(self, names: Sequence[str]) -> list[str]:
+        return [n for n in names if self.pattern.search(n) and not client_of(n).startswith(self.client_name)]
+
+    def _scan(self) -> None:
+        """Open new matching ports, close vanished ones (called with the lock held)."""
+        try:
+            sources = self._wanted(self._probe_in.get_ports())
+            sinks = self._wanted(self._probe_out.get_ports())
+        except (rtmidi.RtMidiError, SystemError) as error:
+            log.warning("MIDI port list failed: %s", error)
+            return
+        for name in [n for n in self._inputs if n not in sources]:
+            log.warning("MIDI controller %s is gone; waiting for it to come back", name)
+            self._close_input(name)
+        for name in [n for n in self._outputs if n not in sinks]:
+            self._close_output(name)
+        for name in sinks:
+            if name not in self._outputs:
+                self._open_output(name)
+        for name in sources:
+            if name not in self._inputs:
+                self._open_input(name)
+
+    def _open_input(self, name: str) -> None:
+        midi_in = rtmidi.MidiIn(api_names()[self.api], name=f"{self.client_name}-in")
+        try:
+            index = midi_in.get_ports().index(name)  # indices shift: resolve right before opening
+            midi_in.open_port(index, "in")
+        except (ValueError, rtmidi.RtMidiError, SystemError) as error:
+            log.warning("MIDI input %s could not open: %s", name, error)
+            midi_in.delete()
+            return
+        midi_in.ignore_types(sysex=False, timing=False, active_sense=True)
+        self._inputs[name] = _Port(name, midi_in)
+        self.router.open_port(name)
+        profile = self.router.profile_for(name)
+        log.info("MIDI controller %s opened (%s profile)", name, profile.name if profile else "no")
+        for message in self.router.full_feedback(name):
+            self._send(name, message)
+
+    def _close_input(self, name: str) -> None:
+        port = self._inputs.pop(name)
+        port.midi_in.close_port()
+        port.midi_in.delete()
+        self.router.close_port(name)
+
+    def _open_output(self, name: str) -> None:
+        midi_out = rtmidi.MidiOut(api_names()[self.api], name=f"{self.client_name}-out")
+        try:
+            midi_out.open_port(midi_out.get_ports().index(name), "out")
+        except (ValueError, rtmidi.RtMidiError, SystemError) as error:
+            log.warning("MIDI output %s could not open: %s", name, error)
+            midi_out.delete()
+            return
+        self._outputs[name] = midi_out
+        for input_name in self._inputs:
+            if client_of(input_name) == client_of(name):
+                for message in self.router.full_feedback(input_name):
+                    self._send(input_name, message)
+
+    def _close_output(self, name: str) -> None:
+        midi_out = self._outputs.pop(name)
+        midi_out.close_port()
+        midi_out.delete()
+
+
+def midi_from_args(queue: InputQueue, bank: ParamBank, pattern: str | None, api: str | None) -> MidiInputs | None:
+    """For ``myco run --midi PATTERN --midi-api NAME``: the started MIDI layer, or None without --midi."""
+    if pattern is None:
+        return None
+    inputs = MidiInputs(queue, bank, pattern=pattern, api=api)
+    inputs.start()
+    return inputs

@@ -1,0 +1,281 @@
+"""Everything MIDI does between the port wrapper and the engine, without any port.
+
+The :class:`Router` owns one :class:`~installation.midi.mapper.Mapper` per open port (with
+the bindings of the profile that matches the port's name, the user's learned bindings and
+the current preset's overrides), the learner, the clock follower and tap tempo, and the
+feedback that goes back out. The port wrapper feeds it raw bytes with timestamps and sends
+what it returns; the engine receives only parameter values, events and commands.
+
+One thread (the port wrapper's) calls everything here except :meth:`changed`, which the
+parameter bank's listener calls from the engine's thread: it only appends to a deque.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from installation.core.events import CommandInput, Input, ParamInput
+from installation.core.params import Kind, Value
+from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, TargetKind, parse_target
+from installation.midi.clock import ClockFollower, TapTempo
+from installation.midi.learn import Learner
+from installation.midi.mapper import SOURCE, Mapper, SpecLookup, ValueLookup
+from installation.midi.messages import Kind as MessageKind
+from installation.midi.messages import Message, control_change, note_on, parse, pitch_bend
+from installation.midi.params import CLOCK_RUNNING, CLOCK_SOURCE, TEMPO
+from installation.midi.profile import Profile
+
+TEMPO_STEP_BPM = 0.05    # publish the tempo when it moved this much ...
+TEMPO_INTERVAL_S = 0.1   # ... at most this often
+
+
+@dataclass
+class PortCounts:
+    received: int = 0
+    dropped: int = 0     # malformed bytes
+    unmapped: int = 0    # well-formed, but no binding wanted them
+    sent: int = 0
+
+
+def _select(bindings: Sequence[Binding], port: str) -> list[Binding]:
+    """Bindings for ``port``, earlier ones replacing later ones on the same control."""
+    chosen: list[Binding] = []
+    for binding in bindings:
+        if binding.port and binding.port.lower() not in port.lower():
+            continue
+        if not any(c.control.matches(binding.control) for c in chosen):
+            chosen.append(binding)
+    return chosen
+
+
+class Router:
+    """The pure MIDI layer for all controllers at once."""
+
+    def __init__(self, profiles: Sequence[Profile], learned: Sequence[Binding], spec_of: SpecLookup,
+                 value_of: ValueLookup, on_learned: Callable[[list[Binding]], None] | None = None) -> None:
+        self.profiles = list(profiles)
+        self.learned = list(learned)
+        self.overrides: list[Binding] = []
+        self._spec_of = spec_of
+        self._value_of = value_of
+        self._on_learned = on_learned
+        self.mappers: dict[str, Mapper] = {}
+        self.counts: dict[str, PortCounts] = {}
+        self.learner = Learner()
+        self.clock = ClockFollower()
+        self.tap = TapTempo()
+        self._changes: deque[tuple[str, Value, str]] = deque(maxlen=4096)
+        self._published_bpm: float | None = None
+        self._published_t = -1e9
+        self._source = "internal"
+
+    # -- ports -----------------------------------------------------------------------------
+    def profile_for(self, port: str) -> Profile | None:
+        return next((p for p in self.profiles if p.matches_port(port)), None)
+
+    def open_port(self, port: str) -> None:
+        self.counts.setdefault(port, PortCounts())
+        self.mappers[port] = Mapper(self._bindings_for(port), self._spec_of, self._value_of)
+
+    def close_port(self, port: str) -> None:
+        self.mappers.pop(port, None)
+
+    def _bindings_for(self, port: str) -> list[Binding]:
+        profile = self.profile_for(port)
+        return _select([*self.overrides, *self.learned, *(profile.bindings if profile else ())], port)
+
+    def _rebind(self) -> None:
+        for port, mapper in self.mappers.items():
+            mapper.set_bindings(self._bindings_for(port))
+
+    def set_overrides(self, bindings: Sequence[Binding]) -> None:
+        """A preset's ``[midi]`` bindings, which win over the profile's until the next preset."""
+        self.overrides = list(bindings)
+        self._rebind()
+
+    # -- learn -----------------------------------------------------------------------------
+    def arm(self, target_text: str) -> None:
+        """Arm learn for a target like ``param:render.glow``; raises ValueError for a bad one."""
+        target = parse_target(target_text)
+        spec = self._spec_of(target.name) if target.kind is TargetKind.PARAM else None
+        if target.kind is TargetKind.PARAM and spec is None:
+            raise ValueError(f"unknown parameter {target.name!r}")
+        self.learner.arm(target, toggle=spec is not None and spec.kind is Kind.BOOL)
+
+    def cancel(self) -> None:
+        self.learner.cancel()
+
+    def clear(self, target_text: str | None = None) -> None:
+        """Forget learned bindings of one target, or all of them."""
+        target = parse_target(target_text) if target_text else None
+        self.learned = [b for b in self.learned if target is not None and b.target != target]
+        self._learned_changed()
+
+    def _learn(self, binding: Binding | None) -> None:
+        if binding is None:
+            return
+        self.learned = [binding, *(b for b in self.learned
+                                   if not (b.control.matches(binding.control) and b.port == binding.port))]
+        self._learned_changed()
+
+    def _learned_changed(self) -> None:
+        self._rebind()
+        if self._on_learned is not None:
+            self._on_learned(list(self.learned))
+
+    # -- input -----------------------------------------------------------------------------
+    def handle(self, port: str, data: Sequence[int], t: float) -> list[Input]:
+        """The inputs caused by one raw message from ``port`` at time ``t`` (seconds)."""
+        counts = self.counts.setdefault(port, PortCounts())
+        counts.received += 1
+        message = parse(data)
+        if message is None:
+            counts.dropped += 1
+            return []
+        if message.is_realtime:
+            return self._clock(message, t)
+        if self.learner.armed:
+            self._learn(self.learner.offer(port, message, t))
+            return []
+        mapper = self.mappers.get(port)
+        if mapper is None:
+            return []
+        before = mapper.unmapped
+        out = self._intercept(mapper.handle(message, t), t)
+        counts.unmapped += mapper.unmapped - before
+        self._share(port, out)
+        return out
+
+    def tick(self, t: float) -> list[Input]:
+        """Smoothing glides, learn timeouts and the clock's presence; call every few ms."""
+        if self.learner.armed:
+            self._learn(self.learner.tick(t))
+        out: list[Input] = []
+        for port, mapper in self.mappers.items():
+            glided = mapper.tick(t)
+            self._share(port, glided)
+            out.extend(glided)
+        if self._source == "clock" and not self.clock.present(t):
+            self._source = "tap"
+            out.append(ParamInput(CLOCK_SOURCE, "tap", SOURCE))
+        return out
+
+    def _share(self, port: str, inputs: Sequence[Input]) -> None:
+        """Tell the other controllers that this one moved a parameter (their takeover re-arms)."""
+        for item in inputs:
+            if isinstance(item, ParamInput):
+                for other_port, mapper in self.mappers.items():
+                    if other_port != port:
+                        mapper.external(item.name, item.value)  # type: ignore[arg-type]
+
+    def _intercept(self, inputs: list[Input], t: float) -> list[Input]:
+        """Commands that belong to the MIDI layer itself: tap tempo and learn."""
+        out: list[Input] = []
+        for item in inputs:
+            if isinstance(item, CommandInput) and item.command == "tap_tempo":
+                out.extend(self._tap(t))
+            elif isinstance(item, CommandInput) and item.command == "learn":
+                try:
+                    self.arm(item.argument)
+                except ValueError:
+                    continue
+            else:
+                out.append(item)
+        return out
+
+    # -- tempo -----------------------------------------------------------------------------
+    def _clock(self, message: Message, t: float) -> list[Input]:
+        if message.kind is MessageKind.CLOCK:
+            self.clock.tick(t)
+            return self._publish_tempo(self.clock.bpm, "clock", t)
+        if message.kind is MessageKind.START:
+            self.clock.start()
+        elif message.kind is MessageKind.CONTINUE:
+            self.clock.resume()
+        else:
+            self.clock.stop()
+        return [ParamInput(CLOCK_RUNNING, self.clock.running, SOURCE)]
+
+    def _tap(self, t: float) -> list[Input]:
+        if self.clock.present(t):
+            return []  # a running clock wins over tapping
+        return self._publish_tempo(self.tap.tap(t), "tap", t, force=True)
+
+    def _publish_tempo(self, bpm: float | None, source: str, t: float, force: bool = False) -> list[Input]:
+        if bpm is None:
+            return []
+        out: list[Input] = []
+        if source != self._source:
+            self._source = source
+            out.append(ParamInput(CLOCK_SOURCE, source, SOURCE))
+        moved = self._published_bpm is None or abs(bpm - self._published_bpm) >= TEMPO_STEP_BPM
+        if force or (moved and t - self._published_t >= TEMPO_INTERVAL_S):
+            self._published_bpm, self._published_t = bpm, t
+            out.append(ParamInput(TEMPO, round(bpm, 2), SOURCE))
+        return out
+
+    # -- feedback --------------------------------------------------------------------------
+    def changed(self, name: str, value: Value, source: str) -> None:
+        """The bank's listener (any thread): remember a change for :meth:`feedback`."""
+        self._changes.append((name, value, source))
+
+    def feedback(self) -> list[tuple[str, list[int]]]:
+        """(port, message) pairs that show the changes since the last call."""
+        out: list[tuple[str, list[int]]] = []
+        while self._changes:
+            name, value, source = self._changes.popleft()
+            for port, mapper in self.mappers.items():
+                echo = source == SOURCE and mapper.last_sent.get(name) == value
+                if source != SOURCE:
+                    mapper.external(name, value)
+                if echo:
+                    continue
+                for binding in mapper.bindings:
+                    if binding.feedback and binding.target.kind is TargetKind.PARAM and binding.target.name == name:
+                        out.extend((port, message) for message in self._messages(mapper, binding, value))
+        for port, _ in out:
+            self.counts.setdefault(port, PortCounts()).sent += 1
+        return out
+
+    def full_feedback(self, port: str) -> list[list[int]]:
+        """Every feedback message of ``port``'s bindings (after it was opened)."""
+        mapper = self.mappers.get(port)
+        if mapper is None:
+            return []
+        out = []
+        for binding in mapper.bindings:
+            if binding.feedback and binding.target.kind is TargetKind.PARAM:
+                value = self._value_of(binding.target.name)
+                if value is not None:
+                    out.extend(self._messages(mapper, binding, value))
+        return out
+
+    @staticmethod
+    def _messages(mapper: Mapper, binding: Binding, value: Value) -> list[list[int]]:
+        position = mapper.feedback_position(binding, value)
+        if position is None:
+            return []
+        return feedback_messages(binding.control, position, binding)
+
+
+def feedback_messages(control: Control, position: float, binding: Binding) -> list[list[int]]:
+    """The MIDI messages that put ``control`` (an LED, a motor fader) at ``position`` 0..1."""
+    channel = control.channel or 0
+    fine = round(position * 16383)
+    if control.type is ControlType.CC:
+        if binding.button is not ButtonMode.VALUE:
+            return [control_change(channel, control.number, binding.led_on if position >= 0.5 else binding.led_off)]
+        return [control_change(channel, control.number, round(position * 127))]
+    if control.type is ControlType.CC14:
+        return [control_change(channel, control.number, fine >> 7),
+                control_change(channel, control.number + 32, fine & 0x7F)]
+    if control.type is ControlType.NRPN:
+        return [control_change(channel, 99, control.number >> 7), control_change(channel, 98, control.number & 0x7F),
+                control_change(channel, 6, fine >> 7), control_change(channel, 38, fine & 0x7F)]
+    if control.type is ControlType.NOTE:
+        return [note_on(channel, control.number, binding.led_on if position >= 0.5 else binding.led_off)]
+    if control.type is ControlType.PITCHBEND:
+        return [pitch_bend(channel, fine)]
+    return []
