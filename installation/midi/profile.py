@@ -80,9 +80,9 @@ class Profile:
 
 
 def _choice(checker: Checker, table: Mapping[str, Any], name: str, key: str, enum: Any, default: Any) -> Any:
-    text = checker.string(table, name, key, default=default.value if default is not None else None)
     if default is None and name not in table:
         return None
+    text = checker.string(table, name, key, default=default.value if default is not None else None)
     try:
         return enum(text)
     except ValueError:
