@@ -110,7 +110,6 @@ class Kernel:
     def step(self, dt: float, events: Sequence[Event], params: Mapping[str, Value]) -> WorldFrame:
         p = {name: float(params.get(f"sim.{name}", default)) for name, default in DEFAULTS.items()}  # type: ignore[arg-type]
         self._p = p
-        self.outbox = []
         for event in events:
             actions.apply(self, event)
         self._membership(dt)
@@ -125,7 +124,11 @@ class Kernel:
         self.t += dt
         self.step_count += 1
         self._check_clusters()
-        return self._frame([*events, *self.outbox])
+        # The step's events: what came in, then what the kernel fired (joins announced before the
+        # step, by the mux or an act change, included).
+        frame = self._frame([*events, *self.outbox])
+        self.outbox = []
+        return frame
 
     # -- membership -----------------------------------------------------------------------------
     def fresh_id(self) -> str:
@@ -209,6 +212,9 @@ class Kernel:
         regrow = ~self.graph.linked
         self.graph.progress[regrow] = np.maximum(self.graph.progress[regrow], 0.0) + 0.4 * strength
         self.graph.thickness[self.graph.linked] += 0.2 * strength
+
+    def index_of(self, node_id: str) -> int | None:
+        return self.ids.index(node_id) if node_id in self.ids else None
 
     def excite(self, index: int, gain: float) -> None:
         """Activity from outside (a live spike) travels on to the node's neighbours."""

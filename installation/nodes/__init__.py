@@ -1,0 +1,1 @@
+"""Live nodes: validation, wire codecs, counters, rate limits, the live/simulated mux, recordings."""

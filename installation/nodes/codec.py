@@ -1,0 +1,134 @@
+"""Wire formats as pure functions: OSC message values and MQTT JSON payloads to plain data.
+
+The adapters (``installation.inputs``) only move bytes; everything here is tested and fuzzed
+without a socket. Each function returns the decoded value or a :class:`Rejection`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from installation.core.events import CommandInput, Event, EventKind, Input, ParamInput
+from installation.core.params import NAME_PATTERN
+from installation.nodes.validate import MAX_FIELDS, Rejection, valid_id
+
+MAX_PACKET_BYTES = 1024
+NODE_PREFIX = "/myco/node/"
+PARAM_PREFIX = "/myco/param/"
+EVENT_PREFIX = "/myco/event/"
+PRESET_ADDRESS = "/myco/preset"
+MQTT_TOPIC = re.compile(r"^myco/nodes/([^/]*)$")
+PRESET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+POSITIONAL = ("potential_mv", "toxin", "waste", "moisture", "x", "y")
+
+
+@dataclass(frozen=True)
+class NodeValues:
+    """Values for one node, still to be validated (see :func:`installation.nodes.validate.validate`)."""
+
+    node: str
+    values: dict[object, object]
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def decode_osc(address: str, args: Sequence[object]) -> NodeValues | Input | Rejection:
+    """One OSC message (address and arguments as python-osc decodes them)."""
+    if address.startswith(NODE_PREFIX):
+        return _osc_node(address[len(NODE_PREFIX):], args)
+    if address.startswith(PARAM_PREFIX):
+        name = address[len(PARAM_PREFIX):]
+        if not NAME_PATTERN.match(name):
+            return Rejection("unknown_address", f"parameter name {name[:60]!r}")
+        if len(args) != 1 or not isinstance(args[0], (int, float, str, bool)):
+            return Rejection("wrong_type", "a parameter takes exactly one number, boolean or string")
+        if isinstance(args[0], float) and not math.isfinite(args[0]):
+            return Rejection("not_finite", name)
+        return ParamInput(name, args[0], "osc")
+    if address.startswith(EVENT_PREFIX):
+        return _osc_event(address[len(EVENT_PREFIX):], args)
+    if address == PRESET_ADDRESS:
+        if len(args) != 1 or not isinstance(args[0], str) or not PRESET_NAME.match(args[0]):
+            return Rejection("wrong_type", "/myco/preset takes one preset name")
+        return CommandInput("preset", args[0], "osc")
+    return Rejection("unknown_address", address[:80])
+
+
+def _osc_node(node: str, args: Sequence[object]) -> NodeValues | Rejection:
+    if not valid_id(node):
+        return Rejection("bad_id", node[:40])
+    if not args:
+        return Rejection("missing_field", "no values")
+    if len(args) > 2 * MAX_FIELDS:
+        return Rejection("oversize", f"{len(args)} arguments")
+    if isinstance(args[0], str):  # named: name, value, name, value, ...
+        if len(args) % 2:
+            return Rejection("malformed", "named values come in name, value pairs")
+        names, values = args[0::2], args[1::2]
+        if not all(isinstance(name, str) for name in names):
+            return Rejection("wrong_type", "every other argument must be a field name")
+        if len(set(names)) != len(names):
+            return Rejection("malformed", "a field is named twice")
+        return NodeValues(node, dict(zip(names, values, strict=True)))
+    if len(args) > len(POSITIONAL) or len(args) == 5:
+        return Rejection("malformed", "positional values: potential, toxin, waste, moisture[, x, y]")
+    return NodeValues(node, dict(zip(POSITIONAL, args, strict=False)))
+
+
+def _osc_event(kind_name: str, args: Sequence[object]) -> Event | Rejection:
+    try:
+        kind = EventKind(kind_name)
+    except ValueError:
+        return Rejection("unknown_address", f"event kind {kind_name[:40]!r}")
+    node = None
+    numbers: list[float] = []
+    for arg in args:
+        if isinstance(arg, str) and node is None and valid_id(arg):
+            node = arg
+        elif _number(arg):
+            numbers.append(float(arg))  # type: ignore[arg-type]
+        else:
+            return Rejection("wrong_type", "event arguments: [strength [x y]] and an optional node id")
+    if len(numbers) not in (0, 1, 3):
+        return Rejection("malformed", "event arguments: [strength [x y]]")
+    if not all(math.isfinite(n) for n in numbers):
+        return Rejection("not_finite", kind_name)
+    strength = numbers[0] if numbers else 1.0
+    x, y = (numbers[1], numbers[2]) if len(numbers) == 3 else (None, None)
+    if not 0 <= strength <= 4 or (x is not None and not (0 <= x <= 1 and 0 <= y <= 1)):  # type: ignore[operator]
+        return Rejection("out_of_range", "strength 0..4, x and y 0..1")
+    return Event(kind, strength=strength, x=x, y=y, node=node, source="osc")
+
+
+def decode_mqtt(topic: str, payload: bytes) -> NodeValues | Rejection:
+    """``myco/nodes/<id>`` with a JSON object of named values."""
+    match = MQTT_TOPIC.match(topic)
+    if match is None:
+        return Rejection("unknown_address", topic[:80])
+    if not valid_id(match.group(1)):
+        return Rejection("bad_id", match.group(1)[:40])
+    if len(payload) > MAX_PACKET_BYTES:
+        return Rejection("oversize", f"{len(payload)} bytes")
+    try:
+        data = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
+    except _NotFinite:
+        return Rejection("not_finite", "NaN or Infinity in JSON")
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        return Rejection("malformed", str(error)[:80])
+    if not isinstance(data, dict):
+        return Rejection("wrong_type", "the payload must be a JSON object")
+    return NodeValues(match.group(1), data)
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> float:
+    raise _NotFinite(name)
