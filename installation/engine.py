@@ -37,18 +37,21 @@ COMMANDS = ("next_act", "previous_act", "jump_act", "preset", "panic", "loop", "
 
 @dataclass
 class Fade:
-    """A morph in progress from one set of values to another (act change or recall)."""
+    """A morph in progress from one set of values to another (act change or recall).
+
+    Counted in whole steps, so a fade always ends exactly on its target values.
+    """
 
     start: dict[str, Value]
     end: dict[str, Value]
-    duration_s: float
-    elapsed_s: float = 0.0
+    steps: int
+    done: int = 0
     from_look: str = ""
     to_look: str = ""
 
     @property
     def factor(self) -> float:
-        return 1.0 if self.duration_s <= 0 else min(1.0, self.elapsed_s / self.duration_s)
+        return 1.0 if self.steps <= 0 else min(1.0, self.done / self.steps)
 
 
 WorldFactory = Callable[[Seed], WorldSource]
@@ -212,14 +215,14 @@ class Engine:
             self.bank.set_many(target, "preset", immediate=True)
             return
         changing = {name for name in target if start[name] != target[name]}
-        self.fade = Fade({n: start[n] for n in changing}, {n: target[n] for n in changing}, transition_s,
-                         from_look=previous_look, to_look=preset.look)
+        self.fade = Fade({n: start[n] for n in changing}, {n: target[n] for n in changing},
+                         max(1, round(transition_s * self.step_hz)), from_look=previous_look, to_look=preset.look)
 
     def _advance_fade(self) -> None:
         fade = self.fade
         if fade is None:
             return
-        fade.elapsed_s += self.dt
+        fade.done += 1
         if fade.end:
             self.bank.set_many(morph(self.specs(), fade.start, fade.end, fade.factor), "show", immediate=True)
         if fade.factor >= 1.0:

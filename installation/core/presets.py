@@ -142,8 +142,12 @@ def load_preset(path: Path, specs: Mapping[str, ParamSpec] | None = None) -> Pre
 
 
 def _toml_value(spec: ParamSpec | None, value: object) -> object:
-    if spec is not None and spec.kind is Kind.COLOR:
-        return color_hex(value)  # type: ignore[arg-type]
+    """A parameter value as the artist would write it (colors as '#rrggbb')."""
+    if spec is not None and spec.kind is Kind.COLOR and isinstance(value, (tuple, list)):
+        try:
+            return color_hex(spec.coerce(value)[0])  # type: ignore[arg-type]
+        except ValueError:
+            return value  # left for the read-back check to report
     if isinstance(value, float):
         return round(value, 6)
     return value
@@ -237,7 +241,7 @@ class PresetLibrary:
         """
         if self.user is None:
             raise ValueError("saving presets needs a user folder")
-        target_name = safe_name(name or preset.name)
+        target_name = safe_name(preset.name if name is None else name)
         target = self.user.user_preset_path(target_name)
         original = None
         for candidate in (target, preset.path):

@@ -1,0 +1,21 @@
+# Myco: the two commands of the README, and a few more for developers.
+.PHONY: run test bench check screenshots clean
+
+run:  ## run Myco: the default show on the built-in simulation
+	@scripts/setup.sh run
+	.venv/bin/myco run $(ARGS)
+
+test:  ## install everything the tests need, start the services, run every check
+	@scripts/setup.sh test
+	@scripts/test.sh
+
+bench:  ## run the benchmarks and write benchmarks/results.json
+	@scripts/setup.sh test
+	.venv/bin/python benchmarks/run.py $(ARGS)
+
+check:  ## validate the shipped presets, seeds, shows, MIDI maps and shaders
+	@scripts/setup.sh run
+	.venv/bin/myco check
+
+clean:
+	rm -rf .venv .venv-core build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

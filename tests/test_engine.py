@@ -1,0 +1,94 @@
+"""The engine: fixed steps, the show's cues and acts, preset morphs, inputs, hot reload of presets."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from installation.core.events import CommandInput, Event, EventKind, ParamInput
+from installation.core.paths import UserDirs
+from installation.core.presets import PresetLibrary
+from installation.engine import Engine
+
+
+def test_the_default_show_runs_deterministically_on_a_fixed_step() -> None:
+    first = Engine.for_show("kai-festival")
+    second = Engine.for_show("kai-festival")
+    frames = first.advance(2.0)
+    second.advance(2.0)
+    assert len(frames) == 120
+    assert first.latest.step == second.latest.step == 120
+    assert first.world.state_hash() == second.world.state_hash()  # type: ignore[attr-defined]
+    assert first.player.act.title == "The living city"
+    assert frames[-1].node_count >= 30
+    assert frames[-1].fields["waste"].shape[0] > 8
+
+
+def test_act_changes_morph_the_preset_over_the_transition_and_reseed_the_world() -> None:
+    engine = Engine.for_show("kai-festival")
+    engine.bank.set("show.time_scale", 8.0, "ui")
+    toxin_before = float(engine.latest.fields["toxin"].mean()) if engine.latest.fields else 0.0
+    engine.advance(90 / 8 + 0.5)
+    assert engine.player.act_index == 1
+    assert engine.seed.name == "kai-clusters"
+    assert engine.current_look() == "festival"
+    engine.advance(3.0)
+    assert float(engine.latest.fields["toxin"].mean()) > toxin_before + 0.01, "the poison pools seep in"
+
+
+def test_inputs_from_other_threads_reach_params_events_and_commands() -> None:
+    engine = Engine.for_show("elara-mural")
+    engine.inputs.put(ParamInput("show.recall_crossfade", 7.0, "osc"))
+    engine.inputs.put(ParamInput("show.time_scale", 0.5, "midi", normalized=True))
+    engine.inputs.put(ParamInput("sim.no_such_param", 1.0, "osc"))
+    engine.inputs.put(Event(EventKind.SURGE, strength=2.0, x=0.5, y=0.5, source="osc"))
+    frame = engine.step()
+    assert engine.bank.get("show.recall_crossfade") == 7.0 and engine.bank.source("show.recall_crossfade") == "osc"
+    assert engine.bank.get("show.time_scale") == pytest.approx(4.0)
+    assert engine.input_errors == 1 and "sim.no_such_param" in engine.errors[-1][1]
+    assert any(event.kind is EventKind.SURGE for event in frame.events)
+    engine.inputs.put(CommandInput("next_act", source="midi"))
+    engine.step()
+    assert engine.player.act_index == 1
+    engine.inputs.put(CommandInput("preset", "../../etc/passwd", source="osc"))
+    engine.step()
+    assert engine.preset.name == "elara-2-unveiled", "a bad recall keeps the current preset"
+    assert "not a valid name" in engine.errors[-1][1]
+
+
+def test_a_preset_edited_on_disk_is_live_within_a_second_and_a_broken_one_keeps_the_last_good(
+        tmp_path: Path) -> None:
+    user = UserDirs.default().ensure()
+    shipped = PresetLibrary(user).path("kai-1-living-city")
+    mine = user.presets / "kai-1-living-city.toml"
+    mine.write_text(shipped.read_text())
+    engine = Engine.for_show("kai-festival", presets=PresetLibrary(user))
+    assert engine.preset.path == mine.resolve()
+    engine.advance(0.5)
+    mine.write_text(mine.read_text().replace('"show.recall_crossfade" = 4.0', '"show.recall_crossfade" = 11.0'))
+    os.utime(mine, (time.time() + 2, time.time() + 2))
+    engine.advance(1.0)
+    assert engine.bank.get("show.recall_crossfade") == pytest.approx(11.0)
+    mine.write_text(mine.read_text().replace("11.0", '"eleven"'))
+    os.utime(mine, (time.time() + 4, time.time() + 4))
+    engine.advance(1.0)
+    assert engine.bank.get("show.recall_crossfade") == pytest.approx(11.0), "the last good state stays"
+    assert f"{mine.resolve()}:" in engine.errors[-1][1] and "params.show.recall_crossfade" in engine.errors[-1][1]
+
+
+def test_recall_crossfades_numbers_smoothly() -> None:
+    engine = Engine.for_show("kai-festival")
+    engine.bank.set("show.recall_crossfade", 2.0, "ui")
+    start = engine.bank.get("show.recall_crossfade")
+    assert engine.recall("elara-1-reclamation", crossfade_s=2.0)
+    values = []
+    for _ in range(120):
+        engine.step()
+        values.append(engine.bank.get("show.recall_crossfade"))
+    assert values[-1] == 3.0
+    assert np.all(np.diff(values) <= 1e-9) or np.all(np.diff(values) >= -1e-9)
+    assert start != 3.0 and min(values) >= 2.0 - 1e-9
