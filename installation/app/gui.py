@@ -1,0 +1,256 @@
+"""The desktop app: the control window and the output windows around one :class:`Runtime`.
+
+The engine ticks from a precise QTimer in the GUI thread. That keeps one writer for the
+parameter bank with no locks (the UI, the timeline and the renderer all live in that thread),
+and the renderer draws each frame right after the step that made it. Sound runs in its own
+process and input listeners in their own threads, so neither is stalled by a busy GUI;
+they only append to the engine's bounded input queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+
+from installation.app.placement import requests_for
+from installation.app.runtime import Runtime
+from installation.core.errors import LoadError
+from installation.core.events import CommandInput, ParamInput
+from installation.core.params import Value
+from installation.core.paths import UserDirs
+from installation.ui import theme
+from installation.ui.browser import PresetBrowser
+from installation.ui.control import ControlWindow
+from installation.ui.editing import EditHistory
+from installation.ui.health import HealthPanel
+from installation.ui.monitor import NodeMonitor
+from installation.ui.output import OutputManager, OutputWindow
+from installation.ui.output_view import OutputView, make_output_view
+from installation.ui.param_panel import ParamPanel
+from installation.ui.transport import TransportPanel
+
+log = logging.getLogger(__name__)
+
+UI_REFRESH_MS = 100
+PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
+BLACKOUT_FADE_S = 2.0
+
+
+class DesktopApp(QObject):
+    """Builds the windows for a runtime and carries out what the operator does."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        engine = runtime.engine
+        self.history = EditHistory()
+        self._preset_seen = engine.preset
+        self._errors_seen = runtime.errors.total
+        self._refreshes = 0
+        self.params = ParamPanel(engine.bank)
+        self.transport = TransportPanel(engine.player, self.post, self.set_param)
+        self.browser = PresetBrowser(engine.presets, UserDirs.default().state / "thumbnails", None)
+        self.monitor = NodeMonitor()
+        self.health = HealthPanel()
+        self.control = ControlWindow(self.params, self.transport, self.browser, self.monitor, self.health)
+        self.params.edited.connect(self.edit)
+        self.params.reset_requested.connect(self.reset_to_preset)
+        self.browser.recall.connect(lambda name: self.post(CommandInput("preset", name)))
+        self.control.action_triggered.connect(self.act)
+        self.control.closing.connect(self.quit)
+        screens = [screen.name() for screen in QGuiApplication.screens()]
+        self.views: list[OutputView] = []
+        windows: list[OutputWindow] = []
+        for index, request in enumerate(requests_for(screens, list(runtime.options.output_screens))):
+            view = make_output_view(request.region, runtime.clock.frame_done, self.report)
+            self.views.append(view)
+            windows.append(OutputWindow(view.widget, request, index))
+        self.outputs = OutputManager(windows, self.control_screen)
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.tick_timer.setInterval(max(1, int(1000 / engine.step_hz)))
+        self.tick_timer.timeout.connect(self.tick)
+        self.ui_timer = QTimer(self)
+        self.ui_timer.setInterval(UI_REFRESH_MS)
+        self.ui_timer.timeout.connect(self.refresh)
+        self._closed = False
+
+    # -- life cycle -------------------------------------------------------------------------
+    def show(self) -> None:
+        primary = QGuiApplication.primaryScreen()
+        self.control.show()
+        if primary is not None:
+            self.control.windowHandle().setScreen(primary)
+            self.control.move(primary.geometry().topLeft())
+        self.outputs.place_all()
+        self.tick_timer.start()
+        self.ui_timer.start()
+        self.refresh()
+
+    def control_screen(self) -> str | None:
+        screen = self.control.screen() if self.control.isVisible() else QGuiApplication.primaryScreen()
+        return screen.name() if screen is not None else None
+
+    def quit(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def close(self) -> None:
+        """Stop the timers and close every window (the runtime is stopped by its owner)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.tick_timer.stop()
+        self.ui_timer.stop()
+        self.browser.stop()
+        for view in self.views:
+            view.close()
+        self.outputs.close()
+        self.control.closing.disconnect(self.quit)
+        self.control.close()
+
+    # -- the tick ---------------------------------------------------------------------------
+    def tick(self) -> None:
+        runtime = self.runtime
+        frames = runtime.tick()
+        self.outputs.tick()
+        runtime.blackout_level = self.outputs.fader.level
+        if frames:
+            engine = runtime.engine
+            params = engine.bank.snapshot()
+            look = engine.current_look()
+            for view in self.views:
+                view.show_frame(frames[-1], params, look)
+
+    def refresh(self) -> None:
+        runtime = self.runtime
+        engine = runtime.engine
+        self._refreshes += 1
+        self.params.refresh()
+        crossfade = engine.bank.number("show.recall_crossfade")
+        self.transport.refresh(crossfade)
+        self.browser.show_crossfade(crossfade)
+        self.monitor.record(engine.latest)
+        status = runtime.status
+        self.monitor.show_counters(status.get("inputs", {}))
+        self.health.update_from(status, runtime.clock.durations_ms(), self.midi_text(status))
+        if engine.preset is not self._preset_seen:
+            self._preset_changed()
+        if runtime.errors.total != self._errors_seen:
+            self._errors_seen = runtime.errors.total
+            latest = runtime.errors.last(1)[0].message
+            if ".toml:" in latest:
+                self.control.show_problem(f"{latest}\nThe output keeps the last good state.")
+        preset = engine.preset
+        self.control.show_preset(preset.title or preset.name, preset.name, self.history.unsaved,
+                                 self.history.can_undo, self.history.can_redo)
+        if self._refreshes % PREVIEW_EVERY == 0 and self.views:
+            self.control.preview.show_image(self.views[0].grab())
+
+    def _preset_changed(self) -> None:
+        """A recall, an act change or a reload from disk: edits start again from the new preset."""
+        self._preset_seen = self.runtime.engine.preset
+        self.history.clear()
+        self.control.show_problem("")
+
+    @staticmethod
+    def midi_text(status: dict[str, object]) -> str:
+        midi = status.get("inputs", {}).get("midi")  # type: ignore[attr-defined]
+        if not midi:
+            return "MIDI: not connected (start with --midi PATTERN)"
+        return f"MIDI: {midi.get('received', 0)} messages, ports {', '.join(midi.get('ports', [])) or '–'}"
+
+    # -- what the operator does -------------------------------------------------------------
+    def post(self, item: CommandInput) -> None:
+        self.runtime.engine.inputs.put(item)
+
+    def set_param(self, name: str, value: object) -> None:
+        self.runtime.engine.inputs.put(ParamInput(name, value, "ui"))
+
+    def edit(self, name: str, value: Value) -> None:
+        self.history.record(name, self.runtime.engine.bank.target(name), value)
+        self.set_param(name, value)
+
+    def reset_to_preset(self, name: str) -> None:
+        engine = self.runtime.engine
+        value = engine.preset.resolved(engine.specs()).get(name, engine.bank.spec(name).default)
+        self.edit(name, value)
+
+    def report(self, message: str) -> None:
+        log.warning("%s", message)  # the runtime's log handler puts it in the operator's error list
+
+    def act(self, name: str) -> None:
+        if name in ("next_act", "previous_act", "panic"):
+            self.post(CommandInput(name))
+            if name == "panic":
+                self.history.clear()
+        elif name == "blackout":
+            self.outputs.blackout(BLACKOUT_FADE_S)
+        elif name == "fullscreen":
+            for window in self.outputs.windows:
+                window.toggle_full_screen()
+        elif name in ("undo", "redo"):
+            edit = self.history.undo() if name == "undo" else self.history.redo()
+            if edit is not None:
+                self.set_param(edit.name, edit.before if name == "undo" else edit.after)
+        elif name == "save":
+            self.save(None)
+        elif name == "save_as":
+            text, ok = QInputDialog.getText(self.control, "Save as new user preset",
+                                            "Name (lower-case letters, digits, - and _):")
+            if ok and text:
+                self.save(text.strip())
+        elif name == "quit":
+            self.quit()
+
+    def save(self, name: str | None) -> None:
+        """Save the edits into the user's preset folder (atomic, with backups), then follow that file."""
+        engine = self.runtime.engine
+        preset = engine.preset.with_params(self.history.edited_values())
+        try:
+            path = engine.presets.save(preset, engine.specs(), name)
+        except (LoadError, ValueError, OSError) as error:
+            self.report(f"saving preset: {error}")
+            QMessageBox.warning(self.control, "Preset not saved", str(error))
+            return
+        self.history.mark_saved()
+        log.info("preset saved to %s", path)
+        target = path.stem
+        if engine.recall(target, crossfade_s=0.0):
+            self._preset_seen = engine.preset
+        self.browser.reload()
+
+
+def run_gui(runtime: Runtime) -> int:
+    """Show the windows and run Qt's event loop until the operator quits or time is up."""
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Myco")
+    theme.apply(app)
+    desktop = DesktopApp(runtime)
+    desktop.show()
+    # Python signal handlers only run when the interpreter gets control: give it a turn.
+    wake = QTimer()
+    wake.start(200)
+    wake.timeout.connect(lambda: None)
+    previous = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if runtime.options.seconds is not None:
+        QTimer.singleShot(int(runtime.options.seconds * 1000), app.quit)
+    started = time.monotonic()
+    try:
+        code = app.exec()
+    finally:
+        wake.stop()
+        desktop.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("closed after %.1f s", time.monotonic() - started)
+    return int(code)
+

@@ -1,0 +1,71 @@
+"""Build the engine and run it, headless or with windows; turn start-up problems into messages."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+
+from installation.app.options import RunOptions
+from installation.app.runtime import Runtime
+from installation.app.status import StatusConfigError, check_policy, parse_address
+from installation.core.errors import LoadError
+from installation.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def build_engine(options: RunOptions) -> Engine:
+    engine = Engine.for_show(options.show, step_hz=options.step_hz)
+    if options.preset and not engine.recall(options.preset, crossfade_s=0.0):
+        raise LoadError.single(f"{options.preset}.toml", 0, "", f"preset {options.preset!r} cannot be loaded")
+    return engine
+
+
+def launch(options: RunOptions) -> int:
+    """Run until closed, interrupted or ``--seconds`` are up; returns the exit status."""
+    try:
+        if options.status:
+            check_policy(parse_address(options.status)[0], options.status_token)
+        engine = build_engine(options)
+        runtime = Runtime(options, engine)
+    except (LoadError, StatusConfigError) as error:
+        print(f"myco run: {error}", file=sys.stderr)
+        return 2
+    try:
+        runtime.start()
+    except StatusConfigError as error:
+        runtime.stop()
+        print(f"myco run: {error}", file=sys.stderr)
+        return 2
+    try:
+        if options.headless:
+            return run_headless(runtime)
+        from installation.app.gui import run_gui
+
+        return run_gui(runtime)
+    finally:
+        runtime.stop()
+
+
+def run_headless(runtime: Runtime) -> int:
+    """Tick the engine at its fixed rate until stopped; each step counts as a completed frame."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    seconds = runtime.options.seconds
+    deadline = None if seconds is None else time.monotonic() + seconds
+    log.info("running headless%s", "" if deadline is None else f" for {seconds:g} s")
+    try:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            started = time.perf_counter()
+            frames = runtime.tick()
+            if frames:
+                runtime.clock.frame_done(time.perf_counter() - started)
+            stop.wait(runtime.seconds_to_next_step())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    runtime.publish_status()
+    return 0

@@ -1,0 +1,27 @@
+"""What ``myco run`` was asked to do, as a plain value the composition root builds from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_SHOW = "kai-festival"
+DEFAULT_OSC = "127.0.0.1:9000"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    show: str = DEFAULT_SHOW
+    preset: str | None = None
+    output_screens: tuple[int, ...] = ()
+    osc: str | None = None  # HOST:PORT to listen on, None: no OSC
+    mqtt: str | None = None  # broker URL, None: no MQTT
+    midi: str | None = None  # port name pattern, None: no MIDI
+    midi_api: str | None = None
+    audio: bool = True
+    audio_device: str | None = None
+    headless: bool = False
+    status: str | None = "127.0.0.1:8765"  # None: --no-status
+    status_token: str | None = None
+    seconds: float | None = None  # run this long, then exit cleanly
+    step_hz: float = 60.0
+    extra: dict[str, str] = field(default_factory=dict)

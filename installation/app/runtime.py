@@ -1,0 +1,203 @@
+"""The composition root without windows: engine, sound, inputs, status, health.
+
+:class:`Runtime` is shared by the desktop app and ``--headless``. Its :meth:`Runtime.tick`
+runs the engine's fixed steps that wall-clock time calls for (never more than
+``MAX_CATCH_UP`` at once, so a stall is skipped rather than replayed at high speed), hands
+each frame to the sound, and once a second rebuilds the status document for the status
+server and the control window. Every part it starts it also stops, so closing the app
+leaves no thread or process behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from installation.app.health import ErrorLog, ErrorLogHandler, FrameClock
+from installation.app.options import RunOptions
+from installation.app.status import StatusServer, parse_address
+from installation.core.frames import WorldFrame
+from installation.core.params import Kind
+from installation.engine import Engine
+
+log = logging.getLogger(__name__)
+
+MAX_CATCH_UP = 4
+STATUS_PERIOD_S = 1.0
+
+
+class Part(Protocol):
+    """Anything the runtime starts and must stop: an input listener, the sound."""
+
+    name: str
+
+    def stop(self) -> None: ...
+
+
+class Runtime:
+    def __init__(self, options: RunOptions, engine: Engine) -> None:
+        self.options = options
+        self.engine = engine
+        self.clock = FrameClock()
+        self.errors = ErrorLog()
+        self._log_handler = ErrorLogHandler(self.errors)
+        logging.getLogger("installation").addHandler(self._log_handler)
+        self.parts: list[Part] = []
+        self.inputs: dict[str, Callable[[], Mapping[str, Any]]] = {}
+        self.audio: Any = None
+        self.audio_notice = "off (--no-audio)" if not options.audio else "starting"
+        self.status_server: StatusServer | None = None
+        self.status: dict[str, Any] = {}
+        self.blackout_level = 0.0
+        self.started = time.monotonic()
+        self._next_step = self.started
+        self._last_status = 0.0
+        self.late_steps = 0
+        self.ticks = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> Runtime:
+        """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
+        from installation.app import wiring
+
+        if self.options.audio:
+            self.audio, self.audio_notice = wiring.start_audio(self.options)
+        for part, counters in wiring.start_inputs(self.options, self.engine):
+            self.parts.append(part)
+            self.inputs[part.name] = counters
+        if self.options.status:
+            host, port = parse_address(self.options.status)
+            self.status_server = StatusServer(host, port, self.options.status_token).start()
+        self.publish_status()
+        return self
+
+    def stop(self) -> None:
+        """Stop everything started, newest first; safe to call twice."""
+        if self.status_server is not None:
+            self.status_server.stop()
+            self.status_server = None
+        while self.parts:
+            part = self.parts.pop()
+            try:
+                part.stop()
+            except Exception as error:  # one part failing to stop must not keep the others running
+                log.error("stopping %s: %s", part.name, error)
+        if self.audio is not None:
+            try:
+                self.audio.stop()
+            except Exception as error:
+                log.error("stopping audio: %s", error)
+            self.audio = None
+        logging.getLogger("installation").removeHandler(self._log_handler)
+
+    # -- the tick ---------------------------------------------------------------------------
+    def tick(self, now: float | None = None) -> list[WorldFrame]:
+        """Run the fixed steps due by ``now`` (monotonic seconds); returns the frames made."""
+        now = time.monotonic() if now is None else now
+        frames: list[WorldFrame] = []
+        dt = self.engine.dt
+        while self._next_step <= now and len(frames) < MAX_CATCH_UP:
+            frames.append(self.engine.step())
+            self._next_step += dt
+        if self._next_step <= now:
+            skipped = int((now - self._next_step) / dt) + 1
+            self.late_steps += skipped
+            self._next_step += skipped * dt
+        if frames and self.audio is not None:
+            try:
+                self.audio.push(frames[-1], self.engine.bank.snapshot())
+            except Exception as error:
+                self.audio_failed(error)
+        self.ticks += 1
+        if now - self._last_status >= STATUS_PERIOD_S:
+            self.publish_status(now)
+        return frames
+
+    def seconds_to_next_step(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        return max(0.0, self._next_step - now)
+
+    def audio_failed(self, error: BaseException) -> None:
+        """A lost audio device keeps the visuals: drop the sound, say why."""
+        log.error("audio stopped: %s (the visuals go on)", error)
+        self.audio_notice = f"stopped: {error}"
+        audio, self.audio = self.audio, None
+        try:
+            audio.stop()
+        except Exception:  # already broken; nothing more to report
+            pass
+
+    # -- status -----------------------------------------------------------------------------
+    def publish_status(self, now: float | None = None) -> dict[str, Any]:
+        self._last_status = time.monotonic() if now is None else now
+        self.status = self.build_status()
+        if self.status_server is not None:
+            self.status_server.publish(self.status)
+        return self.status
+
+    def build_status(self) -> dict[str, Any]:
+        engine = self.engine
+        player = engine.player
+        bank = engine.bank
+        params: dict[str, Any] = {}
+        for spec in bank.specs():
+            value = bank.get(spec.name)
+            params[spec.name] = list(value) if spec.kind is Kind.COLOR else value  # type: ignore[arg-type]
+        return {
+            "state": "running",
+            "show": player.show.name,
+            "show_title": player.show.title,
+            "act": player.act.title,
+            "act_index": player.act_index,
+            "acts": len(player.show.acts),
+            "position_s": round(player.position_s, 3),
+            "time_left_s": round(player.time_left_s, 3),
+            "loop": player.loop,
+            "preset": engine.current_preset().name,
+            "look": engine.current_look(),
+            "step": engine.step_count,
+            "uptime_s": round(time.monotonic() - self.started, 3),
+            "fps": round(self.clock.fps(), 2),
+            "frame_ms": self.clock.percentiles_ms(),
+            "late_steps": self.late_steps,
+            "blackout": round(self.blackout_level, 3),
+            "audio": self.audio_status(),
+            "params": params,
+            "nodes": nodes_status(engine.latest),
+            "inputs": {name: dict(counters()) for name, counters in self.inputs.items()},
+            "errors": [entry.as_dict() for entry in self.errors.last(10)],
+            "errors_total": self.errors.total,
+        }
+
+    def audio_status(self) -> dict[str, Any]:
+        if self.audio is None:
+            return {"running": False, "load": 0.0, "underflows": 0, "device": None, "notice": self.audio_notice}
+        try:
+            status = dict(self.audio.status())
+        except Exception as error:
+            self.audio_failed(error)
+            return self.audio_status()
+        status.setdefault("running", True)
+        status["notice"] = self.audio_notice
+        return status
+
+
+def nodes_status(frame: WorldFrame) -> dict[str, Any]:
+    """Each node's last reading, and whether it is a live sensor or the simulation."""
+    nodes: dict[str, Any] = {}
+    for index, node in enumerate(frame.node_ids):
+        nodes[node] = {
+            "live": bool(frame.live[index]),
+            "last": {
+                "potential_mv": round(float(frame.potential_mv[index]), 4),
+                "toxin": round(float(frame.toxin[index]), 4),
+                "waste": round(float(frame.waste[index]), 4),
+                "moisture": round(float(frame.moisture[index]), 4),
+                "activity": round(float(frame.activity[index]), 4),
+                "x": round(float(frame.positions[index, 0]), 4),
+                "y": round(float(frame.positions[index, 1]), 4),
+            },
+        }
+    return nodes

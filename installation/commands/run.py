@@ -1,0 +1,67 @@
+"""``myco run``: the installation itself (control window + outputs), or ``--headless``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from installation.app.options import DEFAULT_OSC, DEFAULT_SHOW, RunOptions
+from installation.app.status import DEFAULT_ADDRESS
+
+NO_DISPLAY = """myco run: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
+  On a machine without a screen run:   myco run --headless
+  From an SSH session to the show machine:   DISPLAY=:0 myco run
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("run", help="run the installation (control window and output windows)",
+                            description="Run the installation: visuals, sound, inputs and the status page.")
+    parser.add_argument("--show", default=DEFAULT_SHOW, help=f"show to play (default {DEFAULT_SHOW})")
+    parser.add_argument("--preset", help="start on this preset instead of the first act's")
+    parser.add_argument("--output-screen", type=int, action="append", default=[], metavar="N",
+                        help="screen index for an output window; repeat for several outputs side by side")
+    parser.add_argument("--osc", nargs="?", const=DEFAULT_OSC, metavar="HOST:PORT",
+                        help=f"listen for OSC node data and control (default {DEFAULT_OSC})")
+    parser.add_argument("--mqtt", metavar="URL", help="subscribe to node data on this broker, e.g. mqtt://host:1883")
+    parser.add_argument("--midi", metavar="PATTERN", help="open MIDI ports whose name contains PATTERN")
+    parser.add_argument("--midi-api", metavar="API", help="MIDI API: alsa or jack")
+    parser.add_argument("--no-audio", action="store_true", help="no sound")
+    parser.add_argument("--audio-device", metavar="NAME", help="sound output device (default: the system's)")
+    parser.add_argument("--headless", action="store_true", help="no windows: engine, inputs, sound and status only")
+    parser.add_argument("--status", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
+                        help=f"serve /status and /metrics here (default {DEFAULT_ADDRESS})")
+    parser.add_argument("--no-status", action="store_true", help="no status server")
+    parser.add_argument("--status-token", metavar="TOKEN",
+                        help="token required by the status server (needed to bind beyond loopback)")
+    parser.add_argument("--seconds", type=float, metavar="S", help="run for S seconds, then exit cleanly")
+    parser.set_defaults(func=run)
+
+
+def options_from(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(
+        show=args.show, preset=args.preset, output_screens=tuple(args.output_screen), osc=args.osc,
+        mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, audio=not args.no_audio,
+        audio_device=args.audio_device, headless=args.headless,
+        status=None if args.no_status else args.status, status_token=args.status_token or None,
+        seconds=args.seconds,
+    )
+
+
+def has_display() -> bool:
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or platform.startswith("offscreen"))
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    if options.seconds is not None and options.seconds <= 0:
+        print("myco run: --seconds must be positive", file=sys.stderr)
+        return 2
+    if not options.headless and not has_display():
+        print(NO_DISPLAY, file=sys.stderr, end="")
+        return 2
+    from installation.app.launch import launch
+
+    return launch(options)

@@ -1,0 +1,157 @@
+"""Output windows: borderless, cursorless, full screen on the chosen screen.
+
+Each window embeds one output canvas (its own GL context, PITFALLS: no sharing) showing its
+region of the wide canvas. :class:`OutputManager` follows screens being connected and
+disconnected (Qt's screenAdded/screenRemoved) and re-places every window with the pure rule
+in :mod:`installation.app.placement`. Blackout is a fade of a black veil over the canvas,
+so it works whatever the renderer is doing, and is undone by the same key.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QScreen
+from PySide6.QtWidgets import QStackedLayout, QWidget
+
+from installation.app.placement import OutputRequest, assign
+
+log = logging.getLogger(__name__)
+
+
+class Veil(QWidget):
+    """A black layer over the output whose opacity fades between 0 (clear) and 1 (blackout)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.level = 0.0
+        self.hide()
+
+    def set_level(self, level: float) -> None:
+        self.level = min(1.0, max(0.0, level))
+        self.setVisible(self.level > 0.0)
+        self.raise_()
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(0, 0, 0, round(255 * self.level)))
+
+
+class Fader:
+    """Fades a level towards 0 or 1 over ``seconds``; pure timing, driven by the app's tick."""
+
+    def __init__(self) -> None:
+        self.level = 0.0
+        self.target = 0.0
+        self._rate = 0.0
+
+    def fade_to(self, target: float, seconds: float) -> None:
+        self.target = min(1.0, max(0.0, target))
+        distance = abs(self.target - self.level)
+        self._rate = distance / seconds if seconds > 0 else float("inf")
+
+    def toggle(self, seconds: float) -> None:
+        self.fade_to(0.0 if self.target >= 1.0 else 1.0, seconds)
+
+    def advance(self, dt: float) -> float:
+        step = self._rate * dt
+        if abs(self.target - self.level) <= step:
+            self.level = self.target
+        else:
+            self.level += step if self.target > self.level else -step
+        return self.level
+
+
+class OutputWindow(QWidget):
+    """One projector's window around an output canvas widget."""
+
+    def __init__(self, content: QWidget, request: OutputRequest, index: int) -> None:
+        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint)
+        self.request = request
+        self.index = index
+        self.setWindowTitle(f"Myco output {index + 1}")
+        self.setCursor(Qt.CursorShape.BlankCursor)
+        self.setStyleSheet("background: black;")
+        self.content = content
+        layout = QStackedLayout(self)
+        layout.setStackingMode(QStackedLayout.StackingMode.StackAll)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(content)
+        self.veil = Veil(self)
+        self.screen_name = ""
+        self.full_screen = False
+
+    def resizeEvent(self, event: object) -> None:
+        self.veil.setGeometry(self.rect())
+
+    def place(self, screen: QScreen, full_screen: bool) -> None:
+        """PITFALLS: set the handle's screen, then the geometry, then show full screen."""
+        self.winId()
+        handle = self.windowHandle()
+        if handle is not None:
+            handle.setScreen(screen)
+        geometry = screen.geometry()
+        self.screen_name = screen.name()
+        self.full_screen = full_screen
+        if full_screen:
+            self.setGeometry(geometry)
+            self.showFullScreen()
+        else:
+            width, height = geometry.width() // 2, geometry.height() // 2
+            self.showNormal()
+            self.setGeometry(geometry.x() + geometry.width() - width - 20, geometry.y() + 40, width, height)
+        log.info("output %d on screen %s (%s)", self.index + 1, self.screen_name,
+                 "full screen" if full_screen else "windowed")
+
+    def toggle_full_screen(self) -> None:
+        screen = self.screen()
+        if screen is not None:
+            self.place(screen, not self.full_screen)
+
+
+class OutputManager:
+    """Keeps every output window on a screen while screens come and go."""
+
+    def __init__(self, windows: list[OutputWindow], control_screen: Callable[[], str | None]) -> None:
+        self.windows = windows
+        self._control_screen = control_screen
+        self.fader = Fader()
+        self._last = time.monotonic()
+        self.moves = 0
+        app = QGuiApplication.instance()
+        assert isinstance(app, QGuiApplication)
+        app.screenAdded.connect(self._screens_changed)
+        app.screenRemoved.connect(self._screens_changed)
+
+    def place_all(self) -> None:
+        screens = {screen.name(): screen for screen in QGuiApplication.screens()}
+        plan = assign(list(screens), self._control_screen(), [w.request for w in self.windows])
+        for window, (name, full_screen) in zip(self.windows, plan, strict=True):
+            if window.screen_name != name or window.full_screen != full_screen:
+                window.place(screens[name], full_screen)
+                self.moves += 1
+
+    def _screens_changed(self, screen: QScreen) -> None:
+        # Qt has not finished updating its screen list inside the signal; place on the next turn.
+        QTimer.singleShot(0, self.place_all)
+
+    def blackout(self, seconds: float = 2.0) -> None:
+        """Fade to black, or back from black, over ``seconds``."""
+        self.fader.toggle(seconds)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        level = self.fader.advance(now - self._last)
+        self._last = now
+        for window in self.windows:
+            if window.veil.level != level:
+                window.veil.set_level(level)
+
+    def close(self) -> None:
+        for window in self.windows:
+            window.close()

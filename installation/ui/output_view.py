@@ -1,0 +1,78 @@
+"""What an output window shows: the renderer's canvas, or the network map if GL is not available.
+
+:func:`make_output_view` prefers the GPU renderer. If it cannot start (no renderer in this
+build, no usable OpenGL), the output shows the live network map instead of going black,
+and the reason goes to the operator's error list.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from PySide6.QtGui import QImage, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from installation.core.frames import WorldFrame
+from installation.core.params import Value
+from installation.ui.monitor import NetworkMap
+
+log = logging.getLogger(__name__)
+
+FrameDone = Callable[[float], None]
+Region = tuple[float, float, float, float]
+
+
+class OutputView(Protocol):
+    widget: QWidget
+
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
+        """Hand over the newest frame; the view redraws at its own pace."""
+
+    def grab(self) -> QImage:
+        """The last drawn picture (for the preview and screenshots)."""
+
+    def close(self) -> None: ...
+
+
+class _TimedMap(NetworkMap):
+    def __init__(self, frame_done: FrameDone) -> None:
+        super().__init__()
+        self._frame_done = frame_done
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self._frame_done(time.perf_counter() - started)
+
+
+class MapOutput:
+    """The failsafe output: the network map, drawn with QPainter (no OpenGL needed)."""
+
+    def __init__(self, frame_done: FrameDone) -> None:
+        self.map = _TimedMap(frame_done)
+        self.widget: QWidget = self.map
+
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
+        self.map.show_frame(frame)
+
+    def grab(self) -> QImage:
+        return self.map.grab().toImage()
+
+    def close(self) -> None:
+        self.map.close()
+
+
+def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None]) -> OutputView:
+    try:
+        from installation.ui.gl_output import RendererOutput
+    except ImportError as error:
+        report(f"GPU renderer not available ({error}); the output shows the network map")
+        return MapOutput(frame_done)
+    try:
+        return RendererOutput(region, frame_done)  # type: ignore[no-any-return]
+    except Exception as error:
+        report(f"GPU renderer failed to start ({error}); the output shows the network map")
+        return MapOutput(frame_done)
