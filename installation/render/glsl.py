@@ -1,0 +1,168 @@
+"""Assembling GLSL from shader files: headers, ``#include`` and a map back to file lines.
+
+A program is a fragment file with an ISF-style header plus a vertex file (named by the
+header's ``VERTEX``, ``quad.vert`` by default). The assembled text starts with
+``#version 120``, then the uniforms every program gets and those the header declares,
+then the body with ``#include "x.glsl"`` expanded (looked up beside the file, then in
+``shaders/include``). Each output line remembers its file and line, so the compiler's
+``line 57`` becomes ``shaders/festival.frag:31``. No GL here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from installation.core.errors import LoadError, Problem
+from installation.core.shaderheader import ShaderHeader, parse_header
+
+VERSION = "#version 120"
+MAX_INCLUDE_DEPTH = 8
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([A-Za-z0-9_./-]+)"\s*$')
+_VARIABLE = re.compile(r"^\s*(?:uniform|attribute)\s+(?:(?:lowp|mediump|highp)\s+)?(\w+)\s+(\w+)\s*(\[\s*\d+\s*\])?\s*;", re.M)
+# The compiler's message formats: vispy's rewrite ("on line 5: ...") and Mesa/NVIDIA raw forms.
+_ERROR_LINE = (
+    re.compile(r"on line (\d+):\s*(.*)"),
+    re.compile(r"^\s*\d+:(\d+)\(\d+\):\s*(.*)"),
+    re.compile(r"^\s*\d+\((\d+)\)\s*:\s*(.*)"),
+    re.compile(r"^\s*ERROR:\s*\d+:(\d+):\s*(.*)"),
+)
+
+# Uniforms every program gets (documented in docs/shaders.md).
+STANDARD_UNIFORMS = (
+    ("float", "u_time"),
+    ("float", "u_dt"),
+    ("float", "u_frame"),
+    ("vec2", "u_resolution"),
+    ("float", "u_aspect"),
+    ("vec4", "u_region"),
+)
+
+Origin = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Assembled GLSL for one stage, with the origin of every line (None: generated)."""
+
+    code: str
+    origins: tuple[Origin | None, ...]
+    files: tuple[Path, ...]
+
+    def origin(self, line: int) -> Origin | None:
+        if 1 <= line <= len(self.origins):
+            return self.origins[line - 1]
+        return None
+
+    def variables(self) -> dict[str, str]:
+        """Declared uniform and attribute names and their GLSL types."""
+        return {m.group(2): m.group(1) for m in _VARIABLE.finditer(self.code)}
+
+
+@dataclass(frozen=True)
+class ProgramSource:
+    header: ShaderHeader
+    vertex: Source
+    fragment: Source
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys(self.vertex.files + self.fragment.files))
+
+
+def _expand(path: Path, text: str, first_line: int, roots: list[Path], stack: tuple[Path, ...],
+            lines: list[str], origins: list[Origin | None], files: list[Path]) -> None:
+    if len(stack) > MAX_INCLUDE_DEPTH:
+        raise LoadError.single(path, first_line, "include", f"includes nested deeper than {MAX_INCLUDE_DEPTH}")
+    for offset, line in enumerate(text.split("\n")):
+        number = first_line + offset
+        match = _INCLUDE.match(line)
+        if not match:
+            lines.append(line)
+            origins.append((str(path), number))
+            continue
+        target = _find_include(match.group(1), path.parent, roots)
+        if target is None:
+            raise LoadError.single(path, number, "include", f"{match.group(1)!r} not found")
+        if target in stack:
+            raise LoadError.single(path, number, "include", f"{match.group(1)!r} includes itself")
+        try:
+            included = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise LoadError.single(target, 0, "", f"cannot read: {error}") from None
+        files.append(target)
+        _expand(target, included, 1, roots, (*stack, target), lines, origins, files)
+
+
+def _find_include(name: str, folder: Path, roots: list[Path]) -> Path | None:
+    for base in (folder, *roots):
+        candidate = (base / name).resolve()
+        # Only files inside the shader folders may be included.
+        if any(candidate.is_relative_to(r.resolve()) for r in (folder, *roots)) and candidate.is_file():
+            return candidate
+    return None
+
+
+def assemble(path: Path, header: ShaderHeader, body: str, body_line: int, shader_dir: Path,
+             defines: dict[str, str] | None = None) -> Source:
+    lines: list[str] = [VERSION]
+    origins: list[Origin | None] = [None]
+    for name, value in (defines or {}).items():
+        lines.append(f"#define {name} {value}")
+        origins.append(None)
+    for glsl_type, name in STANDARD_UNIFORMS:
+        lines.append(f"uniform {glsl_type} {name};")
+        origins.append(None)
+    for item in header.inputs:
+        lines.append(f"uniform {item.glsl_type} {item.name};")
+        origins.append((str(header.path), item.line))
+    files = [path]
+    _expand(path, body, body_line, [shader_dir / "include"], (path,), lines, origins, files)
+    return Source("\n".join(lines) + "\n", tuple(origins), tuple(files))
+
+
+def load_program(fragment_path: Path, shader_dir: Path, defines: dict[str, str] | None = None) -> ProgramSource:
+    """Read, parse and assemble one program; raise LoadError naming file and line."""
+    try:
+        text = fragment_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise LoadError.single(fragment_path, 0, "", f"cannot read: {error}") from None
+    header = parse_header(text, fragment_path)
+    vertex_path = fragment_path.parent / (header.vertex or "quad.vert")
+    if not vertex_path.is_file():
+        raise LoadError.single(fragment_path, 1, "VERTEX", f"vertex shader {vertex_path.name} not found")
+    try:
+        vertex_text = vertex_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise LoadError.single(vertex_path, 0, "", f"cannot read: {error}") from None
+    vertex_header = parse_header(vertex_text, vertex_path)
+    fragment = assemble(fragment_path, header, header.body, header.body_line, shader_dir, defines)
+    vertex = assemble(vertex_path, header, vertex_header.body, vertex_header.body_line, shader_dir, defines)
+    return ProgramSource(header, vertex, fragment)
+
+
+def map_errors(message: str, program: ProgramSource) -> list[Problem]:
+    """Turn a compile or link message into problems at file:line of the shader files."""
+    stage = program.fragment
+    fallback = str(program.header.path)
+    if "GL_VERTEX_SHADER" in message:
+        stage = program.vertex
+        fallback = str(program.vertex.files[0])
+    problems: list[Problem] = []
+    unplaced: list[Problem] = []
+    for raw in message.splitlines():
+        text = raw.strip()
+        if not text or text.startswith("Shader compilation error") or text.startswith("Error linking"):
+            continue
+        for pattern in _ERROR_LINE:
+            match = pattern.search(text)
+            if match:
+                origin = stage.origin(int(match.group(1)))
+                where = origin or (fallback, 0)
+                problems.append(Problem(where[0], where[1], "glsl", match.group(2).strip()))
+                break
+        else:
+            unplaced.append(Problem(fallback, 0, "glsl", text))
+    # Lines without a line number are vispy's quotes of the code; keep them only if nothing else.
+    return problems or unplaced or [Problem(fallback, 0, "glsl", message.strip() or "unknown GL error")]

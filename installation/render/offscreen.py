@@ -1,0 +1,81 @@
+"""Headless rendering to numpy RGB frames (``myco render``, contact sheets, thumbnails, tests).
+
+A hidden vispy canvas (PySide6) provides the GL context; the picture is drawn into an
+8-bit framebuffer of the output size and read back. Where there is no X display,
+Qt's ``offscreen`` platform is chosen (Mesa renders it in software); see docs/shaders.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from installation.core.frames import WorldFrame
+from installation.core.params import Value
+
+RGB = NDArray[np.uint8]
+
+
+def gl_app() -> Any:
+    """The vispy application on PySide6, choosing Qt's offscreen platform when there is no display."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from vispy import app
+
+    return app.use_app("pyside6")
+
+
+def hidden_canvas() -> Any:
+    """A small hidden canvas whose GL context is current, for work that never shows a window."""
+    gl_app()
+    from vispy import app
+
+    canvas = app.Canvas(show=False, size=(16, 16), keys=None)
+    canvas.set_current()
+    return canvas
+
+
+class Offscreen:
+    """A Renderer in a hidden context, producing ``(height, width, 3)`` uint8 frames."""
+
+    def __init__(self, size: tuple[int, int], quality: str = "medium", shader_dir: Path | None = None,
+                 **renderer_options: Any) -> None:
+        from vispy import gloo
+
+        from installation.render.renderer import Renderer
+
+        self.size = (int(size[0]), int(size[1]))
+        self.canvas = hidden_canvas()
+        self.renderer = Renderer(self.size, quality, shader_dir, **renderer_options)
+        width, height = self.size
+        self._target = gloo.FrameBuffer(color=gloo.Texture2D((height, width, 4), format="rgba"))
+
+    def step(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
+        """Advance the hyphae without drawing (warm-up, or frames between stills)."""
+        self.canvas.set_current()
+        self.renderer.update(frame, params, dt)
+
+    def render(self, frame: WorldFrame, params: Mapping[str, Value], dt: float,
+               region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> RGB:
+        """Advance by ``dt`` and return the picture, top row first."""
+        self.step(frame, params, dt)
+        return self.snapshot(region)
+
+    def snapshot(self, region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> RGB:
+        from vispy import gloo
+
+        self.canvas.set_current()
+        width, height = self.size
+        with self._target:
+            self.renderer.draw(self.size, region)
+            pixels = gloo.read_pixels((0, 0, width, height), alpha=False)
+        return np.ascontiguousarray(pixels)
+
+    def close(self) -> None:
+        self.renderer.close()
+        self.canvas.close()

@@ -1,0 +1,55 @@
+"""The renderer's parameters and those declared by every shader header (no GL imported)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from installation.core.errors import LoadError, Problem
+from installation.core.params import ParamSpec, enum_param, float_param
+from installation.core.paths import resource_dir
+from installation.core.shaderheader import read_header
+
+QUALITIES = ("low", "medium", "high", "ultra")
+
+
+def renderer_specs() -> list[ParamSpec]:
+    return [
+        enum_param("render.quality", "medium", QUALITIES,
+                   "agent count and simulation resolution; applied when the output is (re)built",
+                   label="Quality"),
+        float_param("render.exposure", 1.0, 0.1, 4.0, "x", "overall brightness before tone mapping",
+                    smoothing_s=0.5, label="Exposure"),
+        float_param("render.blackout", 0.0, 0.0, 1.0, "", "fade to black (1 = black)", smoothing_s=1.5,
+                    label="Blackout"),
+        float_param("render.hue_shift", 0.0, -0.5, 0.5, "turn", "rotate the look's palette", smoothing_s=1.0,
+                    label="Hue shift"),
+        float_param("render.saturation", 1.0, 0.0, 2.0, "x", "palette saturation", smoothing_s=1.0,
+                    label="Saturation"),
+        float_param("render.speed", 1.0, 0.0, 3.0, "x", "how fast the hyphae move and pulses travel",
+                    smoothing_s=0.5, label="Speed"),
+        float_param("render.events", 1.0, 0.0, 2.0, "x", "strength of the transient event layers",
+                    smoothing_s=0.3, label="Event intensity"),
+    ]
+
+
+def shader_files(shader_dir: Path | None = None) -> list[Path]:
+    """Every program's fragment file (include files and vertex files are not programs)."""
+    folder = shader_dir or resource_dir("shaders")
+    return sorted(folder.glob("*.frag"))
+
+
+def shader_specs(shader_dir: Path | None = None) -> tuple[list[ParamSpec], list[Problem]]:
+    """Parameters of every shader header, and the problems of headers that do not parse."""
+    specs: list[ParamSpec] = []
+    problems: list[Problem] = []
+    for path in shader_files(shader_dir):
+        try:
+            specs.extend(read_header(path).param_specs())
+        except LoadError as error:
+            problems.extend(error.problems)
+    return specs, problems
+
+
+def param_specs(shader_dir: Path | None = None) -> list[ParamSpec]:
+    """Renderer parameters plus every valid shader header's inputs."""
+    return renderer_specs() + shader_specs(shader_dir)[0]

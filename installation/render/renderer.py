@@ -1,0 +1,300 @@
+"""The GPU visual engine: physarum hyphae in float textures, composited by a look.
+
+Per :meth:`Renderer.update` (one frame of simulation, in the simulation's own resolution):
+node splats → agent step (ping-pong state texture) → trail diffuse/decay and drone scars →
+agent deposit (additive points) → link strands and travelling pulses. Per :meth:`draw`
+(at output size): the look's composite shader → glow (bright pass, blurred at a quarter
+size) → post (tone map, vignette, grain, blackout) into the bound framebuffer.
+
+The renderer owns no model state: it consumes WorldFrames and a parameter snapshot; its own
+state is only what a picture remembers (trails, agent positions, recent events).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from vispy import gloo
+
+from installation.core.errors import Problem
+from installation.core.frames import WorldFrame, empty_frame
+from installation.core.params import ParamBank, Value
+from installation.core.paths import resource_dir
+from installation.core.seeds import resample
+from installation.render import geometry
+from installation.render.looks import PALETTE_KEYS, Look, load_look
+from installation.render.params import QUALITIES, param_specs
+from installation.render.programs import ShaderProgram
+from installation.render.transients import Transients, glsl_defines
+
+log = logging.getLogger(__name__)
+
+# quality -> (agents on a side of the square state texture, simulation height in pixels)
+QUALITY = {"low": (256, 360), "medium": (512, 540), "high": (1024, 720), "ultra": (2048, 1080)}
+PASSES = ("agents", "deposit", "diffuse", "nodes", "links", "blur", "post")
+RELOAD_INTERVAL_S = 0.25
+MASK_MAX_SIDE = 1024
+QUAD = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)
+ADDITIVE = {"blend": True, "blend_func": ("one", "one"), "depth_test": False}
+OPAQUE = {"blend": False, "depth_test": False}
+
+
+def _float_texture(data: NDArray[np.float32], fmt: str = "rgba32f", linear: bool = True) -> gloo.Texture2D:
+    return gloo.Texture2D(data, internalformat=fmt, interpolation="linear" if linear else "nearest",
+                          wrapping="clamp_to_edge")
+
+
+class _Target:
+    """A float texture with its framebuffer."""
+
+    def __init__(self, shape: tuple[int, int], fmt: str = "rgba16f", linear: bool = True,
+                 data: NDArray[np.float32] | None = None) -> None:
+        height, width = shape
+        self.shape = shape
+        image = data if data is not None else np.zeros((height, width, 4), np.float32)
+        self.texture = _float_texture(image, fmt, linear)
+        self.fbo = gloo.FrameBuffer(color=self.texture)
+
+    def clear(self) -> None:
+        with self.fbo:
+            gloo.set_clear_color((0, 0, 0, 0))
+            gloo.clear(color=True)
+
+
+class Renderer:
+    """Create inside a current GL context (a vispy canvas or :mod:`installation.render.offscreen`)."""
+
+    def __init__(self, size: tuple[int, int], quality: str = "medium", shader_dir: Path | None = None, *,
+                 agents: int | None = None, sim_height: int | None = None, seed: int = 0) -> None:
+        if quality not in QUALITIES:
+            raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
+        self.size = (max(1, int(size[0])), max(1, int(size[1])))
+        self.aspect = self.size[0] / self.size[1]
+        self.quality = quality
+        self.shader_dir = shader_dir or resource_dir("shaders")
+        side, height = QUALITY[quality]
+        if agents is not None:
+            side = max(1, int(np.ceil(np.sqrt(agents))))
+        height = sim_height or height
+        self.agent_count = side * side
+        self.sim_shape = (height, max(1, round(height * self.aspect)))
+        self.t = 0.0
+        self._dt = 0.0
+        self.frame_count = 0
+        self.transients = Transients()
+        self.look: Look | None = None
+        self._bank: ParamBank | None = None
+        self._params: Mapping[str, Value] = {}
+        self._last_poll = 0.0
+        self._defines = glsl_defines()
+        self.programs = {name: ShaderProgram(self.shader_dir / f"{name}.frag", self.shader_dir, self._defines)
+                         for name in PASSES}
+        self._quad = gloo.VertexBuffer(QUAD)
+        self._init_state(side, seed)
+        self.set_look("festival")
+
+    # -- set-up ---------------------------------------------------------------------
+    def _init_state(self, side: int, seed: int) -> None:
+        rng = np.random.default_rng([seed, 4])
+        agents = np.empty((side, side, 4), np.float32)
+        agents[..., 0:2] = rng.uniform(0.02, 0.98, (side, side, 2))
+        agents[..., 2] = rng.uniform(0, 2 * np.pi, (side, side))
+        agents[..., 3] = rng.uniform(0, 1, (side, side))
+        self._agents = [_Target((side, side), "rgba32f", False, agents), _Target((side, side), "rgba32f", False)]
+        self._trail = [_Target(self.sim_shape), _Target(self.sim_shape)]
+        self._nodes = _Target(self.sim_shape)
+        self._links = _Target(self.sim_shape)
+        centres = (np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1).reshape(-1, 2) + 0.5) / side
+        self._agent_index = gloo.VertexBuffer(centres.astype(np.float32))
+        self._fields = _float_texture(np.zeros((1, 1, 4), np.float32))
+        self._fields_shape: tuple[int, ...] = (1, 1, 4)
+        self._mask = _float_texture(np.zeros((1, 1), np.float32), "r32f")
+        self._node_list = _float_texture(np.zeros((1, geometry.MAX_NODES, 4), np.float32), linear=False)
+        self._events = _float_texture(np.zeros((2, 32, 4), np.float32), linear=False)
+        self._node_vbo = gloo.VertexBuffer(np.zeros((1, 4), np.float32))
+        self._link_vbos: dict[str, gloo.VertexBuffer] = {}
+        self._scene: _Target | None = None
+        self._bloom: list[_Target] = []
+        self._frame = empty_frame(aspect=self.aspect)
+
+    def register_params(self, bank: ParamBank) -> None:
+        """Register the renderer's and every shader header's parameters; keep the bank for reloads."""
+        bank.register_all(param_specs(self.shader_dir))
+        self._bank = bank
+
+    def set_look(self, name: str) -> None:
+        """Switch look (palette + composite shader); raises LoadError for an unknown or broken look."""
+        look = load_look(name, self.shader_dir)
+        if look.composite not in self.programs:
+            self.programs[look.composite] = ShaderProgram(self.shader_dir / f"{look.composite}.frag",
+                                                          self.shader_dir, self._defines)
+        self.look = look
+
+    def set_mask(self, mask: NDArray[np.float32] | None) -> None:
+        """The mural mask (the seed's ``mask`` grid, 0..1); None clears it."""
+        if mask is None or mask.size == 0:
+            data = np.zeros((1, 1), np.float32)
+        else:
+            rows, cols = mask.shape
+            scale = min(1.0, MASK_MAX_SIDE / max(rows, cols))
+            data = resample(mask.astype(np.float32), (max(1, int(rows * scale)), max(1, int(cols * scale))))
+        self._mask = _float_texture(np.ascontiguousarray(np.clip(np.nan_to_num(data), 0, 1)), "r32f")
+
+    # -- errors and hot reload ------------------------------------------------------
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for program in self.programs.values() for p in program.errors]
+
+    def poll_reload(self, force: bool = False) -> list[Problem]:
+        """Rebuild programs whose files changed (checked at most every 250 ms); return current errors."""
+        now = time.monotonic()
+        if not force and now - self._last_poll < RELOAD_INTERVAL_S:
+            return self.errors
+        self._last_poll = now
+        for program in self.programs.values():
+            if program.changed():
+                before = program.header.inputs if program.header else None
+                if program.reload():
+                    log.info("reloaded shader %s", program.path.name)
+                    if self._bank is not None and program.header and program.header.inputs != before:
+                        self._bank.unregister_owner(f"shader.{program.stem}")
+                        self._bank.register_all(program.header.param_specs())
+        return self.errors
+
+    # -- the simulation -------------------------------------------------------------
+    def _common(self, program: ShaderProgram, resolution: tuple[int, int], region: tuple[float, ...]) -> None:
+        envelopes = self.transients.envelopes(self.t)
+        program.apply_inputs(self._params, envelopes)
+        speed = float(self._params.get("render.speed", 1.0))  # type: ignore[arg-type]
+        program.set_many({
+            "u_time": self.t, "u_dt": self._dt, "u_frame": float(self.frame_count % 100000),
+            "u_resolution": resolution, "u_aspect": self.aspect, "u_region": region, "u_speed": speed,
+            "u_events": self._events, "u_event_count": float(len(self.transients.items)),
+            "u_event_gain": float(self._params.get("render.events", 1.0)),  # type: ignore[arg-type]
+            "u_fields": self._fields, "u_mask": self._mask, "u_nodes": self._nodes.texture,
+            "u_links": self._links.texture, "u_node_list": self._node_list,
+            "u_node_count": float(min(self._frame.node_count, geometry.MAX_NODES)),
+        })
+        if self.look is not None:
+            program.set_many({f"pal_{key}": self.look.palette[key] for key in PALETTE_KEYS})
+
+    def _fullscreen(self, name: str, target: _Target, extra: Mapping[str, object],
+                    region: tuple[float, ...] = (0.0, 0.0, 1.0, 1.0)) -> None:
+        program = self.programs[name]
+        height, width = target.shape
+        self._common(program, (width, height), region)
+        program.set("a_position", self._quad)
+        program.set_many(extra)
+        with target.fbo:
+            gloo.set_viewport(0, 0, width, height)
+            gloo.set_state(**OPAQUE)
+            program.draw("triangle_strip")
+
+    def update(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
+        """Advance the hyphae by ``dt`` seconds, steered by ``frame``; events start their layers."""
+        self._dt = float(min(max(dt, 0.0), 0.1))
+        self.t += self._dt
+        self.frame_count += 1
+        self._params = params
+        self._frame = frame
+        self.transients.add(frame.events, self.t, frame.node_ids, frame.positions)
+        self._upload(frame)
+        height, width = self.sim_shape
+        sim_res = (width, height)
+
+        self._nodes.clear()
+        nodes = self.programs["nodes"]
+        self._common(nodes, sim_res, (0.0, 0.0, 1.0, 1.0))
+        nodes.set("a_node", self._node_vbo)
+        with self._nodes.fbo:
+            gloo.set_viewport(0, 0, width, height)
+            gloo.set_state(**ADDITIVE)
+            nodes.draw("points")
+
+        self._fullscreen("agents", self._agents[1], {"u_agents": self._agents[0].texture,
+                                                     "u_trail": self._trail[0].texture})
+        self._agents.reverse()
+        self._fullscreen("diffuse", self._trail[1], {"u_trail": self._trail[0].texture,
+                                                     "u_texel": (1.0 / width, 1.0 / height)})
+        self._trail.reverse()
+        deposit = self.programs["deposit"]
+        self._common(deposit, sim_res, (0.0, 0.0, 1.0, 1.0))
+        deposit.set_many({"a_index": self._agent_index, "u_agents": self._agents[0].texture,
+                          "u_coverage": width * height / self.agent_count})
+        with self._trail[0].fbo:
+            gloo.set_viewport(0, 0, width, height)
+            gloo.set_state(**ADDITIVE)
+            deposit.draw("points")
+
+        self._links.clear()
+        links = self.programs["links"]
+        self._common(links, sim_res, (0.0, 0.0, 1.0, 1.0))
+        for name, vbo in self._link_vbos.items():
+            links.set(name, vbo)
+        with self._links.fbo:
+            gloo.set_viewport(0, 0, width, height)
+            gloo.set_state(**ADDITIVE)
+            links.draw("triangles")
+        gloo.set_state(**OPAQUE)
+
+    def _upload(self, frame: WorldFrame) -> None:
+        fields = geometry.fields_texture(frame)
+        if fields.shape != self._fields_shape:
+            self._fields = _float_texture(fields)
+            self._fields_shape = fields.shape
+        else:
+            self._fields.set_data(fields)
+        self._events.set_data(self.transients.texture(self.t))
+        self._node_list.set_data(geometry.node_list(frame))
+        self._node_vbo.set_data(geometry.node_points(frame, self.transients.since_joined(frame.node_ids, self.t)))
+        quads = geometry.link_quads(frame, self.transients.since_spike(frame.node_ids, self.t), self.aspect)
+        for name, data in quads.items():
+            vbo = self._link_vbos.get(name)
+            if vbo is None:
+                self._link_vbos[name] = gloo.VertexBuffer(data)
+            else:
+                vbo.set_data(data)
+
+    # -- the picture ----------------------------------------------------------------
+    def _ensure_output(self, viewport: tuple[int, int]) -> None:
+        width, height = viewport
+        if self._scene is None or self._scene.shape != (height, width):
+            self._scene = _Target((height, width))
+            small = (max(1, height // 4), max(1, width // 4))
+            self._bloom = [_Target(small), _Target(small)]
+
+    def draw(self, viewport: tuple[int, int], region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> None:
+        """Composite the picture (or one region of the canvas) into the bound framebuffer."""
+        viewport = (max(1, int(viewport[0])), max(1, int(viewport[1])))
+        self._ensure_output(viewport)
+        assert self._scene is not None and self.look is not None
+        self._fullscreen(self.look.composite, self._scene, {"u_trail": self._trail[0].texture}, region)
+        bloom_h, bloom_w = self._bloom[0].shape
+        source = self._scene
+        for step in range(4):
+            texel = (1.0 / bloom_w, 0.0) if step % 2 == 0 else (0.0, 1.0 / bloom_h)
+            target = self._bloom[step % 2]
+            self._fullscreen("blur", target, {"u_image": source.texture, "u_direction": texel,
+                                              "u_bright_pass": 1.0 if step == 0 else 0.0})
+            source = target
+        post = self.programs["post"]
+        self._common(post, viewport, region)
+        post.set_many({
+            "a_position": self._quad, "u_scene": self._scene.texture, "u_bloom": source.texture,
+            "u_exposure": float(self._params.get("render.exposure", 1.0)),  # type: ignore[arg-type]
+            "u_blackout": float(self._params.get("render.blackout", 0.0)),  # type: ignore[arg-type]
+            "u_hue_shift": float(self._params.get("render.hue_shift", 0.0)),  # type: ignore[arg-type]
+            "u_saturation": float(self._params.get("render.saturation", 1.0)),  # type: ignore[arg-type]
+        })
+        gloo.set_viewport(0, 0, *viewport)
+        gloo.set_state(**OPAQUE)
+        post.draw("triangle_strip")
+
+    def close(self) -> None:
+        for program in self.programs.values():
+            program.delete()

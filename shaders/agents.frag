@@ -1,0 +1,85 @@
+/*{
+  "DESCRIPTION": "Physarum agent update: each texel is one agent (x, y, heading, seed). Agents sense ahead, turn toward what attracts them and move.",
+  "INPUTS": [
+    {"NAME": "sensor_angle", "TYPE": "float", "MIN": 0.05, "MAX": 1.5, "DEFAULT": 0.45, "LABEL": "Sensor angle", "UNIT": "rad", "SMOOTHING": 0.5},
+    {"NAME": "sensor_distance", "TYPE": "float", "MIN": 0.002, "MAX": 0.08, "DEFAULT": 0.018, "LABEL": "Sensor distance", "UNIT": "height", "SMOOTHING": 0.5},
+    {"NAME": "turn_speed", "TYPE": "float", "MIN": 0.0, "MAX": 30.0, "DEFAULT": 9.0, "LABEL": "Turn speed", "UNIT": "rad/s", "SMOOTHING": 0.5},
+    {"NAME": "step_size", "TYPE": "float", "MIN": 0.0, "MAX": 0.5, "DEFAULT": 0.07, "LABEL": "Agent speed", "UNIT": "height/s", "SMOOTHING": 0.5},
+    {"NAME": "wander", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.15, "LABEL": "Wander", "SMOOTHING": 0.5},
+    {"NAME": "density_follow", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 1.0, "LABEL": "Trail following", "DESCRIPTION": "how strongly existing hyphae reinforce themselves", "SMOOTHING": 0.5},
+    {"NAME": "waste_attract", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 2.0, "LABEL": "Waste attraction", "SMOOTHING": 0.5},
+    {"NAME": "toxin_response", "TYPE": "float", "MIN": -8.0, "MAX": 8.0, "DEFAULT": 2.0, "LABEL": "Toxin response", "DESCRIPTION": "positive: hyphae avoid toxins; negative: they feed on them", "SMOOTHING": 0.5},
+    {"NAME": "node_pull", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 2.5, "LABEL": "Node pull", "DESCRIPTION": "attraction of active nodes", "SMOOTHING": 0.5},
+    {"NAME": "mask_follow", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 0.0, "LABEL": "Mural following", "DESCRIPTION": "attraction of the mural mask", "SMOOTHING": 1.0},
+    {"NAME": "respawn", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.04, "LABEL": "Respawn at nodes", "UNIT": "1/s", "SMOOTHING": 0.5}
+  ]
+}*/
+#include "common.glsl"
+
+uniform sampler2D u_agents;   // this texture: agent states
+uniform sampler2D u_trail;    // r: hyphal density, g: sour, b: mural, a: scar
+uniform sampler2D u_fields;   // waste, toxin, density, flora from the world frame
+uniform sampler2D u_nodes;    // splatted nodes: r activity-weighted pull, g presence
+uniform sampler2D u_mask;     // the mural mask (0 when the seed has none)
+uniform sampler2D u_node_list;// node i at texel i: (x, y, activity, live)
+uniform float u_node_count;
+uniform float u_speed;
+varying vec2 v_uv;
+
+float guide(vec2 p) {
+    vec4 trail = texture2D(u_trail, p);
+    vec4 f = texture2D(u_fields, p);
+    vec4 n = texture2D(u_nodes, p);
+    float m = texture2D(u_mask, p).r;
+    return density_follow * trail.r / (1.0 + trail.r)
+         + waste_attract * f.r
+         - toxin_response * f.g
+         + node_pull * n.r
+         + mask_follow * m
+         + 0.6 * f.b
+         - 3.0 * trail.a
+         - 4.0 * smoothstep(0.04, 0.0, min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)));
+}
+
+vec2 step_dir(float heading) {
+    return vec2(cos(heading) / u_aspect, sin(heading));
+}
+
+void main() {
+    vec4 agent = texture2D(u_agents, v_uv);
+    vec2 pos = agent.xy;
+    float heading = agent.z;
+    float seed = agent.w;
+    vec2 rnd = hash22(v_uv * 4096.0 + vec2(u_frame * 0.618, seed * 97.0));
+    float dt = u_dt * u_speed;
+
+    float forward = guide(pos + step_dir(heading) * sensor_distance);
+    float left = guide(pos + step_dir(heading + sensor_angle) * sensor_distance);
+    float right = guide(pos + step_dir(heading - sensor_angle) * sensor_distance);
+    float turn = turn_speed * dt;
+    if (forward >= left && forward >= right) {
+        heading += (rnd.x - 0.5) * wander * turn;
+    } else if (forward < left && forward < right) {
+        heading += (rnd.x < 0.5 ? -1.0 : 1.0) * turn;
+    } else if (left > right) {
+        heading += turn;
+    } else {
+        heading -= turn;
+    }
+    heading += (rnd.y - 0.5) * wander * 0.5;
+    pos += step_dir(heading) * step_size * dt * (0.7 + 0.6 * seed);
+
+    // Bounce off the canvas edges rather than wrap: a wrapped hypha would jump across the picture.
+    if (pos.x < 0.0 || pos.x > 1.0) { heading = PI - heading; pos.x = clamp(pos.x, 0.0, 1.0); }
+    if (pos.y < 0.0 || pos.y > 1.0) { heading = -heading; pos.y = clamp(pos.y, 0.0, 1.0); }
+
+    // A few agents start again at a node each second, so growth keeps spreading from the nodes.
+    vec2 r2 = hash22(vec2(seed * 311.0, u_frame * 1.3) + v_uv * 977.0);
+    if (u_node_count > 0.0 && r2.x < respawn * dt) {
+        float index = floor(r2.y * u_node_count);
+        vec4 node = texture2D(u_node_list, vec2((index + 0.5) / 1024.0, 0.5));
+        heading = rnd.y * 2.0 * PI;
+        pos = node.xy + step_dir(heading) * 0.01 * rnd.x;
+    }
+    gl_FragColor = vec4(pos, mod(heading, 2.0 * PI), seed);
+}

@@ -1,0 +1,111 @@
+// Transient event layers. The renderer keeps the recent events in u_events, a 32x2 float
+// texture: row 0 = (kind code, x, y, age s), row 1 = (strength, duration s, seed, turn age s).
+// x < 0 means "the whole canvas" (the centre for waves). Kind codes are the EV_* defines.
+#include "common.glsl"
+
+#define EVENT_SLOTS 32
+uniform sampler2D u_events;
+uniform float u_event_count;
+uniform float u_event_gain;
+
+struct Fx {
+    float surge;    // bright ring travelling outward
+    float toxin;    // dark pool appearing
+    float purify;   // cleansing ring
+    float bloom;    // flora burst
+    float drone;    // hard dark drone shapes
+    float shield;   // hexagonal light
+    float glitch;   // interference / static
+    float flare;    // a node joining
+};
+
+vec4 ev_row(float i, float row) {
+    return texture2D(u_events, vec2((i + 0.5) / float(EVENT_SLOTS), row * 0.5 + 0.25));
+}
+
+bool is_kind(float code, float kind) {
+    return abs(code - kind) < 0.5;
+}
+
+vec2 ev_centre(vec4 a) {
+    return a.y < 0.0 ? vec2(0.5, 0.5) : a.yz;
+}
+
+// Sum of hard chevrons of one disruption: drones fly across, turned back once a shield rises.
+float drones(vec2 p, vec4 a, vec4 b) {
+    float total = 0.0;
+    float count = 2.0 + floor(b.x * 1.5);
+    float travel = a.w - 2.0 * max(0.0, a.w - b.w);
+    for (int j = 0; j < 8; j++) {
+        float fj = float(j);
+        if (fj >= count) break;
+        vec2 rnd = hash22(vec2(b.z * 13.1 + fj, fj * 7.3));
+        // Enter from the left or right edge at a random height, heading across and a little down/up.
+        float side = rnd.x < 0.5 ? -1.0 : 1.0;
+        vec2 start = vec2(side < 0.0 ? -0.1 : 1.1, 0.15 + 0.7 * rnd.y);
+        vec2 dir = normalize(vec2(-side * u_aspect, (rnd.y - 0.5) * 0.6));
+        vec2 pos = start + vec2(dir.x / u_aspect, dir.y) * (0.09 + 0.05 * rnd.x) * (travel - fj * 0.35);
+        vec2 d = (p - pos) * vec2(u_aspect, 1.0);
+        float along = dot(d, dir);
+        float across = dot(d, vec2(-dir.y, dir.x));
+        // A chevron: a wide triangle with a notch at the back.
+        float size = 0.035 + 0.02 * b.x;
+        float tri = step(abs(across), (size - along) * 0.8) * step(-size, along) * step(along, size);
+        float notch = step(abs(across), (-along - size * 0.2) * 0.8);
+        total = max(total, tri * (1.0 - notch));
+    }
+    return total;
+}
+
+Fx fx_at(vec2 p) {
+    Fx fx = Fx(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (int i = 0; i < EVENT_SLOTS; i++) {
+        float fi = float(i);
+        if (fi >= u_event_count) break;
+        vec4 a = ev_row(fi, 0.0);
+        vec4 b = ev_row(fi, 1.0);
+        float age = a.w;
+        float life = clamp(age / b.y, 0.0, 1.0);
+        float fade = 1.0 - life;
+        float s = b.x * u_event_gain;
+        vec2 c = ev_centre(a);
+        float r = canvas_dist(p, c);
+        if (is_kind(a.x, EV_SURGE) || is_kind(a.x, EV_SPIKE_BURST)) {
+            float radius = age * (is_kind(a.x, EV_SURGE) ? 0.45 : 0.25);
+            float width = 0.03 + 0.05 * life;
+            fx.surge += s * fade * (exp(-pow((r - radius) / width, 2.0)) + 0.35 * smoothstep(radius, 0.0, r) * fade);
+        } else if (is_kind(a.x, EV_TOXIN_CLUSTER)) {
+            float radius = (0.08 + 0.07 * b.x) * smoothstep(0.0, 2.5, age);
+            float wobble = 1.0 + 0.25 * (noise((p - c) * 14.0 + b.z) - 0.5);
+            fx.toxin += s * smoothstep(radius * wobble, radius * 0.3, r) * min(1.0, fade * 3.0);
+        } else if (is_kind(a.x, EV_PURIFICATION) || is_kind(a.x, EV_CLUSTER_PURIFIED)) {
+            float radius = age * 0.12;
+            fx.purify += s * fade * exp(-pow((r - radius) / 0.05, 2.0));
+        } else if (is_kind(a.x, EV_BLOOM)) {
+            float angle = atan(p.y - c.y, (p.x - c.x) * u_aspect);
+            float petal = 0.5 + 0.5 * cos(angle * 7.0 + b.z * 6.28);
+            float radius = (0.08 + 0.1 * b.x) * smoothstep(0.0, 3.0, age);
+            fx.bloom += s * min(1.0, fade * 2.0) * smoothstep(radius, radius * 0.2, r * (1.0 + 0.6 * petal));
+        } else if (is_kind(a.x, EV_DISRUPTION)) {
+            fx.drone = max(fx.drone, drones(p, a, b) * min(1.0, fade * 4.0));
+        } else if (is_kind(a.x, EV_SHIELD)) {
+            float radius = (0.25 + 0.2 * b.x) * smoothstep(0.0, 1.5, age);
+            float inside = smoothstep(radius, radius - 0.04, r);
+            float edge = smoothstep(0.06, 0.0, hex_edge((p - c) * vec2(u_aspect, 1.0), 0.06));
+            float rim = exp(-pow((r - radius) / 0.015, 2.0));
+            fx.shield += s * min(1.0, fade * 3.0) * (inside * (0.15 + 0.85 * edge) + rim);
+        } else if (is_kind(a.x, EV_INTERFERENCE)) {
+            float edge = min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y));
+            float reach = (0.06 + 0.18 * b.x) * smoothstep(0.0, 3.0, age);
+            float near = a.y < 0.0 ? smoothstep(reach, 0.0, edge) : smoothstep(reach * 1.5, 0.0, r);
+            float band = step(0.55, hash12(vec2(floor(p.y * 70.0), floor(u_time * 14.0) + b.z)));
+            fx.glitch += s * fade * near * band;
+        } else if (is_kind(a.x, EV_NODE_JOINED) || is_kind(a.x, EV_LINK_FUSED)) {
+            float radius = age * 0.08;
+            fx.flare += s * fade * (exp(-pow((r - radius) / 0.012, 2.0)) + 2.0 * exp(-r * r / 0.0004) * fade);
+        } else if (is_kind(a.x, EV_NODE_LOST)) {
+            fx.drone = max(fx.drone, fade * 0.5 * exp(-r * r / 0.001));
+        }
+    }
+    return fx;
+}
