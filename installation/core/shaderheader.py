@@ -149,7 +149,8 @@ def _parse_input(problems: list[Problem], path: str, raw: Any, index: int, line:
         problems.append(Problem(path, line, key, "must be an object with NAME and TYPE"))
         return None
     for unknown in sorted(set(raw) - INPUT_KEYS):
-        problems.append(Problem(path, line, f"{key}.{unknown}", f"unknown key (known: {', '.join(sorted(INPUT_KEYS))})"))
+        known = ", ".join(sorted(INPUT_KEYS))
+        problems.append(Problem(path, line, f"{key}.{unknown}", f"unknown key (known: {known})"))
     name = raw.get("NAME")
     kind = raw.get("TYPE")
     if not isinstance(name, str) or not INPUT_NAME.match(name):
@@ -213,7 +214,8 @@ def parse_header(text: str, path: Path) -> ShaderHeader:
     if not STEM_NAME.match(path.stem):
         problems.append(Problem(where, 1, "", f"file name {path.name!r} must be lower_case (it names parameters)"))
     for unknown in sorted(set(data) - HEADER_KEYS):
-        problems.append(Problem(where, json_line, unknown, f"unknown header key (known: {', '.join(sorted(HEADER_KEYS))})"))
+        known = ", ".join(sorted(HEADER_KEYS))
+        problems.append(Problem(where, json_line, unknown, f"unknown header key (known: {known})"))
     raw_inputs = data.get("INPUTS", [])
     if not isinstance(raw_inputs, list):
         problems.append(Problem(where, json_line, "INPUTS", "must be a list"))

@@ -48,7 +48,7 @@ def node_list(frame: WorldFrame) -> F32:
 def link_quads(frame: WorldFrame, since_spike: F32, aspect: float) -> dict[str, F32]:
     """Six vertices per link with ends, (along, across), (length, flow, thickness, activity), spikes."""
     links = frame.links.reshape(-1, 2) if frame.links.size else np.zeros((0, 2), np.int32)
-    valid = (links >= 0).all(axis=1) & (links < frame.node_count).all(axis=1)
+    valid: NDArray[np.bool_] = np.asarray((links >= 0).all(axis=1) & (links < frame.node_count).all(axis=1))
     links = links[valid]
     count = len(links)
     if count == 0:

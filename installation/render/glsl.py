@@ -20,7 +20,8 @@ from installation.core.shaderheader import ShaderHeader, parse_header
 VERSION = "#version 120"
 MAX_INCLUDE_DEPTH = 8
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([A-Za-z0-9_./-]+)"\s*$')
-_VARIABLE = re.compile(r"^\s*(?:uniform|attribute)\s+(?:(?:lowp|mediump|highp)\s+)?(\w+)\s+(\w+)\s*(\[\s*\d+\s*\])?\s*;", re.M)
+_VARIABLE = re.compile(
+    r"^\s*(?:uniform|attribute)\s+(?:(?:lowp|mediump|highp)\s+)?(\w+)\s+(\w+)\s*(\[\s*\d+\s*\])?\s*;", re.M)
 # The compiler's message formats: vispy's rewrite ("on line 5: ...") and Mesa/NVIDIA raw forms.
 _ERROR_LINE = (
     re.compile(r"on line (\d+):\s*(.*)"),

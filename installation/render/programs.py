@@ -39,8 +39,8 @@ def compile_now(program: gloo.Program) -> None:
     context.flush_commands()
 
 
-def _mtimes(paths: tuple[Path, ...]) -> dict[Path, float]:
-    stamps = {}
+def _mtimes(paths: tuple[Path, ...]) -> dict[Path, int]:
+    stamps: dict[Path, int] = {}
     for path in paths:
         try:
             stamps[path] = path.stat().st_mtime_ns
@@ -59,7 +59,7 @@ class ShaderProgram:
         self.program: gloo.Program | None = None
         self.source: ProgramSource | None = None
         self.errors: list[Problem] = []
-        self._stamps: dict[Path, float] = {}
+        self._stamps: dict[Path, int] = {}
         self._variables: dict[str, str] = {}
         self._defaults: dict[str, Value] = {}
         self.reload()
@@ -140,7 +140,7 @@ class ShaderProgram:
             elif item.type == "bool":
                 self.set(item.name, bool(value))
             elif item.type == "long":
-                self.set(item.name, int(value))  # type: ignore[call-overload]
+                self.set(item.name, int(value))  # type: ignore[arg-type]
             else:
                 self.set(item.name, float(value))  # type: ignore[arg-type]
 
