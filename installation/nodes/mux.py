@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -61,6 +61,8 @@ class NodeMux:
         self.counters = counters or Counters()
         self.limiter = limiter or RateLimiter()
         self.replays: list[Replay] = [replay] if replay else []
+        # Called with every reading the engine takes, and the mux time (recording).
+        self.taps: list[Callable[[NodeReading, float], None]] = []
         self.live: dict[str, LiveNode] = {}
         self.joined = 0
         self.t = 0.0
@@ -82,10 +84,14 @@ class NodeMux:
         if isinstance(reading, Rejection):
             self.counters.dropped(source, reading.reason)
             return False
-        return self.push(reading)
+        return self._enqueue(reading)
 
     def push(self, reading: NodeReading) -> bool:
         """Enqueue a reading that is already valid (a replay, a test)."""
+        self.counters.received(reading.source)
+        return self._enqueue(reading)
+
+    def _enqueue(self, reading: NodeReading) -> bool:
         with self._lock:
             if len(self._queue) >= self._capacity:
                 full = True
@@ -140,6 +146,8 @@ class NodeMux:
         return frame
 
     def _take(self, reading: NodeReading, p: dict[str, float], out: list[Event]) -> None:
+        for tap in self.taps:
+            tap(reading, self.t)
         kernel = self.kernel
         index = kernel.index_of(reading.node)
         if index is None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from installation.core.errors import Problem
+from installation.core.errors import LoadError, Problem
 from installation.core.events import Event
 from installation.core.frames import NodeReading, WorldFrame
 from installation.nodes.validate import Rejection, validate
@@ -136,6 +136,17 @@ def _line(recording: Recording, line: str, source: str) -> str:
         return f"{reading.reason}: {reading.detail}"
     recording.readings.append((float(t), reading))
     return ""
+
+
+def open_replay(path: Path, loop: bool = False) -> Replay:
+    """A replay of the recording at ``path``; a file that is no recording at all raises LoadError."""
+    try:
+        recording = read_recording(path)
+    except OSError as error:
+        raise LoadError.single(path, 0, "", f"cannot read recording: {error}") from None
+    if recording.header.get("format") != FORMAT:
+        raise LoadError(recording.problems[:20])
+    return Replay(recording, loop)
 
 
 class Replay:

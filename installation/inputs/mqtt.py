@@ -1,0 +1,145 @@
+"""The MQTT listener: a paho-mqtt 2.x client that feeds ``myco/nodes/<id>`` readings to the mux.
+
+``connect_async`` + ``loop_start`` so a broker that is down at start-up is not fatal, and the
+client reconnects by itself when the broker comes back; it subscribes in ``on_connect`` so
+the subscription returns after every reconnect. Every callback is wrapped: an exception in
+a paho callback would kill its network thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from installation.nodes.codec import MAX_PACKET_BYTES, decode_mqtt
+from installation.nodes.mux import NodeMux
+from installation.nodes.validate import Rejection
+
+log = logging.getLogger(__name__)
+SOURCE = "mqtt"
+TOPIC = "myco/nodes/+"
+F = TypeVar("F", bound=Callable[..., None])
+
+
+@dataclass(frozen=True)
+class BrokerUrl:
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerUrl:
+        """``mqtt://[user[:password]@]host[:port]`` or ``mqtts://`` for TLS (port 1883 / 8883)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"broker URL must start with mqtt:// or mqtts://, got {parts.scheme or 'nothing'}")
+        if not parts.hostname:
+            raise ValueError("broker URL has no host")
+        try:
+            port = parts.port
+        except ValueError as error:
+            raise ValueError(f"broker URL port: {error}") from None
+        tls = parts.scheme == "mqtts"
+        return cls(parts.hostname, port or (8883 if tls else 1883), tls,
+                   unquote(parts.username) if parts.username else None,
+                   unquote(parts.password) if parts.password else None)
+
+    def __str__(self) -> str:  # never shows the password
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+
+def _guarded(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: MqttListener, *args: Any) -> None:
+        try:
+            method(self, *args)
+        except Exception:
+            log.exception("MQTT callback %s", method.__name__)
+            self.mux.reject(SOURCE, "handler_error")
+
+    return wrapper  # type: ignore[return-value]
+
+
+class MqttListener:
+    def __init__(self, mux: NodeMux, url: str, *, ca_certs: str | None = None, keepalive: int = 30) -> None:
+        self.mux = mux
+        self.broker = BrokerUrl.parse(url)
+        self.connected = False
+        self.connects = 0
+        self._keepalive = keepalive
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"myco-{os.getpid()}-{id(self):x}")
+        client.max_queued_messages_set(1000)
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        if self.broker.username:
+            client.username_pw_set(self.broker.username, self.broker.password)
+        if self.broker.tls:
+            client.tls_set(ca_certs=ca_certs, cert_reqs=ssl.CERT_REQUIRED)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self._client = client
+        self._started = False
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._client.connect_async(self.broker.host, self.broker.port, keepalive=self._keepalive)
+        self._client.loop_start()
+        self._started = True
+        log.info("MQTT connecting to %s", self.broker)
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._started = False
+        self.connected = False
+
+    @_guarded
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT broker %s refused the connection: %s", self.broker, reason)
+            return
+        self.connected = True
+        self.connects += 1
+        client.subscribe(TOPIC, qos=0)
+        log.info("MQTT connected to %s, subscribed to %s", self.broker, TOPIC)
+
+    @_guarded
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        self.connected = False
+        log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker, reason)
+
+    @_guarded
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        payload = bytes(message.payload[:MAX_PACKET_BYTES + 1])
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            self.mux.reject(SOURCE, "malformed")
+            return
+        decoded = decode_mqtt(topic, payload)
+        if isinstance(decoded, Rejection):
+            self.mux.reject(SOURCE, decoded.reason)
+        else:
+            self.mux.offer(SOURCE, decoded.node, decoded.values)
+
+    def __enter__(self) -> MqttListener:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

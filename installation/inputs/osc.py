@@ -1,0 +1,126 @@
+"""The OSC listener: one blocking UDP server thread, feeding the node mux and the input queue.
+
+python-osc parses the datagrams; :mod:`installation.nodes.codec` decides what they mean. We
+use ``BlockingOSCUDPServer`` in a single thread (the threading server starts a thread per
+datagram), turn strict timing off (it would sleep until a bundle's time tag), return None
+from every handler (anything else is sent back to the sender) and count, rather than
+silently drop, every malformed packet and unknown address. Nothing escapes the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from pythonosc import osc_packet
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import BlockingOSCUDPServer
+
+from installation.core.events import InputQueue
+from installation.nodes.codec import MAX_PACKET_BYTES, NodeValues, decode_osc
+from installation.nodes.mux import NodeMux
+from installation.nodes.validate import Rejection
+
+log = logging.getLogger(__name__)
+SOURCE = "osc"
+
+
+class _CountingDispatcher(Dispatcher):
+    """Routes every message of a packet through the codec; counts what python-osc would drop."""
+
+    def __init__(self, listener: OscListener) -> None:
+        super().__init__(strict_timing=False)
+        self._listener = listener
+
+    def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list[Any]:
+        listener = self._listener
+        if len(data) > MAX_PACKET_BYTES:
+            listener.mux.reject(SOURCE, "oversize")
+            return []
+        try:
+            messages = [timed.message for timed in osc_packet.OscPacket(data).messages]
+        except Exception:  # python-osc raises ParseError, but also IndexError/struct.error on junk
+            listener.mux.reject(SOURCE, "malformed")
+            return []
+        for message in messages:
+            try:
+                listener.handle(message.address, list(message.params))
+            except Exception:  # a bug of ours must not kill the listener thread
+                log.exception("OSC message %s", message.address)
+                listener.mux.reject(SOURCE, "handler_error")
+        return []
+
+
+class _Server(BlockingOSCUDPServer):
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        # python-osc refuses datagrams that do not look like OSC before the dispatcher sees them.
+        if super().verify_request(request, client_address):
+            return True
+        self._mux.reject(SOURCE, "malformed")
+        return False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.exception("OSC packet from %s", client_address)
+        self._mux.reject(SOURCE, "handler_error")
+
+    _mux: NodeMux
+
+
+class OscListener:
+    """Listens on ``host:port`` (loopback by default; port 0 picks a free one)."""
+
+    def __init__(self, mux: NodeMux, inputs: InputQueue, host: str = "127.0.0.1", port: int = 9000) -> None:
+        self.mux = mux
+        self.inputs = inputs
+        self.host = host
+        self._requested_port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            return self._requested_port
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        server = _Server((self.host, self._requested_port), _CountingDispatcher(self))
+        server._mux = self.mux
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"osc-{self.port}", daemon=True)
+        self._thread.start()
+        log.info("OSC listening on %s:%d", self.host, self.port)
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def handle(self, address: str, args: list[Any]) -> None:
+        decoded = decode_osc(address, args)
+        if isinstance(decoded, Rejection):
+            self.mux.reject(SOURCE, decoded.reason)
+        elif isinstance(decoded, NodeValues):
+            self.mux.offer(SOURCE, decoded.node, decoded.values)
+        else:
+            self.mux.counters.received(SOURCE)
+            if self.inputs.put(decoded):
+                self.mux.counters.accepted(SOURCE)
+            else:
+                self.mux.counters.dropped(SOURCE, "queue_full")
+
+    def __enter__(self) -> OscListener:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
