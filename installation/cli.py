@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from installation import __version__
 
-COMMANDS = ("check", "run")
+COMMANDS = ("check", "run", "simulate", "nodes")
 
 
 def build_parser() -> argparse.ArgumentParser:
