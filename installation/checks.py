@@ -1,7 +1,8 @@
 """The checks behind ``myco check``, gathered from every part that reads files.
 
-The pure core checks presets, seeds and shows; the MIDI layer checks controller profiles;
-the renderer compiles shaders (with a hidden GL context) and knows the looks.
+The pure core checks presets, seeds and shows; the MIDI layer checks controller profiles
+(and that their targets exist); the renderer validates looks and compiles shaders in a
+hidden GL context. Each returns problems as ``file:line: key: reason``.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from installation.core.errors import Problem
+from installation.core.errors import LoadError, Problem
 from installation.core.params import ParamSpec
-from installation.core.presets import PresetLibrary
 from installation.core.paths import UserDirs
+from installation.core.presets import PresetLibrary
 from installation.core.validate import check_toml_file
+from installation.midi.profile import check_targets, load_profile
 from installation.registry import all_param_specs
+from installation.render.looks import load_look, look_names
 
 
 @cache
@@ -22,10 +25,31 @@ def _specs() -> dict[str, ParamSpec]:
     return {spec.name: spec for spec in all_param_specs()}
 
 
+def check_profile(path: Path) -> list[Problem]:
+    try:
+        profile = load_profile(path)
+    except LoadError as error:
+        return error.problems
+    return check_targets(profile, _specs())
+
+
+def check_look(path: Path) -> list[Problem]:
+    try:
+        load_look(path.stem, path.parent.parent)
+    except (LoadError, ValueError) as error:
+        return error.problems if isinstance(error, LoadError) else [Problem(str(path), 0, "", str(error))]
+    return []
+
+
 def check_file(path: Path) -> list[Problem]:
+    if path.parent.name == "looks":
+        return check_look(path)
     library = PresetLibrary(UserDirs.default())
-    return check_toml_file(path, _specs(), library.names(), look_names=None)
+    return check_toml_file(path, _specs(), library.names(), look_names(),
+                           extra={"controller": check_profile, "binding": check_profile})
 
 
 def check_shaders(paths: list[Path]) -> list[Problem]:
-    return []
+    from installation.render.check import check_shaders as compile_shaders
+
+    return compile_shaders(paths)

@@ -14,6 +14,10 @@ from installation.core.params import ParamSpec
 PARTS = (
     "installation.core.shows",
     "installation.sim.params",
+    "installation.nodes.params",
+    "installation.render.params",
+    "installation.synth.params",
+    "installation.midi.params",
 )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
 from installation.core.params import ParamSpec
-from installation.core.presets import parse_preset
+from installation.core.presets import check_param_values, parse_preset
 from installation.core.seeds import parse_seed, seed_path
 from installation.core.shows import parse_show
 from installation.core.tomlsource import TomlSource
@@ -53,14 +53,14 @@ def check_toml_file(path: Path, specs: Mapping[str, ParamSpec], preset_names: It
 def _check_preset(source: TomlSource, specs: Mapping[str, ParamSpec],
                   look_names: Iterable[str] | None) -> list[Problem]:
     try:
-        preset = parse_preset(source, specs)
+        preset = parse_preset(source)
     except LoadError as error:
         return error.problems
-    problems = []
+    problems = check_param_values(source, source.path, preset.params, specs)
     if not seed_path(preset.seed).is_file():
         problems.append(source.problem("preset.seed", f"seed {preset.seed!r} not found in seeds/"))
     looks = sorted(look_names) if look_names is not None else None
     if looks is not None and preset.look not in looks:
         problems.append(source.problem("preset.look", f"look {preset.look!r} not found (looks: "
                                        f"{', '.join(looks) or 'none'})"))
-    return problems
+    return sorted(problems, key=lambda problem: problem.line)

@@ -1,0 +1,121 @@
+"""Run every benchmark and write benchmarks/results.json; refresh the README's performance section.
+
+Each ``benchmarks/bench_<area>.py`` defines ``run(quick: bool) -> dict``. Figures that are
+ratios are measured side by side inside one benchmark, in the same run, on the same machine.
+Usage: python benchmarks/run.py [--quick] [--only AREA ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+README = ROOT / "README.md"
+BEGIN, END = "<!-- performance:begin -->", "<!-- performance:end -->"
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gl = ""
+    try:
+        gl = subprocess.run(["glxinfo", "-B"], capture_output=True, text=True, timeout=20).stdout
+        gl = next((line.split(":", 1)[1].strip() for line in gl.splitlines() if "OpenGL renderer" in line), "")
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.release()}", "gl_renderer": gl or "unknown (no display)"}
+
+
+def load(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    lines = [f"Measured {results['date']} on {results['machine']['cpu']} ({results['machine']['cores']} cores), "
+             f"GL: {results['machine']['gl_renderer']}. Full figures: `benchmarks/results.json`.", ""]
+    for area, figures in results["benchmarks"].items():
+        lines.append(f"**{area}**")
+        lines.append("")
+        for key, value in _flatten(figures):
+            lines.append(f"- `{key}`: {value}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _flatten(figures: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(figures, dict):
+        out: list[tuple[str, Any]] = []
+        for key, value in figures.items():
+            out.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(figures, float):
+        return [(prefix, round(figures, 3))]
+    return [(prefix, figures)]
+
+
+def update_readme(markdown: str) -> None:
+    text = README.read_text()
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        README.write_text(f"{head}{BEGIN}\n{markdown}{END}{tail}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs, for a smoke test")
+    parser.add_argument("--only", nargs="*", default=None, help="areas to run (e.g. sim render)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    results: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                               "machine": machine(), "quick": args.quick, "benchmarks": {}}
+    previous = json.loads(args.out.read_text()) if args.out.exists() and args.only else None
+    if previous:
+        results["benchmarks"].update(previous.get("benchmarks", {}))
+    failed = False
+    for path in sorted(HERE.glob("bench_*.py")):
+        area = path.stem.removeprefix("bench_")
+        if args.only and area not in args.only:
+            continue
+        print(f"benchmark {area} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            figures = load(path).run(quick=args.quick)
+        except Exception:  # a broken benchmark is reported, the others still run
+            traceback.print_exc()
+            figures = {"error": traceback.format_exc(limit=3).strip().splitlines()[-1]}
+            failed = True
+        figures["wall_s"] = round(time.perf_counter() - started, 1)
+        results["benchmarks"][area] = figures
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    update_readme(render_markdown(results))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
