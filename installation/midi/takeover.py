@@ -18,6 +18,7 @@ from installation.midi.bindings import Takeover
 
 # Close enough to count as caught: about three steps of a 7-bit control.
 CATCH = 3.0 / 127.0
+MEET = 0.5 / 127.0
 
 
 @dataclass
@@ -41,7 +42,10 @@ class TakeoverState:
         if self.mode is Takeover.JUMP or self.engaged:
             self.engaged = True
             return position
-        if abs(position - value) <= CATCH or (
+        # Scaling converges smoothly, so it engages only where the two meet; pick-up
+        # engages a little early because a coarse knob may step over the value.
+        catch = CATCH if self.mode is Takeover.PICKUP else MEET
+        if abs(position - value) <= catch or (
             previous is not None and (previous - value) * (position - value) <= 0.0
         ):
             self.engaged = True
