@@ -24,6 +24,7 @@ from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput
 from installation.core.params import Value
 from installation.core.paths import UserDirs
+from installation.render.params import param_specs as render_param_specs
 from installation.ui import theme
 from installation.ui.browser import PresetBrowser
 from installation.ui.control import ControlWindow
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 UI_REFRESH_MS = 100
 PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
-BLACKOUT_FADE_S = 2.0
 
 
 class DesktopApp(QObject):
@@ -67,10 +67,13 @@ class DesktopApp(QObject):
         screens = [screen.name() for screen in QGuiApplication.screens()]
         self.views: list[OutputView] = []
         windows: list[OutputWindow] = []
-        for index, request in enumerate(requests_for(screens, list(runtime.options.output_screens))):
-            view = make_output_view(request.region, runtime.clock.frame_done, self.report)
+        engine.bank.register_all(render_param_specs())
+        requests = requests_for(screens, list(runtime.options.output_screens))
+        quality = runtime.options.quality or str(engine.bank.get("render.quality"))
+        for index, request in enumerate(requests):
+            view = make_output_view(request.region, runtime.clock.frame_done, self.report, len(requests), quality)
             self.views.append(view)
-            windows.append(OutputWindow(view.widget, request, index))
+            windows.append(OutputWindow(view, request, index))
         self.outputs = OutputManager(windows, self.control_screen)
         self.tick_timer = QTimer(self)
         self.tick_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -120,10 +123,9 @@ class DesktopApp(QObject):
     def tick(self) -> None:
         runtime = self.runtime
         frames = runtime.tick()
-        self.outputs.tick()
-        runtime.blackout_level = self.outputs.fader.level
+        engine = runtime.engine
+        self.outputs.set_veil(engine.bank.number("render.blackout"))
         if frames:
-            engine = runtime.engine
             params = engine.bank.snapshot()
             look = engine.current_look()
             for view in self.views:
@@ -192,7 +194,8 @@ class DesktopApp(QObject):
             if name == "panic":
                 self.history.clear()
         elif name == "blackout":
-            self.outputs.blackout(BLACKOUT_FADE_S)
+            dark = self.runtime.engine.bank.target("render.blackout") >= 0.5  # type: ignore[operator]
+            self.set_param("render.blackout", 0.0 if dark else 1.0)
         elif name == "fullscreen":
             for window in self.outputs.windows:
                 window.toggle_full_screen()

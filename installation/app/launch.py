@@ -12,13 +12,21 @@ from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
 from installation.app.status import StatusConfigError, check_policy, parse_address
 from installation.core.errors import LoadError
+from installation.core.seeds import Seed
 from installation.engine import Engine
+from installation.nodes.mux import NodeMux
+from installation.sim.kernel import Kernel
 
 log = logging.getLogger(__name__)
 
 
+def live_world(seed: Seed) -> NodeMux:
+    """The simulation with live nodes layered over it: silent or absent nodes stay simulated."""
+    return NodeMux(Kernel(seed))
+
+
 def build_engine(options: RunOptions) -> Engine:
-    engine = Engine.for_show(options.show, step_hz=options.step_hz)
+    engine = Engine.for_show(options.show, step_hz=options.step_hz, world_factory=live_world)
     if options.preset and not engine.recall(options.preset, crossfade_s=0.0):
         raise LoadError.single(f"{options.preset}.toml", 0, "", f"preset {options.preset!r} cannot be loaded")
     return engine

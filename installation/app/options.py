@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_SHOW = "kai-festival"
 DEFAULT_OSC = "127.0.0.1:9000"
@@ -24,4 +24,4 @@ class RunOptions:
     status_token: str | None = None
     seconds: float | None = None  # run this long, then exit cleanly
     step_hz: float = 60.0
-    extra: dict[str, str] = field(default_factory=dict)
+    quality: str | None = None  # render quality override (low, medium, high, ultra)

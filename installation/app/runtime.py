@@ -24,7 +24,7 @@ from installation.engine import Engine
 
 log = logging.getLogger(__name__)
 
-MAX_CATCH_UP = 4
+MAX_CATCH_UP = 15  # a quarter second: slow frames do not slow the show down
 STATUS_PERIOD_S = 1.0
 
 
@@ -50,7 +50,6 @@ class Runtime:
         self.audio_notice = "off (--no-audio)" if not options.audio else "starting"
         self.status_server: StatusServer | None = None
         self.status: dict[str, Any] = {}
-        self.blackout_level = 0.0
         self.started = time.monotonic()
         self._next_step = self.started
         self._last_status = 0.0
@@ -162,14 +161,24 @@ class Runtime:
             "fps": round(self.clock.fps(), 2),
             "frame_ms": self.clock.percentiles_ms(),
             "late_steps": self.late_steps,
-            "blackout": round(self.blackout_level, 3),
+            "blackout": bank.get("render.blackout") if "render.blackout" in bank else 0.0,
             "audio": self.audio_status(),
             "params": params,
             "nodes": nodes_status(engine.latest),
-            "inputs": {name: dict(counters()) for name, counters in self.inputs.items()},
+            "inputs": self.input_counters(),
             "errors": [entry.as_dict() for entry in self.errors.last(10)],
             "errors_total": self.errors.total,
         }
+
+    def input_counters(self) -> dict[str, Any]:
+        """Per-source counters: node data (from the mux) and each started listener's own."""
+        counters: dict[str, Any] = {}
+        world_counters = getattr(self.engine.world, "counters", None)
+        if world_counters is not None:
+            counters.update(world_counters.snapshot())
+        for name, read in self.inputs.items():
+            counters[name] = {**counters.get(name, {}), **read()}
+        return counters
 
     def audio_status(self) -> dict[str, Any]:
         if self.audio is None:

@@ -8,6 +8,7 @@ import sys
 
 from installation.app.options import DEFAULT_OSC, DEFAULT_SHOW, RunOptions
 from installation.app.status import DEFAULT_ADDRESS
+from installation.render.params import QUALITIES
 
 NO_DISPLAY = """myco run: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
   On a machine without a screen run:   myco run --headless
@@ -35,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-status", action="store_true", help="no status server")
     parser.add_argument("--status-token", metavar="TOKEN",
                         help="token required by the status server (needed to bind beyond loopback)")
+    parser.add_argument("--quality", choices=QUALITIES,
+                        help="render quality (agents and simulation resolution); default: the preset's")
     parser.add_argument("--seconds", type=float, metavar="S", help="run for S seconds, then exit cleanly")
     parser.set_defaults(func=run)
 
@@ -45,7 +48,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, audio=not args.no_audio,
         audio_device=args.audio_device, headless=args.headless,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
-        seconds=args.seconds,
+        seconds=args.seconds, quality=args.quality,
     )
 
 

@@ -3,15 +3,15 @@
 Each window embeds one output canvas (its own GL context, PITFALLS: no sharing) showing its
 region of the wide canvas. :class:`OutputManager` follows screens being connected and
 disconnected (Qt's screenAdded/screenRemoved) and re-places every window with the pure rule
-in :mod:`installation.app.placement`. Blackout is a fade of a black veil over the canvas,
-so it works whatever the renderer is doing, and is undone by the same key.
+in :mod:`installation.app.placement`. Blackout is the ``render.blackout`` parameter (the
+renderer fades it); the failsafe map output shows it as a black veil.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QScreen
@@ -42,42 +42,18 @@ class Veil(QWidget):
         painter.fillRect(self.rect(), QColor(0, 0, 0, round(255 * self.level)))
 
 
-class Fader:
-    """Fades a level towards 0 or 1 over ``seconds``; pure timing, driven by the app's tick."""
-
-    def __init__(self) -> None:
-        self.level = 0.0
-        self.target = 0.0
-        self._rate = 0.0
-
-    def fade_to(self, target: float, seconds: float) -> None:
-        self.target = min(1.0, max(0.0, target))
-        distance = abs(self.target - self.level)
-        self._rate = distance / seconds if seconds > 0 else float("inf")
-
-    def toggle(self, seconds: float) -> None:
-        self.fade_to(0.0 if self.target >= 1.0 else 1.0, seconds)
-
-    def advance(self, dt: float) -> float:
-        step = self._rate * dt
-        if abs(self.target - self.level) <= step:
-            self.level = self.target
-        else:
-            self.level += step if self.target > self.level else -step
-        return self.level
-
-
 class OutputWindow(QWidget):
     """One projector's window around an output canvas widget."""
 
-    def __init__(self, content: QWidget, request: OutputRequest, index: int) -> None:
+    def __init__(self, view: Any, request: OutputRequest, index: int) -> None:
         super().__init__(None, Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint)
         self.request = request
         self.index = index
         self.setWindowTitle(f"Myco output {index + 1}")
         self.setCursor(Qt.CursorShape.BlankCursor)
         self.setStyleSheet("background: black;")
-        self.content = content
+        self.view = view
+        content: QWidget = view.widget
         layout = QStackedLayout(self)
         layout.setStackingMode(QStackedLayout.StackingMode.StackAll)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -120,8 +96,6 @@ class OutputManager:
     def __init__(self, windows: list[OutputWindow], control_screen: Callable[[], str | None]) -> None:
         self.windows = windows
         self._control_screen = control_screen
-        self.fader = Fader()
-        self._last = time.monotonic()
         self.moves = 0
         app = QGuiApplication.instance()
         assert isinstance(app, QGuiApplication)
@@ -140,16 +114,10 @@ class OutputManager:
         # Qt has not finished updating its screen list inside the signal; place on the next turn.
         QTimer.singleShot(0, self.place_all)
 
-    def blackout(self, seconds: float = 2.0) -> None:
-        """Fade to black, or back from black, over ``seconds``."""
-        self.fader.toggle(seconds)
-
-    def tick(self) -> None:
-        now = time.monotonic()
-        level = self.fader.advance(now - self._last)
-        self._last = now
+    def set_veil(self, level: float) -> None:
+        """Black veil level for outputs whose view does not fade itself (the failsafe map)."""
         for window in self.windows:
-            if window.veil.level != level:
+            if not getattr(window.view, "fades_itself", False) and window.veil.level != level:
                 window.veil.set_level(level)
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ Region = tuple[float, float, float, float]
 
 class OutputView(Protocol):
     widget: QWidget
+    fades_itself: bool
 
     def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
         """Hand over the newest frame; the view redraws at its own pace."""
@@ -51,6 +52,8 @@ class _TimedMap(NetworkMap):
 class MapOutput:
     """The failsafe output: the network map, drawn with QPainter (no OpenGL needed)."""
 
+    fades_itself = False
+
     def __init__(self, frame_done: FrameDone) -> None:
         self.map = _TimedMap(frame_done)
         self.widget: QWidget = self.map
@@ -65,14 +68,15 @@ class MapOutput:
         self.map.close()
 
 
-def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None]) -> OutputView:
+def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None], outputs: int = 1,
+                     quality: str = "medium") -> OutputView:
     try:
         from installation.ui.gl_output import RendererOutput
     except ImportError as error:
         report(f"GPU renderer not available ({error}); the output shows the network map")
         return MapOutput(frame_done)
     try:
-        return RendererOutput(region, frame_done)  # type: ignore[no-any-return]
+        return RendererOutput(region, frame_done, outputs, quality)
     except Exception as error:
         report(f"GPU renderer failed to start ({error}); the output shows the network map")
         return MapOutput(frame_done)

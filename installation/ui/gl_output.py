@@ -1,0 +1,103 @@
+"""The GPU output: a vispy canvas (PySide6 backend) running the renderer for one window.
+
+Each output window gets its own canvas, GL context and :class:`Renderer` (PITFALLS: no
+context sharing); all of them are fed the same frames and parameters, so the regions of a
+wide canvas across several projectors line up. The renderer is built on the first draw,
+when the widget's GL context exists. A draw that fails is reported once and the last good
+picture stays; the frame clock only counts frames that completed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+from installation.core.frames import WorldFrame
+from installation.core.params import Value
+
+log = logging.getLogger(__name__)
+
+CANVAS_HEIGHT = 1080  # the wide canvas is this tall and 16:9 wide per output
+
+
+class RendererOutput:
+    fades_itself = True  # the renderer's post pass applies render.blackout
+
+    def __init__(self, region: tuple[float, float, float, float], frame_done: Callable[[float], None],
+                 outputs: int = 1, quality: str = "medium") -> None:
+        from installation.render.offscreen import gl_app
+
+        gl_app()
+        from vispy import app
+
+        self.region = region
+        self.quality = quality
+        self._frame_done = frame_done
+        self._canvas_size = (round(CANVAS_HEIGHT * 16 / 9) * outputs, CANVAS_HEIGHT)
+        self.canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=True, title="Myco output")
+        self.widget: QWidget = self.canvas.native
+        self.renderer: Any = None
+        self.failed = ""
+        self._pending: tuple[WorldFrame, Mapping[str, Value], str, float] | None = None
+        self._look = ""
+        self._last_update = 0.0
+        self.canvas.events.draw.connect(self._on_draw)
+
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
+        self._pending = (frame, params, look, time.monotonic())
+        self.canvas.update()
+
+    def _build(self) -> None:
+        from installation.render.renderer import Renderer
+
+        self.renderer = Renderer(self._canvas_size, self.quality)
+
+    def _on_draw(self, event: object) -> None:
+        from vispy import gloo
+
+        started = time.perf_counter()
+        try:
+            if self.renderer is None:
+                self._build()
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                frame, params, look, stamp = pending
+                if look != self._look:
+                    self.renderer.set_look(look)
+                    self._look = look
+                dt = stamp - self._last_update if self._last_update else 1 / 60
+                self._last_update = stamp
+                self.renderer.poll_reload()
+                self.renderer.update(frame, params, dt)
+            width, height = self.canvas.physical_size
+            gloo.set_viewport(0, 0, width, height)
+            self.renderer.draw((width, height), self.region)
+        except Exception as error:  # vispy would only print it: report once, keep the last picture
+            message = f"output draw failed: {error}"
+            if message != self.failed:
+                self.failed = message
+                log.error("%s", message)
+            return
+        self.failed = ""
+        self._frame_done(time.perf_counter() - started)
+
+    def grab(self) -> QImage:
+        image: QImage = self.widget.grabFramebuffer()  # type: ignore[attr-defined]
+        # The post pass leaves alpha at 0; the picture is the colour channels alone.
+        image.reinterpretAsFormat(QImage.Format.Format_RGB32)
+        return image
+
+    def close(self) -> None:
+        if self.renderer is not None:
+            try:
+                self.canvas.set_current()
+                self.renderer.close()
+            except Exception as error:
+                log.warning("closing the renderer: %s", error)
+            self.renderer = None
+        self.canvas.close()
