@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
 PYTHON="${PYTHON:-python3}"
+# pip, quietly: some machines' pip configuration names extra package folders that are absent.
+pip_quiet() { "$1" -m pip "${@:2}" 2>&1 | { grep -v "^WARNING: Location .* is ignored" || true; }; }
 
 runtime_debs=(libportaudio2 libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
@@ -52,8 +54,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat .venv/.myco-stamp 2>/dev/null)" != "$want" ] && ! { [ "$mode" = run ] && [ "$(cat .venv/.myco-stamp 2>/dev/null)" = "$(stamp_of '.[test]')" ]; }; then
   echo "setup: installing Python packages into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e "$extras"
+  pip_quiet .venv/bin/python install -q --upgrade pip >/dev/null
+  pip_quiet .venv/bin/python install -q -e "$extras"
   echo "$want" > .venv/.myco-stamp
 fi
 
@@ -65,8 +67,8 @@ if [ "$mode" = test ]; then
     echo "setup: creating .venv-core (the core without adapters)"
     rm -rf .venv-core
     "$PYTHON" -m venv .venv-core
-    .venv-core/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv-core/bin/python -m pip install -q "numpy>=1.26" "tomlkit>=0.12" "platformdirs>=4" "pillow>=10" \
+    pip_quiet .venv-core/bin/python install -q --upgrade pip >/dev/null
+    pip_quiet .venv-core/bin/python install -q "numpy>=1.26" "tomlkit>=0.12" "platformdirs>=4" "pillow>=10" \
       "pytest>=8" "pytest-timeout>=2.3" "hypothesis>=6.100"
     echo "$core_want" > .venv-core/.myco-stamp
   fi
