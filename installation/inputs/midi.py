@@ -255,7 +255,8 @@ class MidiInputs:
 
     # -- hot-plug ------------------------------------------------------------------------------
     def _wanted(self, names: Sequence[str]) -> list[str]:
-        return [n for n in names if self.pattern.search(n) and not client_of(n).startswith(self.client_name)]
+        own = {f"{self.client_name}-{role}" for role in ("in", "out", "probe")}
+        return [n for n in names if self.pattern.search(n) and client_of(n) not in own]
 
     def _scan(self) -> None:
         """Open new matching ports, close vanished ones (called with the lock held)."""

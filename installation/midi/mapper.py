@@ -135,7 +135,9 @@ class Mapper:
         """(control, raw value, relative step) of a message, assembling 14-bit and NRPN."""
         kind, channel = message.kind, message.channel
         if kind in (MessageKind.NOTE_ON, MessageKind.NOTE_OFF):
-            return Control(ControlType.NOTE, channel, message.number), message.value, 0
+            # A note-off's release velocity (often 64) is not a press.
+            value = message.value if kind is MessageKind.NOTE_ON else 0
+            return Control(ControlType.NOTE, channel, message.number), value, 0
         if kind is MessageKind.PITCHBEND:
             return Control(ControlType.PITCHBEND, channel, 0), message.value, 0
         if kind is MessageKind.AFTERTOUCH:

@@ -127,7 +127,7 @@ def test_relative_encoders(encoding: Relative, up: int, down: int) -> None:
 def test_note_velocity_fires_event_with_strength() -> None:
     rig = Rig([bind(ControlType.NOTE, 60, Target.event("surge"), x=0.25)])
     rig.send(0x90, 60, 127)
-    rig.send(0x80, 60, 0)
+    rig.send(0x80, 60, 64)  # a note-off with a release velocity fires nothing
     rig.send(0x90, 60, 32)
     assert [e.kind for e in rig.events] == [EventKind.SURGE, EventKind.SURGE]
     assert rig.events[0].strength == pytest.approx(2.0)

@@ -1,0 +1,94 @@
+"""A test controller on virtual JACK MIDI ports, and helpers for the MIDI adapter tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import rtmidi
+
+from installation.core.events import CommandInput, Event, InputQueue, ParamInput
+from installation.core.params import ParamBank
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 3.0, step: float = 0.005) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+class TestController:
+    """A 'hardware' controller: one JACK client sending (out) and one receiving feedback (in)."""
+
+    __test__ = False
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or f"ctl{uuid.uuid4().hex[:6]}"
+        self.out: Any = None
+        self.inp: Any = None
+        self.plug()
+
+    def plug(self) -> None:
+        self.out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=self.name)
+        self.out.open_virtual_port("out")
+        self.inp = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=self.name)
+        self.inp.ignore_types(sysex=False, timing=False, active_sense=True)
+        self.inp.open_virtual_port("in")
+
+    def unplug(self) -> None:
+        for port in (self.out, self.inp):
+            port.close_port()
+            port.delete()
+
+    def send(self, *message: int) -> None:
+        self.out.send_message(list(message))
+
+    def collect(self, count: int, timeout: float = 3.0) -> list[list[int]]:
+        """Wait until ``count`` messages came back (feedback) and return them."""
+        got: list[list[int]] = []
+
+        def enough() -> bool:
+            got.extend(self.received())
+            return len(got) >= count
+
+        wait_for(enough, timeout)
+        return got
+
+    def received(self) -> list[list[int]]:
+        messages = []
+        while (item := self.inp.get_message()) is not None:
+            messages.append(item[0])
+        return messages
+
+
+class Applier:
+    """Drains the input queue into a bank the way the engine does, keeping events and commands."""
+
+    def __init__(self, queue: InputQueue, bank: ParamBank) -> None:
+        self.queue, self.bank = queue, bank
+        self.events: list[Event] = []
+        self.commands: list[CommandInput] = []
+
+    def drain(self) -> int:
+        items = self.queue.drain()
+        for item in items:
+            if isinstance(item, ParamInput):
+                self.bank.set(item.name, item.value, item.source)
+            elif isinstance(item, Event):
+                self.events.append(item)
+            else:
+                self.commands.append(item)
+        return len(items)
+
+    def until(self, predicate: Callable[[], Any], timeout: float = 3.0) -> Any:
+        def drained() -> Any:
+            self.drain()
+            return predicate()
+        return wait_for(drained, timeout)
