@@ -1,0 +1,106 @@
+"""MIDI from JACK's own tools (jack_midiseq, jack_midi_clock) and preset recall through the engine."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from installation.core.events import EventKind, InputQueue
+from installation.core.params import ParamBank
+from installation.core.paths import UserDirs
+from installation.engine import Engine
+from installation.inputs.midi import MidiInputs
+from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, Takeover, Target
+from installation.midi.params import param_specs
+from installation.midi.profile import Profile
+from tests.midi_rig import Applier, TestController, wait_for
+from tests.services import Jack, require, stop
+
+
+@pytest.fixture
+def transport(jack_server: Jack) -> Iterator[None]:
+    """JACK transport rolling (jack_midi_clock only ticks while it rolls); stopped afterwards."""
+    binary = require("jack_transport")
+    subprocess.run([binary], input=b"play\n", capture_output=True, timeout=10, check=True)
+    yield
+    subprocess.run([binary], input=b"stop\n", capture_output=True, timeout=10, check=True)
+
+
+def test_jack_midiseq_notes_fire_events(jack_server: Jack) -> None:
+    name = f"seq{uuid.uuid4().hex[:6]}"
+    profile = Profile("seq", name, (Binding(Control(ControlType.NOTE, None, 60), Target.event("surge")),
+                                    Binding(Control(ControlType.NOTE, None, 63), Target.event("bloom"))))
+    queue = InputQueue()
+    app = Applier(queue, ParamBank())
+    # Half a second loop at 48 kHz: C4 at the start, D#4 a quarter second later (velocity 64).
+    sequencer = subprocess.Popen([require("jack_midiseq"), name, "24000", "0", "60", "8000", "12000", "63", "8000"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with MidiInputs(queue, app.bank, [profile], pattern=name):
+            app.until(lambda: len(app.events) >= 6, timeout=5)
+    finally:
+        stop(sequencer)
+    kinds = [e.kind for e in app.events[:6]]
+    assert set(kinds) == {EventKind.SURGE, EventKind.BLOOM}
+    assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))  # they alternate, as sequenced
+    assert all(e.strength == pytest.approx(2.0 * 64 / 127) for e in app.events)
+
+
+def test_jack_midi_clock_is_followed_at_120_and_133_bpm(transport: None) -> None:
+    bank = ParamBank()
+    bank.register_all(param_specs())
+    queue = InputQueue()
+    app = Applier(queue, bank)
+    with MidiInputs(queue, bank, [], pattern="jack_midi_clock"):
+        for bpm in (120.0, 133.0):
+            clock = subprocess.Popen([require("jack_midi_clock"), "-b", str(bpm), "-B"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                app.until(lambda bpm=bpm: abs(float(bank.get("midi.tempo_bpm")) - bpm) < 0.5,  # type: ignore[misc]
+                          timeout=8)
+                readings = []
+                end = time.monotonic() + 1.5
+                while time.monotonic() < end:  # and it stays there, smoothly
+                    app.drain()
+                    readings.append(float(bank.get("midi.tempo_bpm")))  # type: ignore[arg-type]
+                    time.sleep(0.02)
+            finally:
+                stop(clock)
+            assert max(abs(r - bpm) for r in readings) < 0.5, (bpm, min(readings), max(readings))
+            assert bank.get("midi.clock_source") == "clock"
+            time.sleep(1.2)  # the clock goes quiet before the next tempo
+
+
+def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_home: Path) -> None:
+    user = UserDirs.default().ensure()
+    kai = Path(__file__).resolve().parent.parent / "presets" / "kai-1-living-city.toml"
+    header = kai.read_text().split("[params]")[0]
+    (user.presets / "midi-test.toml").write_text(header + '[params]\n"render.exposure" = 2.5\n"synth.mute" = true\n')
+    engine = Engine.for_show("kai-festival")
+    engine.bank.set("show.recall_crossfade", 0.0, "ui")
+    controller = TestController()
+    profile = Profile("ctl", controller.name, (
+        Binding(Control(ControlType.PROGRAM, None, 5), Target.command("preset", "midi-test")),
+        Binding(Control(ControlType.CC, 0, 16), Target.param("render.exposure"), takeover=Takeover.PICKUP,
+                feedback=True),
+        Binding(Control(ControlType.NOTE, 0, 82), Target.param("synth.mute"), button=ButtonMode.TOGGLE,
+                feedback=True, led_on=1),
+    ))
+    try:
+        with MidiInputs(engine.inputs, engine.bank, [profile], pattern=controller.name) as midi:
+            wait_for(lambda: len(midi.status()["outputs"]) == 1)
+            spec = engine.bank.spec("render.exposure")
+            before = round(spec.to_normalized(engine.bank.get("render.exposure")) * 127)
+            assert controller.collect(2) == [[0xB0, 16, before], [0x90, 82, 0]]
+            controller.send(0xC0, 5)
+            wait_for(lambda: engine.step() and engine.preset.name == "midi-test")
+            expected = [[0xB0, 16, round(spec.to_normalized(2.5) * 127)], [0x90, 82, 1]]
+            got = controller.collect(2)
+            assert got[-2:] == expected, got
+    finally:
+        controller.unplug()
