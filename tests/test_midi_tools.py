@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import time
 import uuid
@@ -47,7 +48,7 @@ def test_jack_midiseq_notes_fire_events(jack_server: Jack) -> None:
         stop(sequencer)
     kinds = [e.kind for e in app.events[:6]]
     assert set(kinds) == {EventKind.SURGE, EventKind.BLOOM}
-    assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))  # they alternate, as sequenced
+    assert all(a != b for a, b in itertools.pairwise(kinds))  # they alternate, as sequenced
     assert all(e.strength == pytest.approx(2.0 * 64 / 127) for e in app.events)
 
 
