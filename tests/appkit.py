@@ -1,0 +1,57 @@
+"""Helpers for the app tests: build the real app in-process and measure what it shows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+import installation.ui  # noqa: F401  (the PySide6 None-refcount guard, before any widget)
+from installation.app.gui import DesktopApp
+from installation.app.launch import build_engine
+from installation.app.options import RunOptions
+from installation.app.runtime import Runtime
+
+
+def pump(seconds: float, until: Callable[[], bool] | None = None) -> bool:
+    """Run Qt's event loop for up to ``seconds``; stop early once ``until()`` is true."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert app is not None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.002)
+    return until() if until is not None else True
+
+
+def start_app(**overrides: object) -> DesktopApp:
+    options = RunOptions(**{"audio": False, "status": None, "quality": "low", **overrides})  # type: ignore[arg-type]
+    runtime = Runtime(options, build_engine(options)).start()
+    desktop = DesktopApp(runtime)
+    desktop.show()
+    return desktop
+
+
+def stop_app(desktop: DesktopApp) -> None:
+    desktop.close()
+    desktop.runtime.stop()
+    pump(0.2)
+
+
+def pixels(desktop: DesktopApp) -> NDArray[np.float64]:
+    """The first output's picture as (height, width, 3) floats in 0..255 (RGB)."""
+    image = desktop.views[0].grab()
+    width, height = image.width(), image.height()
+    raw = np.frombuffer(image.constBits(), np.uint8).reshape(height, image.bytesPerLine())
+    bgra = raw[:, : width * 4].reshape(height, width, 4).astype(np.float64)
+    return bgra[..., 2::-1]
+
+
+def frames_drawn(desktop: DesktopApp) -> int:
+    return desktop.runtime.clock.frames
