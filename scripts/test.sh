@@ -15,6 +15,6 @@ step "import contract (lint-imports)"
 .venv/bin/lint-imports --no-cache || status=1
 step "pure core, in an environment without Qt, GL, audio, MIDI or network libraries"
 PYTHONPATH="$PWD" .venv-core/bin/python -m pytest -q -p no:cacheprovider tests/core "$@" || status=1
-step "full suite against real Xvfb, jackd and mosquitto"
-.venv/bin/python -m pytest -q -p no:cacheprovider tests "$@" || status=1
+step "adapters and integration, against real Xvfb, jackd and mosquitto (the core ran above)"
+.venv/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/core tests "$@" || status=1
 exit $status
