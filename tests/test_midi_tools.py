@@ -81,7 +81,10 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
     user = UserDirs.default().ensure()
     kai = Path(__file__).resolve().parent.parent / "presets" / "kai-1-living-city.toml"
     header = kai.read_text().split("[params]")[0]
-    (user.presets / "midi-test.toml").write_text(header + '[params]\n"render.exposure" = 2.5\n"synth.mute" = true\n')
+    (user.presets / "midi-test.toml").write_text(
+        header + '[params]\n"render.exposure" = 2.5\n"synth.mute" = true\n\n'
+        '# this preset lends knob 17 to the growth rate\n[[midi.binding]]\ntype = "cc"\nnumber = 17\n'
+        'param = "sim.growth_rate"\ntakeover = "jump"\n')
     engine = Engine.for_show("kai-festival")
     engine.bank.set("show.recall_crossfade", 0.0, "ui")
     controller = TestController()
@@ -93,7 +96,8 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
                 feedback=True, led_on=1),
     ))
     try:
-        with MidiInputs(engine.inputs, engine.bank, [profile], pattern=controller.name) as midi:
+        with MidiInputs(engine.inputs, engine.bank, [profile], pattern=controller.name,
+                        preset_of=lambda: engine.preset) as midi:
             wait_for(lambda: len(midi.status()["outputs"]) == 1)
             spec = engine.bank.spec("render.exposure")
             before = round(spec.to_normalized(engine.bank.get("render.exposure")) * 127)
@@ -103,5 +107,7 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
             expected = [[0xB0, 16, round(spec.to_normalized(2.5) * 127)], [0x90, 82, 1]]
             got = controller.collect(2)
             assert got[-2:] == expected, got
+            controller.send(0xB0, 17, 127)  # the preset's own binding now holds
+            wait_for(lambda: engine.step() and engine.bank.get("sim.growth_rate") == 4.0)
     finally:
         controller.unplug()

@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from installation.midi.profile import (
     learned_path,
     load_learned,
     load_profile,
+    preset_overrides,
     save_learned,
     shipped_profile_paths,
 )
@@ -98,12 +99,33 @@ class _Port:
     t: float | None = None  # timestamp of the last message, seconds on the monotonic clock
 
 
+MessageHook = Callable[[str, list[int], float], None]
+
+
+def preset_bindings(preset: Any) -> list[Binding]:
+    """The ``[[midi.binding]]`` overrides of a preset; problems are logged as file:line: key: reason."""
+    path = getattr(preset, "path", None)
+    if path is None or not getattr(preset, "midi", None):
+        return []
+    bindings, problems = preset_overrides(path)
+    if problems:
+        log.error("MIDI overrides of preset %s:\n%s", path, "\n".join(str(p) for p in problems))
+    return bindings
+
+
 class MidiInputs:
-    """All MIDI controllers whose port names match ``pattern`` (a regular expression)."""
+    """All MIDI controllers whose port names match ``pattern`` (a regular expression).
+
+    ``preset_of`` (optional) returns the current preset: when it changes, its ``[midi]``
+    bindings override the profiles'. ``on_message`` sees every raw message (for a monitor).
+    """
+
+    name = "midi"
 
     def __init__(self, queue: InputQueue, bank: ParamBank, profiles: Sequence[Profile] | None = None,
                  pattern: str = "", api: str | None = None, *, learned_file: Path | None = None,
-                 client_name: str = "myco") -> None:
+                 client_name: str = "myco", preset_of: Callable[[], Any] | None = None,
+                 on_message: MessageHook | None = None) -> None:
         self.queue = queue
         self.bank = bank
         bank.register_all(param_specs())
@@ -121,6 +143,9 @@ class MidiInputs:
         self.router = Router(load_profiles() if profiles is None else profiles, learned, self._spec_of,
                              self._value_of, self._save_learned)
         self.queue_dropped = 0
+        self._preset_of = preset_of
+        self._preset: Any = None
+        self._on_message = on_message
         self._inputs: dict[str, _Port] = {}
         self._outputs: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -208,6 +233,13 @@ class MidiInputs:
                     "learning": str(self.router.learner.target or ""), "queue_dropped": self.queue_dropped,
                     "outputs": sorted(self._outputs), "ports": ports}
 
+    def counters(self) -> dict[str, Any]:
+        """:meth:`status` with totals over all ports (for the app's status page)."""
+        status = self.status()
+        for key in ("received", "dropped", "unmapped", "sent"):
+            status[key] = sum(port[key] for port in status["ports"].values())
+        return status
+
     # -- the MIDI thread -----------------------------------------------------------------------
     def _run(self) -> None:
         next_scan = time.monotonic() + SCAN_S
@@ -217,6 +249,7 @@ class MidiInputs:
                 if now >= next_scan:
                     next_scan = now + SCAN_S
                     self._scan()
+                self._follow_preset()
                 for port in self._inputs.values():
                     self._poll(port)
                 self._put(self.router.tick(time.monotonic()))
@@ -237,7 +270,17 @@ class MidiInputs:
             # rtmidi's deltas keep the sender's timing (clock ticks); the monotonic clock anchors them.
             t = port.t + delta if port.t is not None else now
             port.t = now if abs(t - now) > RESYNC_S else t
+            if self._on_message is not None:
+                self._on_message(port.name, data, port.t)
             self._put(self.router.handle(port.name, data, port.t))
+
+    def _follow_preset(self) -> None:
+        if self._preset_of is None:
+            return
+        preset = self._preset_of()
+        if preset is not self._preset:
+            self._preset = preset
+            self.router.set_overrides(preset_bindings(preset))
 
     def _put(self, inputs: Sequence[Any]) -> None:
         for item in inputs:
@@ -321,10 +364,9 @@ class MidiInputs:
         midi_out.delete()
 
 
-def midi_from_args(queue: InputQueue, bank: ParamBank, pattern: str | None, api: str | None) -> MidiInputs | None:
-    """For ``myco run --midi PATTERN --midi-api NAME``: the started MIDI layer, or None without --midi."""
-    if pattern is None:
-        return None
-    inputs = MidiInputs(queue, bank, pattern=pattern, api=api)
+def start(pattern: str, engine: Any, options: Any) -> MidiInputs:
+    """For ``myco run --midi PATTERN [--midi-api NAME]``: MIDI into ``engine``, following its presets."""
+    inputs = MidiInputs(engine.inputs, engine.bank, pattern=pattern, api=getattr(options, "midi_api", None),
+                        preset_of=lambda: engine.preset)
     inputs.start()
     return inputs

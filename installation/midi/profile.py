@@ -39,7 +39,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from installation.core.errors import Problem
+from installation.core.errors import LoadError, Problem
 from installation.core.events import EventKind
 from installation.core.params import NAME_PATTERN
 from installation.core.paths import UserDirs, resource_dir
@@ -199,6 +199,17 @@ def parse_profile(source: TomlSource) -> Profile:
 def load_profile(path: Path) -> Profile:
     """Load one profile; raises :class:`LoadError` listing every problem as ``file:line: key: reason``."""
     return parse_profile(TomlSource.read(path))
+
+
+def preset_overrides(path: Path) -> tuple[list[Binding], list[Problem]]:
+    """The ``[[midi.binding]]`` entries of the preset at ``path``, and the problems found."""
+    try:
+        source = TomlSource.read(path)
+    except LoadError as error:
+        return [], error.problems
+    checker = Checker(source)
+    bindings = read_bindings(checker, checker.table(source.data, "midi", "midi", required=False), "midi")
+    return bindings, checker.problems
 
 
 def check_targets(profile: Profile, parameters: Iterable[str]) -> list[Problem]:
