@@ -29,7 +29,7 @@ from installation.synth.summary import FrameSummary, summarise
 
 DEFAULTS: dict[str, Value] = {spec.name: spec.default for spec in param_specs()}
 TIMBRE_ORDER = ("pluck", "bell", "grain")
-DRONE_WEIGHTS = np.array([0.5, 1.0, 0.6, 0.5, 0.35, 0.3, 0.2, 0.15, 0.0, 0.0])
+DRONE_WEIGHTS = np.array([0.5, 1.0, 0.6, 0.5, 0.35, 0.3, 0.2, 0.15, 0.12, 0.1, 0.0, 0.0])
 CONSONANT = {EventKind.PURIFICATION, EventKind.BLOOM, EventKind.CLUSTER_PURIFIED}
 
 
@@ -118,7 +118,7 @@ class Synth:
         self.waste = summary.waste
         self._tokens = min(self._rate(), self._tokens + dt * self._rate())
         bright = self._num("synth.drone_brightness")
-        self.cutoff_hz = 150.0 * 2 ** (bright * 6.5) * (1 - 0.85 * self.toxicity) * (1 + resolved)
+        self.cutoff_hz = 80.0 * 2 ** (bright * 7.0) * (1 - 0.85 * self.toxicity) * (1 + resolved)
         self.noise_level = db(self._num("synth.texture_level")) * (0.04 + 1.2 * self.toxicity)
         self._update_drone(dt, resolved)
         size = self._num("synth.reverb_size") * (1 + self._num("synth.reverb_follow") * (self.extent - 0.5))
@@ -159,14 +159,16 @@ class Synth:
         third = min(s.steps, key=lambda step: abs(step - 4))
         second = s.steps[1]
         midi = np.array([root - 12, root, root + fifth, root + 12, root + 12 + third, root + 12 + fifth,
-                         root + 24, root + 24 + second, root + 6, root + 13], np.float64)
+                         root + 24, root + 24 + second, root + 36, root + 36 + fifth, root + 6, root + 13],
+                        np.float64)
         sour = self.toxicity * (1 - 0.8 * resolved)
-        cents = np.array([0, 1, -1, 1, -1, 1, -1, 1, 0, 0]) * 35.0 * sour
+        cents = np.array([0, 1, -1, 1, -1, 1, -1, 1, -1, 1, 0, 0]) * 35.0 * sour
         freqs = np.asarray(midi_to_hz(midi + cents / 100.0))
         t = self._drone_time
-        lfo = 0.75 + 0.25 * np.sin(2 * np.pi * 0.05 * np.arange(1, 11) * t + np.arange(10))
+        count = len(DRONE_WEIGHTS)
+        lfo = 0.75 + 0.25 * np.sin(2 * np.pi * 0.05 * np.arange(1, count + 1) * t + np.arange(count))
         weights = DRONE_WEIGHTS.copy()
-        weights[8:] = 0.5 * sour  # the tritone and the minor ninth creep in with toxin
+        weights[-2:] = 0.5 * sour  # the tritone and the minor ninth creep in with toxin
         level = db(self._num("synth.drone_level")) * (0.3 + 0.7 * self.energy) * 0.25
         level *= 1.0 + 1.5 * self.swell_env.value(self.position / self.sample_rate)
         self.drone.freqs[:] = freqs
@@ -301,7 +303,7 @@ class Synth:
         dry.fill(0.0)
         self.modes.render(dry)
         self.drone.render(dry)
-        for pad, env, weights in ((self.swell, self.swell_env, 0.12), (self.hum, self.hum_env, 0.25),
+        for pad, env, weights in ((self.swell, self.swell_env, 0.12), (self.hum, self.hum_env, 0.5),
                                   (self.chord, self.chord_env, 0.15)):
             pad.target[:] = env.value(end) * weights
             pad.render(dry)
