@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from installation import __version__
 
-COMMANDS = ("check", "run", "simulate", "nodes")
+COMMANDS = ("check", "run", "simulate", "nodes", "midi")
 
 
 def build_parser() -> argparse.ArgumentParser:

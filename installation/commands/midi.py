@@ -1,0 +1,100 @@
+"""``myco midi list`` and ``myco midi monitor``: see what MIDI Myco finds and what it makes of it.
+
+``list`` prints the MIDI APIs, the ports of the one that opens (with the fallback notice
+when the preferred one cannot) and the profile that matches each port. ``monitor`` opens
+the matching ports and prints every message as it arrives, decoded, with the parameter
+values, events and commands it becomes: the first stop when a controller seems dead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("midi", help="list MIDI ports and profiles, or monitor what a controller sends",
+                            description="MIDI ports, profiles and a live monitor.")
+    actions = parser.add_subparsers(dest="midi_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="MIDI APIs, ports and the profile matching each port")
+    listing.add_argument("--midi-api", metavar="API", help="MIDI API to try first (alsa, jack, ...)")
+    listing.set_defaults(func=run_list)
+    monitor = actions.add_parser("monitor", help="print the messages of matching ports and what they map to")
+    monitor.add_argument("pattern", nargs="?", default="", help="port name pattern (regular expression)")
+    monitor.add_argument("--midi-api", metavar="API", help="MIDI API to try first (alsa, jack, ...)")
+    monitor.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: Ctrl-C)")
+    monitor.set_defaults(func=run_monitor)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from installation.inputs.midi import api_names, load_profiles, open_probe
+
+    print("compiled MIDI APIs:", ", ".join(api_names()) or "none")
+    try:
+        probe_in, probe_out, api, notice = open_probe(args.midi_api)
+    except (RuntimeError, ValueError) as error:
+        print(f"error: {error}")
+        return 1
+    if notice:
+        print("notice:", notice)
+    profiles = load_profiles()
+    print(f"using {api}; profiles: {', '.join(p.name for p in profiles) or 'none'}")
+    for title, probe in (("inputs", probe_in), ("outputs", probe_out)):
+        ports = probe.get_ports()
+        print(f"{title}:" if ports else f"{title}: none")
+        for name in ports:
+            profile = next((p.name for p in profiles if p.matches_port(name)), "no profile: learn its controls")
+            print(f"  {name}  [{profile}]")
+    probe_in.delete()
+    probe_out.delete()
+    return 0
+
+
+def run_monitor(args: argparse.Namespace) -> int:
+    from installation.core.events import InputQueue
+    from installation.core.params import ParamBank
+    from installation.inputs.midi import MidiInputs
+    from installation.midi.messages import parse
+    from installation.registry import all_param_specs
+
+    bank = ParamBank()
+    bank.register_all(all_param_specs())
+    queue = InputQueue()
+
+    def show(port: str, data: list[int], t: float) -> None:
+        message = parse(data)
+        text = "malformed" if message is None else f"{message.kind.value} ch {message.channel + 1} " \
+            f"{message.number} {message.value}"
+        print(f"{t:12.3f}  {port}  {' '.join(f'{b:02x}' for b in data)}  {text}", flush=True)
+
+    midi = MidiInputs(queue, bank, pattern=args.pattern, api=args.midi_api, on_message=show)
+    try:
+        midi.start()
+    except (RuntimeError, ValueError) as error:
+        print(f"error: {error}")
+        return 1
+    ports = ", ".join(midi.open_ports()) or "none yet"
+    print(f"monitoring {args.pattern or 'every port'} on {midi.api}; ports: {ports}", flush=True)
+    end = time.monotonic() + args.seconds if args.seconds > 0 else float("inf")
+    try:
+        while time.monotonic() < end:
+            time.sleep(0.02)
+            for item in queue.drain():
+                _print_input(item)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        midi.stop()
+    return 0
+
+
+def _print_input(item: Any) -> None:
+    from installation.core.events import CommandInput, Event
+
+    if isinstance(item, Event):
+        print(f"{'':12}  -> event {item.kind.value} strength {item.strength:.2f}", flush=True)
+    elif isinstance(item, CommandInput):
+        print(f"{'':12}  -> command {item.command} {item.argument}".rstrip(), flush=True)
+    else:
+        print(f"{'':12}  -> {item.name} = {item.value}", flush=True)

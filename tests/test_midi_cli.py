@@ -1,0 +1,43 @@
+"""``myco midi list`` and ``myco midi monitor`` against a real JACK MIDI port."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from installation.cli import main
+from tests.midi_rig import TestController
+from tests.services import Jack
+
+
+def test_midi_list_shows_ports_and_profiles(jack_server: Jack, capsys: pytest.CaptureFixture[str]) -> None:
+    controller = TestController("nanoKONTROL2")
+    try:
+        assert main(["midi", "list", "--midi-api", "jack"]) == 0
+    finally:
+        controller.unplug()
+    out = capsys.readouterr().out
+    assert "using jack" in out
+    assert "nanoKONTROL2:out  [Korg nanoKONTROL2]" in out
+    assert "nanoKONTROL2-01:in" in out
+
+
+def test_midi_monitor_prints_messages_and_mapping(jack_server: Jack, capsys: pytest.CaptureFixture[str]) -> None:
+    controller = TestController("APC MINI")
+
+    def play() -> None:
+        time.sleep(0.6)
+        controller.send(0x90, 59, 127)  # top grid row, pad 4: a surge
+
+    player = threading.Thread(target=play)
+    player.start()
+    try:
+        assert main(["midi", "monitor", "APC", "--seconds", "1.2"]) == 0
+    finally:
+        player.join()
+        controller.unplug()
+    out = capsys.readouterr().out
+    assert "90 3b 7f  note_on ch 1 59 127" in out
+    assert "-> event surge strength 1.50" in out
