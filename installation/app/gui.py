@@ -237,7 +237,11 @@ def run_gui(runtime: Runtime) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Myco")
     theme.apply(app)
-    desktop = DesktopApp(runtime)
+    try:
+        desktop = DesktopApp(runtime)
+    except ValueError as error:  # e.g. --output-screen naming a screen that is not there
+        print(f"myco run: {error}", file=sys.stderr)
+        return 2
     desktop.show()
     # Python signal handlers only run when the interpreter gets control: give it a turn.
     wake = QTimer()

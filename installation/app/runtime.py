@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from installation.app.health import ErrorLog, ErrorLogHandler, FrameClock
 from installation.app.options import RunOptions
 from installation.app.status import StatusServer, parse_address
+from installation.app.wiring import Started, start_audio, start_inputs
 from installation.core.frames import WorldFrame
 from installation.core.params import Kind
 from installation.engine import Engine
@@ -28,14 +28,6 @@ MAX_CATCH_UP = 15  # a quarter second: slow frames do not slow the show down
 STATUS_PERIOD_S = 1.0
 
 
-class Part(Protocol):
-    """Anything the runtime starts and must stop: an input listener, the sound."""
-
-    name: str
-
-    def stop(self) -> None: ...
-
-
 class Runtime:
     def __init__(self, options: RunOptions, engine: Engine) -> None:
         self.options = options
@@ -44,8 +36,7 @@ class Runtime:
         self.errors = ErrorLog()
         self._log_handler = ErrorLogHandler(self.errors)
         logging.getLogger("installation").addHandler(self._log_handler)
-        self.parts: list[Part] = []
-        self.inputs: dict[str, Callable[[], Mapping[str, Any]]] = {}
+        self.parts: list[Started] = []
         self.audio: Any = None
         self.audio_notice = "off (--no-audio)" if not options.audio else "starting"
         self.status_server: StatusServer | None = None
@@ -59,13 +50,9 @@ class Runtime:
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> Runtime:
         """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
-        from installation.app import wiring
-
         if self.options.audio:
-            self.audio, self.audio_notice = wiring.start_audio(self.options)
-        for part, counters in wiring.start_inputs(self.options, self.engine):
-            self.parts.append(part)
-            self.inputs[part.name] = counters
+            self.audio, self.audio_notice = start_audio(self.options)
+        self.parts.extend(start_inputs(self.options, self.engine))
         if self.options.status:
             host, port = parse_address(self.options.status)
             self.status_server = StatusServer(host, port, self.options.status_token).start()
@@ -170,14 +157,18 @@ class Runtime:
             "errors_total": self.errors.total,
         }
 
+    def part(self, name: str) -> Any:
+        """The handle of a started input (``"midi"``, ``"osc"``, ``"mqtt"``), or None."""
+        return next((p.handle for p in self.parts if p.name == name), None)
+
     def input_counters(self) -> dict[str, Any]:
         """Per-source counters: node data (from the mux) and each started listener's own."""
         counters: dict[str, Any] = {}
         world_counters = getattr(self.engine.world, "counters", None)
         if world_counters is not None:
             counters.update(world_counters.snapshot())
-        for name, read in self.inputs.items():
-            counters[name] = {**counters.get(name, {}), **read()}
+        for part in self.parts:
+            counters[part.name] = {**counters.get(part.name, {}), **part.figures()}
         return counters
 
     def audio_status(self) -> dict[str, Any]:

@@ -33,18 +33,18 @@ class StatusConfigError(ValueError):
     """The --status address or token is not usable; the message says how to fix it."""
 
 
-def parse_address(text: str) -> tuple[str, int]:
+def parse_address(text: str, what: str = "status", example: str = DEFAULT_ADDRESS) -> tuple[str, int]:
     """``HOST:PORT`` (``[v6]:PORT`` for IPv6) to a host and port."""
     host, sep, port_text = text.strip().rpartition(":")
     if not sep or not host:
-        raise StatusConfigError(f"status address {text!r} is not HOST:PORT (e.g. {DEFAULT_ADDRESS})")
+        raise StatusConfigError(f"{what} address {text!r} is not HOST:PORT (e.g. {example})")
     host = host.strip("[]")
     try:
         port = int(port_text)
     except ValueError:
-        raise StatusConfigError(f"status port {port_text!r} is not a number") from None
+        raise StatusConfigError(f"{what} port {port_text!r} is not a number") from None
     if not 0 <= port <= 65535:
-        raise StatusConfigError(f"status port {port} is out of range 0..65535")
+        raise StatusConfigError(f"{what} port {port} is out of range 0..65535")
     return host, port
 
 

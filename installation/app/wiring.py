@@ -10,14 +10,24 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from installation.app.options import RunOptions
+from installation.app.options import DEFAULT_OSC, RunOptions
+from installation.app.status import parse_address
 from installation.engine import Engine
 
 log = logging.getLogger(__name__)
 
-Counters = Callable[[], Mapping[str, Any]]
+
+@dataclass
+class Started:
+    """A running input: how to stop it, and its own figures for /status (beyond the mux's counts)."""
+
+    name: str
+    stop: Callable[[], None]
+    figures: Callable[[], Mapping[str, Any]] = field(default=lambda: {})
+    handle: Any = None
 
 
 def start_audio(options: RunOptions) -> tuple[Any, str]:
@@ -38,17 +48,51 @@ def start_audio(options: RunOptions) -> tuple[Any, str]:
     return audio, f"playing on {options.audio_device or 'the default device'}"
 
 
-def start_inputs(options: RunOptions, engine: Engine) -> list[tuple[Any, Counters]]:
-    """Start the listeners asked for; returns each with a function reading its counters."""
-    started: list[tuple[Any, Counters]] = []
-    for name, wanted in (("osc", options.osc), ("mqtt", options.mqtt), ("midi", options.midi)):
-        if wanted is None:
-            continue
+def midi_figures(status: Mapping[str, Any]) -> dict[str, Any]:
+    """The MIDI layer's per-port counts folded into the per-source shape of /status."""
+    ports = status.get("ports", {})
+    return {
+        "received": sum(p.get("received", 0) for p in ports.values()),
+        "dropped": {"malformed": sum(p.get("dropped", 0) for p in ports.values()),
+                    "unmapped": sum(p.get("unmapped", 0) for p in ports.values()),
+                    "queue_full": status.get("queue_dropped", 0)},
+        "ports": sorted(name for name, p in ports.items() if p.get("open")),
+        "learning": status.get("learning", ""),
+        "api": status.get("api", ""),
+        "notice": status.get("notice", ""),
+    }
+
+
+def start_inputs(options: RunOptions, engine: Engine) -> list[Started]:
+    """Start the listeners asked for; one that fails is reported and the others still start."""
+    started: list[Started] = []
+    mux = engine.world
+    if options.osc is not None:
         try:
-            module = importlib.import_module(f"installation.inputs.{name}")
-            part = module.start(wanted, engine, options)
+            from installation.inputs.osc import OscListener
+
+            host, port = parse_address(options.osc, "OSC", DEFAULT_OSC)
+            osc = OscListener(mux, engine.inputs, host, port)  # type: ignore[arg-type]
+            osc.start()
+            started.append(Started("osc", osc.stop, lambda: {"listening": f"{host}:{osc.port}"}, osc))
         except Exception as error:
-            log.error("%s input %s could not start: %s", name, wanted, error)
-            continue
-        started.append((part, part.counters))
+            log.error("OSC input on %s could not start: %s", options.osc, error)
+    if options.mqtt is not None:
+        try:
+            from installation.inputs.mqtt import MqttListener
+
+            mqtt = MqttListener(mux, options.mqtt)  # type: ignore[arg-type]
+            mqtt.start()
+            started.append(Started("mqtt", mqtt.stop, lambda: {"connected": mqtt.connected,
+                                                                "broker": str(mqtt.broker)}, mqtt))
+        except Exception as error:
+            log.error("MQTT input from %s could not start: %s", options.mqtt, error)
+    if options.midi is not None:
+        try:
+            from installation.inputs import midi as midi_input
+
+            midi = midi_input.start(options.midi, engine, options)
+            started.append(Started("midi", midi.stop, lambda: midi_figures(midi.status()), midi))
+        except Exception as error:
+            log.error("MIDI input %s could not start: %s", options.midi, error)
     return started

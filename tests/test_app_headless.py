@@ -1,0 +1,104 @@
+"""``myco run --headless`` as a real process: nodes over OSC (oscsend), /status over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.services import free_port, require
+
+MYCO = [sys.executable, "-m", "installation"]
+
+
+def status(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as reply:
+            return json.loads(reply.read())  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+def child_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def test_headless_runs_ten_seconds_with_osc_nodes_and_status(tmp_path: Path) -> None:
+    oscsend = require("oscsend")
+    status_port, osc_port = free_port(), free_port()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("DISPLAY", None)
+    started = time.monotonic()
+    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-audio", "--seconds", "10",
+                                "--status", f"127.0.0.1:{status_port}", "--osc", f"127.0.0.1:{osc_port}"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        first = None
+        while first is None and time.monotonic() < deadline:
+            first = status(status_port)
+            time.sleep(0.1)
+        assert first is not None, "status server never answered"
+        for i in range(25):  # 2.5 s of readings from two gallery nodes, and one bad packet
+            for node, mv in (("gallery-1", 0.4), ("gallery-2", -0.3)):
+                subprocess.run([oscsend, "127.0.0.1", str(osc_port), f"/myco/node/{node}", "ffff",
+                                str(mv + 0.01 * i), "0.2", "0.3", "0.6"], check=True)
+            time.sleep(0.1)
+        subprocess.run([oscsend, "127.0.0.1", str(osc_port), "/myco/nonsense", "i", "1"], check=True)
+        time.sleep(1.2)
+        report = status(status_port)
+        assert report is not None
+        assert report["show"] == "kai-festival" and report["act"] == "The living city"
+        assert report["act_index"] == 0 and report["position_s"] > 2.0
+        assert report["fps"] > 40, report["fps"]
+        assert report["frame_ms"]["p99"] > 0
+        assert report["nodes"]["gallery-1"]["live"] is True
+        assert report["nodes"]["gallery-2"]["last"]["moisture"] == 0.6
+        assert any(not node["live"] for node in report["nodes"].values()), "simulated nodes are listed too"
+        osc = report["inputs"]["osc"]
+        assert osc["received"] == 51 and osc["dropped"] == {"unknown_address": 1}
+        assert report["params"]["show.time_scale"] == 1.0
+        assert report["audio"]["running"] is False and "no-audio" in report["audio"]["notice"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{status_port}/metrics", timeout=2) as reply:
+            metrics = reply.read().decode()
+        assert 'myco_node_live{node="gallery-1"} 1' in metrics
+        assert 'myco_input_dropped_total{source="osc",reason="unknown_address"} 1' in metrics
+        assert child_pids(process.pid) == []
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    elapsed = time.monotonic() - started
+    assert process.returncode == 0, output
+    assert 10 <= elapsed < 25
+    assert status(status_port) is None, "status server still answering after exit"
+
+
+def test_no_display_gives_a_clear_message() -> None:
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY",
+                                                                          "QT_QPA_PLATFORM")}
+    result = subprocess.run([*MYCO, "run", "--seconds", "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "no display" in result.stderr and "myco run --headless" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_status_beyond_loopback_needs_a_token() -> None:
+    result = subprocess.run([*MYCO, "run", "--headless", "--no-audio", "--seconds", "1", "--status", "0.0.0.0:0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--status-token" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_show_is_a_clear_error() -> None:
+    result = subprocess.run([*MYCO, "run", "--headless", "--no-audio", "--no-status", "--seconds", "1",
+                             "--show", "no-such-show"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "no-such-show" in result.stderr and "Traceback" not in result.stderr
