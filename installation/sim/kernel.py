@@ -45,8 +45,10 @@ class Kernel:
         self.seed = seed
         self.geometry = Geometry(grid[0], grid[1], seed.aspect)
         self.rng = seed.rng(10)
+        self.noise_rng = seed.rng(12)  # interference only, so it changes nothing else
         self.t = 0.0
         self.now_h = 0.0
+        self.dt_h = 0.0
         self.step_count = 0
         self.ids: list[str] = []
         self.kinds: list[str] = []
@@ -118,7 +120,8 @@ class Kernel:
             self.graph.rebuild(self.pos, self.aspect, self.reach)
             self.dirty = False
         self.fields.blend(dt)
-        self.now_h += dt * p["time_compression"] / 3600.0
+        self.dt_h = dt * p["time_compression"] / 3600.0
+        self.now_h += self.dt_h
         self._spike(dt, p)
         self._network(dt, p)
         self.t += dt
@@ -230,24 +233,25 @@ class Kernel:
         waste = at(self.fields.waste, self.pos[:, 0], self.pos[:, 1])
         kind_rate = np.array([KIND_RATE[k] for k in self.kinds])
         rate = p["spike_rate"] * kind_rate * (1.0 + 1.5 * toxin + 0.5 * waste)
-        onsets = self.spikes.step(self.now_h, rate, present)
+        onsets = self.spikes.step(self.now_h, self.dt_h, rate, present)
         self.activity *= math.exp(-dt / 1.5)
         self.boost = np.maximum(self.boost - dt, 0.0)
         typical = ADAMATZKY_2022.amplitude_median_mv
         strength = np.clip(onsets.amplitude_mv / typical, 0.0, 4.0)
         self.activity[onsets.nodes] = np.minimum(1.0, self.activity[onsets.nodes] + 0.25 + 0.2 * strength)
         seconds_per_hour = 3600.0 / p["time_compression"]
-        for node, amp, dur, s in zip(onsets.nodes, onsets.amplitude_mv, onsets.duration_h, strength, strict=True):
+        for node, amp, dur, s, passed_on in zip(onsets.nodes, onsets.amplitude_mv, onsets.duration_h, strength,
+                                                onsets.triggered, strict=True):
             x, y = self.pos[node]
             self.outbox.append(Event(EventKind.SPIKE, self.t, float(s), float(x), float(y), self.ids[node], "sim",
                                      {"amplitude_mv": float(amp), "duration_h": float(dur),
-                                      "duration_s": float(dur * seconds_per_hour)}))
+                                      "duration_s": float(dur * seconds_per_hour), "propagated": float(passed_on)}))
         self._propagate(onsets.nodes, strength, p)
         self._bursts(len(onsets.nodes))
         potential = self.spikes.potential(self.now_h)
         for zone in self.interference:
             near = np.hypot((self.pos[:, 0] - zone.x) * self.aspect, self.pos[:, 1] - zone.y) < zone.radius
-            potential[near] += self.rng.normal(0.0, 0.3 * zone.strength, int(near.sum()))
+            potential[near] += self.noise_rng.normal(0.0, 0.3 * zone.strength, int(near.sum()))
         self.interference = [zone for zone in self.interference if zone.until > self.t]
         self.potential = potential
 

@@ -47,7 +47,7 @@ ADAMATZKY_2022 = SpikeStats(
     spread=0.6,
     gap_in_train_h=0.5,
     train_mean_spikes=4.0,
-    rest_between_trains_h=8.0,
+    rest_between_trains_h=12.0,
 )
 
 
@@ -68,24 +68,25 @@ class SpikeTrains:
         self.start_h = np.zeros(0)
         self.duration_h = np.ones(0)
         self.amplitude = np.zeros(0)
-        self.next_h = np.zeros(0)
+        self.next_h = np.zeros(0)  # next spike inside a train
+        self.rest = np.zeros(0)  # rest still to go before the next train, in hours at rate 1
         self.left = np.zeros(0, np.int64)  # spikes left in the current train
         self.trigger_h = np.zeros(0)  # when activity from a neighbour arrives (inf: none)
         self.trigger_gain = np.zeros(0)
 
     def add(self, count: int, now_h: float, rate: Floats) -> None:
         """Nodes that join start resting, with a random phase so they do not all fire at once."""
-        waits = self.rng.exponential(self.stats.rest_between_trains_h, count) / np.maximum(rate, 1e-3)
+        self.rest = np.concatenate([self.rest, self.rng.exponential(self.stats.rest_between_trains_h, count)])
         self.start_h = np.concatenate([self.start_h, np.full(count, -1e9)])
         self.duration_h = np.concatenate([self.duration_h, np.ones(count)])
         self.amplitude = np.concatenate([self.amplitude, np.zeros(count)])
-        self.next_h = np.concatenate([self.next_h, now_h + waits])
+        self.next_h = np.concatenate([self.next_h, np.full(count, np.inf)])
         self.left = np.concatenate([self.left, np.zeros(count, np.int64)])
         self.trigger_h = np.concatenate([self.trigger_h, np.full(count, np.inf)])
         self.trigger_gain = np.concatenate([self.trigger_gain, np.zeros(count)])
 
     def keep(self, mask: NDArray[np.bool_]) -> None:
-        for name in ("start_h", "duration_h", "amplitude", "next_h", "left", "trigger_h", "trigger_gain"):
+        for name in ("start_h", "duration_h", "amplitude", "next_h", "rest", "left", "trigger_h", "trigger_gain"):
             setattr(self, name, getattr(self, name)[mask])
 
     def trigger(self, nodes: NDArray[np.intp], at_h: Floats, gain: Floats) -> None:
@@ -99,11 +100,17 @@ class SpikeTrains:
     def busy(self, now_h: float) -> NDArray[np.bool_]:
         return now_h < self.start_h + self.duration_h
 
-    def step(self, now_h: float, rate: Floats, present: NDArray[np.bool_]) -> Onsets:
-        """Start the spikes due at ``now_h``; ``rate`` scales how often trains start per node."""
+    def step(self, now_h: float, dt_h: float, rate: Floats, present: NDArray[np.bool_]) -> Onsets:
+        """Start the spikes due at ``now_h``; ``rate`` scales how often trains start per node.
+
+        Rests between trains run down at ``rate`` (a Poisson process whose rate may change at
+        any time); gaps inside a train are fixed when the train's previous spike starts.
+        """
         s = self.stats
         busy = self.busy(now_h)
-        own = (now_h >= self.next_h) & ~busy & present
+        resting = self.left <= 0
+        self.rest = np.where(resting & ~busy, self.rest - dt_h * rate, self.rest)
+        own = np.where(resting, self.rest <= 0.0, now_h >= self.next_h) & ~busy & present
         triggered = (now_h >= self.trigger_h) & ~busy & present & ~own
         self.trigger_h[(now_h >= self.trigger_h) & (busy | ~present)] = np.inf
         fire = np.flatnonzero(own | triggered)
@@ -123,8 +130,8 @@ class SpikeTrains:
         lengths = 1 + self.rng.geometric(1.0 / s.train_mean_spikes, count)
         self.left[fire] = np.where(fresh, lengths, self.left[fire]) - 1
         gaps = s.gap_in_train_h * np.exp(self.rng.normal(0.0, s.spread, count))
-        rests = self.rng.exponential(s.rest_between_trains_h, count) / np.maximum(rate[fire], 1e-3)
-        self.next_h[fire] = now_h + dur + np.where(self.left[fire] > 0, gaps, rests)
+        self.next_h[fire] = np.where(self.left[fire] > 0, now_h + dur + gaps, np.inf)
+        self.rest[fire] = np.where(self.left[fire] > 0, 0.0, self.rng.exponential(s.rest_between_trains_h, count))
         return Onsets(fire, amp, dur, triggered[fire])
 
     def potential(self, now_h: float) -> Floats:
