@@ -87,8 +87,8 @@ def test_activity_arrives_at_neighbours_after_the_propagation_delay() -> None:
             if event.kind is EventKind.SPIKE:
                 times.setdefault(event.node, frame.t)
     g = kernel.graph
-    neighbours = {kernel.ids[int(b)] for a, b, linked in zip(g.a, g.b, g.linked, strict=True) if linked and a == source}
-    neighbours |= {kernel.ids[int(a)] for a, b, linked in zip(g.a, g.b, g.linked, strict=True) if linked and b == source}
+    touching = g.linked & ((g.a == source) | (g.b == source))
+    neighbours = {kernel.ids[int(i)] for i in np.concatenate([g.a[touching], g.b[touching]]) if i != source}
     start = kernel.t - 8.0
     on_time = 0
     for node in neighbours & set(times):
