@@ -1,0 +1,137 @@
+"""MIDI latency: a controller's message on a JACK port until the parameter is applied.
+
+A test controller (rtmidi virtual port on ``jackd -d dummy``, 48 kHz / 256 frames) sends
+a CC; we time from ``send_message`` to (1) the input sitting in the engine's queue and
+(2) the value applied to the bank by a consumer draining the queue the way the engine's
+fixed 60 Hz step does. Both include JACK's own period (up to 5.3 ms at 256 frames). Also
+the pure mapping layer's cost per message. Uses the running JACK server named by
+``JACK_DEFAULT_SERVER`` if there is one, otherwise starts its own.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import threading
+import time
+import uuid
+from typing import Any
+
+from installation.core.events import InputQueue, ParamInput
+from installation.core.params import ParamBank, float_param
+from installation.midi.bindings import Binding, Control, ControlType, Takeover, Target
+from installation.midi.profile import Profile
+from installation.midi.router import Router
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"p50": statistics.median(ordered), "p99": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+            "max": ordered[-1], "n": len(ordered)}
+
+
+class _TimedQueue(InputQueue):
+    """The engine's queue, noting when each input arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[float] = []
+
+    def put(self, item: Any) -> bool:
+        self.arrived.append(time.perf_counter())
+        return super().put(item)
+
+
+def _bank() -> ParamBank:
+    bank = ParamBank()
+    bank.register(float_param("render.exposure", 1.0, 0.0, 4.0))
+    return bank
+
+
+def _profile(name: str) -> Profile:
+    binding = Binding(Control(ControlType.CC, None, 7), Target.param("render.exposure"), takeover=Takeover.JUMP)
+    return Profile("bench", name, (binding,))
+
+
+def _latency(count: int, step_hz: float | None) -> dict[str, Any]:
+    import rtmidi
+
+    from installation.inputs.midi import MidiInputs
+
+    name = f"bench{uuid.uuid4().hex[:6]}"
+    controller = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=name)
+    controller.open_virtual_port("out")
+    bank, queue = _bank(), _TimedQueue()
+    applied: list[float] = []
+    stop = threading.Event()
+
+    def engine() -> None:
+        # Drain like the engine: every step at step_hz, or as fast as possible (the MIDI layer alone).
+        period = 1.0 / step_hz if step_hz else 0.0002
+        next_t = time.perf_counter()
+        while not stop.is_set():
+            for item in queue.drain():
+                if isinstance(item, ParamInput):
+                    bank.set(item.name, item.value, item.source)
+                    applied.append(time.perf_counter())
+            next_t += period
+            time.sleep(max(0.0, next_t - time.perf_counter()))
+
+    consumer = threading.Thread(target=engine, daemon=True)
+    to_queue, to_bank = [], []
+    rng = random.Random(6)
+    with MidiInputs(queue, bank, [_profile(name)], pattern=name, learned_file=None) as midi:
+        deadline = time.monotonic() + 5
+        while not midi.open_ports() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        consumer.start()
+        for index in range(count):
+            sent = time.perf_counter()
+            controller.send_message([0xB0, 7, index % 128])
+            deadline = time.monotonic() + 1.0
+            while len(applied) <= index and time.monotonic() < deadline:
+                time.sleep(0.0002)
+            if len(applied) > index:
+                to_queue.append((queue.arrived[index] - sent) * 1000)
+                to_bank.append((applied[index] - sent) * 1000)
+            time.sleep(rng.uniform(0.002, 0.02))  # not in step with JACK's period or the engine's
+        stop.set()
+        consumer.join()
+    controller.close_port()
+    controller.delete()
+    return {"to_queue_ms": _percentiles(to_queue), "to_bank_ms": _percentiles(to_bank),
+            "lost": count - len(to_bank)}
+
+
+def _mapping_cost(count: int) -> float:
+    bank = _bank()
+    router = Router([_profile("x")], [], bank.spec, lambda n: bank.snapshot().get(n))
+    router.open_port("x:out")
+    started = time.perf_counter()
+    for index in range(count):
+        router.handle("x:out", [0xB0, 7, index % 128], index * 0.001)
+    return (time.perf_counter() - started) / count * 1e6
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    from tests.services import jack_running, start_jack, stop
+
+    own = None
+    if not (os.environ.get("JACK_DEFAULT_SERVER") and jack_running(os.environ["JACK_DEFAULT_SERVER"])):
+        own = start_jack(f"myco-bench-{uuid.uuid4().hex[:6]}")
+        os.environ.update(own.env())
+    try:
+        count = 60 if quick else 400
+        return {
+            "jack": "dummy driver, 48000 Hz, 256 frames (5.33 ms period)",
+            "midi_layer_only": _latency(count, None),
+            "engine_60hz": _latency(count, 60.0),
+            "mapping_us_per_message": _mapping_cost(2000 if quick else 20000),
+            "note_to_audio_onset_ms": "not measured: needs the audio engine (installation/audio, issue 5)",
+        }
+    finally:
+        if own is not None:
+            stop(own.process)
+            for key in own.env():
+                os.environ.pop(key, None)
