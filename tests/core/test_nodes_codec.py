@@ -1,0 +1,133 @@
+"""Validation and the wire codecs: every bad input is a counted reason, nothing raises."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from installation.core.events import CommandInput, Event, EventKind, ParamInput
+from installation.core.frames import NodeReading
+from installation.nodes.codec import NodeValues, decode_mqtt, decode_osc
+from installation.nodes.counters import REASONS
+from installation.nodes.validate import Rejection, validate
+
+FUZZ = settings(max_examples=2500, deadline=None)
+
+
+def reason(result: object) -> str:
+    assert isinstance(result, Rejection), result
+    assert result.reason in REASONS
+    return result.reason
+
+
+def test_a_good_reading() -> None:
+    reading = validate("n1", {"potential_mv": 0.4, "toxin": 0.2, "x": 0.1, "y": 0.9}, t=1.0, source="osc")
+    assert isinstance(reading, NodeReading)
+    assert (reading.potential_mv, reading.toxin, reading.x, reading.y) == (0.4, 0.2, 0.1, 0.9)
+    assert math.isnan(reading.waste) and math.isnan(reading.moisture)  # not measured
+
+
+@pytest.mark.parametrize(("node", "values", "expected"), [
+    ("N1", {"potential_mv": 0.1}, "bad_id"),
+    ("a" * 33, {"potential_mv": 0.1}, "bad_id"),
+    ("../etc", {"potential_mv": 0.1}, "bad_id"),
+    ("n1", {"voltage": 0.1}, "unknown_field"),
+    ("n1", {"potential_mv": "0.1"}, "wrong_type"),
+    ("n1", {"potential_mv": True}, "wrong_type"),
+    ("n1", {"potential_mv": math.nan}, "not_finite"),
+    ("n1", {"toxin": math.inf}, "not_finite"),
+    ("n1", {"potential_mv": 100.5}, "out_of_range"),
+    ("n1", {"toxin": 1.2}, "out_of_range"),
+    ("n1", {"x": 0.5, "y": 0.5}, "missing_field"),
+    ("n1", {"potential_mv": 0.1, "x": 0.5}, "missing_field"),
+    ("n1", {f"k{i}": 0 for i in range(9)}, "oversize"),
+])
+def test_bad_readings_are_rejected_with_a_reason(node: str, values: dict[str, object], expected: str) -> None:
+    assert reason(validate(node, values, t=0.0, source="osc")) == expected
+
+
+def test_osc_node_named_and_positional() -> None:
+    named = decode_osc("/myco/node/n1", ["potential_mv", 0.5, "toxin", 0.1])
+    assert named == NodeValues("n1", {"potential_mv": 0.5, "toxin": 0.1})
+    positional = decode_osc("/myco/node/n2", [0.5, 0.1, 0.2, 0.3, 0.4, 0.6])
+    assert isinstance(positional, NodeValues)
+    assert positional.values == {"potential_mv": 0.5, "toxin": 0.1, "waste": 0.2, "moisture": 0.3, "x": 0.4, "y": 0.6}
+    assert reason(decode_osc("/myco/node/n2", [0.5, 0.1, 0.2, 0.3, 0.4])) == "malformed"
+    assert reason(decode_osc("/myco/node/n2", ["toxin", 0.1, "waste"])) == "malformed"
+    assert reason(decode_osc("/myco/node/n2", [])) == "missing_field"
+
+
+def test_osc_param_event_preset() -> None:
+    assert decode_osc("/myco/param/sim.growth_rate", [2.0]) == ParamInput("sim.growth_rate", 2.0, "osc")
+    event = decode_osc("/myco/event/surge", [2.0, 0.2, 0.3])
+    assert isinstance(event, Event) and event.kind is EventKind.SURGE
+    assert (event.strength, event.x, event.y, event.source) == (2.0, 0.2, 0.3, "osc")
+    lost = decode_osc("/myco/event/node_lost", ["n7"])
+    assert isinstance(lost, Event) and lost.node == "n7"
+    assert decode_osc("/myco/preset", ["kai-1"]) == CommandInput("preset", "kai-1", "osc")
+    assert reason(decode_osc("/myco/preset", ["../../etc/passwd"])) == "wrong_type"
+    assert reason(decode_osc("/myco/event/party", [1.0])) == "unknown_address"
+    assert reason(decode_osc("/myco/event/surge", [9.0])) == "out_of_range"
+    assert reason(decode_osc("/myco/param/Bad Name", [1.0])) == "unknown_address"
+    assert reason(decode_osc("/other", [1])) == "unknown_address"
+
+
+def test_mqtt_payloads() -> None:
+    good = decode_mqtt("myco/nodes/n1", b'{"potential_mv": 0.2, "moisture": 0.5}')
+    assert good == NodeValues("n1", {"potential_mv": 0.2, "moisture": 0.5})
+    assert reason(decode_mqtt("myco/nodes/n1", b'{"potential_mv": NaN}')) == "not_finite"
+    assert reason(decode_mqtt("myco/nodes/n1", b"not json")) == "malformed"
+    assert reason(decode_mqtt("myco/nodes/n1", b"\xff\xfe")) == "malformed"
+    assert reason(decode_mqtt("myco/nodes/n1", b"[1, 2]")) == "wrong_type"
+    assert reason(decode_mqtt("myco/nodes/n1", b'{"a": "' + b"x" * 2000 + b'"}')) == "oversize"
+    assert reason(decode_mqtt("myco/nodes/BAD", b"{}")) == "bad_id"
+    assert reason(decode_mqtt("myco/other/n1", b"{}")) == "unknown_address"
+    big = decode_mqtt("myco/nodes/n1", b'{"potential_mv": 1e999}')
+    assert isinstance(big, NodeValues)
+    assert reason(validate(big.node, big.values, t=0, source="mqtt")) == "not_finite"
+
+
+osc_args = st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**40, 2**40),
+                              st.text(max_size=20), st.booleans(), st.binary(max_size=8), st.none()), max_size=14)
+addresses = st.one_of(st.sampled_from(["/myco/node/n1", "/myco/param/sim.growth_rate", "/myco/event/surge",
+                                       "/myco/event/node_lost", "/myco/preset"]),
+                      st.text(max_size=40).map(lambda t: "/myco/node/" + t), st.text(max_size=40))
+
+
+@FUZZ
+@given(addresses, osc_args)
+def test_fuzz_osc_messages_never_raise(address: str, args: list[object]) -> None:
+    decoded = decode_osc(address, args)
+    if isinstance(decoded, Rejection):
+        assert decoded.reason in REASONS
+    elif isinstance(decoded, NodeValues):
+        result = validate(decoded.node, decoded.values, t=0.0, source="osc")
+        assert isinstance(result, (NodeReading, Rejection))
+        if isinstance(result, NodeReading):
+            assert all(math.isnan(v) or -100 <= v <= 100 for v in (result.potential_mv, result.toxin))
+    else:
+        assert isinstance(decoded, (ParamInput, Event, CommandInput))
+
+
+json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.text(max_size=10)),
+                           lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                   st.dictionaries(st.text(max_size=12), inner, max_size=5)),
+                           max_leaves=12)
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=1500), json_values.map(lambda v: json.dumps(v).encode())),
+       st.sampled_from(["myco/nodes/n1", "myco/nodes/", "myco/nodes/a/b"]))
+def test_fuzz_mqtt_payloads_never_raise(payload: bytes, topic: str) -> None:
+    decoded = decode_mqtt(topic, payload)
+    if isinstance(decoded, Rejection):
+        assert decoded.reason in REASONS
+        return
+    result = validate(decoded.node, decoded.values, t=0.0, source="mqtt")
+    assert isinstance(result, (NodeReading, Rejection))
+    if isinstance(result, Rejection):
+        assert result.reason in REASONS
