@@ -1,0 +1,121 @@
+"""Output windows and screens: placement, a projector unplugged mid-show and plugged back.
+
+Screens come and go for real: ``xrandr --setmonitor`` / ``--delmonitor`` on the Xvfb server
+add and remove RandR monitors, which Qt reports as screens being connected and
+disconnected. The windows here show the failsafe map view (no GL needed to test placement).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from installation.app.placement import OutputRequest, assign, requests_for, split_regions
+from tests.appkit import pump
+from tests.services import require
+
+LEFT = ("myco-left", "960/254x1080/286+0+0")
+RIGHT = ("myco-right", "960/254x1080/286+960+0")
+
+
+def xrandr(*args: str) -> None:
+    subprocess.run([require("xrandr"), *args], check=True, capture_output=True, timeout=10)
+
+
+@pytest.fixture
+def two_projectors(x_display: str) -> Iterator[None]:
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.instance() or QApplication([])
+    try:
+        for name, geometry in (LEFT, RIGHT):
+            xrandr("--setmonitor", name, geometry, "none")
+        assert pump(5, lambda: {LEFT[0], RIGHT[0]} <= screen_names())
+        yield
+    finally:
+        for name, _ in (LEFT, RIGHT):
+            subprocess.run(["xrandr", "--delmonitor", name], capture_output=True, timeout=10)
+        pump(5, lambda: not ({LEFT[0], RIGHT[0]} & screen_names()))
+
+
+def screen_names() -> set[str]:
+    from PySide6.QtGui import QGuiApplication
+
+    return {screen.name() for screen in QGuiApplication.screens()}
+
+
+def test_output_follows_its_projector_out_and_back(two_projectors: None) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from installation.ui.output import OutputManager, OutputWindow
+    from installation.ui.output_view import MapOutput
+
+    screens = [screen.name() for screen in QGuiApplication.screens()]
+    request = requests_for(screens, [screens.index(RIGHT[0])])[0]
+    window = OutputWindow(MapOutput(lambda _: None), request, 0)
+    manager = OutputManager([window], lambda: LEFT[0])
+    try:
+        manager.place_all()
+        assert pump(3, lambda: window.geometry().getRect() == (960, 0, 960, 1080))
+        assert window.screen_name == RIGHT[0] and window.isFullScreen()
+        assert window.cursor().shape().name == "BlankCursor"
+
+        xrandr("--delmonitor", RIGHT[0])  # the right projector is unplugged
+        assert pump(5, lambda: window.screen_name not in ("", RIGHT[0]))
+        assert window.isVisible(), "the output must never close"
+        assert window.screen_name != LEFT[0], "it should not cover the control window's screen"
+        moved_to = {s.name(): s for s in QGuiApplication.screens()}[window.screen_name]
+        assert pump(3, lambda: window.geometry() == moved_to.geometry())
+
+        xrandr("--setmonitor", RIGHT[0], RIGHT[1], "none")  # and plugged back in
+        assert pump(5, lambda: window.screen_name == RIGHT[0])
+        assert pump(3, lambda: window.geometry().getRect() == (960, 0, 960, 1080))
+        assert window.isVisible() and window.isFullScreen() and manager.moves == 3
+    finally:
+        manager.close()
+
+
+def test_two_outputs_show_their_own_regions(two_projectors: None) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from installation.ui.output import OutputManager, OutputWindow
+    from installation.ui.output_view import MapOutput
+
+    screens = [screen.name() for screen in QGuiApplication.screens()]
+    requests = requests_for(screens, [screens.index(LEFT[0]), screens.index(RIGHT[0])])
+    windows = [OutputWindow(MapOutput(lambda _: None), request, i) for i, request in enumerate(requests)]
+    manager = OutputManager(windows, lambda: "screen")
+    try:
+        manager.place_all()
+        assert pump(3, lambda: [w.geometry().x() for w in windows] == [0, 960])
+        assert [w.request.region for w in windows] == [(0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0)]
+    finally:
+        manager.close()
+
+
+def test_assign_prefers_the_wanted_screen_then_a_free_one() -> None:
+    wanted = [OutputRequest("hdmi-2")]
+    assert assign(["hdmi-1", "hdmi-2"], "hdmi-1", wanted) == [("hdmi-2", True)]
+    # unplugged: moves to a free screen that is not the control window's
+    assert assign(["hdmi-1", "dp-1"], "hdmi-1", wanted) == [("dp-1", True)]
+    # only the control screen is left: share it, windowed, so the operator can still work
+    assert assign(["hdmi-1"], "hdmi-1", wanted) == [("hdmi-1", False)]
+    # no preference, one screen: windowed beside the control window; two: full screen on the other
+    assert assign(["hdmi-1"], "hdmi-1", [OutputRequest(None)]) == [("hdmi-1", False)]
+    assert assign(["hdmi-1", "hdmi-2"], "hdmi-1", [OutputRequest(None)]) == [("hdmi-2", True)]
+    # asking for the control screen itself is honoured, full screen
+    assert assign(["hdmi-1", "hdmi-2"], "hdmi-1", [OutputRequest("hdmi-1")]) == [("hdmi-1", True)]
+    # two outputs, one projector gone: they do not pile onto the same screen while another is free
+    two = [OutputRequest("a"), OutputRequest("b")]
+    assert assign(["ctl", "a", "c"], "ctl", two) == [("a", True), ("c", True)]
+
+
+def test_requests_name_the_screens_and_refuse_a_missing_one() -> None:
+    assert requests_for(["a", "b", "c"], [2, 1]) == [OutputRequest("c", (0.0, 0.0, 0.5, 1.0)),
+                                                   OutputRequest("b", (0.5, 0.0, 1.0, 1.0))]
+    assert requests_for(["a"], []) == [OutputRequest(None)]
+    with pytest.raises(ValueError, match=r"--output-screen 3: no such screen .*0: a"):
+        requests_for(["a", "b"], [3])
+    assert split_regions(3)[1] == pytest.approx((1 / 3, 0.0, 2 / 3, 1.0))
