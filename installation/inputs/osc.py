@@ -43,6 +43,8 @@ class _CountingDispatcher(Dispatcher):
         except Exception:  # python-osc raises ParseError, but also IndexError/struct.error on junk
             listener.mux.reject(SOURCE, "malformed")
             return []
+        if not messages:  # a bundle with nothing (we could read) inside
+            listener.mux.reject(SOURCE, "malformed")
         for message in messages:
             try:
                 listener.handle(message.address, list(message.params))

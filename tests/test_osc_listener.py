@@ -1,0 +1,147 @@
+"""The OSC listener against the real thing: oscsend (liblo) and raw UDP datagrams."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from installation.core.events import CommandInput, Event, EventKind, InputQueue, ParamInput
+from installation.inputs.osc import OscListener
+from installation.nodes.mux import NodeMux
+from installation.sim.defaults import demo_seed
+from installation.sim.kernel import Kernel
+
+PARAMS = {"nodes.fade_s": 0.0, "nodes.silence_s": 0.5}
+
+
+@pytest.fixture
+def osc() -> Iterator[OscListener]:
+    mux = NodeMux(Kernel(demo_seed(51, 8), grid=(18, 32)))
+    listener = OscListener(mux, InputQueue(), port=0)
+    listener.start()
+    try:
+        yield listener
+    finally:
+        listener.stop()
+
+
+def oscsend(port: int, address: str, types: str, *values: object) -> None:
+    binary = shutil.which("oscsend")
+    assert binary, "oscsend (liblo-tools) is required"
+    subprocess.run([binary, "127.0.0.1", str(port), address, types, *map(str, values)], check=True, timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def received(listener: OscListener) -> int:
+    return int(listener.mux.counters.snapshot().get("osc", {}).get("received", 0))  # type: ignore[call-overload]
+
+
+def test_binds_to_loopback_on_an_ephemeral_port_and_stops_clean(osc: OscListener) -> None:
+    assert osc.port > 0 and osc.host == "127.0.0.1"
+    assert any(t.name == f"osc-{osc.port}" for t in threading.enumerate())
+    osc.stop()
+    assert not any(t.name.startswith(f"osc-{osc.port}") for t in threading.enumerate())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", osc.port))  # the port is free again
+
+
+def test_oscsend_positional_and_named_readings_reach_the_frame(osc: OscListener) -> None:
+    oscsend(osc.port, "/myco/node/n001", "ffff", 0.75, 0.5, 0.25, 0.125)
+    oscsend(osc.port, "/myco/node/visitor", "sfsfsfsf", "potential_mv", -0.5, "toxin", 0.9, "x", 0.2, "y", 0.3)
+    wait_for(lambda: received(osc) == 2)
+    frame = osc.mux.step(1 / 60, (), PARAMS)
+    i, j = frame.index_of("n001"), frame.index_of("visitor")
+    assert frame.live[i] and frame.live[j]
+    assert (frame.potential_mv[i], frame.toxin[i], frame.waste[i], frame.moisture[i]) == (0.75, 0.5, 0.25, 0.125)
+    assert frame.potential_mv[j] == -0.5 and tuple(frame.positions[j]) == pytest.approx((0.2, 0.3))
+    assert any(e.kind is EventKind.NODE_JOINED and e.node == "visitor" for e in frame.events)
+
+
+def test_param_event_preset_and_bundles_go_to_the_input_queue(osc: OscListener) -> None:
+    oscsend(osc.port, "/myco/param/sim.growth_rate", "f", 2.5)
+    oscsend(osc.port, "/myco/event/toxin_cluster", "fff", 2.0, 0.25, 0.75)
+    oscsend(osc.port, "/myco/preset", "s", "kai-2")
+    bundle = OscBundleBuilder(IMMEDIATELY)
+    for node, value in (("n002", 0.1), ("n003", 0.2)):
+        message = OscMessageBuilder(address=f"/myco/node/{node}")
+        message.add_arg(value)
+        bundle.add_content(message.build())  # type: ignore[arg-type]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(bundle.build().dgram, ("127.0.0.1", osc.port))
+    wait_for(lambda: received(osc) == 5)
+    items = osc.inputs.drain()
+    assert ParamInput("sim.growth_rate", 2.5, "osc") in items
+    assert CommandInput("preset", "kai-2", "osc") in items
+    event = next(item for item in items if isinstance(item, Event))
+    assert (event.kind, event.strength, event.x, event.y) == (EventKind.TOXIN_CLUSTER, 2.0, 0.25, 0.75)
+    frame = osc.mux.step(1 / 60, (), PARAMS)
+    assert frame.potential_mv[frame.index_of("n003")] == pytest.approx(0.2)
+
+
+def test_silent_node_falls_back_to_the_simulation_and_returns(osc: OscListener) -> None:
+    mux = osc.mux
+    oscsend(osc.port, "/myco/node/n004", "ff", 0.0, 1.0)
+    wait_for(lambda: received(osc) == 1)
+    states = [bool(mux.step(1 / 60, (), PARAMS).live[mux.kernel.ids.index("n004")]) for _ in range(60)]
+    assert states[0] and not states[-1]  # live, then silent > 0.5 s: simulated
+    oscsend(osc.port, "/myco/node/n004", "ff", 0.0, 1.0)
+    wait_for(lambda: received(osc) == 2)
+    frame = mux.step(1 / 60, (), PARAMS)
+    assert frame.live[frame.index_of("n004")] and frame.toxin[frame.index_of("n004")] == 1.0
+
+
+def test_raw_random_datagrams_are_counted_and_the_listener_survives(osc: OscListener) -> None:
+    rng = random.Random(5)
+    sent = 400
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for n in range(sent):
+            size = rng.choice([0, 1, 3, 4, 8, 16, 64, 512, 1500])
+            prefix = rng.choice([b"", b"/", b"/myco/node/n1\x00\x00\x00", b"#bundle\x00"])
+            sender.sendto(prefix + os.urandom(size), ("127.0.0.1", osc.port))
+            if n % 50 == 0:
+                time.sleep(0.01)  # let the one server thread keep up: we count, we do not want kernel drops
+    wait_for(lambda: received(osc) >= sent)
+    counts = osc.mux.counters.snapshot()["osc"]
+    assert counts["accepted"] == 0
+    assert counts["dropped_total"] == counts["received"]  # type: ignore[index]
+    assert set(counts["dropped"]) <= {"malformed", "oversize", "unknown_address", "bad_id",  # type: ignore[arg-type]
+                                      "missing_field", "wrong_type", "not_finite", "out_of_range", "unknown_field"}
+    oscsend(osc.port, "/myco/node/n001", "f", 0.5)
+    wait_for(lambda: osc.mux.counters.snapshot()["osc"]["accepted"] == 1)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=30), st.lists(st.one_of(st.floats(width=32), st.integers(-2**31, 2**31 - 1),
+                                                 st.text(max_size=12), st.booleans()), max_size=10))
+def test_fuzz_messages_through_the_socket(osc: OscListener, tail: str, args: list[object]) -> None:
+    before = received(osc)
+    message = OscMessageBuilder(address="/myco/node/" + tail if tail[:1] != "/" else tail)
+    for arg in args:
+        message.add_arg(arg)
+    try:
+        datagram = message.build().dgram
+    except Exception:  # the builder refuses some values; nothing to send then
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(datagram, ("127.0.0.1", osc.port))
+    wait_for(lambda: received(osc) > before)
+    counts = osc.mux.counters.snapshot()["osc"]
+    assert counts["accepted"] + counts["dropped_total"] == counts["received"]  # type: ignore[operator]
