@@ -1,0 +1,119 @@
+"""The MQTT listener against a real mosquitto: mosquitto_pub readings, bad payloads, a broker restart."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+
+import paho.mqtt.client as mqtt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from paho.mqtt.enums import CallbackAPIVersion
+
+from installation.inputs.mqtt import BrokerUrl, MqttListener
+from installation.nodes.mux import NodeMux
+from installation.sim.defaults import demo_seed
+from installation.sim.kernel import Kernel
+from tests import services
+
+PARAMS = {"nodes.fade_s": 0.0}
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def counts(listener: MqttListener) -> dict[str, object]:
+    return listener.mux.counters.snapshot().get("mqtt", {"received": 0, "accepted": 0, "dropped": {}})
+
+
+def pub(port: int, node: str, payload: str) -> None:
+    binary = shutil.which("mosquitto_pub")
+    assert binary, "mosquitto_pub (mosquitto-clients) is required"
+    subprocess.run([binary, "-h", "127.0.0.1", "-p", str(port), "-t", f"myco/nodes/{node}", "-m", payload],
+                   check=True, timeout=10)
+
+
+@pytest.fixture
+def listener(mqtt_broker: services.Mosquitto) -> Iterator[MqttListener]:
+    mux = NodeMux(Kernel(demo_seed(61, 8), grid=(18, 32)))
+    client = MqttListener(mux, f"mqtt://myco:secret@127.0.0.1:{mqtt_broker.port}")
+    client.start()
+    wait_for(lambda: client.connected)
+    try:
+        yield client
+    finally:
+        client.stop()
+
+
+def test_broker_urls() -> None:
+    url = BrokerUrl.parse("mqtts://maker:p%40ss@broker.local")
+    assert (url.host, url.port, url.tls, url.username, url.password) == ("broker.local", 8883, True, "maker", "p@ss")
+    assert "p@ss" not in str(url)
+    assert BrokerUrl.parse("mqtt://10.0.0.2:1884").port == 1884
+    for bad in ("http://x", "mqtt://", "mqtt://host:99999"):
+        with pytest.raises(ValueError):
+            BrokerUrl.parse(bad)
+
+
+def test_mosquitto_pub_readings_reach_the_frame(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:
+    pub(mqtt_broker.port, "n001", '{"potential_mv": 0.42, "moisture": 0.8}')
+    pub(mqtt_broker.port, "cellar", '{"potential_mv": 0.1, "x": 0.9, "y": 0.1}')
+    wait_for(lambda: counts(listener)["accepted"] == 2)
+    frame = listener.mux.step(1 / 60, (), PARAMS)
+    i = frame.index_of("n001")
+    assert frame.live[i] and frame.potential_mv[i] == pytest.approx(0.42) and frame.moisture[i] == pytest.approx(0.8)
+    assert frame.live[frame.index_of("cellar")]
+
+
+def test_bad_payloads_are_counted_by_reason(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:
+    for node, payload in (("n1", "not json"), ("n1", '{"potential_mv": NaN}'), ("n1", "[1]"),
+                          ("n1", '{"volts": 1}'), ("n1", '{"toxin": 7}'), ("BAD", "{}"),
+                          ("n1", '{"potential_mv": "' + "x" * 1100 + '"}')):
+        pub(mqtt_broker.port, node, payload)
+    wait_for(lambda: counts(listener)["received"] == 7)
+    assert counts(listener)["dropped"] == {"malformed": 1, "not_finite": 1, "wrong_type": 1, "unknown_field": 1,
+                                           "out_of_range": 1, "bad_id": 1, "oversize": 1}
+    assert counts(listener)["accepted"] == 0
+
+
+def test_readings_resume_after_the_broker_restarts(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:
+    pub(mqtt_broker.port, "n002", '{"potential_mv": 0.1}')
+    wait_for(lambda: counts(listener)["accepted"] == 1)
+    services.stop(mqtt_broker.process)
+    wait_for(lambda: not listener.connected)
+    restarted = services.start_mosquitto(mqtt_broker.config.parent, mqtt_broker.port)
+    mqtt_broker.process = restarted.process  # the session fixture stops this one at the end
+    wait_for(lambda: listener.connected and listener.connects >= 2, timeout=20)
+    pub(mqtt_broker.port, "n002", '{"potential_mv": 0.3}')
+    wait_for(lambda: counts(listener)["accepted"] == 2)
+    frame = listener.mux.step(1 / 60, (), PARAMS)
+    assert frame.potential_mv[frame.index_of("n002")] == pytest.approx(0.3)
+
+
+@pytest.fixture(scope="module")
+def publisher(mqtt_broker: services.Mosquitto) -> Iterator[mqtt.Client]:
+    """One publishing client for the whole fuzz run (connecting per example would be slow)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="myco-fuzz")
+    client.connect("127.0.0.1", mqtt_broker.port)
+    client.loop_start()
+    wait_for(client.is_connected)
+    yield client
+    client.disconnect()
+    client.loop_stop()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=1200))
+def test_fuzz_payloads_through_the_broker(listener: MqttListener, publisher: mqtt.Client, payload: bytes) -> None:
+    before = counts(listener)["received"]
+    publisher.publish("myco/nodes/fuzz", payload, qos=1).wait_for_publish(5)
+    wait_for(lambda: counts(listener)["received"] == before + 1)  # type: ignore[operator]
+    now = counts(listener)
+    assert now["accepted"] + sum(now["dropped"].values()) == now["received"]  # type: ignore[attr-defined,operator]
