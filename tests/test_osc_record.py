@@ -1,0 +1,50 @@
+"""``myco nodes record`` listening for real oscsend and mosquitto_pub traffic, then ``myco nodes replay``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests import services
+
+
+def test_record_osc_and_mqtt_then_replay(tmp_path: Path, mqtt_broker: services.Mosquitto) -> None:
+    port = services.free_port()
+    out = tmp_path / "live.jsonl"
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "installation", "nodes", "record", "--out", str(out), "--osc", f"127.0.0.1:{port}",
+         "--mqtt", mqtt_broker.url, "--seconds", "4"], stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)  # start-up, and the MQTT connection
+        for value in (0.1, 0.2, 0.3):
+            subprocess.run([shutil.which("oscsend") or "oscsend", "127.0.0.1", str(port), "/myco/node/pod1", "ff",
+                            str(value), "0.5"], check=True, timeout=10)
+            subprocess.run([shutil.which("mosquitto_pub") or "mosquitto_pub", "-p", str(mqtt_broker.port), "-t",
+                            "myco/nodes/pod2", "-m", json.dumps({"potential_mv": value})], check=True, timeout=10)
+            time.sleep(0.2)
+        subprocess.run([shutil.which("oscsend") or "oscsend", "127.0.0.1", str(port), "/myco/node/BAD", "f", "1"],
+                       check=True, timeout=10)
+        _, err = recorder.communicate(timeout=30)
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+    assert recorder.returncode == 0, err
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    readings = [r for r in records if r["type"] == "reading"]
+    assert [r["potential_mv"] for r in readings if r["node"] == "pod1"] == [0.1, 0.2, 0.3]
+    assert [r["potential_mv"] for r in readings if r["node"] == "pod2"] == [0.1, 0.2, 0.3]
+    assert {r["source"] for r in readings} == {"osc", "mqtt"}
+    assert [r["t"] for r in readings] == sorted(r["t"] for r in readings)
+    assert "recorded 6 readings" in err and "bad_id" in err
+
+    replay = subprocess.run([sys.executable, "-m", "installation", "nodes", "replay", str(out), "--out",
+                             str(tmp_path / "world.jsonl")], capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 0, replay.stderr
+    assert "replayed 6 readings" in replay.stderr and "2 nodes" in replay.stderr
+    world = [json.loads(line) for line in (tmp_path / "world.jsonl").read_text().splitlines()[1:]]
+    live = [r for r in world if r["type"] == "reading" and r["source"] == "live"]
+    assert {r["node"] for r in live} == {"pod1", "pod2"}
