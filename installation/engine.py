@@ -24,6 +24,7 @@ from installation.core.morph import morph
 from installation.core.params import ParamBank, ParamSpec, Value
 from installation.core.paths import UserDirs
 from installation.core.presets import Preset, PresetLibrary
+from installation.core.resume import ShowPosition, load_position, save_position
 from installation.core.seeds import Seed, find_seed
 from installation.core.shows import ActChange, ShowPlayer, find_show
 from installation.core.world import WorldSource
@@ -32,6 +33,8 @@ from installation.registry import all_param_specs
 log = logging.getLogger(__name__)
 
 PRESET_POLL_S = 0.25
+RESUME_SAVE_S = 5.0
+RESUME_MAX_AGE_S = 6 * 3600.0
 COMMANDS = ("next_act", "previous_act", "jump_act", "preset", "panic", "loop", "pause", "resume")
 
 
@@ -82,16 +85,31 @@ class Engine:
         self.fade: Fade | None = None
         self._preset_mtime = self._mtime(first)
         self._since_poll = 0.0
+        self._since_save = 0.0
+        self.user: UserDirs | None = None
         self.latest: WorldFrame = empty_frame(aspect=self.seed.aspect)
         self._apply(first, transition_s=0.0)
 
     @classmethod
     def for_show(cls, name: str, *, step_hz: float = 60.0, world_factory: WorldFactory | None = None,
-                 presets: PresetLibrary | None = None) -> Engine:
-        """An engine playing the shipped or user show ``name`` on the built-in simulation."""
-        library = presets or PresetLibrary(UserDirs.default())
+                 presets: PresetLibrary | None = None, resume: bool = False) -> Engine:
+        """An engine playing the shipped or user show ``name`` on the built-in simulation.
+
+        With ``resume``, it starts in the act (and at the time) where the same show was when it
+        last saved its position, so a crash or a power cut does not send the piece back to act 1.
+        """
+        user = UserDirs.default()
+        library = presets or PresetLibrary(user)
         show = find_show(name, preset_exists=lambda preset: preset in library.names())
-        return cls(ShowPlayer(show), world_factory or default_world, step_hz=step_hz, presets=library)
+        player = ShowPlayer(show)
+        saved = load_position(user, name, RESUME_MAX_AGE_S) if resume else None
+        if saved is not None and 0 <= saved.act_index < len(show.acts):
+            player.jump(saved.act_index, min(saved.position_s, show.acts[saved.act_index].duration_s))
+            player.advance(0.0)  # the jump is where the engine starts, not a change to morph
+            log.info("resuming %s at act %d, %.0f s", name, saved.act_index + 1, saved.position_s)
+        engine = cls(player, world_factory or default_world, step_hz=step_hz, presets=library)
+        engine.user = user
+        return engine
 
     # -- the tick ---------------------------------------------------------------------------
     def step(self) -> WorldFrame:
@@ -110,6 +128,7 @@ class Engine:
             self._enter_act(change)
         self._advance_fade()
         self._poll_preset_file()
+        self._save_position()
         frame = self.world.step(self.dt, events, self.bank.snapshot())
         self.bank.tick(self.dt)
         self.t += self.dt
@@ -193,6 +212,7 @@ class Engine:
     def _enter_act(self, change: ActChange) -> None:
         if change.previous is None and self.step_count == 0:
             return  # the first act was applied when the engine was built
+        self._since_save = RESUME_SAVE_S  # note a new act at once
         preset = self._load_preset(self.player.act.preset)
         if preset is not None:
             self._apply(preset, transition_s=change.transition_s)
@@ -234,6 +254,18 @@ class Engine:
             return preset.path.stat().st_mtime if preset.path else 0.0
         except OSError:
             return 0.0
+
+    def _save_position(self) -> None:
+        """Every few seconds, note the act and time for :meth:`for_show` ``resume``."""
+        self._since_save += self.dt
+        if self.user is None or self._since_save < RESUME_SAVE_S:
+            return
+        self._since_save = 0.0
+        try:
+            save_position(self.user, ShowPosition(self.player.show.name, self.player.act_index,
+                                                  self.player.position_s, time.time()))
+        except OSError as error:
+            self.report(f"cannot save the show position: {error}")
 
     def _poll_preset_file(self) -> None:
         """Hot reload: a preset saved in any editor is live within a second; a broken one is reported."""

@@ -92,3 +92,18 @@ def test_recall_crossfades_numbers_smoothly() -> None:
     assert values[-1] == 3.0
     assert np.all(np.diff(values) <= 1e-9) or np.all(np.diff(values) >= -1e-9)
     assert start != 3.0 and min(values) >= 2.0 - 1e-9
+
+
+def test_after_a_crash_the_show_resumes_in_the_same_act() -> None:
+    engine = Engine.for_show("elara-mural", resume=True)
+    engine.bank.set("show.time_scale", 8.0, "ui")
+    engine.advance(100 / 8)  # act 1 lasts 90 s: now in act 2, and the position was saved
+    assert engine.player.act_index == 1
+    saved_at = engine.player.position_s
+    del engine  # the "crash"
+    again = Engine.for_show("elara-mural", resume=True)
+    assert again.player.act_index == 1
+    assert again.preset.name == "elara-2-unveiled"
+    assert again.player.position_s == pytest.approx(saved_at, abs=5 * 8)
+    assert Engine.for_show("kai-festival", resume=True).player.act_index == 0, "another show starts at the top"
+    assert Engine.for_show("elara-mural").player.act_index == 0, "resume is asked for, not assumed"
