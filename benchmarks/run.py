@@ -8,6 +8,7 @@ Usage: python benchmarks/run.py [--quick] [--only AREA ...]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import json
@@ -91,6 +92,22 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    with contextlib.ExitStack() as services_running:
+        start_services(services_running)
+        return run_all(args)
+
+
+def start_services(stack: contextlib.ExitStack) -> None:
+    """The same real services as the tests: an X server with Mesa GL, and a JACK server."""
+    from tests import services
+
+    if not os.environ.get("DISPLAY"):
+        os.environ["DISPLAY"] = stack.enter_context(services.xvfb()).display
+    if not os.environ.get("JACK_DEFAULT_SERVER"):
+        os.environ.update(stack.enter_context(services.jackd()).env())
+
+
+def run_all(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                                "machine": machine(), "quick": args.quick, "benchmarks": {}}
     previous = json.loads(args.out.read_text()) if args.out.exists() and args.only else None
