@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
-import sys
 from collections.abc import Sequence
 
 from installation import __version__
+from installation.core.logs import configure_logging
 
-COMMANDS = ("check", "run", "simulate", "nodes", "midi")
+COMMANDS = ("check", "run", "simulate", "nodes", "render", "midi")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
