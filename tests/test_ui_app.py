@@ -17,16 +17,14 @@ import pytest
 from installation.app.gui import DesktopApp
 from installation.core.paths import resource_dir
 from installation.ui.param_panel import SLIDER_STEPS
-from tests.appkit import pixels, pump, start_app, stop_app
+from tests.appkit import pixels, pump, qt_session, start_app, stop_app
 
 EDIT_PRESET = "test-edit"
+__all__ = ["qt_session"]  # the shared session fixture
 
 
 @pytest.fixture(scope="module")
-def desktop(x_display: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopApp]:
-    from PySide6.QtWidgets import QApplication
-
-    QApplication.instance() or QApplication([])
+def desktop(qt_session: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DesktopApp]:
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MYCO_HOME", str(home))
@@ -140,12 +138,15 @@ def test_next_act_from_the_transport(desktop: DesktopApp) -> None:
     assert desktop.transport.position.text().startswith(f"Act {start + 2} of")
     desktop.transport.previous_button.click()
     assert pump(5, lambda: player.act_index == start)
+    assert desktop.runtime.engine.recall(EDIT_PRESET, crossfade_s=0.0)  # the act brought its own preset
 
 
 def test_save_writes_the_user_preset_with_a_backup(desktop: DesktopApp) -> None:
     engine = desktop.runtime.engine
+    assert engine.recall(EDIT_PRESET, crossfade_s=0.0)
+    pump(0.3)
     path = engine.preset.path
-    assert path is not None
+    assert path is not None and path.stem == EDIT_PRESET
     before = path.read_text()
     desktop.edit("sim.dieback", 0.8)
     assert pump(5, lambda: engine.bank.target("sim.dieback") == pytest.approx(0.8))
@@ -169,7 +170,7 @@ def test_node_monitor_and_health_show_the_engine(desktop: DesktopApp) -> None:
     assert "fps" in desktop.health.summary.text()
 
 
-def test_closing_leaves_no_thread_or_process(x_display: str) -> None:
+def test_closing_leaves_no_thread_or_process(qt_session: object) -> None:
     import multiprocessing
 
     before = {thread.ident for thread in threading.enumerate()}

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 import pytest
 
 from installation.app.placement import OutputRequest, assign, requests_for, split_regions
-from tests.appkit import pump
+from tests.appkit import pump, qt_session
 from tests.services import require
 
 LEFT = ("myco-left", "960/254x1080/286+0+0")
 RIGHT = ("myco-right", "960/254x1080/286+960+0")
+__all__ = ["qt_session"]  # the shared session fixture
 
 
 def xrandr(*args: str) -> None:
@@ -25,10 +26,7 @@ def xrandr(*args: str) -> None:
 
 
 @pytest.fixture
-def two_projectors(x_display: str) -> Iterator[None]:
-    from PySide6.QtWidgets import QApplication
-
-    QApplication.instance() or QApplication([])
+def two_projectors(qt_session: object) -> Iterator[None]:
     try:
         for name, geometry in (LEFT, RIGHT):
             xrandr("--setmonitor", name, geometry, "none")
