@@ -106,11 +106,12 @@ class Graph:
         self.thickness[which] = 0.0
         return int(cut.sum())
 
-    def samples(self, pos: Floats, count: int) -> tuple[Floats, Floats]:
-        """``count`` points along every candidate: x and y arrays of shape (C, count)."""
+    def samples(self, pos: Floats, count: int, which: NDArray[np.intp] | None = None) -> tuple[Floats, Floats]:
+        """``count`` points along every candidate (or those in ``which``): x and y of shape (C, count)."""
+        a, b = (self.a, self.b) if which is None else (self.a[which], self.b[which])
         t = (np.arange(count) + 0.5) / count
-        xa, ya = pos[self.a, 0][:, None], pos[self.a, 1][:, None]
-        xb, yb = pos[self.b, 0][:, None], pos[self.b, 1][:, None]
+        xa, ya = pos[a, 0][:, None], pos[a, 1][:, None]
+        xb, yb = pos[b, 0][:, None], pos[b, 1][:, None]
         return xa + (xb - xa) * t, ya + (yb - ya) * t
 
 

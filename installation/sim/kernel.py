@@ -73,6 +73,8 @@ class Kernel:
         self.last_burst_t = -1e9
         self.reach = DEFAULTS["reach"]
         self.dirty = True
+        self.dirty_influence = True
+        self._influence: dict[str, NDArray[np.float32] | None] = {}
         self.links_cut = 0
         self._joined = 0
         self._p = dict(DEFAULTS)
@@ -119,6 +121,7 @@ class Kernel:
             self.reach = p["reach"]
             self.graph.rebuild(self.pos, self.aspect, self.reach)
             self.dirty = False
+            self.dirty_influence = True
         self.fields.blend(dt)
         self.dt_h = dt * p["time_compression"] / 3600.0
         self.now_h += self.dt_h
@@ -319,32 +322,40 @@ class Kernel:
     def _draw_network(self) -> NDArray[np.float32]:
         """The links drawn coarsely on the grid, as the target the hyphal density follows."""
         g, geo = self.graph, self.geometry
-        if len(g) == 0:
+        drawn = np.flatnonzero(g.linked | (g.progress > 0.0))  # candidates not yet growing draw nothing
+        if len(drawn) == 0:
             return np.zeros((geo.rows, geo.cols), np.float32)
+        a, b = g.a[drawn], g.b[drawn]
         samples = int(min(256, max(8, math.ceil(self.reach * max(geo.rows, geo.cols) * 1.5))))
-        xs, ys = g.samples(self.pos, samples)
         t = (np.arange(samples) + 0.5) / samples
-        half = np.clip(g.progress, 0.0, 1.0)[:, None] / 2.0
+        xs, ys = g.samples(self.pos, samples, drawn)
+        half = np.clip(g.progress[drawn], 0.0, 1.0)[:, None] / 2.0
         partial = ((t[None, :] < half) | (t[None, :] > 1.0 - half)) * 0.3
-        weight = np.where(g.linked[:, None], 0.35 + 0.65 * g.thickness[:, None], partial)
-        presence = np.minimum(self.presence[g.a], self.presence[g.b])[:, None]
-        cells_per_sample = g.lengths(self.pos, self.aspect)[:, None] * geo.rows / samples
+        weight = np.where(g.linked[drawn][:, None], 0.35 + 0.65 * g.thickness[drawn][:, None], partial)
+        presence = np.minimum(self.presence[a], self.presence[b])[:, None]
+        cells_per_sample = g.lengths(self.pos, self.aspect)[drawn][:, None] * geo.rows / samples
         raw = geo.splat(xs, ys, weight * presence * np.minimum(1.0, cells_per_sample))
         return np.clip(blur(raw) * 3.0, 0.0, 1.0)
 
     def _node_influence(self, dt: float) -> None:
         """Purifier nodes keep purifying around them; waste-to-life nodes turn waste into flora."""
-        f, geo = self.fields, self.geometry
-        for kind, act in (("purifier", "purify"), ("waste-to-life", "flora")):
-            chosen = np.array([k == kind for k in self.kinds], bool)
-            if not chosen.any():
-                continue
-            near = blur(blur(geo.splat(self.pos[chosen, 0], self.pos[chosen, 1], self.presence[chosen])))
-            near = np.clip(near * 4.0, 0.0, 1.0)
-            if act == "purify":
-                f.purify = np.maximum(f.purify, 0.5 * near)
-            else:
-                f.flora = np.clip(f.flora + np.float32(dt * 0.2) * near * f.waste, 0.0, 1.0)
+        f = self.fields
+        if self.dirty_influence or (self.fading != 0).any():
+            self._influence = {kind: self._near(kind) for kind in ("purifier", "waste-to-life")}
+            self.dirty_influence = False
+        purify, flora = self._influence["purifier"], self._influence["waste-to-life"]
+        if purify is not None:
+            f.purify = np.maximum(f.purify, 0.5 * purify)
+        if flora is not None:
+            f.flora = np.clip(f.flora + np.float32(dt * 0.2) * flora * f.waste, 0.0, 1.0)
+
+    def _near(self, kind: str) -> NDArray[np.float32] | None:
+        chosen = np.array([k == kind for k in self.kinds], bool)
+        if not chosen.any():
+            return None
+        geo = self.geometry
+        near = blur(blur(geo.splat(self.pos[chosen, 0], self.pos[chosen, 1], self.presence[chosen])))
+        return np.clip(near * 4.0, 0.0, 1.0)
 
     def cut_links(self, band: NDArray[np.float32]) -> None:
         """Cut every link (or growing hypha) that crosses the band."""
