@@ -1,0 +1,182 @@
+"""The app's handle on realtime sound: :class:`AudioEngine` runs the synth in its own process.
+
+The main process only reduces each WorldFrame to a small summary and puts it on a bounded
+queue with the parameter changes since the last one (never blocking: when the audio process
+is not keeping up, the message is dropped and counted, and unsent parameter changes go out
+with the next). Events for immediate sound (MIDI notes) take a second queue. A watchdog
+thread collects the audio process's status and, if the process ends (the device was lost),
+starts a new one with the latest parameters, so sound comes back by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
+from types import MappingProxyType
+from typing import Any
+
+from installation.audio.process import EXIT_DEVICE_LOST, AudioConfig, read_only, run
+from installation.core.events import Event
+from installation.core.frames import WorldFrame
+from installation.core.params import Value
+from installation.synth.summary import FrameSummary, summarise
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 240  # four seconds of frames at 60 Hz
+RESTART_DELAY_S = 0.5
+
+
+def _reduce_mappingproxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    return (read_only, (dict(proxy),))
+
+
+# Events carry their data as a read-only mappingproxy, which plain pickle refuses; teach the
+# pickler that multiprocessing queues use (and only it) to send a copy.
+ForkingPickler.register(MappingProxyType, _reduce_mappingproxy)
+
+
+class AudioEngine:
+    def __init__(self) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._config = AudioConfig()
+        self._process: Any = None
+        self._frames: Any = None
+        self._events: Any = None
+        self._status_in: Connection | None = None
+        self._status: dict[str, Any] = {}
+        self._sent: dict[str, Value] = {}
+        self._latest: FrameSummary | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self.dropped = 0
+        self.restarts = 0
+
+    # -- life cycle -----------------------------------------------------------------------
+    def start(self, device: str | None = None, sample_rate: int = 48000, block: int = 256, channels: int = 2,
+              latency: float | str = "low") -> None:
+        """Start the audio process; returns at once (the status says when it plays)."""
+        if self._watchdog is not None:
+            raise RuntimeError("audio engine already started")
+        if channels < 1 or block < 16 or sample_rate < 8000:
+            raise ValueError("need at least 1 channel, 16-frame blocks and 8 kHz")
+        self._config = AudioConfig(device, sample_rate, block, channels, latency)
+        self._stopping.clear()
+        self._spawn()
+        self._watchdog = threading.Thread(target=self._watch, daemon=True, name="audio-watchdog")
+        self._watchdog.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop the audio process and wait for it; never leaves a process behind."""
+        self._stopping.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout)
+            self._watchdog = None
+        self._end_process(timeout)
+
+    def _spawn(self) -> None:
+        frames, events = self._context.Queue(QUEUE_SIZE), self._context.Queue(QUEUE_SIZE)
+        status_in, status_out = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=run, args=(self._config, frames, events, status_out),
+                                        name="myco-audio", daemon=True)
+        process.start()
+        status_out.close()
+        with self._lock:
+            self._frames, self._events, self._status_in, self._process = frames, events, status_in, process
+            self._status = {"state": "starting"}
+            # a fresh process starts from the latest world and every parameter
+            self._put(self._frames, ("params", dict(self._sent)))
+            if self._latest is not None:
+                self._put(self._frames, ("frame", self._latest, None))
+
+    def _end_process(self, timeout: float) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for channel in (self._frames, self._events):
+            try:
+                channel.put_nowait(("stop",))
+            except (queue.Full, ValueError, OSError):
+                pass
+        process.join(timeout)
+        if process.is_alive():
+            process.terminate()
+            process.join(2.0)
+        if process.is_alive():
+            process.kill()
+            process.join(2.0)
+        for channel in (self._frames, self._events):
+            channel.cancel_join_thread()
+            channel.close()
+        if self._status_in is not None:
+            self._drain_status()
+            self._status_in.close()
+            self._status_in = None
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            self._drain_status()
+            process = self._process
+            if process is not None and not process.is_alive() and not self._stopping.is_set():
+                code = process.exitcode
+                log.warning("audio process ended (%s); starting a new one",
+                            "device lost" if code == EXIT_DEVICE_LOST else f"exit {code}")
+                self._end_process(0.5)
+                self.restarts += 1
+                if self._stopping.wait(RESTART_DELAY_S):
+                    break
+                self._spawn()
+            self._stopping.wait(0.1)
+
+    def _drain_status(self) -> None:
+        pipe = self._status_in
+        try:
+            while pipe is not None and pipe.poll():
+                message = pipe.recv()
+                with self._lock:
+                    self._status = message
+        except (EOFError, OSError):
+            pass
+
+    # -- feeding --------------------------------------------------------------------------
+    def push(self, frame: WorldFrame, params: Mapping[str, Value]) -> None:
+        """Send one tick of the world and any changed ``synth.*`` parameters; never blocks."""
+        summary = summarise(frame)
+        with self._lock:
+            changed = {name: value for name, value in params.items()
+                       if name.startswith("synth.") and self._sent.get(name) != value}
+            self._latest = summary
+            if self._put(self._frames, ("frame", summary, changed or None)):
+                self._sent.update(changed)
+
+    def push_event(self, event: Event) -> None:
+        """Sound one event now, by the short path (for MIDI notes and the like)."""
+        with self._lock:
+            self._put(self._events, ("event", event))
+
+    def _put(self, channel: Any, message: tuple[Any, ...]) -> bool:
+        if channel is None:
+            return False
+        try:
+            channel.put_nowait(message)
+            return True
+        except (queue.Full, ValueError, OSError):
+            self.dropped += 1
+            return False
+
+    def status(self) -> dict[str, Any]:
+        """For /status: state, device, load (fractions of the block period), underflows, restarts."""
+        with self._lock:
+            report = dict(self._status)
+        process = self._process
+        report.update(running=report.get("state") == "running" and process is not None and process.is_alive(),
+                      restarts=self.restarts, dropped_messages=self.dropped,
+                      process_alive=bool(process is not None and process.is_alive()), updated=time.time())
+        report.setdefault("load", report.get("load_p50", 0.0))
+        return report
