@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from installation import __version__
 from installation.core.logs import configure_logging
 
-COMMANDS = ("check", "run", "simulate", "nodes", "render", "midi")
+COMMANDS = ("check", "run", "simulate", "nodes", "render", "midi", "devices", "render_audio")
 
 
 def build_parser() -> argparse.ArgumentParser:
