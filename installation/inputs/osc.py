@@ -10,6 +10,7 @@ silently drop, every malformed packet and unknown address. Nothing escapes the t
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -91,6 +92,8 @@ class OscListener:
             return
         server = _Server((self.host, self._requested_port), _CountingDispatcher(self))
         server._mux = self.mux
+        # A roomy receive buffer absorbs bursts while the one server thread is busy.
+        server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"osc-{self.port}", daemon=True)
