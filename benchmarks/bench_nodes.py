@@ -98,7 +98,7 @@ def mqtt_throughput(rate: float, seconds: float, url: str) -> dict[str, float]:
     mux = _mux()
     listener = MqttListener(mux, url)
     listener.start()
-    host, port = url.rsplit(":", 1)
+    port = url.rsplit(":", 1)[1]
     publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-pub")
     publisher.max_queued_messages_set(0)
     publisher.connect("127.0.0.1", int(port))
