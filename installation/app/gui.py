@@ -61,6 +61,7 @@ class DesktopApp(QObject):
         self.control = ControlWindow(self.params, self.transport, self.browser, self.monitor, self.health)
         self.params.edited.connect(self.edit)
         self.params.reset_requested.connect(self.reset_to_preset)
+        self.params.learn_requested.connect(self.learn)
         self.browser.recall.connect(lambda name: self.post(CommandInput("preset", name)))
         self.control.action_triggered.connect(self.act)
         self.control.closing.connect(self.quit)
@@ -143,6 +144,9 @@ class DesktopApp(QObject):
         status = runtime.status
         self.monitor.show_counters(status.get("inputs", {}))
         self.health.update_from(status, runtime.clock.durations_ms(), self.midi_text(status))
+        midi = runtime.part("midi")
+        if midi is not None and self.params.learning() and not midi.status()["learning"]:
+            self.params.learning_done()  # a control was moved and bound
         if engine.preset is not self._preset_seen:
             self._preset_changed()
         if runtime.errors.total != self._errors_seen:
@@ -167,7 +171,9 @@ class DesktopApp(QObject):
         midi = status.get("inputs", {}).get("midi")  # type: ignore[attr-defined]
         if not midi:
             return "MIDI: not connected (start with --midi PATTERN)"
-        return f"MIDI: {midi.get('received', 0)} messages, ports {', '.join(midi.get('ports', [])) or '–'}"
+        learning = f"   learning {midi['learning'].removeprefix('param:')}…" if midi.get("learning") else ""
+        return (f"MIDI: {midi.get('received', 0)} messages, ports {', '.join(midi.get('ports', [])) or '–'}"
+                f"{learning}")
 
     # -- what the operator does -------------------------------------------------------------
     def post(self, item: CommandInput) -> None:
@@ -184,6 +190,19 @@ class DesktopApp(QObject):
         engine = self.runtime.engine
         value = engine.preset.resolved(engine.specs()).get(name, engine.bank.spec(name).default)
         self.edit(name, value)
+
+    def learn(self, name: str) -> None:
+        """MIDI learn: the next control moved on the controller is bound to ``name`` ("" cancels)."""
+        midi = self.runtime.part("midi")
+        if midi is None:
+            if name:
+                self.report("MIDI learn needs a controller: start with --midi PATTERN")
+                self.params.learning_done()
+            return
+        if name:
+            midi.arm(f"param:{name}")
+        else:
+            midi.cancel()
 
     def report(self, message: str) -> None:
         log.warning("%s", message)  # the runtime's log handler puts it in the operator's error list

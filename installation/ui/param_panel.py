@@ -220,6 +220,10 @@ class ParamPanel(QWidget):
             if other != name:
                 row.learn.setChecked(False)
 
+    def learning(self) -> str:
+        """The parameter whose learn button is down, or ""."""
+        return next((name for name, row in self.rows.items() if row.learn.isChecked()), "")
+
     def learning_done(self) -> None:
         for row in self.rows.values():
             row.learn.setChecked(False)
