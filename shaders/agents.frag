@@ -2,10 +2,10 @@
   "DESCRIPTION": "Physarum agent update: each texel is one agent (x, y, heading, seed). Agents sense ahead, turn toward what attracts them and move.",
   "INPUTS": [
     {"NAME": "sensor_angle", "TYPE": "float", "MIN": 0.05, "MAX": 1.5, "DEFAULT": 0.45, "LABEL": "Sensor angle", "UNIT": "rad", "SMOOTHING": 0.5},
-    {"NAME": "sensor_distance", "TYPE": "float", "MIN": 0.002, "MAX": 0.08, "DEFAULT": 0.018, "LABEL": "Sensor distance", "UNIT": "height", "SMOOTHING": 0.5},
+    {"NAME": "sensor_distance", "TYPE": "float", "MIN": 0.002, "MAX": 0.08, "DEFAULT": 0.02, "LABEL": "Sensor distance", "UNIT": "height", "SMOOTHING": 0.5},
     {"NAME": "turn_speed", "TYPE": "float", "MIN": 0.0, "MAX": 30.0, "DEFAULT": 9.0, "LABEL": "Turn speed", "UNIT": "rad/s", "SMOOTHING": 0.5},
-    {"NAME": "step_size", "TYPE": "float", "MIN": 0.0, "MAX": 0.5, "DEFAULT": 0.07, "LABEL": "Agent speed", "UNIT": "height/s", "SMOOTHING": 0.5},
-    {"NAME": "wander", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.15, "LABEL": "Wander", "SMOOTHING": 0.5},
+    {"NAME": "step_size", "TYPE": "float", "MIN": 0.0, "MAX": 0.5, "DEFAULT": 0.06, "LABEL": "Agent speed", "UNIT": "height/s", "SMOOTHING": 0.5},
+    {"NAME": "wander", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.1, "LABEL": "Wander", "SMOOTHING": 0.5},
     {"NAME": "density_follow", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 1.0, "LABEL": "Trail following", "DESCRIPTION": "how strongly existing hyphae reinforce themselves", "SMOOTHING": 0.5},
     {"NAME": "waste_attract", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 2.0, "LABEL": "Waste attraction", "SMOOTHING": 0.5},
     {"NAME": "toxin_response", "TYPE": "float", "MIN": -8.0, "MAX": 8.0, "DEFAULT": 2.0, "LABEL": "Toxin response", "DESCRIPTION": "positive: hyphae avoid toxins; negative: they feed on them", "SMOOTHING": 0.5},
@@ -38,7 +38,7 @@ float guide(vec2 p) {
          + mask_follow * m
          + 0.6 * f.b
          - 3.0 * trail.a
-         - 4.0 * smoothstep(0.04, 0.0, min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)));
+         - 6.0 * smoothstep(0.08, 0.0, min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)));
 }
 
 vec2 step_dir(float heading) {
@@ -69,13 +69,13 @@ void main() {
     heading += (rnd.y - 0.5) * wander * 0.5;
     pos += step_dir(heading) * step_size * dt * (0.7 + 0.6 * seed);
 
-    // Bounce off the canvas edges rather than wrap: a wrapped hypha would jump across the picture.
-    if (pos.x < 0.0 || pos.x > 1.0) { heading = PI - heading; pos.x = clamp(pos.x, 0.0, 1.0); }
-    if (pos.y < 0.0 || pos.y > 1.0) { heading = -heading; pos.y = clamp(pos.y, 0.0, 1.0); }
-
-    // A few agents start again at a node each second, so growth keeps spreading from the nodes.
+    // A few agents start again at a node each second, so growth keeps spreading from the nodes;
+    // so do those that leave the canvas (bouncing would draw a frame, wrapping would jump).
+    bool outside = pos.x < 0.0 || pos.x > 1.0 || pos.y < 0.0 || pos.y > 1.0;
     vec2 r2 = hash22(vec2(seed * 311.0, u_frame * 1.3) + v_uv * 977.0);
-    if (u_node_count > 0.0 && r2.x < respawn * dt) {
+    if (outside && u_node_count <= 0.0) {
+        pos = hash22(r2 * 131.0 + seed);
+    } else if (outside || (u_node_count > 0.0 && r2.x < respawn * dt)) {
         float index = floor(r2.y * u_node_count);
         vec4 node = texture2D(u_node_list, vec2((index + 0.5) / 1024.0, 0.5));
         heading = rnd.y * 2.0 * PI;

@@ -1,7 +1,7 @@
 /*{
   "DESCRIPTION": "Glow: bright-pass and separable Gaussian blur at a reduced size.",
   "INPUTS": [
-    {"NAME": "threshold", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 0.6, "LABEL": "Glow threshold", "SMOOTHING": 0.5}
+    {"NAME": "threshold", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 0.9, "LABEL": "Glow threshold", "SMOOTHING": 0.5}
   ]
 }*/
 uniform sampler2D u_image;

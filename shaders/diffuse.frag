@@ -1,8 +1,8 @@
 /*{
   "DESCRIPTION": "Trail diffusion and decay; drones scar the trail (alpha), scars heal slowly.",
   "INPUTS": [
-    {"NAME": "decay", "TYPE": "float", "MIN": 0.0, "MAX": 5.0, "DEFAULT": 0.6, "LABEL": "Trail decay", "UNIT": "1/s", "SMOOTHING": 0.5},
-    {"NAME": "diffusion", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.35, "LABEL": "Diffusion", "SMOOTHING": 0.5},
+    {"NAME": "decay", "TYPE": "float", "MIN": 0.0, "MAX": 5.0, "DEFAULT": 1.2, "LABEL": "Trail decay", "UNIT": "1/s", "SMOOTHING": 0.5},
+    {"NAME": "diffusion", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.12, "LABEL": "Diffusion", "SMOOTHING": 0.5},
     {"NAME": "heal", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.05, "LABEL": "Scar healing", "UNIT": "1/s", "SMOOTHING": 0.5}
   ]
 }*/
@@ -24,10 +24,9 @@ void main() {
     vec3 trail = blurred.rgb * exp(-decay * u_dt);
     float scar = centre.a * exp(-heal * u_dt);
     Fx fx = fx_at(v_uv);
-    if (fx.drone > 0.0) {
-        scar = max(scar, fx.drone);
-        trail *= 1.0 - fx.drone * 0.9;
-    }
+    // Drones burn the hyphae under them; their claws leave furrows that outlast them.
+    scar = max(scar, fx.scar);
+    trail *= 1.0 - fx.drone * 0.5;
     // The shield heals what it covers a little faster.
     scar *= 1.0 - clamp(fx.shield * u_dt, 0.0, 1.0);
     gl_FragColor = vec4(trail, scar);

@@ -2,7 +2,7 @@
   "DESCRIPTION": "Kai's festival: a bioluminescent city network at night. Teal and amber hyphae on blue-black, violet toxin pools, fresh green flora.",
   "INPUTS": [
     {"NAME": "hyphae_gain", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 1.0, "LABEL": "Hyphae brightness", "SMOOTHING": 1.0},
-    {"NAME": "warmth", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.35, "LABEL": "Amber warmth", "DESCRIPTION": "how much thick hyphae turn amber", "SMOOTHING": 1.0},
+    {"NAME": "warmth", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.5, "LABEL": "Amber warmth", "DESCRIPTION": "how much thick hyphae turn amber", "SMOOTHING": 1.0},
     {"NAME": "pulse_gain", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 1.0, "LABEL": "Pulse brightness", "SMOOTHING": 0.5},
     {"NAME": "toxin_glow", "TYPE": "float", "MIN": 0.0, "MAX": 3.0, "DEFAULT": 1.0, "LABEL": "Toxin glow", "SMOOTHING": 1.0},
     {"NAME": "sourness", "TYPE": "float", "MIN": 0.0, "MAX": 2.0, "DEFAULT": 1.0, "LABEL": "Sour colour near toxins", "SMOOTHING": 1.0},
@@ -26,35 +26,36 @@ void main() {
     // Ground: blue-black soil with a faint texture and warm patches of undigested waste.
     float soil = fbm(cp * 6.0);
     vec3 col = mix(pal_ground, pal_ground_alt, soil * 0.8);
-    col += pal_hyphae_hot * 0.10 * smoothstep(0.1, 0.8, f.r) * (0.6 + 0.4 * fbm(cp * 20.0));
+    col += pal_hyphae_hot * 0.22 * smoothstep(0.1, 0.8, f.r) * (0.6 + 0.4 * fbm(cp * 20.0));
 
     // Toxin pools: a dark violet hollow with a sickly glowing rim.
     float tox = clamp(f.g + fx.toxin, 0.0, 1.5);
     float pool = smoothstep(0.12, 0.55, tox);
     float rim = smoothstep(0.08, 0.3, tox) * (1.0 - smoothstep(0.3, 0.7, tox));
     float swirl = fbm(cp * 9.0 + vec2(u_time * 0.05, -u_time * 0.04));
-    col = mix(col, pal_toxin * 0.05, pool * 0.85);
-    col += pal_toxin * toxin_glow * (rim * 0.35 + pool * 0.12 * swirl);
+    col = mix(col, pal_toxin * 0.04, pool * 0.9);
+    col += pal_toxin * toxin_glow * (rim * 0.45 + pool * 0.35 * swirl * swirl);
 
     // Flora: fresh green lichen cells where the ground heals, and bloom bursts.
-    float cells = smoothstep(0.35, 0.8, noise(cp * 55.0)) * (0.6 + 0.4 * noise(cp * 9.0));
+    float buds = dots(cp * 70.0, 0.3 + 0.15 * f.a) * (0.5 + 0.5 * noise(cp * 9.0));
+    float moss = fbm(cp * 25.0);
     float flora = clamp(f.a * flora_gain, 0.0, 1.0);
-    col += pal_flora * (flora * (0.12 + 0.6 * cells) + fx.bloom * (0.5 + cells));
+    col += pal_flora * (flora * (0.10 * moss + 0.9 * buds) + fx.bloom * (0.3 + 1.5 * buds));
 
     // Hyphae: teal threads that warm to amber where thick; sour to violet where they fed on toxin.
-    float dens = 1.0 - exp(-trail.r * 0.8 * hyphae_gain);
+    float dens = 1.0 - exp(-trail.r * 0.5 * hyphae_gain);
     float sour = clamp(trail.g / (trail.r + 0.05) * sourness, 0.0, 1.0);
-    vec3 thread = mix(pal_hyphae, pal_hyphae_hot, warmth * smoothstep(0.35, 0.95, dens));
+    vec3 thread = mix(pal_hyphae, pal_hyphae_hot, warmth * smoothstep(0.55, 1.0, dens));
     thread = mix(thread, mix(pal_toxin, pal_hyphae_hot, 0.25) * 1.3, sour * 0.85);
     float breathe = 1.0 + breath * 0.35 * sin(u_time * 0.6);
     // Dissent: the outer network breaks up and flickers.
     float edge = 1.0 - min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)) * 3.0;
     float flick = flicker * clamp(edge, 0.0, 1.0) * step(0.5, hash12(floor(cp * 40.0) + floor(u_time * 9.0)));
-    col += thread * dens * 1.4 * breathe * (1.0 - flick);
+    col += thread * (pow(dens, 1.6) * 1.8 + dens * 0.15) * breathe * (1.0 - flick);
 
     // The network itself: strands, travelling pulses, nodes.
-    col += pal_hyphae * link.r * 0.35 + pal_pulse * link.g * pulse_gain;
-    col += pal_node * (node.b * 2.5 + node.g * 0.06);
+    col += pal_hyphae * link.r * 0.1 + pal_pulse * link.g * pulse_gain;
+    col += pal_node * (node.b * 4.0 + node.g * node.g * 0.12);
 
     // Events.
     col += pal_pulse * fx.surge * (0.5 + 2.5 * dens);

@@ -35,13 +35,14 @@ void main() {
     float lumps = fbm(cp * 7.0);
     float fibres = noise(cp * vec2(90.0, 14.0)) * noise(cp * vec2(12.0, 80.0));
     vec3 col = mix(pal_ground, pal_ground_alt, smoothstep(0.3, 0.8, lumps)) * (1.0 - grit * 0.35 * fibres);
-    col += pal_ground_alt * 0.7 * smoothstep(0.15, 0.7, f.r) * (0.5 + 0.5 * lumps);
+    // Waste fragments: rusty flakes that fade as the hyphae digest them.
+    col += pal_ground_alt * 0.45 * smoothstep(0.15, 0.7, f.r) * (0.4 + 0.6 * dots(cp * 40.0, 0.6));
     col = mix(col, col * 0.45 + pal_toxin * 0.08, smoothstep(0.15, 0.6, f.g + fx.toxin));
 
     // The hyphae: pale gold threads; they glow brighter where they cross the mural.
-    float dens = 1.0 - exp(-trail.r * 0.8 * hyphae_gain);
+    float dens = 1.0 - exp(-trail.r * 0.5 * hyphae_gain);
     float grown = 1.0 - exp(-trail.b * 1.6);
-    col += mix(pal_hyphae, pal_hyphae_hot, grown) * dens * 1.1;
+    col += mix(pal_hyphae * 0.7, pal_hyphae_hot, grown) * (pow(dens, 1.6) * 0.9 + dens * 0.12);
 
     // The mural: a ghost outline at first, rising in luminous colour where growth follows it.
     float mx = texture2D(u_mask, q + vec2(0.004 / u_aspect, 0.0)).r - texture2D(u_mask, q - vec2(0.004 / u_aspect, 0.0)).r;
@@ -49,8 +50,8 @@ void main() {
     float outline = clamp(length(vec2(mx, my)) * 4.0, 0.0, 1.0);
     float lit = clamp(reveal * 0.8 + grown * (0.3 + reveal), 0.0, 1.0) * smoothstep(0.05, 0.45, m);
     vec3 mc = mural_colour(cp, m);
-    col = mix(col, mc * (0.35 + 0.9 * m) * mural_gain, lit * 0.9);
-    col += mc * outline * (0.08 + 0.3 * (1.0 - reveal)) * mural_gain;
+    col = mix(col, mc * (0.6 + 1.6 * m) * mural_gain, lit * 0.95);
+    col += mc * outline * (0.1 + 0.25 * (1.0 - reveal)) * mural_gain;
     col += pal_flora * f.a * 0.5 * (0.5 + 0.5 * noise(cp * 40.0)) + pal_flora * fx.bloom;
 
     // The network: cyan pulses along strands, warm node lights.

@@ -1,7 +1,7 @@
 /*{
   "DESCRIPTION": "Final pass: glow, exposure, tone mapping, palette hue and saturation, vignette, grain, blackout.",
   "INPUTS": [
-    {"NAME": "glow", "TYPE": "float", "MIN": 0.0, "MAX": 3.0, "DEFAULT": 0.9, "LABEL": "Glow", "SMOOTHING": 0.5},
+    {"NAME": "glow", "TYPE": "float", "MIN": 0.0, "MAX": 3.0, "DEFAULT": 0.7, "LABEL": "Glow", "SMOOTHING": 0.5},
     {"NAME": "vignette", "TYPE": "float", "MIN": 0.0, "MAX": 1.5, "DEFAULT": 0.55, "LABEL": "Vignette", "SMOOTHING": 0.5},
     {"NAME": "grain", "TYPE": "float", "MIN": 0.0, "MAX": 0.2, "DEFAULT": 0.025, "LABEL": "Grain", "SMOOTHING": 0.5}
   ]

@@ -121,6 +121,7 @@ class Renderer:
         self._scene: _Target | None = None
         self._bloom: list[_Target] = []
         self._frame = empty_frame(aspect=self.aspect)
+        self._frame_mask: NDArray[np.float32] | None = None
 
     def register_params(self, bank: ParamBank) -> None:
         """Register the renderer's and every shader header's parameters; keep the bank for reloads."""
@@ -243,6 +244,10 @@ class Renderer:
         gloo.set_state(**OPAQUE)
 
     def _upload(self, frame: WorldFrame) -> None:
+        mask = frame.fields.get("mask")
+        if mask is not None and mask is not self._frame_mask:
+            self._frame_mask = mask
+            self.set_mask(mask)
         fields = geometry.fields_texture(frame)
         if fields.shape != self._fields_shape:
             self._fields = _float_texture(fields)

@@ -34,6 +34,19 @@ float fbm(vec2 p) {
     return sum;
 }
 
+// Round dots scattered one per cell (buds, spores): 1 at a dot's centre, 0 between dots.
+float dots(vec2 p, float radius) {
+    vec2 cell = floor(p);
+    float nearest = 1.0;
+    for (int j = -1; j <= 1; j++) {
+        for (int i = -1; i <= 1; i++) {
+            vec2 c = cell + vec2(float(i), float(j));
+            nearest = min(nearest, length(p - c - hash22(c)));
+        }
+    }
+    return smoothstep(radius, 0.0, nearest);
+}
+
 float luma(vec3 c) {
     return dot(c, vec3(0.2126, 0.7152, 0.0722));
 }

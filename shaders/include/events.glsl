@@ -17,6 +17,7 @@ struct Fx {
     float shield;   // hexagonal light
     float glitch;   // interference / static
     float flare;    // a node joining
+    float scar;     // the furrow a drone's claw cuts
 };
 
 vec4 ev_row(float i, float row) {
@@ -31,9 +32,11 @@ vec2 ev_centre(vec4 a) {
     return a.y < 0.0 ? vec2(0.5, 0.5) : a.yz;
 }
 
-// Sum of hard chevrons of one disruption: drones fly across, turned back once a shield rises.
-float drones(vec2 p, vec4 a, vec4 b) {
+// Hard chevrons of one disruption (x) and the furrows their claws cut (y): drones fly
+// across, turned back once a shield rises.
+vec2 drones(vec2 p, vec4 a, vec4 b) {
     float total = 0.0;
+    float claw = 0.0;
     float count = 2.0 + floor(b.x * 1.5);
     float travel = a.w - 2.0 * max(0.0, a.w - b.w);
     for (int j = 0; j < 8; j++) {
@@ -53,12 +56,13 @@ float drones(vec2 p, vec4 a, vec4 b) {
         float tri = step(abs(across), (size - along) * 0.8) * step(-size, along) * step(along, size);
         float notch = step(abs(across), (-along - size * 0.2) * 0.8);
         total = max(total, tri * (1.0 - notch));
+        claw = max(claw, step(abs(across), 0.003) * step(abs(along - size), 0.01));
     }
-    return total;
+    return vec2(total, claw);
 }
 
 Fx fx_at(vec2 p) {
-    Fx fx = Fx(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    Fx fx = Fx(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     for (int i = 0; i < EVENT_SLOTS; i++) {
         float fi = float(i);
         if (fi >= u_event_count) break;
@@ -71,9 +75,12 @@ Fx fx_at(vec2 p) {
         vec2 c = ev_centre(a);
         float r = canvas_dist(p, c);
         if (is_kind(a.x, EV_SURGE) || is_kind(a.x, EV_SPIKE_BURST)) {
-            float radius = age * (is_kind(a.x, EV_SURGE) ? 0.45 : 0.25);
-            float width = 0.03 + 0.05 * life;
-            fx.surge += s * fade * (exp(-pow((r - radius) / width, 2.0)) + 0.35 * smoothstep(radius, 0.0, r) * fade);
+            // A surge sweeps the whole canvas; a burst of spikes is a small local ripple.
+            bool big = is_kind(a.x, EV_SURGE);
+            float radius = age * (big ? 0.45 : 0.08);
+            float width = big ? 0.03 + 0.05 * life : 0.02;
+            float ring = exp(-pow((r - radius) / width, 2.0)) + 0.35 * smoothstep(radius, 0.0, r) * fade;
+            fx.surge += s * fade * ring * (big ? 1.0 : 0.35);
         } else if (is_kind(a.x, EV_TOXIN_CLUSTER)) {
             float radius = (0.08 + 0.07 * b.x) * smoothstep(0.0, 2.5, age);
             float wobble = 1.0 + 0.25 * (noise((p - c) * 14.0 + b.z) - 0.5);
@@ -87,7 +94,9 @@ Fx fx_at(vec2 p) {
             float radius = (0.08 + 0.1 * b.x) * smoothstep(0.0, 3.0, age);
             fx.bloom += s * min(1.0, fade * 2.0) * smoothstep(radius, radius * 0.2, r * (1.0 + 0.6 * petal));
         } else if (is_kind(a.x, EV_DISRUPTION)) {
-            fx.drone = max(fx.drone, drones(p, a, b) * min(1.0, fade * 4.0));
+            vec2 hit = drones(p, a, b) * min(1.0, fade * 4.0);
+            fx.drone = max(fx.drone, hit.x);
+            fx.scar = max(fx.scar, hit.y);
         } else if (is_kind(a.x, EV_SHIELD)) {
             float radius = (0.25 + 0.2 * b.x) * smoothstep(0.0, 1.5, age);
             float inside = smoothstep(radius, radius - 0.04, r);

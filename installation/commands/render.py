@@ -1,0 +1,184 @@
+"""``myco render``: a show to video, PNG frames or a contact sheet, with no window.
+
+    myco render --show kai-festival --seconds 30 --size 1920x1080 --fps 30 --out festival.mp4
+    myco render --show kai-festival --seconds 5 --png frames/
+    myco render --show elara-mural --contact-sheet sheet.png
+
+Deterministic: the same show, size, fps and quality give the same frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}")
+    width, height = int(match.group(1)), int(match.group(2))
+    if width > 8192 or height > 8192:
+        raise argparse.ArgumentTypeError("size is at most 8192 on a side")
+    return width, height
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("render", help="render a show to video, PNG frames or a contact sheet (headless)",
+                            description="Render a show headless: video through ffmpeg, PNG frames, or a "
+                                        "contact sheet with one still per act and per cue.")
+    parser.add_argument("--show", required=True, help="show name, e.g. kai-festival")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the video (default 30)")
+    parser.add_argument("--start", type=float, default=0.0, help="start this many seconds into the show")
+    parser.add_argument("--size", type=_size, default=None, help="WIDTHxHEIGHT (default 1920x1080; sheet 480x270)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    parser.add_argument("--quality", choices=("low", "medium", "high", "ultra"), default="medium")
+    parser.add_argument("--agents", type=int, default=None, help="agent count (overrides the quality's)")
+    parser.add_argument("--out", type=Path, help="video file (mp4, mov, mkv, webm) written with ffmpeg")
+    parser.add_argument("--png", type=Path, metavar="DIR", help="write numbered PNG frames into DIR")
+    parser.add_argument("--contact-sheet", type=Path, metavar="PNG", help="write a contact sheet of the show")
+    parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
+                        help="mux the show's sound into the video (default on)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+class Progress:
+    def __init__(self, total: int, stream: IO[str], enabled: bool) -> None:
+        self.total = max(1, total)
+        self.stream = stream
+        self.enabled = enabled
+        self.started = time.monotonic()
+
+    def show(self, done: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        filled = int(30 * done / self.total)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} frames "
+                          f"{100 * done / self.total:5.1f}% {rate:5.1f} fps")
+        if done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _engine(show: str, fps: float) -> Any:
+    from installation.engine import Engine
+
+    # The engine's fixed step must divide the frame time so frames land on steps.
+    step_hz = fps * max(1, round(60.0 / fps))
+    return Engine.for_show(show, step_hz=step_hz)
+
+
+def _audio(show: str, start: float, seconds: float, folder: Path) -> Path | None:
+    try:
+        from installation.synth.offline import render_show_audio, write_wav
+    except ImportError as error:
+        print(f"no audio: the sound engine is not available ({error})", file=sys.stderr)
+        return None
+    rate = 48000
+    samples = render_show_audio(show, start + seconds, sample_rate=rate)[int(start * rate):]
+    path = folder / "audio.wav"
+    write_wav(path, samples, rate)
+    return path
+
+
+def _ffmpeg(out: Path, size: tuple[int, int], fps: float, audio: Path | None) -> subprocess.Popen[bytes]:
+    binary = shutil.which("ffmpeg")
+    if binary is None:
+        raise SystemExit("ffmpeg is not installed; use --png DIR for frames")
+    width, height = size
+    command = [binary, "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+               "-r", f"{fps:g}", "-i", "-"]
+    if audio is not None:
+        command += ["-i", str(audio), "-c:a", "aac", "-b:a", "192k", "-shortest"]
+    codec = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "32"] if out.suffix == ".webm" else \
+        ["-c:v", "libx264", "-preset", "medium", "-crf", "18", "-pix_fmt", "yuv420p"]
+    return subprocess.Popen([*command, *codec, str(out)], stdin=subprocess.PIPE)
+
+
+def _video(args: argparse.Namespace, size: tuple[int, int]) -> int:
+    from PIL import Image
+
+    from installation.render.headless import ShowDriver
+    from installation.render.offscreen import Offscreen
+
+    engine = _engine(args.show, args.fps)
+    offscreen = Offscreen(size, args.quality, agents=args.agents, seed=engine.seed.rng_seed)
+    driver = ShowDriver(engine, offscreen, args.fps)
+    count = max(1, round(args.seconds * args.fps))
+    # Start a little early so the hyphae have woven their network by the first frame.
+    warmup = min(args.start, 4.0)
+    driver.skip(args.start - warmup)
+    for _ in range(round(warmup * args.fps)):
+        driver.frame(draw=False)
+    if args.png:
+        args.png.mkdir(parents=True, exist_ok=True)
+    progress = Progress(count, sys.stderr, not args.no_progress)
+    with tempfile.TemporaryDirectory() as scratch:
+        audio = _audio(args.show, args.start, args.seconds, Path(scratch)) if args.out and args.audio else None
+        encoder = _ffmpeg(args.out, size, args.fps, audio) if args.out else None
+        try:
+            for number, image in enumerate(driver.frames(count)):
+                if encoder is not None and encoder.stdin is not None:
+                    encoder.stdin.write(image.tobytes())
+                if args.png:
+                    Image.fromarray(image).save(args.png / f"frame_{number:05d}.png")
+                progress.show(number + 1)
+        finally:
+            if encoder is not None and encoder.stdin is not None:
+                encoder.stdin.close()
+        status = encoder.wait() if encoder is not None else 0
+    for problem in offscreen.renderer.errors:
+        print(problem, file=sys.stderr)
+    offscreen.close()
+    if status:
+        print(f"ffmpeg failed with status {status}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sheet(args: argparse.Namespace, size: tuple[int, int]) -> int:
+    from installation.render.headless import ShowDriver, contact_sheet, show_stills, take_stills
+    from installation.render.offscreen import Offscreen
+
+    fps = min(args.fps, 15.0)  # stills need the hyphae, not smooth motion
+    engine = _engine(args.show, fps)
+    offscreen = Offscreen(size, args.quality, agents=args.agents, seed=engine.seed.rng_seed)
+    driver = ShowDriver(engine, offscreen, fps)
+    stills = show_stills(engine.player.show)
+    progress = Progress(len(stills), sys.stderr, not args.no_progress)
+    shots = []
+    for index, still in enumerate(stills):
+        shots.extend(take_stills(driver, [still]))
+        progress.show(index + 1)
+    contact_sheet(engine.player.show.title, shots).save(args.contact_sheet)
+    offscreen.close()
+    print(f"wrote {args.contact_sheet}: {len(shots)} stills", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from installation.core.errors import LoadError
+
+    if not (args.out or args.png or args.contact_sheet):
+        print("nothing to write: give --out FILE, --png DIR or --contact-sheet PNG", file=sys.stderr)
+        return 2
+    if args.seconds <= 0 or args.fps <= 0 or args.start < 0:
+        print("--seconds and --fps must be positive, --start not negative", file=sys.stderr)
+        return 2
+    try:
+        if args.contact_sheet:
+            return _sheet(args, args.size or (480, 270))
+        return _video(args, args.size or (1920, 1080))
+    except LoadError as error:
+        print(error, file=sys.stderr)
+        return 1

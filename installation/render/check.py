@@ -1,0 +1,52 @@
+"""``myco check`` for shaders: compile every program headless and validate every look."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from installation.core.errors import LoadError, Problem
+from installation.core.paths import resource_dir
+from installation.render.looks import load_look, look_names
+from installation.render.params import shader_files
+
+
+def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = None) -> list[Problem]:
+    """Compile and link each program (all of ``shaders/*.frag`` by default) in a hidden GL context.
+
+    A ``.frag`` path is compiled as a program; any other shader file (a vertex or include
+    file) stands for every program beside it, since they may use it. Returns every problem
+    as ``file:line: key: reason``; an empty list means all compiled.
+    Needs an X display or Qt's offscreen platform with Mesa (see docs/shaders.md).
+    """
+    from installation.render.offscreen import hidden_canvas
+    from installation.render.programs import ShaderProgram
+    from installation.render.transients import glsl_defines
+
+    folder = shader_dir or resource_dir("shaders")
+    problems: list[Problem] = []
+    if paths is None:
+        paths = shader_files(folder)
+        for name in look_names(folder):
+            try:
+                load_look(name, folder)
+            except LoadError as error:
+                problems.extend(error.problems)
+    try:
+        canvas = hidden_canvas()
+    except Exception as error:  # noqa: BLE001 - any failure to get GL is one reported problem
+        return [*problems, Problem(str(folder), 0, "gl", f"no OpenGL context: {error}")]
+    programs: dict[Path, Path] = {}
+    for path in map(Path, paths):
+        if path.suffix == ".frag":
+            programs[path.resolve()] = path.parent
+        else:
+            base = path.parent.parent if path.parent.name == "include" else path.parent
+            programs.update({p.resolve(): base for p in shader_files(base)})
+    try:
+        for path, base in programs.items():
+            program = ShaderProgram(path, base, glsl_defines())
+            problems.extend(program.errors)
+            program.delete()
+    finally:
+        canvas.close()
+    return problems

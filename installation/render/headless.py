@@ -1,0 +1,148 @@
+"""Driving the renderer from an Engine without a window: video frames and contact sheets.
+
+The engine steps at its fixed rate; the renderer advances once per output frame with
+all the events of the engine steps in between, so nothing the show fires is lost
+between frames, and the result is the same on every run for the same show and seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from installation.core.frames import WorldFrame
+from installation.render.offscreen import RGB, Offscreen
+
+WARMUP_S = 6.0  # hyphae need a few seconds to weave a network before a still is worth taking
+MASK_ROWS = 540
+
+
+@dataclass(frozen=True)
+class Still:
+    act_index: int
+    act_title: str
+    at_s: float  # seconds into the act
+    caption: str
+
+
+class ShowDriver:
+    """One engine and one offscreen renderer in lockstep."""
+
+    def __init__(self, engine: Any, offscreen: Offscreen, fps: float) -> None:
+        self.engine = engine
+        self.offscreen = offscreen
+        self.dt = 1.0 / fps
+        self._look = ""
+        self._seed = ""
+        self._pending: list[Any] = []
+
+    def _sync(self) -> None:
+        renderer = self.offscreen.renderer
+        look = self.engine.current_look()
+        if look != self._look:
+            renderer.set_look(look)
+            self._look = look
+        seed = self.engine.seed
+        if seed.name != self._seed:
+            self._seed = seed.name
+            cols = max(1, round(MASK_ROWS * renderer.aspect))
+            renderer.set_mask(seed.field("mask", (MASK_ROWS, cols)) if seed.mask is not None else None)
+
+    def _engine_until(self, t: float) -> WorldFrame:
+        frame = self.engine.latest
+        while self.engine.t + 1e-9 < t:
+            frame = self.engine.step()
+            self._pending.extend(frame.events)
+        return frame
+
+    def skip(self, seconds: float) -> None:
+        """Run the engine alone (no pictures) for ``seconds``; events in that time are dropped."""
+        self._engine_until(self.engine.t + seconds)
+        self._pending.clear()
+
+    def frame(self, draw: bool = True) -> RGB | None:
+        """Advance by one output frame; return the picture when ``draw``."""
+        frame = self._engine_until(self.engine.t + self.dt)
+        frame = dataclasses.replace(frame, events=tuple(self._pending))
+        self._pending.clear()
+        self._sync()
+        params = self.engine.bank.snapshot()
+        if draw:
+            return self.offscreen.render(frame, params, self.dt)
+        self.offscreen.step(frame, params, self.dt)
+        return None
+
+    def frames(self, count: int) -> Iterator[RGB]:
+        for _ in range(count):
+            image = self.frame()
+            assert image is not None
+            yield image
+
+
+def show_stills(show: Any) -> list[Still]:
+    """One still per cue (shortly after it fires, when its layer is in full swing) and one per act."""
+    stills = []
+    for index, act in enumerate(show.acts):
+        for cue in act.cues:
+            caption = cue.label or cue.event.value.replace("_", " ")
+            stills.append(Still(index, act.title, min(act.duration_s - 0.1, cue.at_s + 2.5), caption))
+        stills.append(Still(index, act.title, act.duration_s * 0.92, "the act settled"))
+    return sorted(stills, key=lambda s: (s.act_index, s.at_s))
+
+
+def take_stills(driver: ShowDriver, stills: list[Still]) -> list[tuple[Still, RGB]]:
+    """Play the show through once, warming the hyphae up before each still."""
+    player = driver.engine.player
+    results = []
+    for still in stills:
+        target = player.show.act_start(still.act_index) + still.at_s
+        now = player.show_t
+        warmup = min(WARMUP_S, max(0.0, target - now))
+        if target - warmup > now:
+            driver.skip(target - warmup - now)
+        steps = max(1, round(warmup / driver.dt))
+        for _ in range(steps - 1):
+            driver.frame(draw=False)
+        image = driver.frame()
+        assert image is not None
+        results.append((still, image))
+    return results
+
+
+def _font(size: int) -> Any:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has one bitmap size
+        return ImageFont.load_default()
+
+
+def contact_sheet(title: str, shots: list[tuple[Still, RGB]], columns: int | None = None) -> Image.Image:
+    """A grid: one row per act, its stills left to right, each labelled with the act and time."""
+    rows: dict[int, list[tuple[Still, RGB]]] = {}
+    for still, image in shots:
+        rows.setdefault(still.act_index, []).append((still, image))
+    columns = columns or max(len(r) for r in rows.values())
+    height, width = shots[0][1].shape[:2]
+    label_h = max(28, height // 7)
+    pad = 8
+    head = label_h + pad
+    sheet = Image.new("RGB", (pad + columns * (width + pad), head + len(rows) * (height + label_h + pad)),
+                      (18, 18, 20))
+    draw = ImageDraw.Draw(sheet)
+    draw.text((pad, pad // 2), title, fill=(235, 235, 235), font=_font(label_h * 2 // 3))
+    small = _font(max(10, label_h * 2 // 5))
+    for row, index in enumerate(sorted(rows)):
+        for column, (still, image) in enumerate(rows[index][:columns]):
+            x = pad + column * (width + pad)
+            y = head + row * (height + label_h + pad)
+            sheet.paste(Image.fromarray(np.asarray(image)), (x, y))
+            minutes, seconds = divmod(int(still.at_s), 60)
+            draw.text((x, y + height + 2), f"{index + 1}. {still.act_title}  {minutes}:{seconds:02d}",
+                      fill=(230, 230, 230), font=small)
+            draw.text((x, y + height + 2 + label_h // 2), still.caption[:60], fill=(160, 160, 165), font=small)
+    return sheet
