@@ -71,7 +71,7 @@ class OutputCanvas(app.Canvas):  # type: ignore[misc]
             self.renderer.update(frame, params, dt)
             gloo.set_viewport(0, 0, *self.physical_size)
             self.renderer.draw(self.physical_size, self.region)
-        except Exception as error:  # noqa: BLE001 - report once, keep the last good picture
+        except Exception as error:  # report once, keep the last good picture
             if str(error) != self.last_error:
                 self.last_error = str(error)
                 log.error("output draw failed: %s", error)

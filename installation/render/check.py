@@ -33,7 +33,7 @@ def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = Non
                 problems.extend(error.problems)
     try:
         canvas = hidden_canvas()
-    except Exception as error:  # noqa: BLE001 - any failure to get GL is one reported problem
+    except Exception as error:  # any failure to get GL is one reported problem
         return [*problems, Problem(str(folder), 0, "gl", f"no OpenGL context: {error}")]
     programs: dict[Path, Path] = {}
     for path in map(Path, paths):
