@@ -8,10 +8,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import wave
 from pathlib import Path
 from typing import Any
 
-from tests.services import free_port, require
+import numpy as np
+from numpy.typing import NDArray
+
+from tests.services import Jack, free_port, require
 
 MYCO = [sys.executable, "-m", "installation"]
 
@@ -29,13 +33,37 @@ def child_pids(pid: int) -> list[int]:
     return [int(p) for p in children.read_text().split()] if children.exists() else []
 
 
-def test_headless_runs_ten_seconds_with_osc_nodes_and_status(tmp_path: Path) -> None:
+def record(ports: list[str], seconds: float, path: Path) -> NDArray[np.float64]:
+    """Record ``ports`` with jack_rec and return the samples (frames, channels) in -1..1."""
+    subprocess.run([require("jack_rec"), "-f", str(path), "-d", str(seconds), "-b", "16", *ports],
+                   check=True, capture_output=True, timeout=seconds + 20)
+    with wave.open(str(path)) as recording:
+        assert recording.getframerate() == 48000
+        raw = recording.readframes(recording.getnframes())
+        channels = recording.getnchannels()
+    return np.frombuffer(raw, "<i2").reshape(-1, channels) / 32768.0
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child waiting for a reaper has ended)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def myco_ports() -> list[str]:
+    listed = subprocess.run([require("jack_lsp")], capture_output=True, text=True, timeout=10).stdout.split()
+    return [port for port in listed if port.startswith("myco:")]
+
+
+def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Path, jack_server: Jack) -> None:
     oscsend = require("oscsend")
     status_port, osc_port = free_port(), free_port()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("DISPLAY", None)
     started = time.monotonic()
-    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-audio", "--seconds", "10",
+    process = subprocess.Popen([*MYCO, "run", "--headless", "--seconds", "10",
                                 "--status", f"127.0.0.1:{status_port}", "--osc", f"127.0.0.1:{osc_port}"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -45,6 +73,15 @@ def test_headless_runs_ten_seconds_with_osc_nodes_and_status(tmp_path: Path) -> 
             first = status(status_port)
             time.sleep(0.1)
         assert first is not None, "status server never answered"
+        deadline = time.monotonic() + 8
+        while not (status(status_port) or {}).get("audio", {}).get("running") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ports = myco_ports()
+        assert ports, "no myco ports on JACK"
+        sound = record(ports, 1.5, tmp_path / "myco.wav")
+        rms = float(np.sqrt(np.mean(sound**2)))
+        assert rms > 1e-3, f"silence from {ports}: rms {rms}"
+        assert np.abs(sound).max() < 1.0, "clipping"
         for i in range(25):  # 2.5 s of readings from two gallery nodes, and one bad packet
             for node, mv in (("gallery-1", 0.4), ("gallery-2", -0.3)):
                 subprocess.run([oscsend, "127.0.0.1", str(osc_port), f"/myco/node/{node}", "ffff",
@@ -64,12 +101,14 @@ def test_headless_runs_ten_seconds_with_osc_nodes_and_status(tmp_path: Path) -> 
         osc = report["inputs"]["osc"]
         assert osc["received"] == 51 and osc["dropped"] == {"unknown_address": 1}
         assert report["params"]["show.time_scale"] == 1.0
-        assert report["audio"]["running"] is False and "no-audio" in report["audio"]["notice"]
+        audio = report["audio"]
+        assert audio["running"] is True and 0 < audio["load"] < 1 and audio["underflows"] >= 0
         with urllib.request.urlopen(f"http://127.0.0.1:{status_port}/metrics", timeout=2) as reply:
             metrics = reply.read().decode()
         assert 'myco_node_live{node="gallery-1"} 1' in metrics
         assert 'myco_input_dropped_total{source="osc",reason="unknown_address"} 1' in metrics
-        assert child_pids(process.pid) == []
+        children = child_pids(process.pid)
+        assert children, "the audio engine runs in its own process"
         output, _ = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
@@ -77,8 +116,11 @@ def test_headless_runs_ten_seconds_with_osc_nodes_and_status(tmp_path: Path) -> 
             process.wait()
     elapsed = time.monotonic() - started
     assert process.returncode == 0, output
-    assert 10 <= elapsed < 25
+    assert 10 <= elapsed < 30
     assert status(status_port) is None, "status server still answering after exit"
+    time.sleep(0.5)
+    assert [pid for pid in children if running(pid)] == [], "a child process outlived the app"
+    assert not myco_ports(), "JACK ports left behind"
 
 
 def test_no_display_gives_a_clear_message() -> None:

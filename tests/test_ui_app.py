@@ -18,6 +18,7 @@ from installation.app.gui import DesktopApp
 from installation.core.paths import resource_dir
 from installation.ui.param_panel import SLIDER_STEPS
 from tests.appkit import pixels, pump, qt_session, start_app, stop_app
+from tests.services import Jack
 
 EDIT_PRESET = "test-edit"
 __all__ = ["qt_session"]  # the shared session fixture
@@ -170,13 +171,15 @@ def test_node_monitor_and_health_show_the_engine(desktop: DesktopApp) -> None:
     assert "fps" in desktop.health.summary.text()
 
 
-def test_closing_leaves_no_thread_or_process(qt_session: object) -> None:
+def test_closing_leaves_no_thread_or_process(qt_session: object, jack_server: Jack) -> None:
     import multiprocessing
 
     before = {thread.ident for thread in threading.enumerate()}
-    app = start_app(status="127.0.0.1:0")
-    assert pump(30, lambda: app.runtime.clock.frames >= 2)
-    assert any(thread.name == "myco-status" for thread in threading.enumerate())
+    app = start_app(status="127.0.0.1:0", audio=True, osc="127.0.0.1:0")
+    assert pump(30, lambda: app.runtime.clock.frames >= 2 and bool(app.runtime.audio_status()["running"]))
+    names = {thread.name for thread in threading.enumerate()}
+    assert "myco-status" in names and "audio-watchdog" in names and any(n.startswith("osc-") for n in names)
+    assert multiprocessing.active_children(), "the audio engine runs in its own process"
     stop_app(app)
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == [], left
