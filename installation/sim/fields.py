@@ -96,13 +96,17 @@ class Fields:
         self.blend_left_s -= dt
 
     def grow(self, dt: float, network: Grid, params: dict[str, float]) -> None:
-        """Hyphae follow the network, explore toward food and the mural, and die back elsewhere."""
+        """Hyphae follow the network, creep along food and the mural, and die back elsewhere.
+
+        The creep is logistic growth fed by neighbouring hyphae, so it advances as a front (about
+        a cell per second at growth 1) along waste, toxin and the mask rather than appearing.
+        """
         g = params["growth_rate"]
         d = self.density
         attract = self.waste + params["toxin_appetite"] * 0.5 * self.toxin + params["mask_steering"] * self.mask
-        spread = np.maximum(blur(d) - d, 0.0) * attract
+        creep = 1.5 * g * attract * blur(d) * (1.0 - d)
         toward = np.where(network > d, 0.6 * g * (network - d), -0.08 * params["dieback"] * (d - network))
-        d += np.float32(dt) * (toward + 2.0 * g * spread).astype(np.float32)
+        d += np.float32(dt) * (toward + creep).astype(np.float32)
         np.clip(d, 0.0, 1.0, out=d)
 
     def feed(self, dt: float, params: dict[str, float]) -> Grid:

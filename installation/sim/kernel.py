@@ -71,6 +71,7 @@ class Kernel:
         self.outbox: list[Event] = []
         self.recent_spikes: deque[float] = deque()
         self.last_burst_t = -1e9
+        self.usual_rate = 0.0  # spikes per second, averaged
         self.reach = DEFAULTS["reach"]
         self.dirty = True
         self.dirty_influence = True
@@ -250,7 +251,7 @@ class Kernel:
                                      {"amplitude_mv": float(amp), "duration_h": float(dur),
                                       "duration_s": float(dur * seconds_per_hour), "propagated": float(passed_on)}))
         self._propagate(onsets.nodes, strength, p)
-        self._bursts(len(onsets.nodes))
+        self._bursts(len(onsets.nodes), dt)
         potential = self.spikes.potential(self.now_h)
         for zone in self.interference:
             near = np.hypot((self.pos[:, 0] - zone.x) * self.aspect, self.pos[:, 1] - zone.y) < zone.radius
@@ -277,12 +278,14 @@ class Kernel:
         nodes = np.concatenate([h[0] for h in hops])
         self.spikes.trigger(nodes, np.concatenate([h[1] for h in hops]), np.concatenate([h[2] for h in hops]))
 
-    def _bursts(self, fired: int) -> None:
+    def _bursts(self, fired: int, dt: float) -> None:
+        """A burst: far more spikes in the last second than the network's usual rate (30 s average)."""
         for _ in range(fired):
             self.recent_spikes.append(self.t)
         while self.recent_spikes and self.recent_spikes[0] < self.t - BURST_WINDOW_S:
             self.recent_spikes.popleft()
-        threshold = max(5, len(self.ids) // 5)
+        self.usual_rate += (fired / dt - self.usual_rate) * min(1.0, dt / 30.0)
+        threshold = max(5.0, 2.5 * self.usual_rate * BURST_WINDOW_S)
         if len(self.recent_spikes) >= threshold and self.t - self.last_burst_t > BURST_COOLDOWN_S:
             self.last_burst_t = self.t
             self.outbox.append(Event(EventKind.SPIKE_BURST, self.t, min(4.0, len(self.recent_spikes) / threshold),

@@ -115,8 +115,10 @@ def test_surge_spreads_activity_along_links() -> None:
         return [e for f in frames for e in f.events if e.kind is EventKind.SPIKE and e.data["propagated"]]
 
     calm = passed_on(run(quiet, 3.0, params={"sim.spike_rate": 0.0}))
-    spiked = passed_on(run(surged, 3.0, {0: [Event(EventKind.SURGE, strength=3)]}, params={"sim.spike_rate": 0.0}))
+    wave_frames = run(surged, 3.0, {0: [Event(EventKind.SURGE, strength=3)]}, params={"sim.spike_rate": 0.0})
+    spiked = passed_on(wave_frames)
     assert len(spiked) >= max(10, 3 * len(calm))
+    assert EventKind.SPIKE_BURST in kinds(wave_frames)  # far above the network's usual rate
     # The wave travels outward: later spikes lie farther from the centre on average.
     order = sorted(spiked, key=lambda e: e.t)
     half = len(order) // 2
