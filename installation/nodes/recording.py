@@ -121,6 +121,8 @@ def _line(recording: Recording, line: str, source: str) -> str:
     kind = record.get("type")
     t = record.get("t")
     if kind == "header":
+        if recording.header:
+            return "a second header"
         recording.header = record
         return ""
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from installation.core.errors import LoadError
 from installation.core.events import Event, EventKind
@@ -70,3 +72,22 @@ def test_simulated_run_replays_into_the_mux_on_time(tmp_path: Path) -> None:
     assert len(first) == 6 * 10 and max(r.t for r in first) <= 1.0
     assert len(list(again.due(2.0))) == 6 * 11  # the rest, and the loop's first set at 1.93 s
     assert len(list(again.due(2.5))) > 0 and not again.finished
+
+
+line_values = st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.text(max_size=8))
+records = st.fixed_dictionaries({"type": st.sampled_from(["reading", "event", "header", "other"]),
+                                 "t": line_values, "node": st.one_of(st.just("n1"), line_values)},
+                                optional={name: line_values for name in ("potential_mv", "toxin", "x", "y", "junk")})
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.one_of(records.map(json.dumps), st.text(max_size=60)), max_size=6))
+def test_fuzz_recording_lines_never_raise(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> None:
+    path = tmp_path_factory.getbasetemp() / "fuzz.jsonl"
+    path.write_text('{"type":"header","format":"myco-nodes","version":1}\n' + "\n".join(lines) + "\n",
+                    encoding="utf-8", errors="surrogatepass")
+    recording = read_recording(path)
+    for t, reading in recording.readings:
+        assert t >= 0 and math.isfinite(t) and reading.node == "n1"
+        assert math.isnan(reading.potential_mv) or -100 <= reading.potential_mv <= 100
+    assert all(problem.line >= 2 for problem in recording.problems)
