@@ -50,7 +50,7 @@ void main() {
     float outline = clamp(length(vec2(mx, my)) * 4.0, 0.0, 1.0);
     float lit = clamp(reveal * 0.8 + grown * (0.3 + reveal), 0.0, 1.0) * smoothstep(0.05, 0.45, m);
     vec3 mc = mural_colour(cp, m);
-    col = mix(col, mc * (0.6 + 1.6 * m) * mural_gain, lit * 0.95);
+    col = mix(col, mc * (0.3 + 0.7 * m) * mural_gain, lit * 0.95);
     col += mc * outline * (0.1 + 0.25 * (1.0 - reveal)) * mural_gain;
     col += pal_flora * f.a * 0.5 * (0.5 + 0.5 * noise(cp * 40.0)) + pal_flora * fx.bloom;
 
@@ -65,7 +65,7 @@ void main() {
     vec2 g = fract(cp * 16.0);
     float grid = max(step(0.93, g.x), step(0.93, g.y));
     float bars = step(0.55, hash12(floor(cp * vec2(16.0, 4.0))));
-    col = mix(col, pal_cold * (0.12 + 0.5 * grid + 0.15 * bars), zone * 0.85);
+    col = mix(col, pal_cold * (0.06 + 0.3 * grid + 0.12 * bars), zone * 0.85);
 
     // Scars left by the drones: burnt rust furrows that heal over time.
     float scar = clamp(trail.a, 0.0, 1.0);

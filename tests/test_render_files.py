@@ -1,0 +1,115 @@
+"""Shader files without GL: includes, the line map back to files, looks and parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from installation.core.errors import LoadError
+from installation.core.params import ParamBank
+from installation.render.glsl import assemble, load_program, map_errors
+from installation.render.looks import PALETTE_KEYS, load_look, look_names
+from installation.render.params import param_specs, shader_specs
+
+HEADER = '/*{\n "INPUTS": [{"NAME": "gain", "TYPE": "float", "DEFAULT": 1, "MIN": 0, "MAX": 2}]\n}*/\n'
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_includes_expand_and_every_line_knows_its_file(tmp_path: Path) -> None:
+    _write(tmp_path, "include/lib.glsl", "float helper() {\n    return 1.0;\n}\n")
+    body = '#include "lib.glsl"\nvoid main() {\n    gl_FragColor = vec4(gain);\n}\n'
+    frag = _write(tmp_path, "a.frag", HEADER + body)
+    _write(tmp_path, "quad.vert", "attribute vec2 a_position;\nvoid main() { gl_Position = vec4(a_position, 0, 1); }\n")
+    program = load_program(frag, tmp_path)
+    code_lines = program.fragment.code.split("\n")
+    assert code_lines[0] == "#version 120"
+    assert "uniform float gain;" in code_lines
+    helper = code_lines.index("    return 1.0;") + 1
+    assert program.fragment.origin(helper) == (str(tmp_path / "include/lib.glsl"), 2)
+    main = code_lines.index("    gl_FragColor = vec4(gain);") + 1
+    assert program.fragment.origin(main) == (str(frag), 6)
+    assert program.fragment.variables()["gain"] == "float"
+    assert set(program.files) == {frag, (tmp_path / "include/lib.glsl").resolve(), tmp_path / "quad.vert"}
+
+
+def test_compiler_messages_map_back_to_file_and_line(tmp_path: Path) -> None:
+    _write(tmp_path, "quad.vert", "void main() {}\n")
+    frag = _write(tmp_path, "a.frag", HEADER + "void main() {\n    gl_FragColor = vec4(gain)\n}\n")
+    program = load_program(frag, tmp_path)
+    broken = program.fragment.code.split("\n").index("    gl_FragColor = vec4(gain)") + 1
+    vispy_style = f"Shader compilation error in GL_FRAGMENT_SHADER:\n    on line {broken}: error: syntax error\n  code"
+    mesa_style = f"0:{broken}(1): error: syntax error"
+    for message in (vispy_style, mesa_style):
+        problems = map_errors(message, program)
+        assert [(p.file, p.line) for p in problems] == [(str(frag), 5)]
+        assert "syntax error" in problems[0].reason
+        assert str(problems[0]).startswith(f"{frag}:5: glsl: ")
+
+
+def test_include_problems_are_errors_with_a_line(tmp_path: Path) -> None:
+    _write(tmp_path, "include/loop.glsl", '#include "loop.glsl"\n')
+    missing = _write(tmp_path, "m.frag", 'void main() {}\n#include "nope.glsl"\n')
+    with pytest.raises(LoadError) as caught:
+        assemble(missing, load_header_of(missing), missing.read_text(), 1, tmp_path)
+    assert (caught.value.problems[0].line, "not found" in caught.value.problems[0].reason) == (2, True)
+    looping = _write(tmp_path, "l.frag", '#include "loop.glsl"\n')
+    with pytest.raises(LoadError, match="includes itself"):
+        assemble(looping, load_header_of(looping), looping.read_text(), 1, tmp_path)
+    escaping = _write(tmp_path, "e.frag", '#include "../../etc/passwd"\n')
+    with pytest.raises(LoadError, match="not found"):
+        assemble(escaping, load_header_of(escaping), escaping.read_text(), 1, tmp_path)
+
+
+def load_header_of(path: Path):  # type: ignore[no-untyped-def]
+    from installation.core.shaderheader import read_header
+
+    return read_header(path)
+
+
+def test_shipped_looks_are_complete() -> None:
+    names = look_names()
+    assert {"festival", "mural"} <= set(names)
+    for name in names:
+        look = load_look(name)
+        assert set(look.palette) == set(PALETTE_KEYS)
+        assert (Path(look.path).parent.parent / f"{look.composite}.frag").is_file()
+
+
+def test_a_broken_look_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "looks").mkdir()
+    (tmp_path / "festival.frag").write_text("void main() {}\n")
+    (tmp_path / "looks/bad.toml").write_text('title = "x"\ncomposite = "festival"\n[palette]\nground = "#12"\n')
+    with pytest.raises(LoadError) as caught:
+        load_look("bad", tmp_path)
+    lines = {p.key: p.line for p in caught.value.problems}
+    assert lines["palette.ground"] == 4
+    assert "palette.hyphae" in lines  # missing colours are named too
+    with pytest.raises(LoadError, match="not found"):
+        load_look("nothing", tmp_path)
+
+
+def test_every_shipped_shader_parameter_registers() -> None:
+    specs, problems = shader_specs()
+    assert problems == []
+    names = {spec.name for spec in specs}
+    assert {"shader.agents.sensor_angle", "shader.festival.warmth", "shader.mural.cold_grip",
+            "shader.post.vignette"} <= names
+    bank = ParamBank()
+    bank.register_all(param_specs())
+    assert bank.get("render.quality") == "medium"
+    assert all(name.startswith(("render.", "shader.")) for name in bank.names())
+
+
+def test_a_broken_header_drops_only_its_own_parameters(tmp_path: Path) -> None:
+    (tmp_path / "good.frag").write_text(HEADER + "void main() {}\n")
+    (tmp_path / "bad.frag").write_text('/*{ "INPUTS": 3 }*/\n')
+    specs, problems = shader_specs(tmp_path)
+    assert [s.name for s in specs] == ["shader.good.gain"]
+    assert problems[0].file.endswith("bad.frag") and problems[0].key == "INPUTS"
