@@ -50,7 +50,8 @@ def pump(seconds: float, until: Callable[[], bool] | None = None) -> bool:
 
 
 def start_app(**overrides: object) -> DesktopApp:
-    options = RunOptions(**{"audio": False, "status": None, "quality": "low", **overrides})  # type: ignore[arg-type]
+    options = RunOptions(**{"audio": False, "status": None, "quality": "low", "thumbnails": False,
+                             **overrides})  # type: ignore[arg-type]
     runtime = Runtime(options, build_engine(options)).start()
     desktop = DesktopApp(runtime)
     desktop.show()

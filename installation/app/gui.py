@@ -55,7 +55,8 @@ class DesktopApp(QObject):
         self._refreshes = 0
         self.params = ParamPanel(engine.bank)
         self.transport = TransportPanel(engine.player, self.post, self.set_param)
-        self.browser = PresetBrowser(engine.presets, UserDirs.default().state / "thumbnails", None)
+        self.browser = PresetBrowser(engine.presets, UserDirs.default().state / "thumbnails",
+                                     runtime.options.thumbnails)
         self.monitor = NodeMonitor()
         self.health = HealthPanel()
         self.control = ControlWindow(self.params, self.transport, self.browser, self.monitor, self.health)

@@ -25,3 +25,4 @@ class RunOptions:
     seconds: float | None = None  # run this long, then exit cleanly
     step_hz: float = 60.0
     quality: str | None = None  # render quality override (low, medium, high, ultra)
+    thumbnails: bool = True  # render preset thumbnails in the background

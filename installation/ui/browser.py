@@ -1,18 +1,19 @@
 """The preset browser: thumbnails, search, recall with the crossfade time.
 
-Thumbnails are rendered offscreen from each preset (by the ``render`` callable the app
-passes in) one per timer tick, so opening the browser never stalls the output, and cached
-as PNG next to the user's state keyed by the preset file's modification time.
+Thumbnails are rendered offscreen from each preset by a separate process
+(:mod:`installation.app.thumbnails`), so the output never stalls while they are made, and
+cached as PNG in the user's state folder, keyed by the preset file's modification time.
+A timer picks up each file as it appears.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QProcess, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,13 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from installation.app.thumbnails import thumbnail_file
 from installation.core.presets import PresetLibrary
 from installation.ui import theme
 
 log = logging.getLogger(__name__)
 
 THUMB = QSize(192, 108)
-RenderThumbnail = Callable[[str, int, int], QImage | None]
+POLL_MS = 500
 
 
 def placeholder(title: str) -> QPixmap:
@@ -46,12 +48,13 @@ def placeholder(title: str) -> QPixmap:
 class PresetBrowser(QWidget):
     recall = Signal(str)
 
-    def __init__(self, library: PresetLibrary, cache: Path, render: RenderThumbnail | None,
+    def __init__(self, library: PresetLibrary, cache: Path, render_thumbnails: bool = True,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.cache = cache
-        self._render = render
+        self._render = render_thumbnails
+        self._process: QProcess | None = None
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search presets (name, title, tags)…")
         self.search.setClearButtonEnabled(True)
@@ -79,8 +82,8 @@ class PresetBrowser(QWidget):
         self._texts: dict[str, str] = {}
         self._pending: list[str] = []
         self._timer = QTimer(self)
-        self._timer.setInterval(50)
-        self._timer.timeout.connect(self._render_next)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._collect)
         self.reload()
 
     def reload(self) -> None:
@@ -89,56 +92,56 @@ class PresetBrowser(QWidget):
         self._texts.clear()
         self._pending.clear()
         for name in self.library.names():
+            loads = True
             try:
                 preset = self.library.load(name)
                 title, tags = preset.title or name, " ".join(preset.tags)
             except Exception as error:  # a broken preset is listed with its error, never hidden
-                title, tags = f"{name} (error)", ""
+                title, tags, loads = f"{name} (error)", "", False
                 log.warning("preset %s: %s", name, error)
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(name)
             cached = self._cached(name)
-            item.setIcon(QIcon(QPixmap.fromImage(QImage(str(cached))) if cached else placeholder(title)))
-            if cached is None:
+            item.setIcon(QIcon(QPixmap(str(cached)) if cached else placeholder(title)))
+            if cached is None and loads:
                 self._pending.append(name)
             self.list.addItem(item)
             self._texts[name] = f"{name} {title} {tags}".lower()
-        if self._pending and self._render is not None:
-            self._timer.start()
         self.apply_search(self.search.text())
-
-    def _cache_path(self, name: str) -> Path | None:
-        try:
-            mtime = int(self.library.path(name).stat().st_mtime)
-        except Exception:
-            return None
-        return self.cache / f"{name}-{mtime}.png"
+        if self._pending and self._render:
+            self._start_rendering()
 
     def _cached(self, name: str) -> Path | None:
-        path = self._cache_path(name)
-        return path if path is not None and path.is_file() else None
-
-    def _render_next(self) -> None:
-        if not self._pending or self._render is None:
-            self._timer.stop()
-            return
-        name = self._pending.pop(0)
         try:
-            image = self._render(name, THUMB.width(), THUMB.height())
-        except Exception as error:
-            log.warning("thumbnail of %s: %s", name, error)
-            image = None
-        if image is None:
-            return
-        path = self._cache_path(name)
-        if path is not None:
-            self.cache.mkdir(parents=True, exist_ok=True)
-            image.save(str(path))
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == name:
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+            path = thumbnail_file(self.cache, self.library, name)
+        except Exception:
+            return None
+        return path if path.is_file() else None
+
+    def _start_rendering(self) -> None:
+        self.stop()
+        self.cache.mkdir(parents=True, exist_ok=True)
+        process = QProcess(self)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedErrorChannel)
+        process.start(sys.executable, ["-m", "installation.app.thumbnails", str(self.cache), *self._pending])
+        self._process = process
+        self._timer.start()
+
+    def _collect(self) -> None:
+        """Show every thumbnail that has appeared; stop polling when the renderer is done."""
+        for name in list(self._pending):
+            cached = self._cached(name)
+            if cached is None:
+                continue
+            self._pending.remove(name)
+            for row in range(self.list.count()):
+                item = self.list.item(row)
+                if item.data(Qt.ItemDataRole.UserRole) == name:
+                    item.setIcon(QIcon(QPixmap(str(cached))))
+        process = self._process
+        if not self._pending or process is None or process.state() == QProcess.ProcessState.NotRunning:
+            self._timer.stop()
 
     def apply_search(self, text: str) -> None:
         words = text.lower().split()
@@ -156,4 +159,9 @@ class PresetBrowser(QWidget):
         self.crossfade_note.setText(f"crossfade {seconds:.1f} s (set it in the transport)")
 
     def stop(self) -> None:
+        """Stop polling and end the thumbnail process (the app leaves no process behind)."""
         self._timer.stop()
+        process, self._process = self._process, None
+        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+            process.kill()
+            process.waitForFinished(3000)
