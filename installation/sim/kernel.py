@@ -35,6 +35,7 @@ KIND_LINKS = {"hub": 2, "workshop": 1}
 MAX_FUSE_EVENTS = 6
 BURST_WINDOW_S = 1.0
 BURST_COOLDOWN_S = 3.0
+LAYOUT_S = 0.5
 DEFAULTS = {spec.name.removeprefix("sim."): float(spec.default) for spec in param_specs()}  # type: ignore[arg-type]
 
 
@@ -73,7 +74,9 @@ class Kernel:
         self.last_burst_t = -1e9
         self.usual_rate = 0.0  # spikes per second, averaged
         self.reach = DEFAULTS["reach"]
-        self.dirty = True
+        self.dirty = True  # nodes joined or left: candidates must be rebuilt
+        self.moved = False  # nodes moved: rebuild soon
+        self.next_layout_t = 0.0
         self.dirty_influence = True
         self._influence: dict[str, NDArray[np.float32] | None] = {}
         self.links_cut = 0
@@ -118,11 +121,13 @@ class Kernel:
         for event in events:
             actions.apply(self, event)
         self._membership(dt)
-        if self.dirty or p["reach"] != self.reach:
+        # Membership changes relink at once; moves and a gliding reach at most twice a second.
+        if self.dirty or ((self.moved or abs(p["reach"] - self.reach) > 1e-9) and self.t >= self.next_layout_t):
             self.reach = p["reach"]
             self.graph.rebuild(self.pos, self.aspect, self.reach)
-            self.dirty = False
+            self.dirty = self.moved = False
             self.dirty_influence = True
+            self.next_layout_t = self.t + LAYOUT_S
         self.fields.blend(dt)
         self.dt_h = dt * p["time_compression"] / 3600.0
         self.now_h += self.dt_h
@@ -183,8 +188,10 @@ class Kernel:
         return True
 
     def move_node(self, index: int, x: float, y: float) -> None:
-        self.pos[index] = self.goal[index] = (min(1.0, max(0.0, x)), min(1.0, max(0.0, y)))
-        self.dirty = True
+        point = (min(1.0, max(0.0, x)), min(1.0, max(0.0, y)))
+        if tuple(self.pos[index]) != point:
+            self.pos[index] = self.goal[index] = point
+            self.moved = True
 
     def _membership(self, dt: float) -> None:
         due = [join for join in self.pending_joins if join[0] <= self.t]
@@ -194,7 +201,7 @@ class Kernel:
         if self.glide_left_s > 0:
             self.pos += (self.goal - self.pos) * min(1.0, dt / self.glide_left_s)
             self.glide_left_s -= dt
-            self.dirty = True
+            self.moved = True
         self.presence = np.clip(self.presence + self.fading * dt / FADE_S, 0.0, 1.0)
         self.fading[(self.fading > 0) & (self.presence >= 1.0)] = 0
         gone = (self.fading < 0) & (self.presence <= 0.0)
