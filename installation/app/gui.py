@@ -85,6 +85,7 @@ class DesktopApp(QObject):
         self.ui_timer.setInterval(UI_REFRESH_MS)
         self.ui_timer.timeout.connect(self.refresh)
         self._closed = False
+        self._first_frame_logged = False
 
     # -- life cycle -------------------------------------------------------------------------
     def show(self) -> None:
@@ -124,6 +125,9 @@ class DesktopApp(QObject):
     # -- the tick ---------------------------------------------------------------------------
     def tick(self) -> None:
         runtime = self.runtime
+        if not self._first_frame_logged and runtime.clock.frames:
+            self._first_frame_logged = True
+            log.info("first output frame %.2f s after start", time.monotonic() - runtime.started)
         frames = runtime.tick()
         engine = runtime.engine
         self.outputs.set_veil(engine.bank.number("render.blackout"))
