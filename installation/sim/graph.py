@@ -106,10 +106,18 @@ class Graph:
         self.thickness[which] = 0.0
         return int(cut.sum())
 
-    def samples(self, pos: Floats, count: int, which: NDArray[np.intp] | None = None) -> tuple[Floats, Floats]:
-        """``count`` points along every candidate (or those in ``which``): x and y of shape (C, count)."""
+    def samples(self, pos: Floats, count: int, which: NDArray[np.intp] | None = None,
+                grown: Floats | None = None) -> tuple[Floats, Floats]:
+        """``count`` points along every candidate (or those in ``which``): x and y of shape (C, count).
+
+        With ``grown`` (0..1 per candidate) the points cover only the hyphae grown so far from
+        both ends: half of them from each end, up to ``grown`` of the way to the middle.
+        """
         a, b = (self.a, self.b) if which is None else (self.a[which], self.b[which])
-        t = (np.arange(count) + 0.5) / count
+        t = ((np.arange(count) + 0.5) / count).astype(pos.dtype)[None, :]
+        if grown is not None:
+            g = grown.astype(pos.dtype)[:, None]
+            t = np.where(t < 0.5, t * g, 1.0 - (1.0 - t) * g)
         xa, ya = pos[a, 0][:, None], pos[a, 1][:, None]
         xb, yb = pos[b, 0][:, None], pos[b, 1][:, None]
         return xa + (xb - xa) * t, ya + (yb - ya) * t

@@ -336,15 +336,15 @@ class Kernel:
         if len(drawn) == 0:
             return np.zeros((geo.rows, geo.cols), np.float32)
         a, b = g.a[drawn], g.b[drawn]
-        samples = int(min(256, max(8, math.ceil(self.reach * max(geo.rows, geo.cols) * 1.5))))
-        t = (np.arange(samples) + 0.5) / samples
-        xs, ys = g.samples(self.pos, samples, drawn)
-        half = np.clip(g.progress[drawn], 0.0, 1.0)[:, None] / 2.0
-        partial = ((t[None, :] < half) | (t[None, :] > 1.0 - half)) * 0.3
-        weight = np.where(g.linked[drawn][:, None], 0.35 + 0.65 * g.thickness[drawn][:, None], partial)
-        presence = np.minimum(self.presence[a], self.presence[b])[:, None]
-        cells_per_sample = g.lengths(self.pos, self.aspect)[drawn][:, None] * geo.rows / samples
-        raw = geo.splat(xs, ys, weight * presence * np.minimum(1.0, cells_per_sample))
+        # About one sample per cell along the longest link (the blur closes the gaps), in float32.
+        samples = int(min(256, max(8, math.ceil(self.reach * max(geo.rows, geo.cols)))))
+        grown = np.where(g.linked[drawn], 1.0, np.clip(g.progress[drawn], 0.0, 1.0))
+        xs, ys = g.samples(self.pos.astype(np.float32), samples, drawn, grown)
+        # Links by thickness; hyphae still growing faintly, as far as they have come from each end.
+        weight = np.where(g.linked[drawn], 0.35 + 0.65 * g.thickness[drawn], 0.3 * grown)
+        weight *= np.minimum(self.presence[a], self.presence[b])
+        weight *= np.minimum(1.0, g.lengths(self.pos, self.aspect)[drawn] * geo.rows / samples)
+        raw = geo.splat(xs, ys, np.repeat(weight, samples))
         return np.clip(blur(raw) * 3.0, 0.0, 1.0)
 
     def _node_influence(self, dt: float) -> None:
