@@ -30,13 +30,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from installation.audio.devices import find_output, list_devices
-from installation.core.events import Event
+from installation.core.events import Event, EventKind
 from installation.synth.synth import Synth
 
 EXIT_DEVICE_LOST = 75
 STATUS_EVERY_S = 0.5
 RETRY_S = 1.0
 JACK_CLIENT_NAME = b"myco"
+EVENT_KINDS = tuple(EventKind)
+REALTIME_PRIORITY = 20  # below JACK's usual 70-95 for its own threads, above everything ordinary
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class AudioConfig:
     channels: int = 2
     latency: float | str = "low"
     seed: int = 0
+    realtime: bool = True  # ask for real-time scheduling of the audio process
 
 
 def read_only(data: dict[str, Any]) -> MappingProxyType[str, Any]:
@@ -94,9 +97,14 @@ class Player:
         self.last_callback = time.monotonic()
         self.loads = np.zeros(self.RING)
         self._previous_start = 0.0
+        self.thread_priority = ""
 
     def callback(self, outdata: NDArray[np.float32], frames: int, time_info: Any, status: Any) -> None:
         start = time.perf_counter()
+        if self.thread_priority == "":
+            # PortAudio's callback thread belongs to JACK's client library, which starts it with
+            # the server's scheduling (ordinary with a non-real-time server); ask once, here.
+            self.thread_priority = raise_priority() if self.config.realtime else "normal"
         try:
             if status.output_underflow:
                 self.underflows += 1
@@ -114,6 +122,16 @@ class Player:
         self.last_callback = time.monotonic()
         self.loads[self.callbacks % self.RING] = (time.perf_counter() - start) / period
         self.callbacks += 1
+
+    def warm_up(self, blocks: int = 64) -> None:
+        """Run the synth through a busy passage before the stream starts, so the first
+        callbacks do not pay for first-use costs (imports, caches, page faults)."""
+        scratch = np.zeros((self.config.block, self.config.channels), np.float32)
+        warm = Synth(self.config.sample_rate, self.config.channels, self.config.block, self.config.seed)
+        for k in range(blocks):
+            warm.on_event(Event(EVENT_KINDS[k % len(EVENT_KINDS)], strength=2.0), 0)
+            warm.process(scratch)
+        self.synth.process(scratch)
 
     def _apply(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -150,7 +168,7 @@ class Player:
                 "callback_errors": self.errors, "last_error": self.last_error,
                 "load_p50": round(float(p50), 4), "load_p99": round(float(p99), 4),
                 "load_max": round(float(filled.max()) if len(filled) else 0.0, 4),
-                "voices": self.synth.modes.voices}
+                "voices": self.synth.modes.voices, "callback_priority": self.thread_priority}
 
 
 def _name_jack_client() -> None:
@@ -166,17 +184,35 @@ def _name_jack_client() -> None:
     sd._initialize()
 
 
+def raise_priority() -> str:
+    """Ask for real-time scheduling (inherited by the threads PortAudio and JACK start from
+    here), else a higher nice level; both need a privilege (root, CAP_SYS_NICE or an rtprio
+    limit), so this is best effort and says what it got."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        return f"fifo:{REALTIME_PRIORITY}"
+    except (OSError, AttributeError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+        return "nice:-10"
+    except (OSError, AttributeError):
+        return "normal"
+
+
 def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -> None:
     """The audio process's main function."""
     import sounddevice as sd
 
     parent = os.getppid()
+    priority = raise_priority() if config.realtime else "normal"
     _name_jack_client()
     player = Player(config)
+    player.warm_up()
     for source in (frames_q, events_q):
         threading.Thread(target=player.receive, args=(source,), daemon=True, name="audio-inbox").start()
     state = {"state": "starting", "device": "", "hostapi": "", "sample_rate": config.sample_rate,
-             "block": config.block, "channels": config.channels}
+             "block": config.block, "channels": config.channels, "priority": priority}
 
     def report() -> None:
         try:

@@ -1,0 +1,129 @@
+"""The realtime audio engine against a real JACK server (``jackd -d dummy``), recorded with jack_rec."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from installation.audio.engine import AudioEngine
+from installation.synth.offline import render_stream
+from tests import services
+from tests.audio_helpers import Feeder, band_levels, record, wait_for
+from tests.core.synth_frames import STEP_S, frames
+
+STATE = {"density": 0.5, "flow": 0.6, "toxin": 0.3}
+
+
+@pytest.fixture
+def engine(jack_server: services.Jack) -> Iterator[AudioEngine]:
+    audio = AudioEngine()
+    audio.start(None, 48000, 256, 2)
+    try:
+        yield audio
+    finally:
+        audio.stop()
+        status = audio.status()
+        assert not status["process_alive"]
+
+
+def running(audio: AudioEngine) -> bool:
+    return bool(audio.status()["running"])
+
+
+def test_myco_devices_lists_the_jack_output(jack_server: services.Jack) -> None:
+    result = subprocess.run([sys.executable, "-m", "installation", "devices"], capture_output=True, text=True,
+                            timeout=60, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    assert "JACK Audio Connection Kit" in result.stdout
+    assert "out 8" in result.stdout  # the dummy server's eight playback ports
+
+
+def test_recording_is_not_silent_and_matches_the_offline_spectrum(engine: AudioEngine, tmp_path: Path) -> None:
+    wait_for(lambda: running(engine), 20, "the audio process to play")
+    feeder = Feeder(engine, **STATE)
+    feeder.run(5.0)  # let the drone settle, as the offline render does below
+    live = record(tmp_path / "live.wav", 3, during=lambda: feeder.run(3.0))
+    assert np.sqrt(np.mean(live ** 2)) > 10 ** (-40 / 20)
+    offline = render_stream(frames(8.0, **STATE), {}, STEP_S, 8.0)[5 * 48000:]
+    _, live_levels = band_levels(live)
+    _, offline_levels = band_levels(offline)
+    audible = offline_levels > offline_levels.max() - 60
+    difference = np.abs(live_levels - offline_levels)[audible]
+    assert np.median(difference) < 2.0, difference
+    assert np.corrcoef(live_levels[audible], offline_levels[audible])[0, 1] > 0.97
+    status = engine.status()
+    assert status["device"] == "system" and status["hostapi"] == "JACK Audio Connection Kit"
+    assert status["callback_errors"] == 0
+
+
+def _busy_render_work() -> None:
+    """What a busy renderer does to the main process: pure Python holding the GIL, and numpy."""
+    total = 0
+    for i in range(20000):
+        total += i * i % 7
+    np.fft.rfft(np.random.default_rng(total).random(1 << 15))
+
+
+def realtime_server(jack: services.Jack) -> None:
+    """Give jackd real-time scheduling, as on a show machine (jackd's default; the fixture starts
+    it with --no-realtime for containers). Without it, other load on a shared test machine
+    starves the server's own cycle and every client reports xruns, whatever Myco does."""
+    result = subprocess.run(["chrt", "-a", "-f", "-p", "70", str(jack.process.pid)], capture_output=True, text=True)
+    assert result.returncode == 0, f"cannot give jackd real-time priority: {result.stderr}"
+
+
+def test_sixty_seconds_without_underflow_while_the_main_process_is_busy(engine: AudioEngine,
+                                                                        jack_server: services.Jack) -> None:
+    realtime_server(jack_server)
+    wait_for(lambda: running(engine), 20, "the audio process to play")
+    feeder = Feeder(engine, **STATE)
+    feeder.run(2.0)
+    before = engine.status()
+    feeder.run(60.0, busy=_busy_render_work)
+    after = engine.status()
+    callbacks = after["callbacks"] - before["callbacks"]
+    assert callbacks > 0.95 * 60 * 48000 / 256, callbacks
+    assert after["underflows"] - before["underflows"] == 0, (before, after)
+    assert after["callback_errors"] == 0
+    assert after["restarts"] == 0 and engine.dropped == 0
+    assert after["load_p99"] < 1.0
+    # the main process was busy: each tick's push still took well under a millisecond (median)
+    assert float(np.median(feeder.push_ms)) < 1.0
+
+
+def test_audio_comes_back_after_jackd_is_killed_and_restarted(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"myco-kill-{uuid.uuid4().hex[:8]}"
+    jack = services.start_jack(name)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    audio = AudioEngine()
+    try:
+        audio.start(None)
+        wait_for(lambda: running(audio), 20, "the audio process to play")
+        feeder = Feeder(audio, **STATE)
+        feeder.run(1.0)
+        first_pid = audio.status()["pid"]
+        services.stop(jack.process)
+        # the main process goes on (this is where the visuals live), and it sees the loss
+        feeder.run(3.0)
+        assert not running(audio)
+        assert audio.restarts >= 1
+        assert max(feeder.push_ms) < 50.0
+        jack = services.start_jack(name)
+        wait_for(lambda: running(audio), 20, "the audio to come back")
+        assert audio.status()["pid"] != first_pid
+        feeder.run(1.0)
+        back = record(tmp_path / "back.wav", 1, during=lambda: feeder.run(1.0))
+        assert np.sqrt(np.mean(back ** 2)) > 10 ** (-40 / 20)
+    finally:
+        audio.stop()
+        services.stop(jack.process)
+    assert not audio.status()["process_alive"]
