@@ -36,6 +36,8 @@ MAX_FUSE_EVENTS = 6
 BURST_WINDOW_S = 1.0
 BURST_COOLDOWN_S = 3.0
 LAYOUT_S = 0.5
+DRIFT_MV = 0.02
+DRIFT_TAU_H = 2.0
 DEFAULTS = {spec.name.removeprefix("sim."): float(spec.default) for spec in param_specs()}  # type: ignore[arg-type]
 
 
@@ -47,6 +49,7 @@ class Kernel:
         self.geometry = Geometry(grid[0], grid[1], seed.aspect)
         self.rng = seed.rng(10)
         self.noise_rng = seed.rng(12)  # interference only, so it changes nothing else
+        self.drift_rng = seed.rng(13)
         self.t = 0.0
         self.now_h = 0.0
         self.dt_h = 0.0
@@ -62,6 +65,7 @@ class Kernel:
         self.activity = np.zeros(0)
         self.boost = np.zeros(0)  # surge: seconds of guaranteed propagation left
         self.potential = np.zeros(0)
+        self.drift = np.zeros(0)  # baseline drift of each node's potential (mV)
         self.graph = Graph()
         self.spikes = SpikeTrains(seed.rng(11))
         self.fields = Fields(self.geometry, seed.field("waste", grid), seed.field("toxin", grid),
@@ -170,6 +174,7 @@ class Kernel:
         self.activity = np.append(self.activity, 0.0)
         self.boost = np.append(self.boost, 0.0)
         self.potential = np.append(self.potential, 0.0)
+        self.drift = np.append(self.drift, 0.0)
         self.spikes.add(1, self.now_h, np.array([KIND_RATE[kind]]))
         self.dirty = True
         if announce:
@@ -211,7 +216,8 @@ class Kernel:
             self.spikes.keep(keep)
             self.ids = [i for i, k in zip(self.ids, keep, strict=True) if k]
             self.kinds = [i for i, k in zip(self.kinds, keep, strict=True) if k]
-            for name in ("pos", "goal", "presence", "fading", "external", "activity", "boost", "potential"):
+            for name in ("pos", "goal", "presence", "fading", "external", "activity", "boost", "potential",
+                         "drift"):
                 setattr(self, name, getattr(self, name)[keep])
             self.dirty = True
 
@@ -264,7 +270,11 @@ class Kernel:
             near = np.hypot((self.pos[:, 0] - zone.x) * self.aspect, self.pos[:, 1] - zone.y) < zone.radius
             potential[near] += self.noise_rng.normal(0.0, 0.3 * zone.strength, int(near.sum()))
         self.interference = [zone for zone in self.interference if zone.until > self.t]
-        self.potential = potential
+        # Electrodes never sit at zero: a slow random drift of the baseline (Ornstein-Uhlenbeck,
+        # tens of microvolts over fungal hours), on its own random stream.
+        decay = min(1.0, self.dt_h / DRIFT_TAU_H)
+        self.drift += -self.drift * decay + DRIFT_MV * math.sqrt(2.0 * decay) * self.drift_rng.standard_normal(count)
+        self.potential = potential + self.drift
 
     def _propagate(self, sources: NDArray[np.intp], gain: NDArray[np.float64], p: dict[str, float]) -> None:
         if len(sources) == 0 or len(self.graph) == 0:
@@ -453,7 +463,7 @@ class Kernel:
         digest = hashlib.sha256()
         digest.update(repr((self.step_count, self.t, self.now_h, self.ids, self.kinds)).encode())
         g, f, s = self.graph, self.fields, self.spikes
-        arrays = (self.pos, self.presence, self.activity, self.potential, g.a, g.b, g.progress, g.linked,
+        arrays = (self.pos, self.presence, self.activity, self.potential, self.drift, g.a, g.b, g.progress, g.linked,
                   g.thickness, g.flow, f.waste, f.toxin, f.density, f.flora, f.purify, f.shield,
                   s.start_h, s.amplitude, s.next_h, s.trigger_h)
         for array in arrays:

@@ -62,6 +62,8 @@ def test_frame_matches_the_contract() -> None:
         assert 0.0 <= grid.min() and grid.max() <= 1.0
     assert not frame.live.any()
     assert len(frame.kinds) == n
+    # Potentials: spikes (<= 2.1 mV) over a baseline that drifts by tens of microvolts.
+    assert np.count_nonzero(frame.potential_mv) == n and np.abs(frame.potential_mv).max() < 2.3
 
 
 def test_network_grows_and_fuses() -> None:
