@@ -64,7 +64,6 @@ class NodeMux:
         # Called with every reading the engine takes, and the mux time (recording).
         self.taps: list[Callable[[NodeReading, float], None]] = []
         self.live: dict[str, LiveNode] = {}
-        self.joined = 0
         self.t = 0.0
         self.latencies: deque[float] = deque(maxlen=4096)
         self._queue: deque[tuple[NodeReading, float]] = deque()
@@ -143,7 +142,15 @@ class NodeMux:
         if self.kernel.step_count % 30 == 0:
             self._published = {"live": sorted(n for n, s in self.live.items() if s.weight >= 0.5),
                                "joined": self.joined, "latency_ms_p50": self.latency_ms()}
+            # Forget live state of nodes that have left the world (a node_lost, an act change).
+            for node in [n for n in self.live if self.kernel.index_of(n) is None]:
+                del self.live[node]
         return frame
+
+    @property
+    def joined(self) -> int:
+        """Live nodes that joined the world (and are still in it)."""
+        return int(self.kernel.external.sum())
 
     def _take(self, reading: NodeReading, p: dict[str, float], out: list[Event]) -> None:
         for tap in self.taps:
@@ -156,7 +163,6 @@ class NodeMux:
                 return
             x, y = (reading.x, reading.y) if reading.x is not None and reading.y is not None else place(reading.node)
             kernel.add_node(reading.node, x, y, "sensor", external=True)
-            self.joined += 1
             index = kernel.index_of(reading.node)
         elif reading.x is not None and reading.y is not None:
             kernel.move_node(index, reading.x, reading.y)

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from installation.core.events import EventKind
+from installation.core.events import Event, EventKind
 from installation.core.frames import WorldFrame
 from installation.nodes.counters import Counters
 from installation.nodes.mux import NodeMux
@@ -69,6 +69,12 @@ def test_unknown_nodes_join_up_to_the_bound() -> None:
     assert joined == ["guest0", "guest1", "guest2"]
     assert mux.counters.snapshot()["osc"]["dropped"] == {"too_many_nodes": 2}
     assert mux.status()["sources"]["osc"]["accepted"] == 5  # type: ignore[index]
+    # A joined node that leaves frees its place.
+    mux.step(DT, [Event(EventKind.NODE_LOST, node="guest0")], {**PARAMS, "nodes.max_joined": 3})
+    steps(mux, 2.0, {"nodes.max_joined": 3})
+    assert mux.joined == 2
+    mux.offer("osc", "guest4", {"potential_mv": 0.0})
+    assert "guest4" in steps(mux, DT, {"nodes.max_joined": 3})[-1].node_ids
 
 
 def test_live_spikes_detected_with_hysteresis() -> None:
