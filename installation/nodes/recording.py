@@ -63,11 +63,8 @@ class RecordingWriter:
     def frame(self, frame: WorldFrame, readings: bool = True) -> None:
         """Every node's state (as readings) and the frame's events."""
         if readings:
-            for i, node in enumerate(frame.node_ids):
-                x, y = frame.positions[i]
-                self.reading(NodeReading(node, frame.t, float(frame.potential_mv[i]), float(frame.toxin[i]),
-                                         float(frame.waste[i]), float(frame.moisture[i]), float(x), float(y),
-                                         "live" if frame.live[i] else "sim"), frame.t)
+            for reading in frame_readings(frame):
+                self.reading(reading, frame.t)
         for event in frame.events:
             self.event(event)
 
@@ -79,6 +76,14 @@ class RecordingWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def frame_readings(frame: WorldFrame) -> list[NodeReading]:
+    """A frame's nodes as readings: the simulation (or the mux) seen as a source of readings."""
+    return [NodeReading(node, frame.t, float(frame.potential_mv[i]), float(frame.toxin[i]), float(frame.waste[i]),
+                        float(frame.moisture[i]), float(frame.positions[i, 0]), float(frame.positions[i, 1]),
+                        "live" if frame.live[i] else "sim")
+            for i, node in enumerate(frame.node_ids)]
 
 
 @dataclass
