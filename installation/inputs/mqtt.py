@@ -103,9 +103,9 @@ class MqttListener:
     def stop(self) -> None:
         if not self._started:
             return
+        self._started = False
         self._client.disconnect()
         self._client.loop_stop()
-        self._started = False
         self.connected = False
 
     @_guarded
@@ -121,7 +121,10 @@ class MqttListener:
     @_guarded
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self.connected = False
-        log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker, reason)
+        if self._started:
+            log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker, reason)
+        else:
+            log.info("MQTT disconnected from %s", self.broker)
 
     @_guarded
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
