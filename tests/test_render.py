@@ -17,6 +17,7 @@ from installation.core.events import Event, EventKind
 from installation.core.frames import WorldFrame
 from installation.core.paths import resource_dir
 from installation.render.offscreen import Offscreen
+from tests.appkit import qt_session  # noqa: F401  (closes Qt before Xvfb stops)
 
 SIZE = (192, 108)
 AGENTS = 4096
@@ -67,7 +68,7 @@ def luma(image: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture
-def warm(x_display: str) -> Iterator[Offscreen]:
+def warm(qt_session: object) -> Iterator[Offscreen]:
     offscreen = make()
     run(offscreen, 45)
     yield offscreen
@@ -84,7 +85,7 @@ def test_frames_are_not_blank_and_change_over_time(warm: Offscreen) -> None:
     assert warm.renderer.errors == []
 
 
-def test_a_surge_raises_brightness(x_display: str) -> None:
+def test_a_surge_raises_brightness(qt_session: object) -> None:
     calm, surged = make(), make()
     run(calm, 40)
     run(surged, 40)
@@ -97,7 +98,7 @@ def test_a_surge_raises_brightness(x_display: str) -> None:
     surged.close()
 
 
-def test_a_toxin_cluster_darkens_and_violets_its_region(x_display: str) -> None:
+def test_a_toxin_cluster_darkens_and_violets_its_region(qt_session: object) -> None:
     clean, poisoned = make(), make()
     run(clean, 40)
     run(poisoned, 40)
@@ -151,7 +152,7 @@ def _save(path: Path, text: str) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def test_a_shader_broken_mid_run_keeps_the_last_good_picture(x_display: str, shader_copy: Path) -> None:
+def test_a_shader_broken_mid_run_keeps_the_last_good_picture(qt_session: object, shader_copy: Path) -> None:
     offscreen = make(shader_copy)
     good = run(offscreen, 30)
     source = shader_copy / "festival.frag"
@@ -170,7 +171,7 @@ def test_a_shader_broken_mid_run_keeps_the_last_good_picture(x_display: str, sha
     offscreen.close()
 
 
-def test_a_broken_include_is_reported_in_the_include(x_display: str, shader_copy: Path) -> None:
+def test_a_broken_include_is_reported_in_the_include(qt_session: object, shader_copy: Path) -> None:
     offscreen = make(shader_copy)
     include = shader_copy / "include" / "common.glsl"
     text = include.read_text().replace("float luma(vec3 c) {", "float luma(vec3 c) {\n    undefined_thing;")
@@ -182,7 +183,7 @@ def test_a_broken_include_is_reported_in_the_include(x_display: str, shader_copy
     offscreen.close()
 
 
-def test_hot_reload_picks_up_a_saved_change_within_a_second(x_display: str, shader_copy: Path) -> None:
+def test_hot_reload_picks_up_a_saved_change_within_a_second(qt_session: object, shader_copy: Path) -> None:
     offscreen = make(shader_copy)
     before = run(offscreen, 10)
     post = shader_copy / "post.frag"
@@ -200,7 +201,7 @@ def test_hot_reload_picks_up_a_saved_change_within_a_second(x_display: str, shad
     offscreen.close()
 
 
-def test_a_new_header_input_becomes_a_parameter_on_reload(x_display: str, shader_copy: Path) -> None:
+def test_a_new_header_input_becomes_a_parameter_on_reload(qt_session: object, shader_copy: Path) -> None:
     from installation.core.params import ParamBank
 
     offscreen = make(shader_copy)
@@ -219,7 +220,7 @@ def test_a_new_header_input_becomes_a_parameter_on_reload(x_display: str, shader
     offscreen.close()
 
 
-def test_rendering_is_deterministic(x_display: str) -> None:
+def test_rendering_is_deterministic(qt_session: object) -> None:
     first, second = make(), make()
     a = run(first, 20, first_events=(Event(EventKind.BLOOM, x=0.3, y=0.3),))
     b = run(second, 20, first_events=(Event(EventKind.BLOOM, x=0.3, y=0.3),))
@@ -229,7 +230,7 @@ def test_rendering_is_deterministic(x_display: str) -> None:
 
 
 @pytest.mark.parametrize("look", ["festival", "mural"])
-def test_golden_image(x_display: str, look: str) -> None:
+def test_golden_image(qt_session: object, look: str) -> None:
     """A fixed scene at 192x108 against a stored PNG; MYCO_UPDATE_GOLDEN=1 rewrites it."""
     offscreen = make(look=look)
     if look == "mural":

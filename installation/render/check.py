@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
@@ -49,4 +50,5 @@ def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = Non
             program.delete()
     finally:
         canvas.close()
+        gc.collect()  # destroy the hidden canvas now, not in the middle of someone else's frame
     return problems

@@ -1,12 +1,14 @@
 """Headless rendering to numpy RGB frames (``myco render``, contact sheets, thumbnails, tests).
 
-A hidden vispy canvas (PySide6) provides the GL context; the picture is drawn into an
-8-bit framebuffer of the output size and read back. Where there is no X display,
-Qt's ``offscreen`` platform is chosen (Mesa renders it in software); see docs/shaders.md.
+A hidden vispy canvas provides the GL context; the picture is drawn into an 8-bit
+framebuffer of the output size and read back. With an X display the canvas is a hidden
+PySide6 window; without one, vispy's EGL backend on Mesa's surfaceless platform (Qt's
+``offscreen`` platform has no QOpenGLWidget, so it cannot give GL). See docs/shaders.md.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,18 +23,23 @@ from installation.core.params import Value
 RGB = NDArray[np.uint8]
 
 
-def gl_app() -> Any:
-    """The vispy application on PySide6, choosing Qt's offscreen platform when there is no display."""
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def gl_app(headless: bool = False) -> Any:
+    """The vispy application: PySide6 for windows; EGL (surfaceless Mesa) for hidden work with no display."""
     from vispy import app
 
+    if headless and not has_display():
+        os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+        return app.use_app("egl")
     return app.use_app("pyside6")
 
 
 def hidden_canvas() -> Any:
     """A small hidden canvas whose GL context is current, for work that never shows a window."""
-    gl_app()
+    gl_app(headless=True)
     from vispy import app
 
     canvas = app.Canvas(show=False, size=(16, 16), keys=None)
@@ -50,6 +57,10 @@ class Offscreen:
         from installation.render.renderer import Renderer
 
         self.size = (int(size[0]), int(size[1]))
+        # A closed canvas still waiting for the garbage collector makes its own GL context
+        # current when it is finally destroyed, which would send our GL calls astray; collect
+        # such leftovers now, before our context exists (seen in tests that close canvases).
+        gc.collect()
         self.canvas = hidden_canvas()
         self.renderer = Renderer(self.size, quality, shader_dir, **renderer_options)
         width, height = self.size
@@ -77,5 +88,7 @@ class Offscreen:
         return np.ascontiguousarray(pixels)
 
     def close(self) -> None:
+        self.canvas.set_current()
         self.renderer.close()
         self.canvas.close()
+        gc.collect()  # destroy the canvas now, not in the middle of someone else's frame
