@@ -26,6 +26,8 @@ class HealthPanel(QWidget):
         self.midi = QLabel("MIDI: –")
         self.errors = QListWidget()
         self.errors.setMinimumHeight(70)
+        self.errors.setMaximumHeight(150)
+        self.errors.setWordWrap(True)
         grid = QGridLayout()
         grid.addWidget(self.fps, 0, 0)
         grid.addWidget(self.frame_ms, 0, 1)
@@ -49,7 +51,7 @@ class HealthPanel(QWidget):
         self.frame_ms.set_values(frame_times_ms[-FRAME_HISTORY:])
         frame = status.get("frame_ms", {})
         self.summary.setText(f"{fps:.1f} fps   frame p50 {frame.get('p50', 0):.1f} ms, p99 {frame.get('p99', 0):.1f} ms"
-                             f"   late steps {status.get('late_steps', 0)}")
+                             f"   steps skipped {status.get('late_steps', 0)}")
         audio = status.get("audio", {})
         load = float(audio.get("load") or 0.0) * 100
         self.audio_load.add(load)

@@ -34,6 +34,13 @@ from installation.core.params import Kind, ParamBank, ParamSpec, Value, color_he
 from installation.ui import theme
 
 SLIDER_STEPS = 1000
+# Groups in the order an operator reaches for them; owners not listed follow alphabetically.
+GROUP_ORDER = ("show", "sim", "nodes", "render", "shader", "synth", "midi")
+
+
+def group_rank(owner: str) -> tuple[int, str]:
+    head = owner.split(".", 1)[0]
+    return (GROUP_ORDER.index(head) if head in GROUP_ORDER else len(GROUP_ORDER), owner)
 
 
 def format_value(spec: ParamSpec, value: Value) -> str:
@@ -182,7 +189,7 @@ class ParamPanel(QWidget):
         by_owner: dict[str, list[ParamSpec]] = {}
         for spec in self.bank.specs():
             by_owner.setdefault(spec.owner, []).append(spec)
-        for owner, specs in sorted(by_owner.items()):
+        for owner, specs in sorted(by_owner.items(), key=lambda item: group_rank(item[0])):
             group = QGroupBox(owner)
             grid = QGridLayout(group)
             grid.setColumnStretch(1, 1)

@@ -40,6 +40,9 @@ QTabBar::tab:selected {{ background: {RAISED}; color: {ACCENT}; }}
 QListWidget, QTableWidget, QPlainTextEdit {{ background: {PANEL}; border: 1px solid {RAISED}; }}
 QHeaderView::section {{ background: {RAISED}; border: none; padding: 3px; }}
 QScrollArea {{ border: none; }}
+QCheckBox::indicator {{ width: 14px; height: 14px; border: 1px solid {MUTED}; border-radius: 3px;
+                       background: {RAISED}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
 QLabel#muted {{ color: {MUTED}; }}
 QLabel#title {{ font-size: 15px; font-weight: bold; color: {TEXT}; }}
 QLabel#error {{ color: {ERROR}; }}

@@ -43,7 +43,7 @@ class TransportPanel(QWidget):
         self.title = QLabel(player.show.title)
         self.title.setObjectName("title")
         self.acts = QListWidget()
-        self.acts.setMaximumHeight(130)
+        self.acts.setMaximumHeight(96)
         for index, act in enumerate(player.show.acts):
             item = QListWidgetItem(f"{index + 1}. {act.title}   ({clock(act.duration_s)})")
             item.setToolTip(act.story or act.title)
