@@ -112,6 +112,28 @@ def interference(kernel: Kernel, event: Event) -> None:
     kernel.interference.append(Interference(x, y, 0.1 + 0.1 * event.strength, kernel.t + seconds, event.strength))
 
 
+def spike(kernel: Kernel, event: Event) -> None:
+    """A spike asked for from outside (a cue, a MIDI pad): the named node, or the one nearest x, y."""
+    index = kernel.index_of(event.node) if event.node else None
+    if index is None and event.x is not None and event.y is not None and kernel.ids:
+        index = int(np.argmin(np.hypot((kernel.pos[:, 0] - event.x) * kernel.aspect, kernel.pos[:, 1] - event.y)))
+    if index is not None:
+        kernel.fire(np.array([index]), np.zeros(1), max(event.strength, 0.2))
+
+
+def spike_burst(kernel: Kernel, event: Event) -> None:
+    """A burst asked for from outside: the nodes around x, y (the centre) fire within half a second."""
+    if not kernel.ids:
+        return
+    x = 0.5 if event.x is None else event.x
+    y = 0.5 if event.y is None else event.y
+    distance = np.hypot((kernel.pos[:, 0] - x) * kernel.aspect, kernel.pos[:, 1] - y)
+    near = np.flatnonzero(distance < 0.15 + 0.1 * event.strength)
+    if len(near) == 0:
+        near = np.array([int(np.argmin(distance))])
+    kernel.fire(near, kernel.rng.uniform(0.0, 0.5, len(near)), max(event.strength, 0.2))
+
+
 def node_joined(kernel: Kernel, event: Event) -> None:
     x, y = _where(kernel, event)
     kind_index = int(event.data.get("kind", NODE_KINDS.index("node")))
@@ -132,6 +154,8 @@ def node_lost(kernel: Kernel, event: Event) -> None:
 
 
 HANDLERS: dict[EventKind, Callable[[Kernel, Event], None]] = {
+    EventKind.SPIKE: spike,
+    EventKind.SPIKE_BURST: spike_burst,
     EventKind.TOXIN_CLUSTER: toxin_cluster,
     EventKind.PURIFICATION: purification,
     EventKind.SURGE: surge,
@@ -145,7 +169,7 @@ HANDLERS: dict[EventKind, Callable[[Kernel, Event], None]] = {
 
 
 def apply(kernel: Kernel, event: Event) -> None:
-    """Let one event act on the world; the kernel's own kinds (spike, fused, ...) change nothing."""
+    """Let one event act on the world (link_fused and cluster_purified only report, so they change nothing)."""
     handler = HANDLERS.get(event.kind)
     if handler is not None:
         handler(kernel, event)

@@ -142,7 +142,9 @@ class Kernel:
         self._check_clusters()
         # The step's events: what came in, then what the kernel fired (joins announced before the
         # step, by the mux or an act change, included).
-        frame = self._frame([*events, *self.outbox])
+        # A spike asked for from outside comes back as the kernel's own spike event (with its
+        # amplitude and duration), so it is not passed on twice.
+        frame = self._frame([*(e for e in events if e.kind is not EventKind.SPIKE), *self.outbox])
         self.outbox = []
         return frame
 
@@ -235,6 +237,11 @@ class Kernel:
 
     def index_of(self, node_id: str) -> int | None:
         return self.ids.index(node_id) if node_id in self.ids else None
+
+    def fire(self, nodes: NDArray[np.intp], delays_s: NDArray[np.float64], gain: float) -> None:
+        """Make ``nodes`` spike after ``delays_s`` show seconds (a cue, a MIDI pad, a burst)."""
+        at_h = self.now_h + delays_s * self._p["time_compression"] / 3600.0
+        self.spikes.trigger(nodes, at_h, np.full(len(nodes), gain))
 
     def excite(self, index: int, gain: float) -> None:
         """Activity from outside (a live spike) travels on to the node's neighbours."""

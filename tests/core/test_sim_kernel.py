@@ -217,3 +217,20 @@ def test_parameters_register_and_change_behaviour() -> None:
     twin = Kernel(demo_seed(13, 24), grid=GRID)
     fast = kinds(run(twin, 5.0, params={"sim.spike_rate": 4.0})).get(EventKind.SPIKE, 0)
     assert fast > 2 * slow
+
+
+def test_spike_and_burst_cues_make_nodes_fire() -> None:
+    kernel = Kernel(demo_seed(14, 40), grid=GRID)
+    trains = kernel.spikes
+    run(kernel, 25.0, params={"sim.spike_rate": 0.0})  # every spike in progress has ended
+    trains.left[:] = 0
+    frame = kernel.step(DT, [Event(EventKind.SPIKE, strength=2.0, node="n005", source="midi")],
+                        {"sim.spike_rate": 0.0, "sim.propagation": 0.0})
+    spikes = [e for e in frame.events if e.kind is EventKind.SPIKE]
+    assert [(e.node, e.source) for e in spikes] == [("n005", "sim")]  # the cue, realised once
+    burst = run(kernel, 1.0, {0: [Event(EventKind.SPIKE_BURST, strength=1.0, x=0.5, y=0.5)]},
+                {"sim.spike_rate": 0.0, "sim.propagation": 0.0})
+    fired = {e.node for f in burst for e in f.events if e.kind is EventKind.SPIKE}
+    near = {kernel.ids[i] for i in np.flatnonzero(np.hypot((kernel.pos[:, 0] - 0.5) * kernel.aspect,
+                                                           kernel.pos[:, 1] - 0.5) < 0.25)}
+    assert near and near - {"n005"} <= fired <= near  # n005 may still be inside its own spike
