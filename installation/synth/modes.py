@@ -17,71 +17,96 @@ SILENT = 1e-5  # -100 dB: a mode below this is free again
 
 
 class ModeBank:
+    """Active modes live in rows ``0..count-1`` of preallocated arrays, so a block works on slices
+    (views), and a mode that dies is replaced by one from the end (only those rows move).
+    Starts more than a block ahead wait in a short list until their block comes."""
+
     def __init__(self, sample_rate: int, channels: int, block: int, capacity: int = 384) -> None:
         self.sample_rate = sample_rate
         self.block = block
         self.capacity = capacity
-        self.z = np.zeros(capacity, np.complex128)
-        self.step = np.ones(capacity, np.complex128)  # r**block
+        self.count = 0
+        self.z = np.zeros(capacity, np.complex64)
+        self.step = np.ones(capacity, np.complex64)  # r**block
         self.ramp = np.zeros((capacity, block), np.complex64)
         self.gains = np.zeros((capacity, channels), np.float32)
-        self.delay = np.zeros(capacity, np.int64)
-        self.active = np.zeros(capacity, bool)
+        self._work = np.zeros((capacity, block), np.complex64)
         self._n = np.arange(block, dtype=np.float64)
-        self._columns = np.arange(block)
+        self._fresh: list[tuple[int, int, int]] = []  # (first row, rows, delay) started this block
+        self._waiting: list[tuple[int, tuple[NDArray[np.float64], ...], NDArray[np.float32]]] = []
         self.stolen = 0
+
+    @property
+    def voices(self) -> int:
+        return self.count
 
     def add(self, freqs: NDArray[np.float64], decays_s: NDArray[np.float64], amps: NDArray[np.float64],
             gains: NDArray[np.float32], delay: int) -> None:
         """Start modes ``delay`` samples after the start of the next block (``delay`` may span blocks)."""
         nyquist = 0.45 * self.sample_rate
         keep = (freqs > 10.0) & (freqs < nyquist) & (np.abs(amps) > SILENT)
-        freqs, decays_s, amps = freqs[keep], decays_s[keep], amps[keep]
-        count = len(freqs)
-        if count == 0:
+        if not keep.any():
             return
-        free = np.flatnonzero(~self.active)
-        if len(free) < count:  # steal the quietest modes
-            need = count - len(free)
-            loudness = np.where(self.active, np.abs(self.z), np.inf)
-            victims = np.argpartition(loudness, need - 1)[:need]
-            self.active[victims] = False
+        if delay >= self.block:
+            self._waiting.append((delay, (freqs[keep], decays_s[keep], amps[keep]), gains))
+            return
+        self._start(freqs[keep], decays_s[keep], amps[keep], gains, delay)
+
+    def _start(self, freqs: NDArray[np.float64], decays_s: NDArray[np.float64], amps: NDArray[np.float64],
+               gains: NDArray[np.float32], delay: int) -> None:
+        count = min(len(freqs), self.capacity)
+        freqs, decays_s, amps = freqs[:count], decays_s[:count], amps[:count]
+        if self.count + count > self.capacity:  # steal the quietest modes
+            need = self.count + count - self.capacity
+            victims = np.argpartition(np.abs(self.z[:self.count]), need - 1)[:need]
+            self._remove(np.sort(victims))
             self.stolen += need
-            free = np.flatnonzero(~self.active)
-        slots = free[:count]
+        rows = slice(self.count, self.count + count)
         rate = -1.0 / (np.maximum(decays_s, 1e-3) * self.sample_rate) + 1j * 2 * np.pi * freqs / self.sample_rate
-        offset = delay % self.block
-        self.ramp[slots] = np.exp(rate[:, None] * self._n[None, :])
-        self.step[slots] = np.exp(rate * self.block)
+        self.ramp[rows] = np.exp(rate[:, None] * self._n[None, :])
+        self.step[rows] = np.exp(rate * self.block)
         # output at sample n is Re(z * r**n): start in sine phase (no click) at the start sample
-        self.z[slots] = -1j * amps * np.exp(-rate * offset)
-        self.gains[slots] = gains
-        self.delay[slots] = delay
-        self.active[slots] = True
+        self.z[rows] = -1j * amps * np.exp(-rate * delay)
+        self.gains[rows] = gains
+        if delay > 0:
+            self._fresh.append((self.count, count, delay))
+        self.count += count
+
+    def _remove(self, dead: NDArray[np.intp]) -> None:
+        """Drop rows ``dead`` (sorted), filling the holes below the new count from the end."""
+        new_count = self.count - len(dead)
+        holes = dead[dead < new_count]
+        tail = np.setdiff1d(np.arange(new_count, self.count), dead, assume_unique=True)
+        for array in (self.z, self.step, self.ramp, self.gains):
+            array[holes] = array[tail]
+        self.count = new_count
+        self._fresh.clear()  # rows moved; a fresh mode's masked start is at most one block off
 
     def render(self, out: NDArray[np.float32]) -> None:
         """Add the next block of every active mode into ``out`` (block, channels)."""
-        waiting = self.active & (self.delay >= self.block)
-        self.delay[waiting] -= self.block
-        live = np.flatnonzero(self.active & ~waiting)
-        if len(live) == 0:
+        if self._waiting:
+            due = [item for item in self._waiting if item[0] < self.block]
+            self._waiting = [(d - self.block, m, g) for d, m, g in self._waiting if d >= self.block]
+            for delay, (freqs, decays, amps), gains in due:
+                self._start(freqs, decays, amps, gains, delay)
+        n = self.count
+        if n == 0:
             return
-        block = (self.z[live, None] * self.ramp[live]).real
-        starting = self.delay[live] > 0
-        if starting.any():
-            rows = np.flatnonzero(starting)
-            block[rows] *= self._columns[None, :] >= self.delay[live][rows, None]
-            self.delay[live[rows]] = 0
-        out += (block.T.astype(np.float32) @ self.gains[live])
-        self.z[live] *= self.step[live]
-        self.active[live] = np.abs(self.z[live]) > SILENT
+        work = self._work[:n]
+        np.multiply(self.z[:n, None], self.ramp[:n], out=work)
+        for first, rows, delay in self._fresh:
+            work[first:first + rows, :delay] = 0.0
+        self._fresh.clear()
+        out += work.real.T @ self.gains[:n]
+        self.z[:n] *= self.step[:n]
+        alive = np.abs(self.z[:n]) > SILENT
+        if not alive.all():
+            self._remove(np.flatnonzero(~alive))
 
     def clear(self) -> None:
-        self.active[:] = False
-
-    @property
-    def voices(self) -> int:
-        return int(self.active.sum())
+        self.count = 0
+        self._waiting.clear()
+        self._fresh.clear()
 
 
 def pluck(freq: float, decay_s: float, brightness: float, detune: float = 0.0) -> tuple[NDArray[np.float64], ...]:

@@ -1,0 +1,189 @@
+"""Audio: synth block cost, offline render speed, and underflows with the main process busy.
+
+- ``block_ms_*`` / ``block_load_*``: one synth block (256 frames at 48 kHz) with a busy
+  network (spikes, story events, toxin, waste grains), timed in this process, as a fraction
+  of the block period (5.33 ms).
+- ``offline_*_x_realtime``: synthetic frames, and a shipped show through the engine and the
+  simulation (what ``myco render-audio`` does).
+- ``separate_process`` vs ``in_process``: the same synth playing through JACK (dummy driver,
+  48 kHz / 256) while the main process runs renderer-like work (pure Python holding the GIL
+  plus numpy) and pushes frames at 60 Hz; first in Myco's separate audio process, then in a
+  sounddevice callback inside the busy process itself, side by side in the same run.
+  jackd gets real-time scheduling as on a show machine; both callbacks ask for it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from installation.core.events import Event, EventKind  # noqa: E402
+from installation.synth.offline import render_show_audio, render_stream  # noqa: E402
+from installation.synth.synth import Synth  # noqa: E402
+from tests.core.synth_frames import STEP_S, frame, frames  # noqa: E402
+
+RATE, BLOCK = 48000, 256
+PERIOD_MS = 1000 * BLOCK / RATE
+STATE = {"density": 0.5, "flow": 0.6, "toxin": 0.3, "waste": 0.4}
+
+
+def busy_events(step: int) -> tuple[Event, ...]:
+    kinds = (EventKind.SURGE, EventKind.DISRUPTION, EventKind.SHIELD, EventKind.BLOOM, EventKind.INTERFERENCE)
+    events = [Event(EventKind.SPIKE, t=(step + 0.5) * STEP_S, node=f"n{step % 6}", strength=1.5)]
+    if step % 120 == 0:
+        events.append(Event(kinds[(step // 120) % len(kinds)], t=step * STEP_S, strength=2.0))
+    return tuple(events)
+
+
+def block_cost(seconds: float) -> dict[str, float]:
+    synth = Synth(RATE, 2, BLOCK)
+    synth.set_params({"synth.density": 1.0})
+    out = np.zeros((BLOCK, 2), np.float32)
+    times = []
+    blocks_per_step = RATE * STEP_S / BLOCK
+    for k in range(round(seconds * RATE / BLOCK)):
+        if k % 3 == 0:
+            step = int(k / blocks_per_step)
+            synth.push_frame(frame(step, events=busy_events(step), **STATE), {})  # type: ignore[arg-type]
+        start = time.perf_counter()
+        synth.process(out)
+        times.append((time.perf_counter() - start) * 1000)
+    p50, p99 = np.percentile(times, [50, 99])
+    return {"block_ms_p50": float(p50), "block_ms_p99": float(p99), "block_load_p50": float(p50 / PERIOD_MS),
+            "block_load_p99": float(p99 / PERIOD_MS), "voices_at_end": synth.modes.voices}
+
+
+def offline_speed(seconds: float) -> dict[str, float]:
+    events = {k: busy_events(k) for k in range(round(seconds * 60))}
+    synthetic = frames(seconds, events, **STATE)
+    start = time.perf_counter()
+    render_stream(synthetic, {"synth.density": 1.0}, STEP_S, seconds)
+    synthetic_x = seconds / (time.perf_counter() - start)
+    start = time.perf_counter()
+    render_show_audio("elara-mural", seconds)
+    show_x = seconds / (time.perf_counter() - start)
+    return {"offline_synthetic_x_realtime": synthetic_x, "offline_show_x_realtime": show_x}
+
+
+def busy_work() -> None:
+    total = 0
+    for i in range(20000):
+        total += i * i % 7
+    np.fft.rfft(np.random.default_rng(total).random(1 << 15))
+
+
+def feed(push: Any, seconds: float, busy: bool) -> None:
+    start = time.monotonic()
+    next_tick, step = start, 0
+    while time.monotonic() - start < seconds:
+        if time.monotonic() >= next_tick:
+            push(frame(step, events=busy_events(step), **STATE))  # type: ignore[arg-type]
+            step += 1
+            next_tick += STEP_S
+        if busy:
+            busy_work()
+        else:
+            time.sleep(0.002)
+
+
+def separate_process(seconds: float) -> dict[str, Any]:
+    from installation.audio.engine import AudioEngine
+
+    engine = AudioEngine()
+    engine.start(None, RATE, BLOCK, 2)
+    try:
+        deadline = time.monotonic() + 20
+        while not engine.status().get("running") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        feed(lambda f: engine.push(f, {}), 2.0, busy=False)
+        before = engine.status()
+        feed(lambda f: engine.push(f, {}), seconds, busy=True)
+        after = engine.status()
+    finally:
+        engine.stop()
+    minutes = seconds / 60
+    return {"underflows_per_min": (after["underflows"] - before["underflows"]) / minutes,
+            "late_callbacks_per_min": (after["late_callbacks"] - before["late_callbacks"]) / minutes,
+            "callback_load_p50": after["load_p50"], "callback_load_p99": after["load_p99"],
+            "callback_priority": after.get("callback_priority", ""), "dropped_messages": engine.dropped}
+
+
+def in_process(seconds: float) -> dict[str, Any]:
+    """The comparison case: the synth's callback in the busy process (run in a child Python)."""
+    result = subprocess.run([sys.executable, __file__, "--in-process", str(seconds)], capture_output=True,
+                            text=True, timeout=seconds + 120, env=dict(os.environ))
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _in_process_main(seconds: float) -> None:
+    import sounddevice as sd
+
+    from installation.audio.devices import find_output, list_devices
+    from installation.audio.process import AudioConfig, Player
+    from installation.synth.summary import summarise
+
+    player = Player(AudioConfig())
+    player.warm_up()
+    device = find_output(list_devices(sd), None, 2)
+    assert device is not None, "no output device"
+    with sd.OutputStream(device=device.index, samplerate=RATE, blocksize=BLOCK, channels=2, dtype="float32",
+                         latency="low", callback=player.callback):
+        def push(f: Any) -> None:
+            player.inbox.append(("frame", summarise(f), None))
+
+        feed(push, 2.0, busy=False)
+        underflows, late = player.underflows, player.late
+        feed(push, seconds, busy=True)
+        figures = player.figures()
+    minutes = seconds / 60
+    print(json.dumps({"underflows_per_min": (player.underflows - underflows) / minutes,
+                      "late_callbacks_per_min": (player.late - late) / minutes,
+                      "callback_load_p50": figures["load_p50"], "callback_load_p99": figures["load_p99"],
+                      "callback_priority": player.thread_priority}))
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    from tests import services
+
+    results: dict[str, Any] = {"block_frames": BLOCK, "sample_rate_hz": RATE}
+    results.update(block_cost(5.0 if quick else 30.0))
+    results.update(offline_speed(5.0 if quick else 20.0))
+    seconds = 10.0 if quick else 60.0
+    jack = services.start_jack(f"myco-bench-audio-{uuid.uuid4().hex[:6]}")
+    saved = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+    os.environ.update(jack.env())
+    try:
+        chrt = subprocess.run(["chrt", "-a", "-f", "-p", "70", str(jack.process.pid)], capture_output=True, text=True)
+        results["jackd_realtime"] = chrt.returncode == 0
+        results["busy_seconds"] = seconds
+        results["separate_process"] = separate_process(seconds)
+        results["in_process"] = in_process(seconds)
+    finally:
+        services.stop(jack.process)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return results
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--in-process":
+        _in_process_main(float(sys.argv[2]))
+    else:
+        print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
