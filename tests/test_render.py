@@ -19,6 +19,7 @@ from installation.core.paths import resource_dir
 from installation.render.offscreen import Offscreen
 from tests.appkit import qt_session  # noqa: F401  (closes Qt before Xvfb stops)
 
+pytestmark = pytest.mark.usefixtures("qt_session")
 SIZE = (192, 108)
 AGENTS = 4096
 DT = 1 / 30
@@ -68,7 +69,7 @@ def luma(image: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture
-def warm(qt_session: object) -> Iterator[Offscreen]:
+def warm() -> Iterator[Offscreen]:
     offscreen = make()
     run(offscreen, 45)
     yield offscreen
@@ -85,7 +86,7 @@ def test_frames_are_not_blank_and_change_over_time(warm: Offscreen) -> None:
     assert warm.renderer.errors == []
 
 
-def test_a_surge_raises_brightness(qt_session: object) -> None:
+def test_a_surge_raises_brightness() -> None:
     calm, surged = make(), make()
     run(calm, 40)
     run(surged, 40)
@@ -98,7 +99,7 @@ def test_a_surge_raises_brightness(qt_session: object) -> None:
     surged.close()
 
 
-def test_a_toxin_cluster_darkens_and_violets_its_region(qt_session: object) -> None:
+def test_a_toxin_cluster_darkens_and_violets_its_region() -> None:
     clean, poisoned = make(), make()
     run(clean, 40)
     run(poisoned, 40)
@@ -152,7 +153,7 @@ def _save(path: Path, text: str) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def test_a_shader_broken_mid_run_keeps_the_last_good_picture(qt_session: object, shader_copy: Path) -> None:
+def test_a_shader_broken_mid_run_keeps_the_last_good_picture(shader_copy: Path) -> None:
     offscreen = make(shader_copy)
     good = run(offscreen, 30)
     source = shader_copy / "festival.frag"
@@ -171,7 +172,7 @@ def test_a_shader_broken_mid_run_keeps_the_last_good_picture(qt_session: object,
     offscreen.close()
 
 
-def test_a_broken_include_is_reported_in_the_include(qt_session: object, shader_copy: Path) -> None:
+def test_a_broken_include_is_reported_in_the_include(shader_copy: Path) -> None:
     offscreen = make(shader_copy)
     include = shader_copy / "include" / "common.glsl"
     text = include.read_text().replace("float luma(vec3 c) {", "float luma(vec3 c) {\n    undefined_thing;")
@@ -183,7 +184,7 @@ def test_a_broken_include_is_reported_in_the_include(qt_session: object, shader_
     offscreen.close()
 
 
-def test_hot_reload_picks_up_a_saved_change_within_a_second(qt_session: object, shader_copy: Path) -> None:
+def test_hot_reload_picks_up_a_saved_change_within_a_second(shader_copy: Path) -> None:
     offscreen = make(shader_copy)
     before = run(offscreen, 10)
     post = shader_copy / "post.frag"
@@ -201,7 +202,7 @@ def test_hot_reload_picks_up_a_saved_change_within_a_second(qt_session: object, 
     offscreen.close()
 
 
-def test_a_new_header_input_becomes_a_parameter_on_reload(qt_session: object, shader_copy: Path) -> None:
+def test_a_new_header_input_becomes_a_parameter_on_reload(shader_copy: Path) -> None:
     from installation.core.params import ParamBank
 
     offscreen = make(shader_copy)
@@ -220,7 +221,7 @@ def test_a_new_header_input_becomes_a_parameter_on_reload(qt_session: object, sh
     offscreen.close()
 
 
-def test_rendering_is_deterministic(qt_session: object) -> None:
+def test_rendering_is_deterministic() -> None:
     first, second = make(), make()
     a = run(first, 20, first_events=(Event(EventKind.BLOOM, x=0.3, y=0.3),))
     b = run(second, 20, first_events=(Event(EventKind.BLOOM, x=0.3, y=0.3),))
@@ -230,7 +231,7 @@ def test_rendering_is_deterministic(qt_session: object) -> None:
 
 
 @pytest.mark.parametrize("look", ["festival", "mural"])
-def test_golden_image(qt_session: object, look: str) -> None:
+def test_golden_image(look: str) -> None:
     """A fixed scene at 192x108 against a stored PNG; MYCO_UPDATE_GOLDEN=1 rewrites it."""
     offscreen = make(look=look)
     if look == "mural":

@@ -62,7 +62,8 @@ def test_render_refuses_bad_arguments() -> None:
     assert missing.returncode == 1 and "no-such-show" in missing.stderr
 
 
-def test_check_shaders_compiles_everything_and_names_the_broken_line(qt_session: object, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("qt_session")
+def test_check_shaders_compiles_everything_and_names_the_broken_line(tmp_path: Path) -> None:
     from installation.render.check import check_shaders
 
     assert check_shaders() == []
@@ -104,7 +105,8 @@ def test_contact_sheet_is_a_labelled_grid() -> None:
     assert (sheet[:30] > 150).any()  # the title is drawn
 
 
-def test_output_canvas_draws_frames_on_its_timer(qt_session: object) -> None:
+@pytest.mark.usefixtures("qt_session")
+def test_output_canvas_draws_frames_on_its_timer() -> None:
     from vispy import app
 
     from installation.render.canvas import OutputCanvas
