@@ -28,7 +28,7 @@ from installation.sim.graph import Graph
 from installation.sim.params import param_specs
 from installation.sim.spikes import ADAMATZKY_2022, SpikeTrains
 
-DEFAULT_GRID = (72, 128)
+GRID_ROWS = 72  # default field grid: 72 rows, columns to match the seed's aspect (128 for 16:9)
 FADE_S = 1.5
 KIND_RATE = {"hub": 1.5, "node": 1.0, "sensor": 1.0, "waste-to-life": 1.2, "workshop": 1.4, "purifier": 1.0}
 KIND_LINKS = {"hub": 2, "workshop": 1}
@@ -44,7 +44,8 @@ DEFAULTS = {spec.name.removeprefix("sim."): float(spec.default) for spec in para
 class Kernel:
     """The built-in world source. See :class:`installation.core.world.WorldSource`."""
 
-    def __init__(self, seed: Seed, grid: tuple[int, int] = DEFAULT_GRID) -> None:
+    def __init__(self, seed: Seed, grid: tuple[int, int] | None = None) -> None:
+        grid = grid or (GRID_ROWS, max(8, round(GRID_ROWS * seed.aspect)))
         self.seed = seed
         self.geometry = Geometry(grid[0], grid[1], seed.aspect)
         self.rng = seed.rng(10)
