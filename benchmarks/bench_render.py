@@ -1,0 +1,115 @@
+"""Renderer benchmark: frame time of the full pipeline against a bare full-screen shader.
+
+Both run in the same process, the same GL context and the same output size, each frame
+finished with ``glFinish`` so the time is the GPU's (or llvmpipe's) and not just queueing.
+The world comes from the engine playing Kai's festival (computed before timing starts).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+SIZE = (1280, 720)
+BARE_FRAGMENT = """
+#version 120
+varying vec2 v_uv;
+uniform float u_time;
+void main() {
+    gl_FragColor = vec4(v_uv, 0.5 + 0.5 * sin(u_time), 1.0);
+}
+"""
+BARE_VERTEX = """
+#version 120
+attribute vec2 a_position;
+varying vec2 v_uv;
+void main() {
+    v_uv = a_position * 0.5 + 0.5;
+    gl_Position = vec4(a_position, 0.0, 1.0);
+}
+"""
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    values = np.array(samples) * 1000.0
+    return float(np.percentile(values, 50)), float(np.percentile(values, 99))
+
+
+def _bare(frames: int, target: Any) -> list[float]:
+    from vispy import gloo
+
+    program = gloo.Program(BARE_VERTEX, BARE_FRAGMENT)
+    program["a_position"] = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)
+    times = []
+    for index in range(frames):
+        started = time.perf_counter()
+        with target:
+            gloo.set_viewport(0, 0, *SIZE)
+            program["u_time"] = index / 60.0
+            program.draw("triangle_strip")
+            gloo.gl.glFinish()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    from vispy import gloo
+
+    from installation.engine import Engine
+    from installation.render.offscreen import Offscreen
+
+    quality = "low" if quick else "medium"
+    frames = 20 if quick else 120
+    engine = Engine.for_show("kai-festival")
+    engine.advance(20.0)
+    world = [engine.advance(1 / 30)[-1] for _ in range(frames + 10)]
+    params = engine.bank.snapshot()
+    offscreen = Offscreen(SIZE, quality, seed=engine.seed.rng_seed)
+    renderer = offscreen.renderer
+    device = str(gloo.gl.glGetParameter(gloo.gl.GL_RENDERER))
+    target = gloo.FrameBuffer(color=gloo.Texture2D((SIZE[1], SIZE[0], 4), format="rgba"))
+
+    update_s: list[float] = []
+    frame_s: list[float] = []
+    for index, frame in enumerate(world):
+        started = time.perf_counter()
+        renderer.update(frame, params, 1 / 30)
+        gloo.gl.glFinish()
+        updated = time.perf_counter()
+        with target:
+            renderer.draw(SIZE)
+            gloo.gl.glFinish()
+        if index >= 10:  # the first frames build programs and textures
+            update_s.append(updated - started)
+            frame_s.append(time.perf_counter() - started)
+    bare_s = _bare(frames, target)[5:]
+    offscreen.close()
+
+    frame_p50, frame_p99 = _percentiles(frame_s)
+    bare_p50, bare_p99 = _percentiles(bare_s)
+    update_p50, _ = _percentiles(update_s)
+    return {
+        "gl_renderer": device,
+        "size": f"{SIZE[0]}x{SIZE[1]}",
+        "quality": quality,
+        "agents": renderer.agent_count,
+        "sim_resolution": f"{renderer.sim_shape[1]}x{renderer.sim_shape[0]}",
+        "frames": len(frame_s),
+        "fps": 1000.0 / frame_p50,
+        "frame_ms_p50": frame_p50,
+        "frame_ms_p99": frame_p99,
+        "sim_update_ms_p50": update_p50,
+        "bare_shader_ms_p50": bare_p50,
+        "bare_shader_ms_p99": bare_p99,
+        "ratio_to_bare_p50": frame_p50 / bare_p50 if bare_p50 > 0 else float("inf"),
+        "agent_steps_per_s": renderer.agent_count / (update_p50 / 1000.0),
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
