@@ -56,6 +56,7 @@ class Kernel:
         self.dt_h = 0.0
         self.step_count = 0
         self.ids: list[str] = []
+        self._where: dict[str, int] = {}  # node id -> index
         self.kinds: list[str] = []
         self.pos = np.zeros((0, 2))
         self.goal = np.zeros((0, 2))
@@ -154,18 +155,19 @@ class Kernel:
         while True:
             self._joined += 1
             candidate = f"j{self._joined:03d}"
-            if candidate not in self.ids:
+            if candidate not in self._where:
                 return candidate
 
     def add_node(self, node_id: str, x: float, y: float, kind: str = "node", *, announce: bool = True,
                  external: bool = False, fade_in: bool = True) -> bool:
         """A node joins (from the seed, an event, an act change or live data). False if it exists."""
-        if node_id in self.ids:
-            index = self.ids.index(node_id)
+        if node_id in self._where:
+            index = self._where[node_id]
             if self.fading[index] < 0:  # it was leaving: it stays after all
                 self.fading[index] = 1
             return False
         kind = kind if kind in NODE_KINDS else "node"
+        self._where[node_id] = len(self.ids)
         self.ids.append(node_id)
         self.kinds.append(kind)
         point = np.array([[min(1.0, max(0.0, x)), min(1.0, max(0.0, y))]])
@@ -186,9 +188,9 @@ class Kernel:
 
     def remove_node(self, node_id: str, *, announce: bool = True) -> bool:
         """A node fades out and is removed; its links wither with it."""
-        if node_id not in self.ids:
+        index = self.index_of(node_id)
+        if index is None:
             return False
-        index = self.ids.index(node_id)
         self.fading[index] = -1
         if announce:
             x, y = self.pos[index]
@@ -218,6 +220,7 @@ class Kernel:
             self.graph.renumber(keep)
             self.spikes.keep(keep)
             self.ids = [i for i, k in zip(self.ids, keep, strict=True) if k]
+            self._where = {node_id: index for index, node_id in enumerate(self.ids)}
             self.kinds = [i for i, k in zip(self.kinds, keep, strict=True) if k]
             for name in ("pos", "goal", "presence", "fading", "external", "activity", "boost", "potential",
                          "drift"):
@@ -237,7 +240,7 @@ class Kernel:
         self.graph.thickness[self.graph.linked] += 0.2 * strength
 
     def index_of(self, node_id: str) -> int | None:
-        return self.ids.index(node_id) if node_id in self.ids else None
+        return self._where.get(node_id)
 
     def fire(self, nodes: NDArray[np.intp], delays_s: NDArray[np.float64], gain: float) -> None:
         """Make ``nodes`` spike after ``delays_s`` show seconds (a cue, a MIDI pad, a burst)."""
