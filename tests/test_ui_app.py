@@ -6,9 +6,11 @@ test leaves it as it found it.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import tomllib
+import urllib.request
 from collections.abc import Iterator
 
 import numpy as np
@@ -107,10 +109,10 @@ def test_a_broken_preset_shows_its_error_and_the_output_keeps_going(desktop: Des
     assert path is not None
     original = path.read_text()
     try:
-        path.write_text(original + '\n"render.exposure" = "bright"\n')
+        path.write_text(original.replace("[params]\n", '[params]\n"render.no_such_knob" = 1\n', 1))
         assert pump(5, lambda: desktop.control.banner.isVisible())
         text = desktop.control.banner.text()
-        assert f"{EDIT_PRESET}.toml:" in text and "render.exposure" in text, text
+        assert f"{EDIT_PRESET}.toml:" in text and "render.no_such_knob" in text, text
         drawn = desktop.runtime.clock.frames
         assert pump(10, lambda: desktop.runtime.clock.frames >= drawn + 3), "output stopped"
         assert pixels(desktop).std() > 10
@@ -180,6 +182,12 @@ def test_closing_leaves_no_thread_or_process(qt_session: object, jack_server: Ja
     names = {thread.name for thread in threading.enumerate()}
     assert "myco-status" in names and "audio-watchdog" in names and any(n.startswith("osc-") for n in names)
     assert multiprocessing.active_children(), "the audio engine runs in its own process"
+    assert app.runtime.status_server is not None
+    pump(1.2)  # the status document is rebuilt once a second
+    with urllib.request.urlopen(app.runtime.status_server.url + "/status", timeout=5) as reply:
+        report = json.loads(reply.read())
+    assert report["act"] == app.runtime.engine.player.act.title and report["fps"] > 0
+    assert report["audio"]["running"] is True
     stop_app(app)
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == [], left
