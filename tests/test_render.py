@@ -248,3 +248,28 @@ def test_golden_image(look: str) -> None:
     # Tolerances for another CPU's llvmpipe rounding: small on average, a few pixels may differ more.
     assert difference.mean() < 4.0, difference.mean()
     assert np.percentile(difference, 99) < 60.0
+
+
+def test_a_saved_palette_is_live_and_a_broken_one_keeps_the_last(shader_copy: Path) -> None:
+    offscreen = make(shader_copy)
+    teal = run(offscreen, 20)
+    look = shader_copy / "looks" / "festival.toml"
+    original = look.read_text()
+    _save(look, original.replace('hyphae = "#19d3c5"', 'hyphae = "#ff2000"'))
+    assert offscreen.renderer.poll_reload(force=True) == []
+    red = run(offscreen, 2)
+    assert red[..., 0].mean() > teal[..., 0].mean() + 5  # the threads turned red
+    _save(look, original.replace('hyphae = "#19d3c5"', 'hyphae = "teal"'))
+    problems = offscreen.renderer.poll_reload(force=True)
+    assert [(p.key, p.line) for p in problems] == [("palette.hyphae", 8)]
+    assert offscreen.renderer.look is not None and offscreen.renderer.look.palette["hyphae"] == (1.0, 32 / 255, 0.0)
+    offscreen.close()
+
+
+def test_a_region_shows_that_part_of_the_canvas(warm: Offscreen) -> None:
+    full = run(warm, 1)
+    left = warm.snapshot((0.0, 0.0, 0.5, 1.0)).astype(np.float32)
+    # The left half, stretched to the whole output, matches the left half of the full picture.
+    expected = np.asarray(Image.fromarray(full[:, : SIZE[0] // 2].astype(np.uint8)).resize(SIZE), np.float32)
+    other = np.asarray(Image.fromarray(full[:, SIZE[0] // 2:].astype(np.uint8)).resize(SIZE), np.float32)
+    assert np.abs(luma(left) - luma(expected)).mean() < 0.5 * np.abs(luma(left) - luma(other)).mean()

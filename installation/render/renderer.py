@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from vispy import gloo
 
-from installation.core.errors import Problem
+from installation.core.errors import LoadError, Problem
 from installation.core.frames import WorldFrame, empty_frame
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
@@ -42,6 +42,13 @@ MASK_MAX_SIDE = 1024
 QUAD = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)
 ADDITIVE = {"blend": True, "blend_func": ("one", "one"), "depth_test": False}
 OPAQUE = {"blend": False, "depth_test": False}
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 def _float_texture(data: NDArray[np.float32], fmt: str = "rgba32f", linear: bool = True) -> gloo.Texture2D:
@@ -88,6 +95,8 @@ class Renderer:
         self.frame_count = 0
         self.transients = Transients()
         self.look: Look | None = None
+        self._look_stamp = 0
+        self._look_errors: list[Problem] = []
         self._bank: ParamBank | None = None
         self._params: Mapping[str, Value] = {}
         self._last_poll = 0.0
@@ -131,6 +140,7 @@ class Renderer:
     def set_look(self, name: str) -> None:
         """Switch look (palette + composite shader); raises LoadError for an unknown or broken look."""
         look = load_look(name, self.shader_dir)
+        self._look_stamp = _mtime(look.path)
         if look.composite not in self.programs:
             self.programs[look.composite] = ShaderProgram(self.shader_dir / f"{look.composite}.frag",
                                                           self.shader_dir, self._defines)
@@ -149,7 +159,7 @@ class Renderer:
     # -- errors and hot reload ------------------------------------------------------
     @property
     def errors(self) -> list[Problem]:
-        return [p for program in self.programs.values() for p in program.errors]
+        return self._look_errors + [p for program in self.programs.values() for p in program.errors]
 
     def poll_reload(self, force: bool = False) -> list[Problem]:
         """Rebuild programs whose files changed (checked at most every 250 ms); return current errors."""
@@ -157,6 +167,13 @@ class Renderer:
         if not force and now - self._last_poll < RELOAD_INTERVAL_S:
             return self.errors
         self._last_poll = now
+        if self.look is not None and _mtime(self.look.path) != self._look_stamp:
+            try:
+                self.set_look(self.look.name)  # a palette saved in an editor
+                self._look_errors = []
+            except LoadError as error:  # keep the last good look
+                self._look_stamp = _mtime(self.look.path)
+                self._look_errors = error.problems
         for program in self.programs.values():
             if program.changed():
                 before = program.header.inputs if program.header else None
