@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tests.services import Jack, free_port, require
+from tests.services import Jack, Mosquitto, free_port, require
 
 MYCO = [sys.executable, "-m", "installation"]
 
@@ -144,3 +144,36 @@ def test_unknown_show_is_a_clear_error() -> None:
                              "--show", "no-such-show"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "no-such-show" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
+    publish = require("mosquitto_pub")
+    status_port = free_port()
+    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-audio", "--seconds", "6", "--status",
+                                f"127.0.0.1:{status_port}", "--mqtt", mqtt_broker.url],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while not ((status(status_port) or {}).get("inputs", {}).get("mqtt", {}).get("connected")
+                   and time.monotonic() < deadline):
+            time.sleep(0.1)
+        for i in range(15):
+            subprocess.run([publish, "-p", str(mqtt_broker.port), "-t", "myco/nodes/roof-sensor", "-m",
+                            json.dumps({"potential_mv": 0.2 + 0.01 * i, "toxin": 0.7, "waste": 0.1,
+                                        "moisture": 0.3})], check=True, timeout=10)
+            time.sleep(0.1)
+        subprocess.run([publish, "-p", str(mqtt_broker.port), "-t", "myco/nodes/roof-sensor", "-m", "{oops"],
+                       check=True, timeout=10)
+        time.sleep(1.3)
+        report = status(status_port)
+        assert report is not None
+        assert report["nodes"]["roof-sensor"]["live"] is True
+        assert report["nodes"]["roof-sensor"]["last"]["toxin"] == 0.7
+        mqtt = report["inputs"]["mqtt"]
+        assert mqtt["connected"] is True and mqtt["received"] == 16 and mqtt["dropped"] == {"malformed": 1}
+        output, _ = process.communicate(timeout=20)
+        assert process.returncode == 0, output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
