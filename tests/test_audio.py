@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from installation.audio.engine import AudioEngine
+from installation.core.events import Event, EventKind
 from installation.synth.offline import render_stream
 from tests import services
 from tests.audio_helpers import Feeder, band_levels, record, wait_for
@@ -61,6 +62,23 @@ def test_recording_is_not_silent_and_matches_the_offline_spectrum(engine: AudioE
     status = engine.status()
     assert status["device"] == "system" and status["hostapi"] == "JACK Audio Connection Kit"
     assert status["callback_errors"] == 0
+
+
+def test_events_by_the_short_path_reach_the_output_within_a_few_periods(engine: AudioEngine) -> None:
+    wait_for(lambda: running(engine), 20, "the audio process to play")
+    feeder = Feeder(engine, **STATE)
+    feeder.run(1.0)
+    for i in range(40):
+        engine.push_event(Event(EventKind.SPIKE, node=f"n{i % 6}", strength=1.0))
+        feeder.run(0.05)
+    feeder.run(1.0)
+    status = engine.status()
+    assert status["events"] == 40
+    period_ms = 1000 * 256 / 48000
+    # queue hop (~1 ms) + wait for the next callback (< 1 period) + the block's way out, which
+    # PortAudio reports for JACK's dummy driver as 2 periods
+    assert status["event_latency_ms_p50"] < 3.5 * period_ms, status
+    assert status["event_latency_ms_p50"] >= period_ms * 0.9  # includes the output latency, not just the hop
 
 
 def _busy_render_work() -> None:

@@ -27,7 +27,7 @@ def test_an_exception_in_the_callback_outputs_silence_and_is_counted() -> None:
     assert player.errors == 1 and "AttributeError" in player.last_error
     assert not out.any()
     # the next block plays again
-    player.inbox.append(("event", Event(EventKind.NODE_JOINED)))
+    player.inbox.append(("event", Event(EventKind.NODE_JOINED), time.monotonic()))
     for _ in range(8):
         player.callback(out, 256, None, sd.CallbackFlags())
     assert np.abs(out).max() > 1e-3 and player.errors == 1

@@ -158,7 +158,7 @@ class AudioEngine:
     def push_event(self, event: Event) -> None:
         """Sound one event now, by the short path (for MIDI notes and the like)."""
         with self._lock:
-            self._put(self._events, ("event", event))
+            self._put(self._events, ("event", event, time.monotonic()))
 
     def _put(self, channel: Any, message: tuple[Any, ...]) -> bool:
         if channel is None:

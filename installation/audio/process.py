@@ -82,6 +82,7 @@ class Player:
     """The callback side: the synth, the inbox, and the counters the status reports."""
 
     RING = 4096
+    RING_EVENTS = 1024
 
     def __init__(self, config: AudioConfig) -> None:
         self.config = config
@@ -98,6 +99,9 @@ class Player:
         self.loads = np.zeros(self.RING)
         self._previous_start = 0.0
         self.thread_priority = ""
+        self.event_latency = np.zeros(self.RING_EVENTS)
+        self.events = 0
+        self._dac_ahead = 0.0
 
     def callback(self, outdata: NDArray[np.float32], frames: int, time_info: Any, status: Any) -> None:
         start = time.perf_counter()
@@ -106,6 +110,8 @@ class Player:
             # the server's scheduling (ordinary with a non-real-time server); ask once, here.
             self.thread_priority = raise_priority() if self.config.realtime else "normal"
         try:
+            self._dac_ahead = max(0.0, float(time_info.outputBufferDacTime - time_info.currentTime)) \
+                if time_info is not None else 0.0
             if status.output_underflow:
                 self.underflows += 1
             while self.inbox:
@@ -143,6 +149,10 @@ class Player:
         elif kind == "event":
             event: Event = message[1]
             self.synth.on_event(event, 0)
+            # sent -> this callback, plus the time until this block reaches the output
+            # (CLOCK_MONOTONIC is system-wide, so the sender's stamp compares with ours)
+            self.event_latency[self.events % self.RING_EVENTS] = time.monotonic() - message[2] + self._dac_ahead
+            self.events += 1
         elif kind == "params":
             self.synth.set_params(message[1])
 
@@ -164,11 +174,15 @@ class Player:
     def figures(self) -> dict[str, float | int | str]:
         filled = self.loads[: min(self.callbacks, self.RING)]
         p50, p99 = (np.percentile(filled, [50, 99]) if len(filled) else (0.0, 0.0))
+        latencies = self.event_latency[: min(self.events, self.RING_EVENTS)]
+        e50, e99 = (np.percentile(latencies, [50, 99]) if len(latencies) else (0.0, 0.0))
         return {"callbacks": self.callbacks, "underflows": self.underflows, "late_callbacks": self.late,
                 "callback_errors": self.errors, "last_error": self.last_error,
                 "load_p50": round(float(p50), 4), "load_p99": round(float(p99), 4),
                 "load_max": round(float(filled.max()) if len(filled) else 0.0, 4),
-                "voices": self.synth.modes.voices, "callback_priority": self.thread_priority}
+                "voices": self.synth.modes.voices, "callback_priority": self.thread_priority,
+                "events": self.events, "event_latency_ms_p50": round(1000 * float(e50), 2),
+                "event_latency_ms_p99": round(1000 * float(e99), 2)}
 
 
 def _name_jack_client() -> None:
