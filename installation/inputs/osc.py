@@ -118,7 +118,9 @@ class OscListener:
             self.mux.offer(SOURCE, decoded.node, decoded.values)
         else:
             self.mux.counters.received(SOURCE)
-            if self.inputs.put(decoded):
+            if not self.mux.limiter.allow(SOURCE):  # floods of events or parameters too
+                self.mux.counters.dropped(SOURCE, "rate_limited")
+            elif self.inputs.put(decoded):
                 self.mux.counters.accepted(SOURCE)
             else:
                 self.mux.counters.dropped(SOURCE, "queue_full")
