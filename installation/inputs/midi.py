@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.001
 SCAN_S = 1.0
-RESYNC_S = 0.05  # re-anchor message timestamps when they drift this far from the monotonic clock
 
 
 def api_names() -> dict[str, int]:
@@ -96,7 +95,10 @@ def load_profiles(paths: Sequence[Path] | None = None) -> list[Profile]:
 class _Port:
     name: str
     midi_in: Any
-    t: float | None = None  # timestamp of the last message, seconds on the monotonic clock
+    # The sender's timeline: the sum of rtmidi's deltas, exact even when this thread polls late,
+    # and in JACK's own time (which runs slow against the wall clock when the server stalls).
+    # MIDI clock is measured on it; everything else uses the monotonic clock.
+    t: float | None = None
 
 
 MessageHook = Callable[[str, list[int], float], None]
@@ -267,12 +269,10 @@ class MidiInputs:
                 return
             data, delta = item
             now = time.monotonic()
-            # rtmidi's deltas keep the sender's timing (clock ticks); the monotonic clock anchors them.
-            t = port.t + delta if port.t is not None else now
-            port.t = now if abs(t - now) > RESYNC_S else t
+            port.t = port.t + delta if port.t is not None else now
             if self._on_message is not None:
                 self._on_message(port.name, data, port.t)
-            self._put(self.router.handle(port.name, data, port.t))
+            self._put(self.router.handle(port.name, data, now, clock_t=port.t))
 
     def _follow_preset(self) -> None:
         if self._preset_of is None:

@@ -254,6 +254,9 @@ class Mapper:
 
     def _to(self, binding: Binding, normalized: float, now: float) -> list[Input]:
         name = binding.target.name
+        for other, state in self._takeover.items():
+            if other is not binding and other.target == binding.target:
+                state.release()  # a second control on the same parameter must catch it again
         if binding.smoothing_s > 0.0:
             start = self._glides[binding].current if binding in self._glides else self.normalized(name)
             self._glides[binding] = _Glide(start if start is not None else normalized, normalized,

@@ -27,8 +27,7 @@ from installation.midi.messages import Message, control_change, note_on, parse, 
 from installation.midi.params import CLOCK_RUNNING, CLOCK_SOURCE, TEMPO
 from installation.midi.profile import Profile
 
-TEMPO_STEP_BPM = 0.05    # publish the tempo when it moved this much ...
-TEMPO_INTERVAL_S = 0.1   # ... at most this often
+TEMPO_STEP_BPM = 0.05    # publish the tempo when it moved this much (at most once per clock tick)
 
 
 @dataclass
@@ -68,8 +67,8 @@ class Router:
         self.tap = TapTempo()
         self._changes: deque[tuple[str, Value, str]] = deque(maxlen=4096)
         self._published_bpm: float | None = None
-        self._published_t = -1e9
         self._source = "internal"
+        self._clock_seen = -1e9  # when the last clock tick arrived (the caller's clock)
 
     # -- ports -----------------------------------------------------------------------------
     def profile_for(self, port: str) -> Profile | None:
@@ -126,8 +125,12 @@ class Router:
             self._on_learned(list(self.learned))
 
     # -- input -----------------------------------------------------------------------------
-    def handle(self, port: str, data: Sequence[int], t: float) -> list[Input]:
-        """The inputs caused by one raw message from ``port`` at time ``t`` (seconds)."""
+    def handle(self, port: str, data: Sequence[int], t: float, clock_t: float | None = None) -> list[Input]:
+        """The inputs caused by one raw message from ``port`` at time ``t`` (seconds).
+
+        ``clock_t`` is the message's time on the sender's timeline (the sum of the port's
+        delta times), which MIDI clock is measured on; ``t`` when not given.
+        """
         counts = self.counts.setdefault(port, PortCounts())
         counts.received += 1
         message = parse(data)
@@ -135,7 +138,7 @@ class Router:
             counts.dropped += 1
             return []
         if message.is_realtime:
-            return self._clock(message, t)
+            return self._clock(message, t if clock_t is None else clock_t, t)
         if self.learner.armed:
             self._learn(self.learner.offer(port, message, t))
             return []
@@ -157,7 +160,7 @@ class Router:
             glided = mapper.tick(t)
             self._share(port, glided)
             out.extend(glided)
-        if self._source == "clock" and not self.clock.present(t):
+        if self._source == "clock" and t - self._clock_seen > self.clock.timeout_s:
             self._source = "tap"
             out.append(ParamInput(CLOCK_SOURCE, "tap", SOURCE))
         return out
@@ -186,10 +189,11 @@ class Router:
         return out
 
     # -- tempo -----------------------------------------------------------------------------
-    def _clock(self, message: Message, t: float) -> list[Input]:
+    def _clock(self, message: Message, clock_t: float, t: float) -> list[Input]:
         if message.kind is MessageKind.CLOCK:
-            self.clock.tick(t)
-            return self._publish_tempo(self.clock.bpm, "clock", t)
+            self.clock.tick(clock_t)
+            self._clock_seen = t
+            return self._publish_tempo(self.clock.bpm, "clock")
         if message.kind is MessageKind.START:
             self.clock.start()
         elif message.kind is MessageKind.CONTINUE:
@@ -199,11 +203,11 @@ class Router:
         return [ParamInput(CLOCK_RUNNING, self.clock.running, SOURCE)]
 
     def _tap(self, t: float) -> list[Input]:
-        if self.clock.present(t):
+        if t - self._clock_seen <= self.clock.timeout_s:
             return []  # a running clock wins over tapping
-        return self._publish_tempo(self.tap.tap(t), "tap", t, force=True)
+        return self._publish_tempo(self.tap.tap(t), "tap", force=True)
 
-    def _publish_tempo(self, bpm: float | None, source: str, t: float, force: bool = False) -> list[Input]:
+    def _publish_tempo(self, bpm: float | None, source: str, force: bool = False) -> list[Input]:
         if bpm is None:
             return []
         out: list[Input] = []
@@ -211,8 +215,8 @@ class Router:
             self._source = source
             out.append(ParamInput(CLOCK_SOURCE, source, SOURCE))
         moved = self._published_bpm is None or abs(bpm - self._published_bpm) >= TEMPO_STEP_BPM
-        if force or (moved and t - self._published_t >= TEMPO_INTERVAL_S):
-            self._published_bpm, self._published_t = bpm, t
+        if force or moved:
+            self._published_bpm = bpm
             out.append(ParamInput(TEMPO, round(bpm, 2), SOURCE))
         return out
 
