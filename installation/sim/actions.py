@@ -29,7 +29,8 @@ class Cluster:
     x: float
     y: float
     radius: float
-    mass: float  # toxin inside the disc when it appeared
+    mass: float  # toxin inside the disc when it appeared (or will have, once an act's fields blend in)
+    present: bool = False  # it has (nearly) reached that mass: only then can it be purified
 
 
 @dataclass

@@ -36,6 +36,7 @@ MAX_FUSE_EVENTS = 6
 BURST_WINDOW_S = 1.0
 BURST_COOLDOWN_S = 3.0
 LAYOUT_S = 0.5
+MAX_CLUSTERS = 64
 DRIFT_MV = 0.02
 DRIFT_TAU_H = 2.0
 DEFAULTS = {spec.name.removeprefix("sim."): float(spec.default) for spec in param_specs()}  # type: ignore[arg-type]
@@ -108,11 +109,17 @@ class Kernel:
         self.geometry.aspect = seed.aspect
         self.fields.retarget(seed.field("waste", grid), seed.field("toxin", grid), seed.field("mask", grid),
                              transition_s)
+        # Pools the new act does not have fade with the act change: that is no purification.
+        self.clusters = [c for c in self.clusters
+                         if (self.fields.seed_toxin * self.geometry.disc(c.x, c.y, c.radius)).sum() >= 0.5 * c.mass]
         wanted = {node.id: node for node in seed.nodes}
+        self.pending_joins = []  # joins still due from an earlier act change are superseded
         for index, node_id in enumerate(self.ids):
             node = wanted.pop(node_id, None)
             if node is not None:
                 self.goal[index] = (node.x, node.y)
+                if self.fading[index] < 0:  # it was leaving, but this act has it again
+                    self.fading[index] = 1
             elif not self.external[index]:
                 self.remove_node(node_id, announce=True)
         self.glide_left_s = max(transition_s, 1e-6)
@@ -399,13 +406,17 @@ class Kernel:
         self.activity[np.unique(np.concatenate([g.a[hit], g.b[hit]]))] *= 0.3
 
     # -- clusters -------------------------------------------------------------------------------
-    def watch_cluster(self, x: float, y: float, radius: float) -> None:
+    def watch_cluster(self, x: float, y: float, radius: float, toxin: NDArray[np.float32] | None = None) -> None:
+        """Watch a pool until it is consumed; its starting mass is taken from ``toxin`` (default: now)."""
         disc = self.geometry.disc(x, y, radius)
-        self.clusters.append(actions.Cluster(x, y, radius, float((self.fields.toxin * disc).sum())))
+        mass = float(((self.fields.toxin if toxin is None else toxin) * disc).sum())
+        if mass > 0:
+            self.clusters = [*self.clusters[-(MAX_CLUSTERS - 1):], actions.Cluster(x, y, radius, mass)]
 
     def _watch_seed_clusters(self, seed: Seed) -> None:
+        # Measured on the seed's own field: after an act change the pools are still blending in.
         for blob in seed.toxin.blobs:
-            self.watch_cluster(blob.x, blob.y, blob.radius)
+            self.watch_cluster(blob.x, blob.y, blob.radius, self.fields.seed_toxin)
 
     def _check_clusters(self) -> None:
         if self.step_count % 30:
@@ -413,7 +424,8 @@ class Kernel:
         remaining = []
         for cluster in self.clusters:
             mass = float((self.fields.toxin * self.geometry.disc(cluster.x, cluster.y, cluster.radius)).sum())
-            if cluster.mass > 0 and mass < 0.2 * cluster.mass:
+            cluster.present = cluster.present or mass >= 0.5 * cluster.mass
+            if cluster.present and mass < 0.2 * cluster.mass:
                 self.outbox.append(Event(EventKind.CLUSTER_PURIFIED, self.t, 1.0, cluster.x, cluster.y, source="sim"))
             else:
                 remaining.append(cluster)

@@ -188,12 +188,18 @@ def test_reseed_keeps_the_network_and_blends_fields() -> None:
     frames += run(kernel, 4.0)
     happened = kinds(frames)
     assert happened.get(EventKind.NODE_JOINED) == 1 and happened.get(EventKind.NODE_LOST) == 10
+    assert EventKind.CLUSTER_PURIFIED not in happened  # the new pool was blending in, not being consumed
     assert sorted(kernel.ids) == sorted([n.id for n in keep] + ["newcomer"])
     end_toxin = float(kernel.fields.toxin[kernel.geometry.disc(0.8, 0.2, 0.1) > 0.5].mean())
     assert 0.05 < mid_toxin < end_toxin  # blending, not cut
     # The surviving part of the network lives on through the act change.
     assert int(kernel.graph.linked.sum()) >= min(5, links_before // 4)
     assert kernel.fields.waste.max() < 0.1  # the new seed has no waste
+    # A show that loops for weeks: act changes do not pile up state.
+    for _ in range(100):
+        kernel.reseed(second if kernel.seed is first else first, transition_s=0.0)
+        kernel.step(DT, (), {})
+    assert len(kernel.clusters) <= 64 and len(kernel.pending_joins) <= len(first.nodes)
 
 
 def test_mask_steers_growth() -> None:
