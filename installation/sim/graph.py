@@ -88,8 +88,8 @@ class Graph:
         self.age[fused] = 0.0
         return fused
 
-    def thicken(self, dt: float, flow: Floats, growth_rate: float, dieback: float) -> int:
-        """Links follow their flow; thin, old links with little flow wither. Returns how many withered."""
+    def thicken(self, dt: float, flow: Floats, growth_rate: float, dieback: float) -> None:
+        """Links follow their flow; thin, old links with little flow wither (and may regrow)."""
         self.flow = flow
         self.age += dt
         change = 0.2 * growth_rate * (flow - self.thickness) - 0.05 * dieback * self.thickness
@@ -97,7 +97,6 @@ class Graph:
         dying = self.linked & (self.thickness < 0.06 * (1.0 + dieback)) & (self.age > 4.0)
         self.linked[dying] = False
         self.progress[dying] = 0.3
-        return int(dying.sum())
 
     def cut(self, which: NDArray[np.bool_]) -> int:
         cut = which & self.linked
