@@ -4,8 +4,8 @@ A test controller (rtmidi virtual port on ``jackd -d dummy``, 48 kHz / 256 frame
 a CC; we time from ``send_message`` to (1) the input sitting in the engine's queue and
 (2) the value applied to the bank by a consumer draining the queue the way the engine's
 fixed 60 Hz step does. Both include JACK's own period (up to 5.3 ms at 256 frames). Also
-the pure mapping layer's cost per message. Uses the running JACK server named by
-``JACK_DEFAULT_SERVER`` if there is one, otherwise starts its own.
+the pure mapping layer's cost per message, and a note's way to the sound (_note_to_sound).
+Uses the running JACK server named by ``JACK_DEFAULT_SERVER``, otherwise starts its own.
 """
 
 from __future__ import annotations
@@ -104,6 +104,63 @@ def _latency(count: int, step_hz: float | None) -> dict[str, Any]:
             "lost": count - len(to_bank)}
 
 
+def _note_to_sound(count: int) -> dict[str, Any]:
+    """A note on the controller -> the synth (short path) -> the output, in two measured stages.
+
+    Stage 1, MIDI: ``send_message`` until ``AudioEngine.push_event`` (timed here). Stage 2,
+    audio: push until the block with the sound leaves for the output, as the audio process
+    measures it (its callback time plus PortAudio's output latency for the JACK dummy
+    driver). Both on CLOCK_MONOTONIC; not measured on recorded samples.
+    """
+    import rtmidi
+
+    from installation.audio.engine import AudioEngine
+    from installation.inputs.midi import MidiInputs
+
+    audio = AudioEngine()
+    audio.start(None, 48000, 256, 2)
+    try:
+        deadline = time.monotonic() + 30
+        while not audio.status().get("running") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        name = f"bench{uuid.uuid4().hex[:6]}"
+        controller = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=name)
+        controller.open_virtual_port("out")
+        pushed: list[float] = []
+
+        def short_path(event: Any) -> None:
+            pushed.append(time.monotonic())
+            audio.push_event(event)
+
+        profile = Profile("bench", name, (Binding(Control(ControlType.NOTE, None, 60), Target.event("bloom")),))
+        midi_ms = []
+        with MidiInputs(InputQueue(), _bank(), [profile], pattern=name, on_event=short_path) as midi:
+            deadline = time.monotonic() + 5
+            while not midi.open_ports() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            for index in range(count):
+                sent = time.monotonic()
+                controller.send_message([0x90, 60, 100])
+                controller.send_message([0x80, 60, 0])
+                deadline = time.monotonic() + 1.0
+                while len(pushed) <= index and time.monotonic() < deadline:
+                    time.sleep(0.0002)
+                if len(pushed) > index:
+                    midi_ms.append((pushed[index] - sent) * 1000)
+                time.sleep(0.1)
+            time.sleep(0.5)
+        controller.close_port()
+        controller.delete()
+        status = audio.status()
+    finally:
+        audio.stop()
+    midi = _percentiles(midi_ms)
+    return {"midi_stage_ms": midi, "audio_stage_ms_p50": status.get("event_latency_ms_p50"),
+            "audio_stage_ms_p99": status.get("event_latency_ms_p99"), "audio_events": status.get("events"),
+            "total_ms_p50_estimate": midi["p50"] + float(status.get("event_latency_ms_p50") or 0.0),
+            "goal_ms": 10.0}
+
+
 def _mapping_cost(count: int) -> float:
     bank = _bank()
     router = Router([_profile("x")], [], bank.spec, lambda n: bank.snapshot().get(n))
@@ -128,7 +185,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "midi_layer_only": _latency(count, None),
             "engine_60hz": _latency(count, 60.0),
             "mapping_us_per_message": _mapping_cost(2000 if quick else 20000),
-            "note_to_audio_onset_ms": "not measured: needs the audio engine (installation/audio, issue 5)",
+            "note_to_sound": _note_to_sound(20 if quick else 100),
         }
     finally:
         if own is not None:

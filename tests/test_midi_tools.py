@@ -45,10 +45,12 @@ def test_jack_midiseq_notes_fire_events(jack_server: Jack) -> None:
     sequencer = subprocess.Popen([require("jack_midiseq"), name, "24000", "0", "60", "8000", "12000", "63", "8000"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        with MidiInputs(queue, app.bank, [profile], pattern=name):
+        short_path: list[object] = []  # what AudioEngine.push_event would get, before any engine tick
+        with MidiInputs(queue, app.bank, [profile], pattern=name, on_event=short_path.append):
             app.until(lambda: len(app.events) >= 6, timeout=5)
     finally:
         stop(sequencer)
+    assert short_path[:6] == app.events[:6]
     kinds = [e.kind for e in app.events[:6]]
     assert set(kinds) == {EventKind.SURGE, EventKind.BLOOM}
     assert all(a != b for a, b in itertools.pairwise(kinds))  # they alternate, as sequenced

@@ -22,7 +22,7 @@ from typing import Any
 import rtmidi
 
 from installation.core.errors import LoadError
-from installation.core.events import InputQueue
+from installation.core.events import Event, InputQueue
 from installation.core.params import ParamBank, Value
 from installation.midi.bindings import Binding
 from installation.midi.params import param_specs
@@ -120,6 +120,8 @@ class MidiInputs:
 
     ``preset_of`` (optional) returns the current preset: when it changes, its ``[midi]``
     bindings override the profiles'. ``on_message`` sees every raw message (for a monitor).
+    ``on_event`` gets every event at once, besides the engine's queue: the short path to the
+    audio engine (``AudioEngine.push_event``), so a note sounds without waiting for a tick.
     """
 
     name = "midi"
@@ -127,7 +129,8 @@ class MidiInputs:
     def __init__(self, queue: InputQueue, bank: ParamBank, profiles: Sequence[Profile] | None = None,
                  pattern: str = "", api: str | None = None, *, learned_file: Path | None = None,
                  client_name: str = "myco", preset_of: Callable[[], Any] | None = None,
-                 on_message: MessageHook | None = None) -> None:
+                 on_message: MessageHook | None = None,
+                 on_event: Callable[[Event], None] | None = None) -> None:
         self.queue = queue
         self.bank = bank
         bank.register_all(param_specs())
@@ -148,6 +151,7 @@ class MidiInputs:
         self._preset_of = preset_of
         self._preset: Any = None
         self._on_message = on_message
+        self._on_event = on_event
         self._inputs: dict[str, _Port] = {}
         self._outputs: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -284,6 +288,8 @@ class MidiInputs:
 
     def _put(self, inputs: Sequence[Any]) -> None:
         for item in inputs:
+            if self._on_event is not None and isinstance(item, Event):
+                self._on_event(item)
             if not self.queue.put(item):
                 self.queue_dropped += 1
 
@@ -364,9 +370,13 @@ class MidiInputs:
         midi_out.delete()
 
 
-def start(pattern: str, engine: Any, options: Any) -> MidiInputs:
-    """For ``myco run --midi PATTERN [--midi-api NAME]``: MIDI into ``engine``, following its presets."""
+def start(pattern: str, engine: Any, options: Any, audio: Any = None) -> MidiInputs:
+    """For ``myco run --midi PATTERN [--midi-api NAME]``: MIDI into ``engine``, following its presets.
+
+    With ``audio`` (an AudioEngine), notes also take the short path to the sound.
+    """
     inputs = MidiInputs(engine.inputs, engine.bank, pattern=pattern, api=getattr(options, "midi_api", None),
-                        preset_of=lambda: engine.preset)
+                        preset_of=lambda: engine.preset,
+                        on_event=audio.push_event if audio is not None else None)
     inputs.start()
     return inputs
