@@ -154,10 +154,10 @@ def _note_to_sound(count: int) -> dict[str, Any]:
         status = audio.status()
     finally:
         audio.stop()
-    midi = _percentiles(midi_ms)
-    return {"midi_stage_ms": midi, "audio_stage_ms_p50": status.get("event_latency_ms_p50"),
+    stage = _percentiles(midi_ms)
+    return {"midi_stage_ms": stage, "audio_stage_ms_p50": status.get("event_latency_ms_p50"),
             "audio_stage_ms_p99": status.get("event_latency_ms_p99"), "audio_events": status.get("events"),
-            "total_ms_p50_estimate": midi["p50"] + float(status.get("event_latency_ms_p50") or 0.0),
+            "total_ms_p50_estimate": stage["p50"] + float(status.get("event_latency_ms_p50") or 0.0),
             "goal_ms": 10.0}
 
 
