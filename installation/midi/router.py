@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from installation.core.events import CommandInput, Input, ParamInput
 from installation.core.params import Kind, Value
-from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, TargetKind, parse_target
+from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, Target, TargetKind, parse_target
 from installation.midi.clock import ClockFollower, TapTempo
 from installation.midi.learn import Learner
 from installation.midi.mapper import SOURCE, Mapper, SpecLookup, ValueLookup
@@ -101,6 +101,8 @@ class Router:
         spec = self._spec_of(target.name) if target.kind is TargetKind.PARAM else None
         if target.kind is TargetKind.PARAM and spec is None:
             raise ValueError(f"unknown parameter {target.name!r}")
+        if target == Target.command("preset"):
+            raise ValueError("command:preset needs the preset's name, e.g. 'command:preset kai-3-surge'")
         self.learner.arm(target, toggle=spec is not None and spec.kind is Kind.BOOL)
 
     def cancel(self) -> None:

@@ -99,6 +99,9 @@ def test_learn_rejects_unknown_targets() -> None:
         rig.router.arm("param:render.nothing")
     with pytest.raises(ValueError):
         rig.router.arm("command:explode")
+    with pytest.raises(ValueError, match="needs the preset's name"):
+        rig.router.arm("command:preset")
+    assert not rig.router.learner.armed
 
 
 def test_learned_file_round_trip_keeps_comments(myco_home: Path) -> None:
