@@ -136,6 +136,7 @@ class NodeMux:
         for reading, arrived in batch:
             self._take(reading, p, mine)
             self.latencies.append(time.monotonic() - arrived)
+        self.kernel.quiet = {node for node, state in self.live.items() if state.weight >= 0.5}
         frame = self.kernel.step(dt, events, params)
         self.t += dt
         frame = self._compose(frame, dt, p, mine)
@@ -198,7 +199,6 @@ class NodeMux:
         arrays = {name: getattr(frame, name).copy() for name in (*MEASURED, "activity", "live")}
         fade = dt / p["fade_s"] if p["fade_s"] > 0 else 1.0
         index = {node: i for i, node in enumerate(frame.node_ids)}
-        live_now: set[str] = set()
         for node, state in self.live.items():
             silent = self.t - state.last_t > p["silence_s"]
             state.weight = min(1.0, max(0.0, state.weight + (-fade if silent else fade)))
@@ -214,10 +214,5 @@ class NodeMux:
                 if not math.isnan(value):
                     arrays[name][i] = w * value + (1.0 - w) * arrays[name][i]
             arrays["activity"][i] = max(state.activity * w, arrays["activity"][i] * (1.0 - w))
-            if w >= 0.5:
-                arrays["live"][i] = True
-                live_now.add(node)
-        # A live node speaks for itself: its simulated twin's spikes are not played.
-        kept = tuple(e for e in frame.events if not (e.kind is EventKind.SPIKE and e.source == "sim"
-                                                     and e.node in live_now))
-        return replace(frame, events=kept + tuple(mine), **{name: arrays[name] for name in arrays})
+            arrays["live"][i] = w >= 0.5
+        return replace(frame, events=frame.events + tuple(mine), **{name: arrays[name] for name in arrays})

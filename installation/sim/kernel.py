@@ -57,6 +57,7 @@ class Kernel:
         self.dt_h = 0.0
         self.step_count = 0
         self.ids: list[str] = []
+        self.quiet: set[str] = set()  # nodes whose live data speaks for them: they do not spike here
         self._where: dict[str, int] = {}  # node id -> index
         self.kinds: list[str] = []
         self.pos = np.zeros((0, 2))
@@ -262,7 +263,7 @@ class Kernel:
         count = len(self.ids)
         if count == 0:
             return
-        present = self.presence > 0.5
+        present = (self.presence > 0.5) & ~np.array([node in self.quiet for node in self.ids], bool)
         at = self.geometry.sample
         toxin = at(self.fields.toxin, self.pos[:, 0], self.pos[:, 1])
         waste = at(self.fields.waste, self.pos[:, 0], self.pos[:, 1])

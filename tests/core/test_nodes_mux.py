@@ -37,8 +37,10 @@ def test_live_reading_replaces_the_simulated_twin() -> None:
     assert frames[5].toxin[i] < 0.5 < frames[-1].toxin[i]
     # Values the node does not measure stay the simulation's; other nodes stay simulated.
     assert frames[-1].live.sum() == 1
-    # The live node's simulated spikes are not played.
-    assert not any(e.kind is EventKind.SPIKE and e.node == "n001" and e.source == "sim" for e in frames[-1].events)
+    # The live node's simulated twin stops spiking (the others go on), even when asked to.
+    cues = [Event(EventKind.SPIKE, node=node, source="midi") for node in ("n001", "n002")]
+    frame = mux.step(DT, cues, PARAMS)
+    assert [e.node for e in frame.events if e.kind is EventKind.SPIKE] == ["n002"]
 
 
 def test_silence_hands_over_to_the_simulation_and_return_takes_back() -> None:
