@@ -22,8 +22,17 @@ from tests.core.synth_frames import STEP_S, frames
 STATE = {"density": 0.5, "flow": 0.6, "toxin": 0.3}
 
 
+def realtime_server(jack: services.Jack) -> None:
+    """Give jackd real-time scheduling, as on a show machine (jackd's default; the fixture starts
+    it with --no-realtime for containers). Without it, other load on a shared test machine
+    starves the server's own cycle and every client reports xruns, whatever Myco does."""
+    result = subprocess.run(["chrt", "-a", "-f", "-p", "70", str(jack.process.pid)], capture_output=True, text=True)
+    assert result.returncode == 0, f"cannot give jackd real-time priority: {result.stderr}"
+
+
 @pytest.fixture
 def engine(jack_server: services.Jack) -> Iterator[AudioEngine]:
+    realtime_server(jack_server)
     audio = AudioEngine()
     audio.start(None, 48000, 256, 2)
     try:
@@ -55,9 +64,11 @@ def test_recording_is_not_silent_and_matches_the_offline_spectrum(engine: AudioE
     offline = render_stream(frames(8.0, **STATE), {}, STEP_S, 8.0)[5 * 48000:]
     _, live_levels = band_levels(live)
     _, offline_levels = band_levels(offline)
-    audible = offline_levels > offline_levels.max() - 60
+    # the bands that carry the sound (below -40 dB re the loudest band: 16-bit recording floor)
+    audible = offline_levels > offline_levels.max() - 40
+    assert audible.sum() >= 15
     difference = np.abs(live_levels - offline_levels)[audible]
-    assert np.median(difference) < 2.0, difference
+    assert np.median(difference) < 1.0, difference
     assert np.corrcoef(live_levels[audible], offline_levels[audible])[0, 1] > 0.97
     status = engine.status()
     assert status["device"] == "system" and status["hostapi"] == "JACK Audio Connection Kit"
@@ -89,17 +100,7 @@ def _busy_render_work() -> None:
     np.fft.rfft(np.random.default_rng(total).random(1 << 15))
 
 
-def realtime_server(jack: services.Jack) -> None:
-    """Give jackd real-time scheduling, as on a show machine (jackd's default; the fixture starts
-    it with --no-realtime for containers). Without it, other load on a shared test machine
-    starves the server's own cycle and every client reports xruns, whatever Myco does."""
-    result = subprocess.run(["chrt", "-a", "-f", "-p", "70", str(jack.process.pid)], capture_output=True, text=True)
-    assert result.returncode == 0, f"cannot give jackd real-time priority: {result.stderr}"
-
-
-def test_sixty_seconds_without_underflow_while_the_main_process_is_busy(engine: AudioEngine,
-                                                                        jack_server: services.Jack) -> None:
-    realtime_server(jack_server)
+def test_sixty_seconds_without_underflow_while_the_main_process_is_busy(engine: AudioEngine) -> None:
     wait_for(lambda: running(engine), 20, "the audio process to play")
     feeder = Feeder(engine, **STATE)
     feeder.run(2.0)
