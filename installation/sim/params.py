@@ -31,6 +31,7 @@ def param_specs() -> list[ParamSpec]:
                     label="Time compression"),
         float_param("sim.propagation", 0.35, 0.0, 1.0, "", "chance a spike travels on along a link",
                     label="Propagation"),
-        float_param("sim.propagation_delay", 0.4, 0.02, 5.0, "s", "show seconds for activity to cross a link",
-                    curve=Curve.LOG, label="Propagation delay"),
+        float_param("sim.propagation_delay", 0.4, 0.02, 5.0, "s",
+                    "show seconds for activity to travel 0.1 canvas heights along a link", curve=Curve.LOG,
+                    label="Propagation delay"),
     ]
