@@ -69,7 +69,8 @@ void main() {
 
     // Scars left by the drones: burnt rust furrows that heal over time.
     float scar = clamp(trail.a, 0.0, 1.0);
-    col = mix(col, pal_ground * 0.4 + vec3(0.12, 0.03, 0.01) * scar, scar * 0.85);
+    float burn = clamp(texture2D(u_trail, q + vec2(0.006, 0.004)).a - scar, 0.0, 1.0);
+    col = mix(col, pal_ground * 0.3, scar * 0.9) + vec3(0.9, 0.3, 0.05) * burn * 0.6;
 
     // Events.
     col += pal_pulse * fx.surge * (0.4 + 2.0 * dens + lit);
@@ -77,7 +78,7 @@ void main() {
     col += pal_node * fx.flare * 2.0;
     col = mix(col, pal_cold * 0.08, clamp(fx.drone, 0.0, 1.0));
     col += pal_cold * 0.6 * fx.drone * step(0.92, fract(dot(cp, vec2(30.0, 30.0))));
-    col += pal_shield * fx.shield * 1.2;
+    col += pal_shield * fx.shield * 0.8;
     col = mix(col, static_noise(p, 1.0) * pal_cold * 1.5, clamp(fx.glitch, 0.0, 1.0) * 0.6);
     gl_FragColor = vec4(col, 1.0);
 }

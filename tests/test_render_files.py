@@ -113,3 +113,26 @@ def test_a_broken_header_drops_only_its_own_parameters(tmp_path: Path) -> None:
     specs, problems = shader_specs(tmp_path)
     assert [s.name for s in specs] == ["shader.good.gain"]
     assert problems[0].file.endswith("bad.frag") and problems[0].key == "INPUTS"
+
+
+def test_transients_age_expire_and_turn_the_drones_back() -> None:
+    import numpy as np
+
+    from installation.core.events import Event, EventKind
+    from installation.render.transients import KIND_CODES, NEVER, Transients
+
+    ids = ("a", "b")
+    positions = np.array([[0.2, 0.2], [0.9, 0.9]], np.float32)
+    memory = Transients()
+    memory.add([Event(EventKind.DISRUPTION, strength=1.0), Event(EventKind.SPIKE_BURST, x=0.2, y=0.25),
+                Event(EventKind.SURGE, node="b")], now=1.0, node_ids=ids, positions=positions)
+    assert memory.since_spike(ids, 1.5).tolist() == [0.5, 1.5 + NEVER]  # only the node near the burst
+    memory.add([Event(EventKind.SHIELD, x=0.5, y=0.5)], now=4.0, node_ids=ids, positions=positions)
+    drone = next(item for item in memory.items if item.kind is EventKind.DISRUPTION)
+    assert drone.turn == 3.0  # the drones were 3 s in when the shield rose
+    texture = memory.texture(5.0)
+    surge = next(slot for slot in range(4) if texture[0, slot, 0] == KIND_CODES[EventKind.SURGE])
+    assert texture[0, surge, 1:].tolist() == pytest.approx([0.9, 0.9, 4.0])  # placed at its node, 4 s old
+    assert memory.envelopes(5.0)["shield"] == pytest.approx(0.9)
+    memory.add([], now=100.0, node_ids=ids, positions=positions)
+    assert memory.items == [] and memory.envelopes(100.0) == {}

@@ -51,8 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 class Progress:
-    def __init__(self, total: int, stream: IO[str], enabled: bool) -> None:
+    def __init__(self, total: int, stream: IO[str], enabled: bool, unit: str = "frames") -> None:
         self.total = max(1, total)
+        self.unit = unit
         self.stream = stream
         self.enabled = enabled
         self.started = time.monotonic()
@@ -63,8 +64,8 @@ class Progress:
         elapsed = time.monotonic() - self.started
         rate = done / elapsed if elapsed > 0 else 0.0
         filled = int(30 * done / self.total)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} frames "
-                          f"{100 * done / self.total:5.1f}% {rate:5.1f} fps")
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} {self.unit} "
+                          f"{100 * done / self.total:5.1f}% {rate:5.1f}/s")
         if done >= self.total:
             self.stream.write("\n")
         self.stream.flush()
@@ -155,7 +156,7 @@ def _sheet(args: argparse.Namespace, size: tuple[int, int]) -> int:
     offscreen = Offscreen(size, args.quality, agents=args.agents, seed=engine.seed.rng_seed)
     driver = ShowDriver(engine, offscreen, fps)
     stills = show_stills(engine.player.show)
-    progress = Progress(len(stills), sys.stderr, not args.no_progress)
+    progress = Progress(len(stills), sys.stderr, not args.no_progress, "stills")
     shots = []
     for index, still in enumerate(stills):
         shots.extend(take_stills(driver, [still]))

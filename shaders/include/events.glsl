@@ -47,16 +47,16 @@ vec2 drones(vec2 p, vec4 a, vec4 b) {
         float side = rnd.x < 0.5 ? -1.0 : 1.0;
         vec2 start = vec2(side < 0.0 ? -0.1 : 1.1, 0.15 + 0.7 * rnd.y);
         vec2 dir = normalize(vec2(-side * u_aspect, (rnd.y - 0.5) * 0.6));
-        vec2 pos = start + vec2(dir.x / u_aspect, dir.y) * (0.09 + 0.05 * rnd.x) * (travel - fj * 0.35);
+        vec2 pos = start + vec2(dir.x / u_aspect, dir.y) * (0.16 + 0.08 * rnd.x) * (travel - fj * 0.35);
         vec2 d = (p - pos) * vec2(u_aspect, 1.0);
         float along = dot(d, dir);
         float across = dot(d, vec2(-dir.y, dir.x));
         // A chevron: a wide triangle with a notch at the back.
-        float size = 0.035 + 0.02 * b.x;
+        float size = 0.05 + 0.025 * b.x;
         float tri = step(abs(across), (size - along) * 0.8) * step(-size, along) * step(along, size);
         float notch = step(abs(across), (-along - size * 0.2) * 0.8);
         total = max(total, tri * (1.0 - notch));
-        claw = max(claw, step(abs(across), 0.003) * step(abs(along - size), 0.01));
+        claw = max(claw, step(abs(across), 0.005) * step(abs(along - size), 0.012));
     }
     return vec2(total, claw);
 }
@@ -102,7 +102,7 @@ Fx fx_at(vec2 p) {
             float inside = smoothstep(radius, radius - 0.04, r);
             float edge = smoothstep(0.06, 0.0, hex_edge((p - c) * vec2(u_aspect, 1.0), 0.06));
             float rim = exp(-pow((r - radius) / 0.015, 2.0));
-            fx.shield += s * min(1.0, fade * 3.0) * (inside * (0.15 + 0.85 * edge) + rim);
+            fx.shield += s * min(1.0, fade * 3.0) * (inside * (0.04 + 0.5 * edge) + rim);
         } else if (is_kind(a.x, EV_INTERFERENCE)) {
             float edge = min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y));
             float reach = (0.06 + 0.18 * b.x) * smoothstep(0.0, 3.0, age);
