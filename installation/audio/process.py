@@ -38,6 +38,7 @@ STATUS_EVERY_S = 0.5
 RETRY_S = 1.0
 JACK_CLIENT_NAME = b"myco"
 EVENT_KINDS = tuple(EventKind)
+MAX_MESSAGES_PER_BLOCK = 12
 REALTIME_PRIORITY = 20  # below JACK's usual 70-95 for its own threads, above everything ordinary
 
 
@@ -114,7 +115,8 @@ class Player:
                 if time_info is not None else 0.0
             if status.output_underflow:
                 self.underflows += 1
-            while self.inbox:
+            # a backlog (after a stall) is worked off over several blocks, not in one
+            for _ in range(min(len(self.inbox), MAX_MESSAGES_PER_BLOCK)):
                 self._apply(self.inbox.popleft())
             self.fifo.read(outdata, frames)
         except Exception as error:  # silence, count, report; the stream must live on

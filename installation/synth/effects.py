@@ -66,13 +66,20 @@ class Reverb:
             self._taps[line, line % channels] = signs[line]
         self._taps /= np.sqrt(self.LINES / channels)
         self._n = np.arange(block)
+        self._scale = 0.0
         self.configure(2.0, 1.0)
 
     def configure(self, rt60_s: float, scale: float) -> None:
-        """Set the decay time and the room scale (delay lengths, 0.5..3)."""
+        """Set the decay time and the room scale (delay lengths, 0.5..3).
+
+        Delays move only when the scale changes by more than 5 %: every move of a read
+        position is a small jump in the tail, so a slowly growing network must not cause one
+        per frame."""
         scale = min(self.max_scale, max(0.5, scale))
-        delays = np.array(self.BASE_MS) * 1e-3 * self.sample_rate * scale
-        self._delays = np.maximum(delays.astype(np.int64), self._min_delay)
+        if abs(scale - self._scale) > 0.05 * self._scale:
+            self._scale = scale
+            delays = np.array(self.BASE_MS) * 1e-3 * self.sample_rate * scale
+            self._delays = np.maximum(delays.astype(np.int64), self._min_delay)
         self._feedback = np.power(10.0, -3.0 * self._delays / (self.sample_rate * max(0.05, rt60_s)))
 
     def process(self, dry: NDArray[np.float32], wet_out: NDArray[np.float32]) -> None:

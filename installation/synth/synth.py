@@ -27,7 +27,8 @@ from installation.synth.scales import Scale, midi_to_hz
 from installation.synth.spatial import speaker_gains, spread_gains
 from installation.synth.summary import FrameSummary, summarise
 
-DEFAULTS: dict[str, Value] = {spec.name: spec.default for spec in param_specs()}
+SPECS = {spec.name: spec for spec in param_specs()}
+DEFAULTS: dict[str, Value] = {name: spec.default for name, spec in SPECS.items()}
 TIMBRE_ORDER = ("pluck", "bell", "grain")
 DRONE_WEIGHTS = np.array([0.5, 1.0, 0.6, 0.5, 0.35, 0.3, 0.2, 0.15, 0.12, 0.1, 0.0, 0.0])
 CONSONANT = {EventKind.PURIFICATION, EventKind.BLOOM, EventKind.CLUSTER_PURIFIED}
@@ -83,11 +84,18 @@ class Synth:
 
     # -- control --------------------------------------------------------------------------
     def set_params(self, params: Mapping[str, Value]) -> None:
+        """Take the ``synth.*`` values that changed; others are ignored, and a value of the wrong
+        type is dropped (the bank has already validated what comes from it)."""
         changed = False
         for name, value in params.items():
-            if name in DEFAULTS and self.params[name] != value:
-                self.params[name] = value
-                changed = True
+            spec = SPECS.get(name)
+            if spec is None or self.params[name] == value:
+                continue
+            try:
+                self.params[name] = spec.coerce(value)[0]
+            except ValueError:
+                continue
+            changed = True
         if changed:
             p = self.params
             self.scale = Scale(str(p["synth.scale"]), str(p["synth.root"]), int(self._num("synth.octave")))

@@ -187,3 +187,15 @@ def test_frame_state_survives_nodes_joining_and_leaving() -> None:
         synth.push_frame(frame(k, nodes=nodes, live=True, potential=np.ones(nodes)), {})
         synth.process(out)
         assert np.isfinite(out).all()
+
+
+def test_values_of_the_wrong_type_or_range_are_dropped_or_clamped() -> None:
+    synth = Synth(RATE, 2, 256)
+    synth.set_params({"synth.scale": "no-such-scale", "synth.root": 7, "synth.master_gain": 99.0,
+                      "synth.density": "lots", "render.exposure": 2.0})
+    assert synth.params["synth.scale"] == "pentatonic_major" and synth.params["synth.root"] == "C"
+    assert synth.params["synth.master_gain"] == 6.0
+    assert synth.params["synth.density"] == 0.6
+    out = np.zeros((256, 2), np.float32)
+    synth.process(out)
+    assert np.isfinite(out).all()
