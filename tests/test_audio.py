@@ -75,6 +75,31 @@ def test_recording_is_not_silent_and_matches_the_offline_spectrum(engine: AudioE
     assert status["callback_errors"] == 0
 
 
+def test_four_channels_place_nodes_among_four_speakers(jack_server: services.Jack, tmp_path: Path) -> None:
+    realtime_server(jack_server)
+    audio = AudioEngine()
+    audio.start(None, 48000, 256, 4)
+    try:
+        wait_for(lambda: running(audio), 20, "the audio process to play")
+        feeder = Feeder(audio, nodes=1, density=0.0, flow=0.0)
+        feeder.run(0.5)
+        ports = tuple(f"myco:out_{i}" for i in range(4))
+
+        def chimes() -> None:  # a node joining at the far left, again and again
+            for _ in range(8):
+                audio.push_event(Event(EventKind.NODE_JOINED, x=0.0, y=0.5))
+                feeder.run(0.25)
+
+        live = record(tmp_path / "four.wav", 2, ports, during=chimes)
+    finally:
+        audio.stop()
+    assert live.shape[1] == 4
+    levels = [10 * np.log10(np.mean(live[:, c] ** 2) + 1e-20) for c in range(4)]
+    # the line layout: the leftmost speaker carries the chimes; the drone and reverb reach all four
+    assert levels[0] > max(levels[1:]) + 6.0, levels
+    assert min(levels) > -90.0, levels
+
+
 def test_events_by_the_short_path_reach_the_output_within_a_few_periods(engine: AudioEngine) -> None:
     wait_for(lambda: running(engine), 20, "the audio process to play")
     feeder = Feeder(engine, **STATE)
