@@ -10,6 +10,7 @@ ports so that a controller unplugged and plugged in again is reopened by itself.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 import threading
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.001
 SCAN_S = 1.0
+SERVER_CHECK_S = 2.0  # how often a fresh JACK client checks that the server is still the same one
 
 
 def api_names() -> dict[str, int]:
@@ -69,6 +71,13 @@ def open_probe(api: str | None) -> tuple[Any, Any, str, str]:
             log.warning(notice)
         return probe_in, probe_out, name, notice
     raise RuntimeError("no MIDI API could open: " + "; ".join(failures))
+
+
+def abandon(handle: Any) -> None:
+    """Never free an rtmidi handle of a JACK server that died: closing or freeing it crashes the
+    process inside libjack (measured: segmentation fault in close_port() and in MidiOut's delete()).
+    A few leaked handles per server restart are the price of a show that goes on."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(handle))
 
 
 def client_of(port_name: str) -> str:
@@ -160,6 +169,11 @@ class MidiInputs:
         self._unsubscribe: Any = None
         self._probe_in: Any = None
         self._probe_out: Any = None
+        self._sentinel: Any = None
+        self._sentinel_name = ""
+        self._server_lost = threading.Event()
+        self._watch: threading.Thread | None = None
+        self._last_problem = ""
 
     # -- bank access for the router (any thread: snapshot and spec lookups only) -----------------
     def _spec_of(self, name: str) -> Any:
@@ -176,31 +190,85 @@ class MidiInputs:
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        self._probe_in, self._probe_out, self.api, self.notice = open_probe(self.requested_api)
+        self._open_probes()
         self._unsubscribe = self.bank.subscribe(lambda change: self.router.changed(
             change.name, change.value, change.source))
         self._stop.clear()
         self._scan()
         self._thread = threading.Thread(target=self._run, name="myco-midi", daemon=True)
         self._thread.start()
+        if self.api == "jack":
+            self._watch = threading.Thread(target=self._watch_server, name="myco-midi-server", daemon=True)
+            self._watch.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for thread in (self._thread, self._watch):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._thread = self._watch = None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         with self._lock:
-            for name in list(self._inputs):
-                self._close_input(name)
-            for name in list(self._outputs):
-                self._close_output(name)
-            for probe in (self._probe_in, self._probe_out):
-                if probe is not None:
-                    probe.delete()
-            self._probe_in = self._probe_out = None
+            if self._sentinel_name and not self._server_is_same():
+                self._abandon_all()
+            self._close_all()
+
+    def _open_probes(self) -> None:
+        self._probe_in, self._probe_out, self.api, self.notice = open_probe(self.requested_api)
+        # A virtual port of our own: when it vanishes from the port list, the MIDI server was
+        # restarted (jackd killed and started again) and every port we hold is dead.
+        before = set(self._probe_in.get_ports())
+        sentinel = rtmidi.MidiOut(api_names()[self.api], name=f"{self.client_name}-alive")
+        try:
+            sentinel.open_virtual_port("alive")
+        except rtmidi.RtMidiError:  # APIs without virtual ports (Windows MM): no restart detection
+            sentinel.delete()
+            return
+        added = [name for name in self._probe_in.get_ports() if name not in before and name.endswith(":alive")]
+        self._sentinel, self._sentinel_name = sentinel, added[0] if added else ""
+
+    def _abandon_all(self) -> None:
+        """The server died or restarted: forget every handle without touching it (see abandon)."""
+        for handle in [*(port.midi_in for port in self._inputs.values()), *self._outputs.values(),
+                       self._sentinel, self._probe_in, self._probe_out]:
+            if handle is not None:
+                abandon(handle)
+        for name in self._inputs:
+            self.router.close_port(name)
+        self._inputs.clear()
+        self._outputs.clear()
+        self._sentinel = self._probe_in = self._probe_out = None
+        self._sentinel_name = ""
+
+    def _server_is_same(self) -> bool:
+        """Whether the MIDI server that holds our sentinel port still runs (a fresh client looks)."""
+        name = self._sentinel_name
+        try:
+            fresh = rtmidi.MidiIn(api_names()[self.api], name=f"{self.client_name}-probe")
+        except rtmidi.RtMidiError:
+            return False  # the server is down
+        try:
+            return not name or name in fresh.get_ports()
+        finally:
+            fresh.delete()
+
+    def _watch_server(self) -> None:
+        while not self._stop.wait(SERVER_CHECK_S):
+            if self._sentinel_name and not self._server_is_same():
+                self._server_lost.set()
+
+    def _close_all(self) -> None:
+        for name in list(self._inputs):
+            self._close_input(name)
+        for name in list(self._outputs):
+            self._close_output(name)
+        for handle in (self._sentinel, self._probe_in, self._probe_out):
+            if handle is not None:
+                handle.delete()
+        self._sentinel = self._probe_in = self._probe_out = None
+        self._sentinel_name = ""
 
     def __enter__(self) -> MidiInputs:
         self.start()
@@ -252,6 +320,10 @@ class MidiInputs:
         while not self._stop.wait(POLL_S):
             now = time.monotonic()
             with self._lock:
+                if self._server_lost.is_set():
+                    self._server_lost.clear()
+                    log.warning("the MIDI server stopped or restarted: every MIDI port will be reopened")
+                    self._abandon_all()
                 if now >= next_scan:
                     next_scan = now + SCAN_S
                     self._scan()
@@ -304,16 +376,27 @@ class MidiInputs:
 
     # -- hot-plug ------------------------------------------------------------------------------
     def _wanted(self, names: Sequence[str]) -> list[str]:
-        own = {f"{self.client_name}-{role}" for role in ("in", "out", "probe")}
+        own = {f"{self.client_name}-{role}" for role in ("in", "out", "probe", "alive")}
         return [n for n in names if self.pattern.search(n) and client_of(n) not in own]
 
     def _scan(self) -> None:
         """Open new matching ports, close vanished ones (called with the lock held)."""
         try:
+            if self._probe_in is None:  # the server went away: wait for it to come back
+                self._open_probes()
             sources = self._wanted(self._probe_in.get_ports())
             sinks = self._wanted(self._probe_out.get_ports())
-        except (rtmidi.RtMidiError, SystemError) as error:
-            log.warning("MIDI port list failed: %s", error)
+        except (rtmidi.RtMidiError, RuntimeError) as error:
+            if str(error) != self._last_problem:  # once, not every second while the server is down
+                log.warning("MIDI ports unavailable: %s", error)
+                self._last_problem = str(error)
+            return
+        self._last_problem = ""
+        vanished = [n for n in self._inputs if n not in sources] + [n for n in self._outputs if n not in sinks]
+        if vanished and self.api == "jack" and not self._server_is_same():
+            # Ports vanish when the whole server goes: closing them now would crash (see abandon).
+            log.warning("the MIDI server stopped or restarted: every MIDI port will be reopened")
+            self._abandon_all()
             return
         for name in [n for n in self._inputs if n not in sources]:
             log.warning("MIDI controller %s is gone; waiting for it to come back", name)
