@@ -14,7 +14,8 @@ import pytest
 
 from installation.core.events import CommandInput, EventKind, InputQueue
 from installation.core.params import ParamBank, bool_param, float_param
-from installation.inputs.midi import MidiInputs, api_names
+from installation.inputs.midi import MidiInputs
+from installation.inputs.midi_ports import api_names
 from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, Takeover, Target
 from installation.midi.profile import Profile, learned_path, load_learned
 from tests.midi_rig import Applier, TestController, wait_for

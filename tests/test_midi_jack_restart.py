@@ -11,7 +11,8 @@ import pytest
 
 from installation.core.events import InputQueue
 from installation.core.params import ParamBank, float_param
-from installation.inputs.midi import MidiInputs, abandon
+from installation.inputs.midi import MidiInputs
+from installation.inputs.midi_ports import abandon
 from installation.midi.bindings import Binding, Control, ControlType, Takeover, Target
 from installation.midi.profile import Profile
 from tests import services

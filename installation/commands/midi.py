@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from installation.inputs.midi import api_names, load_profiles, open_probe
+    from installation.inputs.midi_ports import api_names, load_profiles, open_probe
 
     print("compiled MIDI APIs:", ", ".join(api_names()) or "none")
     try:

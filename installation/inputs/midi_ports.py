@@ -1,0 +1,87 @@
+"""python-rtmidi port helpers: API choice with fallback, port names, profiles, dead handles.
+
+Small functions the port wrapper (:mod:`installation.inputs.midi`) and ``myco midi`` share.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import rtmidi
+
+from installation.core.errors import LoadError
+from installation.midi.bindings import Binding
+from installation.midi.profile import Profile, load_profile, preset_overrides, shipped_profile_paths
+
+log = logging.getLogger(__name__)
+
+
+def api_names() -> dict[str, int]:
+    """The MIDI APIs compiled into python-rtmidi, by name ('alsa', 'jack', ...)."""
+    return {rtmidi.get_api_name(api): api for api in rtmidi.get_compiled_api()}
+
+
+def open_probe(api: str | None) -> tuple[Any, Any, str, str]:
+    """(MidiIn, MidiOut, api name, notice) for ``api``, falling back to the next that works."""
+    names = api_names()
+    if api is not None and api not in names:
+        raise ValueError(f"MIDI API {api!r} is not available (have: {', '.join(names)})")
+    order = ([api] if api else []) + [name for name in names if name != api]
+    failures = []
+    for name in order:
+        try:
+            probe_in = rtmidi.MidiIn(names[name], name="myco-probe")
+            probe_out = rtmidi.MidiOut(names[name], name="myco-probe")
+            probe_in.get_ports()
+        except (rtmidi.SystemError, rtmidi.RtMidiError) as error:
+            failures.append(f"{name}: {error}")
+            continue
+        notice = ""
+        if failures:
+            notice = f"MIDI API {order[0]} unavailable ({'; '.join(failures)}); using {name}"
+            log.warning(notice)
+        return probe_in, probe_out, name, notice
+    raise RuntimeError("no MIDI API could open: " + "; ".join(failures))
+
+
+def abandon(handle: Any) -> None:
+    """Never free an rtmidi handle of a JACK server that died: closing or freeing it crashes the
+    process inside libjack (measured: segmentation fault in close_port() and in MidiOut's delete()).
+    A few leaked handles per server restart are the price of a show that goes on."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(handle))
+
+
+def client_of(port_name: str) -> str:
+    """The device part of a port name, to pair a controller's input and output ports.
+
+    'nanoKONTROL2:out' -> 'nanoKONTROL2'; JACK numbers a second client of the same name
+    ('nanoKONTROL2-01'), which is the same device.
+    """
+    return re.sub(r"-\d\d$", "", port_name.split(":", 1)[0].strip())
+
+
+def load_profiles(paths: Sequence[Path] | None = None) -> list[Profile]:
+    """The profiles in ``paths`` (default: the shipped ones); broken files are logged and skipped."""
+    profiles = []
+    for path in shipped_profile_paths() if paths is None else paths:
+        try:
+            profiles.append(load_profile(path))
+        except LoadError as error:
+            log.error("MIDI profile skipped:\n%s", error)
+    return profiles
+
+
+def preset_bindings(preset: Any) -> list[Binding]:
+    """The ``[[midi.binding]]`` overrides of a preset; problems are logged as file:line: key: reason."""
+    path = getattr(preset, "path", None)
+    if path is None or not getattr(preset, "midi", None):
+        return []
+    bindings, problems = preset_overrides(path)
+    if problems:
+        log.error("MIDI overrides of preset %s:\n%s", path, "\n".join(str(p) for p in problems))
+    return bindings
