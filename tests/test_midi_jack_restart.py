@@ -38,12 +38,12 @@ def test_midi_survives_a_jackd_restart(monkeypatch: pytest.MonkeyPatch) -> None:
             controller.send(0xB0, 7, 127)
             app.until(lambda: bank.get("render.exposure") == 4.0)
             services.stop(jack.process)
-            wait_for(lambda: not midi.open_ports(), timeout=5)
+            wait_for(lambda: not midi.open_ports(), timeout=8)  # the server check runs every 5 s
             for handle in (controller.out, controller.inp):
                 abandon(handle)  # the test controller's handles died with the server too
             jack = services.start_jack(name)
             controller.plug()
-            wait_for(midi.open_ports, timeout=6)
+            wait_for(midi.open_ports, timeout=8)
             controller.send(0xB0, 7, 0)
             app.until(lambda: bank.get("render.exposure") == 0.0)
             assert midi.status()["ports"][f"{controller.name}:out"]["open"]
