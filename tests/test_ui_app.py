@@ -164,6 +164,29 @@ def test_save_writes_the_user_preset_with_a_backup(desktop: DesktopApp) -> None:
     assert not desktop.control.windowTitle().endswith("*")
 
 
+def test_save_as_new_user_preset_and_refuse_an_unsafe_name(desktop: DesktopApp) -> None:
+    engine = desktop.runtime.engine
+    folder = engine.presets.user.presets  # type: ignore[union-attr]
+    desktop.edit("sim.branching", 0.9)
+    assert pump(5, lambda: engine.bank.target("sim.branching") == pytest.approx(0.9))
+    desktop.save("../../escape")
+    assert not list(folder.parent.parent.glob("escape*")) and not (folder / "escape.toml").exists()
+    assert "saving preset" in desktop.runtime.errors.last(1)[0].message
+    assert desktop.history.unsaved, "a refused save keeps the edits"
+    desktop.save("night-variant")
+    saved = tomllib.loads((folder / "night-variant.toml").read_text())
+    assert saved["params"]["sim.branching"] == 0.9
+    assert engine.preset.name == "night-variant" and not desktop.history.unsaved
+    assert "night-variant" in visible_presets(desktop)
+    assert engine.recall(EDIT_PRESET, crossfade_s=0.0)
+    pump(0.3)
+
+
+def visible_presets(desktop: DesktopApp) -> list[str]:
+    items = [desktop.browser.list.item(row) for row in range(desktop.browser.list.count())]
+    return [item.data(256) for item in items]
+
+
 def test_node_monitor_and_health_show_the_engine(desktop: DesktopApp) -> None:
     desktop.refresh()
     frame = desktop.runtime.engine.latest

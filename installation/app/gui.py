@@ -16,7 +16,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from installation.app.placement import requests_for
 from installation.app.runtime import Runtime
@@ -244,8 +244,9 @@ class DesktopApp(QObject):
         try:
             path = engine.presets.save(preset, engine.specs(), name)
         except (LoadError, ValueError, OSError) as error:
+            # No modal dialog: it would block the show's event loop until someone clicks it.
             self.report(f"saving preset: {error}")
-            QMessageBox.warning(self.control, "Preset not saved", str(error))
+            self.control.show_problem(f"Preset not saved: {error}\nYour edits are kept; save again.")
             return
         self.history.mark_saved()
         log.info("preset saved to %s", path)
