@@ -7,8 +7,13 @@ disconnected. The windows here show the failsafe map view (no GL needed to test 
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +122,54 @@ def test_requests_name_the_screens_and_refuse_a_missing_one() -> None:
     with pytest.raises(ValueError, match=r"--output-screen 3: no such screen .*0: a"):
         requests_for(["a", "b"], [3])
     assert split_regions(3)[1] == pytest.approx((1 / 3, 0.0, 2 / 3, 1.0))
+
+
+PLACEMENT_SCRIPT = """
+import json, sys, time
+import installation.ui
+from PySide6.QtWidgets import QApplication
+from installation.app.placement import requests_for
+from installation.ui.output import OutputManager, OutputWindow
+from installation.ui.output_view import MapOutput
+app = QApplication([])
+names = [s.name() for s in app.screens()]
+requests = requests_for(names, [int(arg) for arg in sys.argv[1:]])
+windows = [OutputWindow(MapOutput(lambda _: None), r, i) for i, r in enumerate(requests)]
+manager = OutputManager(windows, lambda: names[0])
+manager.place_all()
+end = time.monotonic() + 1
+while time.monotonic() < end:
+    app.processEvents()
+print(json.dumps([{"screen": w.screen().name(), "geometry": w.geometry().getRect(), "full": w.isFullScreen(),
+                   "dpr": w.devicePixelRatio()} for w in windows]))
+manager.close()
+"""
+
+
+def test_placement_on_hidpi_screens_with_qt_offscreen_screens(tmp_path: Path) -> None:
+    """Qt's offscreen platform reports a JSON list of screens (PITFALLS): a projector at dpr 2."""
+    config = tmp_path / "screens.json"
+    config.write_text(json.dumps({"screens": [
+        {"name": "control", "x": 0, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 96,
+         "logicalBaseDpi": 96, "dpr": 1},
+        # 192 dpi over a base of 96: Qt scales by 2, so 1920x1080 pixels are 960x540 logical
+        {"name": "projector-4k", "x": 1920, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 192,
+         "logicalBaseDpi": 96, "dpr": 1},
+        {"name": "projector-side", "x": 3840, "y": 0, "width": 1280, "height": 800, "logicalDpi": 96,
+         "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}"}
+    env.pop("DISPLAY", None)
+
+    def place(*indices: str) -> list[dict[str, Any]]:
+        result = subprocess.run([sys.executable, "-c", PLACEMENT_SCRIPT, *indices], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+    [hidpi] = place("1")
+    assert hidpi == {"screen": "projector-4k", "geometry": [1920, 0, 960, 540], "full": True, "dpr": 2.0}
+    wide = place("1", "2")
+    assert [w["screen"] for w in wide] == ["projector-4k", "projector-side"]
+    assert wide[1]["geometry"] == [3840, 0, 1280, 800] and wide[1]["dpr"] == 1.0
+    [default] = place()  # no choice: the first screen that is not the control window's
+    assert default["screen"] == "projector-4k" and default["full"] is True
