@@ -238,13 +238,6 @@ class MidiInputs:
                     "learning": str(self.router.learner.target or ""), "queue_dropped": self.queue_dropped,
                     "outputs": sorted(self._outputs), "ports": ports}
 
-    def counters(self) -> dict[str, Any]:
-        """:meth:`status` with totals over all ports (for the app's status page)."""
-        status = self.status()
-        for key in ("received", "dropped", "unmapped", "sent"):
-            status[key] = sum(port[key] for port in status["ports"].values())
-        return status
-
     # -- the MIDI thread -----------------------------------------------------------------------
     def _run(self) -> None:
         next_scan = time.monotonic() + SCAN_S
