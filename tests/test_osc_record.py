@@ -48,3 +48,37 @@ def test_record_osc_and_mqtt_then_replay(tmp_path: Path, mqtt_broker: services.M
     world = [json.loads(line) for line in (tmp_path / "world.jsonl").read_text().splitlines()[1:]]
     live = [r for r in world if r["type"] == "reading" and r["source"] == "live"]
     assert {r["node"] for r in live} == {"pod1", "pod2"}
+
+
+def test_send_a_recording_as_live_nodes(tmp_path: Path, mqtt_broker: services.Mosquitto) -> None:
+    from installation.core.events import InputQueue
+    from installation.inputs.mqtt import MqttListener
+    from installation.inputs.osc import OscListener
+    from installation.nodes.mux import NodeMux
+    from installation.nodes.recording import RecordingWriter
+    from installation.sim.defaults import demo_seed
+    from installation.sim.kernel import Kernel
+
+    recording = tmp_path / "sim.jsonl"
+    kernel = Kernel(demo_seed(81, 4), grid=(18, 32))
+    with RecordingWriter(recording, "simulate") as out:
+        for step in range(30):
+            out.frame(kernel.step(1 / 60, (), {}), readings=step % 10 == 9)  # 3 x 4 readings over 0.5 s
+    mux = NodeMux(Kernel(demo_seed(82, 2), grid=(18, 32)))
+    osc = OscListener(mux, InputQueue(), port=0)
+    mqtt = MqttListener(mux, mqtt_broker.url)
+    with osc, mqtt:
+        deadline = time.monotonic() + 10
+        while not mqtt.connected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for target in (["--osc", f"127.0.0.1:{osc.port}"], ["--mqtt", mqtt_broker.url]):
+            sent = subprocess.run([sys.executable, "-m", "installation", "nodes", "send", str(recording), *target],
+                                  capture_output=True, text=True, timeout=60)
+            assert sent.returncode == 0 and "sent 12 readings" in sent.stderr, sent.stderr
+        deadline = time.monotonic() + 10
+        while sum(c["accepted"] for c in mux.counters.snapshot().values()) < 24 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    counts = mux.counters.snapshot()
+    assert counts["osc"]["accepted"] == 12 and counts["mqtt"]["accepted"] == 12
+    frame = mux.step(1 / 60, (), {"nodes.fade_s": 0.0})
+    assert {"n000", "n001", "n002", "n003"} <= {n for n, live in zip(frame.node_ids, frame.live, strict=True) if live}

@@ -1,4 +1,5 @@
-"""``myco nodes``: record live node readings (OSC, MQTT) to a file, and replay a recording."""
+"""``myco nodes``: record live node readings (OSC, MQTT) to a file, replay a recording into the
+mux, or send it over OSC or MQTT as live nodes would (to test an installation without them)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     replay.add_argument("--loop", action="store_true", help="start again at the end")
     replay.add_argument("--out", type=Path, default=None, help="also write the resulting world as a recording")
     replay.set_defaults(func=run_replay)
+    send = actions.add_parser("send", help="send a recording's readings over OSC or MQTT, as live nodes would")
+    send.add_argument("file", type=Path)
+    target = send.add_mutually_exclusive_group(required=True)
+    target.add_argument("--osc", help="OSC HOST:PORT to send to, e.g. 127.0.0.1:9000")
+    target.add_argument("--mqtt", help="MQTT broker URL to publish to, e.g. mqtt://user:pass@host:1883")
+    send.add_argument("--loop", action="store_true", help="start again at the end")
+    send.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    send.set_defaults(func=run_send)
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -131,3 +140,74 @@ def run_replay(args: argparse.Namespace) -> int:
           f"{len(mux.live)} nodes, {spikes} live spikes", file=sys.stderr)
     print(f"  {status['sources']}", file=sys.stderr)
     return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from installation.core.errors import LoadError
+    from installation.nodes.recording import open_replay
+
+    try:
+        replay = open_replay(args.file, loop=args.loop)
+        send: _OscSender | _MqttSender = _OscSender(args.osc) if args.osc else _MqttSender(args.mqtt)
+    except (LoadError, ValueError, OSError) as error:
+        print(f"myco nodes send: {error}", file=sys.stderr)
+        return 1
+    start = time.monotonic()
+    sent = 0
+    try:
+        while not replay.finished and (args.seconds is None or time.monotonic() - start < args.seconds):
+            for reading in replay.due(time.monotonic() - start):
+                send(reading)
+                sent += 1
+            time.sleep(0.005)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        send.close()
+    print(f"sent {sent} readings", file=sys.stderr)
+    return 0
+
+
+class _OscSender:
+    def __init__(self, target: str) -> None:
+        from pythonosc.udp_client import SimpleUDPClient
+
+        self._client = SimpleUDPClient(*parse_host_port(target))
+
+    def __call__(self, reading: NodeReading) -> None:
+        from installation.nodes.codec import encode_osc
+
+        self._client.send_message(*encode_osc(reading))
+
+    def close(self) -> None:
+        self._client._sock.close()  # python-osc's client has no public close
+
+
+class _MqttSender:
+    def __init__(self, url: str) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        from installation.inputs.mqtt import BrokerUrl
+
+        broker = BrokerUrl.parse(url)
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="myco-nodes-send")
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            self._client.tls_set()
+        self._client.connect(broker.host, broker.port)
+        self._client.loop_start()
+        self._last: mqtt.MQTTMessageInfo | None = None
+
+    def __call__(self, reading: NodeReading) -> None:
+        from installation.nodes.codec import encode_mqtt
+
+        self._last = self._client.publish(*encode_mqtt(reading))
+
+    def close(self) -> None:
+        if self._last is not None:
+            self._last.wait_for_publish(5)  # everything queued before it has gone too
+        self._client.disconnect()
+        self._client.loop_stop()
+

@@ -1,4 +1,4 @@
-"""Wire formats as pure functions: OSC message values and MQTT JSON payloads to plain data.
+"""Wire formats as pure functions: OSC message values and MQTT JSON payloads to plain data, and back.
 
 The adapters (``installation.inputs``) only move bytes; everything here is tested and fuzzed
 without a socket. Each function returns the decoded value or a :class:`Rejection`.
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from installation.core.events import CommandInput, Event, EventKind, Input, ParamInput
+from installation.core.frames import NodeReading
 from installation.core.params import NAME_PATTERN
 from installation.nodes.validate import MAX_FIELDS, Rejection, valid_id
 
@@ -124,6 +125,25 @@ def decode_mqtt(topic: str, payload: bytes) -> NodeValues | Rejection:
     if not isinstance(data, dict):
         return Rejection("wrong_type", "the payload must be a JSON object")
     return NodeValues(match.group(1), data)
+
+
+def reading_values(reading: NodeReading) -> dict[str, float]:
+    """The values a reading carries (those measured, and the position if it has one)."""
+    values = {name: float(getattr(reading, name)) for name in POSITIONAL[:4]
+              if not math.isnan(getattr(reading, name))}
+    if reading.x is not None and reading.y is not None:
+        values.update(x=reading.x, y=reading.y)
+    return values
+
+
+def encode_osc(reading: NodeReading) -> tuple[str, list[object]]:
+    """A reading as a node would send it over OSC: ``/myco/node/<id>`` with named values."""
+    return NODE_PREFIX + reading.node, [item for pair in reading_values(reading).items() for item in pair]
+
+
+def encode_mqtt(reading: NodeReading) -> tuple[str, bytes]:
+    """A reading as a node would publish it over MQTT: ``myco/nodes/<id>`` and a JSON object."""
+    return f"myco/nodes/{reading.node}", json.dumps(reading_values(reading)).encode()
 
 
 class _NotFinite(ValueError):

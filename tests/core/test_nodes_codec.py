@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from installation.core.events import CommandInput, Event, EventKind, ParamInput
 from installation.core.frames import NodeReading
-from installation.nodes.codec import NodeValues, decode_mqtt, decode_osc
+from installation.nodes.codec import NodeValues, decode_mqtt, decode_osc, encode_mqtt, encode_osc
 from installation.nodes.counters import REASONS
 from installation.nodes.validate import Rejection, validate
 
-FUZZ = settings(max_examples=2500, deadline=None)
+FUZZ = settings(max_examples=2000, deadline=None)
 
 
 def reason(result: object) -> str:
@@ -131,3 +131,37 @@ def test_fuzz_mqtt_payloads_never_raise(payload: bytes, topic: str) -> None:
     assert isinstance(result, (NodeReading, Rejection))
     if isinstance(result, Rejection):
         assert result.reason in REASONS
+
+
+readings = st.builds(
+    NodeReading,
+    node=st.from_regex(r"[a-z0-9_-]{1,32}", fullmatch=True),
+    t=st.just(0.0),
+    potential_mv=st.floats(-100, 100),
+    toxin=st.one_of(st.just(math.nan), st.floats(0, 1)),
+    waste=st.one_of(st.just(math.nan), st.floats(0, 1)),
+    moisture=st.one_of(st.just(math.nan), st.floats(0, 1)),
+    x=st.one_of(st.none(), st.floats(0, 1)),
+    y=st.floats(0, 1),
+).map(lambda r: r if r.x is not None else NodeReading(r.node, r.t, r.potential_mv, r.toxin, r.waste, r.moisture))
+
+
+def same(a: NodeReading, b: NodeReading) -> bool:
+    values = ("potential_mv", "toxin", "waste", "moisture")
+    return a.node == b.node and (a.x, a.y) == (b.x, b.y) and all(
+        (math.isnan(getattr(a, v)) and math.isnan(getattr(b, v))) or getattr(a, v) == getattr(b, v) for v in values)
+
+
+@settings(max_examples=500, deadline=None)
+@given(readings)
+def test_encoded_readings_decode_to_themselves(reading: NodeReading) -> None:
+    address, args = encode_osc(reading)
+    osc = decode_osc(address, args)
+    assert isinstance(osc, NodeValues)
+    back = validate(osc.node, osc.values, t=0.0, source="osc")
+    assert isinstance(back, NodeReading) and same(back, reading)
+    topic, payload = encode_mqtt(reading)
+    mqtt = decode_mqtt(topic, payload)
+    assert isinstance(mqtt, NodeValues)
+    back = validate(mqtt.node, mqtt.values, t=0.0, source="mqtt")
+    assert isinstance(back, NodeReading) and same(back, reading)
