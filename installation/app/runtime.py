@@ -24,7 +24,7 @@ from installation.engine import Engine
 
 log = logging.getLogger(__name__)
 
-MAX_CATCH_UP = 15  # a quarter second: slow frames do not slow the show down
+MAX_CATCH_UP = 30  # half a second: even at 2 fps the show keeps real time; longer stalls are skipped
 STATUS_PERIOD_S = 1.0
 
 
