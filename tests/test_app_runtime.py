@@ -1,0 +1,62 @@
+"""The runtime without windows: fixed steps against the wall clock, the status document, health."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from installation.app.health import FrameClock
+from installation.app.launch import build_engine
+from installation.app.options import RunOptions
+from installation.app.runtime import MAX_CATCH_UP, Runtime
+
+
+@pytest.fixture
+def runtime() -> Runtime:
+    options = RunOptions(audio=False, status=None)
+    return Runtime(options, build_engine(options)).start()
+
+
+def test_steps_follow_the_clock_and_skip_a_long_stall(runtime: Runtime) -> None:
+    start = runtime._next_step
+    dt = runtime.engine.dt
+    assert len(runtime.tick(start + 10.5 * dt)) == 11  # steps due at 0..10 dt
+    assert runtime.engine.step_count == 11 and runtime.late_steps == 0
+    made = runtime.tick(start + 10.5 * dt + 5.0)  # a five-second stall
+    assert len(made) == MAX_CATCH_UP
+    assert runtime.late_steps == pytest.approx(5.0 / dt - MAX_CATCH_UP, abs=2)
+    assert runtime.tick(start + 10.5 * dt + 5.0) == []  # nothing is replayed afterwards
+    runtime.stop()
+
+
+def test_status_document_has_every_field_operators_rely_on(runtime: Runtime) -> None:
+    runtime.engine.advance(1.0)
+    runtime.clock.frame_done(0.004)
+    logging.getLogger("installation.test").error("projector 2 is too warm")
+    status = runtime.publish_status()
+    runtime.stop()
+    for key in ("show", "act", "act_index", "position_s", "preset", "fps", "frame_ms", "audio", "params",
+                "nodes", "inputs", "errors"):
+        assert key in status, key
+    assert status["show"] == "kai-festival" and status["act"] == "The living city"
+    assert status["position_s"] == pytest.approx(1.0, abs=0.05)
+    assert set(status["params"]) == set(runtime.engine.bank.names())
+    assert all(isinstance(v, list) for k, v in status["params"].items()
+               if runtime.engine.bank.spec(k).kind.value == "color")
+    assert len(status["nodes"]) == runtime.engine.latest.node_count
+    assert {"live", "last"} <= set(next(iter(status["nodes"].values())))
+    assert status["errors"][-1]["message"] == "projector 2 is too warm" and status["errors"][-1]["time"]
+    assert status["audio"] == {"running": False, "load": 0.0, "underflows": 0, "device": None,
+                               "notice": "off (--no-audio)"}
+    json.dumps(status)  # serialisable as it is
+
+
+def test_frame_clock_fps_and_percentiles() -> None:
+    clock = FrameClock()
+    for i in range(121):
+        clock.frame_done(0.010 if i % 10 else 0.030, now=100.0 + i / 60)
+    assert clock.fps(now=100.0 + 2.0) == pytest.approx(60.0, rel=0.02)
+    assert clock.percentiles_ms() == {"p50": 10.0, "p99": 30.0}
+    assert clock.fps(now=200.0) == 0.0  # nothing completed lately: not a healthy-looking number
