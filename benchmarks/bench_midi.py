@@ -63,7 +63,7 @@ def _latency(count: int, step_hz: float | None) -> dict[str, Any]:
     controller = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=name)
     controller.open_virtual_port("out")
     bank, queue = _bank(), _TimedQueue()
-    applied: list[float] = []
+    applied: dict[float, float] = {}  # value -> when it was applied
     stop = threading.Event()
 
     def engine() -> None:
@@ -74,27 +74,32 @@ def _latency(count: int, step_hz: float | None) -> dict[str, Any]:
             for item in queue.drain():
                 if isinstance(item, ParamInput):
                     bank.set(item.name, item.value, item.source)
-                    applied.append(time.perf_counter())
+                    applied[float(item.value)] = time.perf_counter()  # type: ignore[arg-type]
             next_t += period
             time.sleep(max(0.0, next_t - time.perf_counter()))
 
     consumer = threading.Thread(target=engine, daemon=True)
     to_queue, to_bank = [], []
     rng = random.Random(6)
+    spec = bank.spec("render.exposure")
     with MidiInputs(queue, bank, [_profile(name)], pattern=name, learned_file=None) as midi:
         deadline = time.monotonic() + 5
         while not midi.open_ports() and time.monotonic() < deadline:
             time.sleep(0.01)
         consumer.start()
         for index in range(count):
+            value = index % 128
+            expected = float(spec.from_normalized(value / 127))  # type: ignore[arg-type]
+            applied.pop(expected, None)
+            arrivals = len(queue.arrived)
             sent = time.perf_counter()
-            controller.send_message([0xB0, 7, index % 128])
+            controller.send_message([0xB0, 7, value])
             deadline = time.monotonic() + 1.0
-            while len(applied) <= index and time.monotonic() < deadline:
+            while expected not in applied and time.monotonic() < deadline:
                 time.sleep(0.0002)
-            if len(applied) > index:
-                to_queue.append((queue.arrived[index] - sent) * 1000)
-                to_bank.append((applied[index] - sent) * 1000)
+            if expected in applied:  # a message JACK or a queue lost is counted, not waited for
+                to_queue.append((queue.arrived[arrivals] - sent) * 1000)
+                to_bank.append((applied[expected] - sent) * 1000)
             time.sleep(rng.uniform(0.002, 0.02))  # not in step with JACK's period or the engine's
         stop.set()
         consumer.join()
