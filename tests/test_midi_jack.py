@@ -159,3 +159,28 @@ def test_api_fallback_notice_and_bad_api(jack_server: Jack) -> None:
     with pytest.raises(ValueError, match="not available"):
         MidiInputs(queue, bank, [], api="carrier-pigeon").start()
     assert not [t for t in threading.enumerate() if t.name == "myco-midi"]
+
+
+def test_two_controllers_at_once_and_sysex(jack_server: Jack) -> None:
+    first, second = TestController(), TestController()
+    bank, queue = make_bank(), InputQueue()
+    app = Applier(queue, bank)
+    profiles = [profile_for(first),
+                Profile("second", second.name, (Binding(Control(ControlType.CC, None, 7),
+                                                        Target.param("render.exposure"), takeover=Takeover.JUMP),))]
+    midi = MidiInputs(queue, bank, profiles, pattern=f"{first.name}|{second.name}")
+    midi.start()
+    try:
+        wait_for(lambda: len(midi.open_ports()) == 2)
+        first.send(0xB0, 7, 0)                   # the same CC, a different profile for each controller
+        second.send(0xB0, 7, 127)
+        first.send(0xF0, 0x42, 0x40, 0x00, 0x01, 0x13, 0x00, 0xF7)  # a SysEx (a KORG identity reply)
+        app.until(lambda: bank.get("sim.growth_rate") == 0.0 and bank.get("render.exposure") == 4.0)
+        ports = midi.status()["ports"]
+        wait_for(lambda: midi.status()["ports"][f"{first.name}:out"]["received"] == 2)
+        assert ports[f"{second.name}:out"]["received"] == 1
+        assert midi.status()["ports"][f"{first.name}:out"]["unmapped"] == 0  # SysEx is not an error either
+    finally:
+        midi.stop()
+        first.unplug()
+        second.unplug()
