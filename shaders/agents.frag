@@ -1,16 +1,17 @@
 /*{
   "DESCRIPTION": "Physarum agent update: each texel is one agent (x, y, heading, seed). Agents sense ahead, turn toward what attracts them and move.",
   "INPUTS": [
-    {"NAME": "sensor_angle", "TYPE": "float", "MIN": 0.05, "MAX": 1.5, "DEFAULT": 0.45, "LABEL": "Sensor angle", "UNIT": "rad", "SMOOTHING": 0.5},
-    {"NAME": "sensor_distance", "TYPE": "float", "MIN": 0.002, "MAX": 0.08, "DEFAULT": 0.02, "LABEL": "Sensor distance", "UNIT": "height", "SMOOTHING": 0.5},
+    {"NAME": "sensor_angle", "TYPE": "float", "MIN": 0.05, "MAX": 1.5, "DEFAULT": 0.6, "LABEL": "Sensor angle", "UNIT": "rad", "SMOOTHING": 0.5},
+    {"NAME": "sensor_distance", "TYPE": "float", "MIN": 0.002, "MAX": 0.08, "DEFAULT": 0.01, "LABEL": "Sensor distance", "UNIT": "height", "SMOOTHING": 0.5},
     {"NAME": "turn_speed", "TYPE": "float", "MIN": 0.0, "MAX": 30.0, "DEFAULT": 9.0, "LABEL": "Turn speed", "UNIT": "rad/s", "SMOOTHING": 0.5},
     {"NAME": "step_size", "TYPE": "float", "MIN": 0.0, "MAX": 0.5, "DEFAULT": 0.06, "LABEL": "Agent speed", "UNIT": "height/s", "SMOOTHING": 0.5},
     {"NAME": "wander", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.1, "LABEL": "Wander", "SMOOTHING": 0.5},
-    {"NAME": "density_follow", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 1.0, "LABEL": "Trail following", "DESCRIPTION": "how strongly existing hyphae reinforce themselves", "SMOOTHING": 0.5},
+    {"NAME": "density_follow", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 0.4, "LABEL": "Trail following", "DESCRIPTION": "how strongly existing hyphae reinforce themselves", "SMOOTHING": 0.5},
     {"NAME": "waste_attract", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 2.0, "LABEL": "Waste attraction", "SMOOTHING": 0.5},
     {"NAME": "toxin_response", "TYPE": "float", "MIN": -8.0, "MAX": 8.0, "DEFAULT": 2.0, "LABEL": "Toxin response", "DESCRIPTION": "positive: hyphae avoid toxins; negative: they feed on them", "SMOOTHING": 0.5},
     {"NAME": "node_pull", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 2.5, "LABEL": "Node pull", "DESCRIPTION": "attraction of active nodes", "SMOOTHING": 0.5},
     {"NAME": "mask_follow", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 0.0, "LABEL": "Mural following", "DESCRIPTION": "attraction of the mural mask", "SMOOTHING": 1.0},
+    {"NAME": "scar_avoid", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 1.0, "LABEL": "Scar avoidance", "DESCRIPTION": "how much hyphae shun the drones' scars", "SMOOTHING": 0.5},
     {"NAME": "respawn", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.04, "LABEL": "Respawn at nodes", "UNIT": "1/s", "SMOOTHING": 0.5}
   ]
 }*/
@@ -37,8 +38,7 @@ float guide(vec2 p) {
          + node_pull * n.r
          + mask_follow * m
          + 0.6 * f.b
-         - 3.0 * trail.a
-         - 6.0 * smoothstep(0.08, 0.0, min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)));
+         - scar_avoid * trail.a;
 }
 
 vec2 step_dir(float heading) {

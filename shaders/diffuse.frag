@@ -1,8 +1,8 @@
 /*{
   "DESCRIPTION": "Trail diffusion and decay; drones scar the trail (alpha), scars heal slowly.",
   "INPUTS": [
-    {"NAME": "decay", "TYPE": "float", "MIN": 0.0, "MAX": 5.0, "DEFAULT": 1.2, "LABEL": "Trail decay", "UNIT": "1/s", "SMOOTHING": 0.5},
-    {"NAME": "diffusion", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.12, "LABEL": "Diffusion", "SMOOTHING": 0.5},
+    {"NAME": "decay", "TYPE": "float", "MIN": 0.0, "MAX": 5.0, "DEFAULT": 2.5, "LABEL": "Trail decay", "UNIT": "1/s", "SMOOTHING": 0.5},
+    {"NAME": "diffusion", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.05, "LABEL": "Diffusion", "SMOOTHING": 0.5},
     {"NAME": "heal", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.05, "LABEL": "Scar healing", "UNIT": "1/s", "SMOOTHING": 0.5}
   ]
 }*/

@@ -82,7 +82,7 @@ Fx fx_at(vec2 p) {
             float ring = exp(-pow((r - radius) / width, 2.0)) + 0.35 * smoothstep(radius, 0.0, r) * fade;
             fx.surge += s * fade * ring * (big ? 1.0 : 0.35);
         } else if (is_kind(a.x, EV_TOXIN_CLUSTER)) {
-            float radius = (0.08 + 0.07 * b.x) * smoothstep(0.0, 2.5, age);
+            float radius = (0.1 + 0.08 * b.x) * smoothstep(0.0, 2.5, age);
             float wobble = 1.0 + 0.25 * (noise((p - c) * 14.0 + b.z) - 0.5);
             fx.toxin += s * smoothstep(radius * wobble, radius * 0.3, r) * min(1.0, fade * 3.0);
         } else if (is_kind(a.x, EV_PURIFICATION) || is_kind(a.x, EV_CLUSTER_PURIFIED)) {
