@@ -19,7 +19,6 @@ from installation.core.frames import WorldFrame
 from installation.render.offscreen import RGB, Offscreen
 
 WARMUP_S = 6.0  # hyphae need a few seconds to weave a network before a still is worth taking
-MASK_ROWS = 540
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,6 @@ class ShowDriver:
         self.offscreen = offscreen
         self.dt = 1.0 / fps
         self._look = ""
-        self._seed = ""
         self._pending: list[Any] = []
 
     def _sync(self) -> None:
@@ -47,11 +45,7 @@ class ShowDriver:
         if look != self._look:
             renderer.set_look(look)
             self._look = look
-        seed = self.engine.seed
-        if seed.name != self._seed:
-            self._seed = seed.name
-            cols = max(1, round(MASK_ROWS * renderer.aspect))
-            renderer.set_mask(seed.field("mask", (MASK_ROWS, cols)) if seed.mask is not None else None)
+        renderer.set_seed(self.engine.seed)
 
     def _engine_until(self, t: float) -> WorldFrame:
         frame = self.engine.latest

@@ -25,7 +25,7 @@ from installation.core.errors import LoadError, Problem
 from installation.core.frames import WorldFrame, empty_frame
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
-from installation.core.seeds import resample
+from installation.core.seeds import Seed, resample
 from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look
 from installation.render.params import QUALITIES, param_specs
@@ -131,6 +131,7 @@ class Renderer:
         self._bloom: list[_Target] = []
         self._frame = empty_frame(aspect=self.aspect)
         self._frame_mask: NDArray[np.float32] | None = None
+        self._seed: Seed | None = None
 
     def register_params(self, bank: ParamBank) -> None:
         """Register the renderer's and every shader header's parameters; keep the bank for reloads."""
@@ -145,6 +146,17 @@ class Renderer:
             self.programs[look.composite] = ShaderProgram(self.shader_dir / f"{look.composite}.frag",
                                                           self.shader_dir, self._defines)
         self.look = look
+
+    def set_seed(self, seed: Seed | None) -> None:
+        """Take the mural mask from the seed the world grows from (cheap to call every frame)."""
+        if seed is self._seed:
+            return
+        self._seed = seed
+        if seed is None or seed.mask is None:
+            self.set_mask(None)
+            return
+        rows = min(MASK_MAX_SIDE, max(self.sim_shape[0], 540))
+        self.set_mask(seed.field("mask", (rows, max(1, round(rows * self.aspect)))))
 
     def set_mask(self, mask: NDArray[np.float32] | None) -> None:
         """The mural mask (the seed's ``mask`` grid, 0..1); None clears it."""
