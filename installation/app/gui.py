@@ -86,6 +86,7 @@ class DesktopApp(QObject):
         self.ui_timer.timeout.connect(self.refresh)
         self._closed = False
         self._first_frame_logged = False
+        self._problem = ""  # the latest preset problem, shown until the preset loads again
 
     # -- life cycle -------------------------------------------------------------------------
     def show(self) -> None:
@@ -158,7 +159,11 @@ class DesktopApp(QObject):
             self._errors_seen = runtime.errors.total
             latest = runtime.errors.last(1)[0].message
             if ".toml:" in latest:
-                self.control.show_problem(f"{latest}\nThe output keeps the last good state.")
+                self._problem = f"{latest}\nThe output keeps the last good state."
+        shader_problems = sorted({problem for view in self.views for problem in getattr(view, "problems", [])})
+        if shader_problems:
+            shader_problems.append("Shader error: the output keeps the last good shader.")
+        self.control.show_problem("\n".join(filter(None, [self._problem, *shader_problems])))
         preset = engine.preset
         self.control.show_preset(preset.title or preset.name, preset.name, self.history.unsaved,
                                  self.history.can_undo, self.history.can_redo)
@@ -169,7 +174,7 @@ class DesktopApp(QObject):
         """A recall, an act change or a reload from disk: edits start again from the new preset."""
         self._preset_seen = self.runtime.engine.preset
         self.history.clear()
-        self.control.show_problem("")
+        self._problem = ""
 
     @staticmethod
     def midi_text(status: dict[str, object]) -> str:
@@ -246,7 +251,8 @@ class DesktopApp(QObject):
         except (LoadError, ValueError, OSError) as error:
             # No modal dialog: it would block the show's event loop until someone clicks it.
             self.report(f"saving preset: {error}")
-            self.control.show_problem(f"Preset not saved: {error}\nYour edits are kept; save again.")
+            self._problem = f"Preset not saved: {error}\nYour edits are kept; save again."
+            self.control.show_problem(self._problem)
             return
         self.history.mark_saved()
         log.info("preset saved to %s", path)

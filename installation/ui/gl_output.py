@@ -43,6 +43,7 @@ class RendererOutput:
         self.widget: QWidget = self.canvas.native
         self.renderer: Any = None
         self.failed = ""
+        self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
         self._pending: tuple[WorldFrame, Mapping[str, Value], str, float] | None = None
         self._look = ""
         self._last_update = 0.0
@@ -72,7 +73,7 @@ class RendererOutput:
                     self._look = look
                 dt = stamp - self._last_update if self._last_update else 1 / 60
                 self._last_update = stamp
-                self.renderer.poll_reload()
+                self.problems = [str(problem) for problem in self.renderer.poll_reload()]
                 self.renderer.update(frame, params, dt)
             width, height = self.canvas.physical_size
             gloo.set_viewport(0, 0, width, height)
