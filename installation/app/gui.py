@@ -69,11 +69,12 @@ class DesktopApp(QObject):
         screens = [screen.name() for screen in QGuiApplication.screens()]
         self.views: list[OutputView] = []
         windows: list[OutputWindow] = []
-        engine.bank.register_all(render_param_specs())
+        engine.bank.register_all(render_param_specs(runtime.options.shader_dir))
         requests = requests_for(screens, list(runtime.options.output_screens))
         quality = runtime.options.quality or str(engine.bank.get("render.quality"))
         for index, request in enumerate(requests):
-            view = make_output_view(request.region, runtime.clock.frame_done, self.report, len(requests), quality)
+            view = make_output_view(request.region, runtime.clock.frame_done, self.report, len(requests), quality,
+                                    runtime.options.shader_dir)
             self.views.append(view)
             windows.append(OutputWindow(view, request, index))
         self.outputs = OutputManager(windows, self.control_screen)

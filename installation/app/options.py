@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_SHOW = "kai-festival"
 DEFAULT_OSC = "127.0.0.1:9000"
@@ -26,3 +27,4 @@ class RunOptions:
     step_hz: float = 60.0
     quality: str | None = None  # render quality override (low, medium, high, ultra)
     thumbnails: bool = True  # render preset thumbnails in the background
+    shader_dir: Path | None = None  # an artist's working copy of shaders/ (hot-reloaded)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from installation.app.options import DEFAULT_OSC, DEFAULT_SHOW, RunOptions
 from installation.app.status import DEFAULT_ADDRESS
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="token required by the status server (needed to bind beyond loopback)")
     parser.add_argument("--quality", choices=QUALITIES,
                         help="render quality (agents and simulation resolution); default: the preset's")
+    parser.add_argument("--shader-dir", type=Path, metavar="DIR",
+                        help="use the shaders (and looks) in DIR instead of the shipped ones; edits hot-reload")
     parser.add_argument("--seconds", type=float, metavar="S", help="run for S seconds, then exit cleanly")
     parser.set_defaults(func=run)
 
@@ -48,7 +51,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, audio=not args.no_audio,
         audio_device=args.audio_device, headless=args.headless,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
-        seconds=args.seconds, quality=args.quality,
+        seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QImage
@@ -29,7 +30,7 @@ class RendererOutput:
     fades_itself = True  # the renderer's post pass applies render.blackout
 
     def __init__(self, region: tuple[float, float, float, float], frame_done: Callable[[float], None],
-                 outputs: int = 1, quality: str = "medium") -> None:
+                 outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None) -> None:
         from installation.render.offscreen import gl_app
 
         gl_app()
@@ -37,6 +38,7 @@ class RendererOutput:
 
         self.region = region
         self.quality = quality
+        self.shader_dir = shader_dir
         self._frame_done = frame_done
         self._canvas_size = (round(CANVAS_HEIGHT * 16 / 9) * outputs, CANVAS_HEIGHT)
         self.canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=True, title="Myco output")
@@ -56,7 +58,7 @@ class RendererOutput:
     def _build(self) -> None:
         from installation.render.renderer import Renderer
 
-        self.renderer = Renderer(self._canvas_size, self.quality)
+        self.renderer = Renderer(self._canvas_size, self.quality, self.shader_dir)
 
     def _on_draw(self, event: object) -> None:
         from vispy import gloo

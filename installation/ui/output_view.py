@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtGui import QImage, QPaintEvent
@@ -69,14 +70,14 @@ class MapOutput:
 
 
 def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None], outputs: int = 1,
-                     quality: str = "medium") -> OutputView:
+                     quality: str = "medium", shader_dir: Path | None = None) -> OutputView:
     try:
         from installation.ui.gl_output import RendererOutput
     except ImportError as error:
         report(f"GPU renderer not available ({error}); the output shows the network map")
         return MapOutput(frame_done)
     try:
-        return RendererOutput(region, frame_done, outputs, quality)
+        return RendererOutput(region, frame_done, outputs, quality, shader_dir)
     except Exception as error:
         report(f"GPU renderer failed to start ({error}); the output shows the network map")
         return MapOutput(frame_done)
