@@ -60,3 +60,19 @@ def test_frame_clock_fps_and_percentiles() -> None:
     assert clock.fps(now=100.0 + 2.0) == pytest.approx(60.0, rel=0.02)
     assert clock.percentiles_ms() == {"p50": 10.0, "p99": 30.0}
     assert clock.fps(now=200.0) == 0.0  # nothing completed lately: not a healthy-looking number
+
+
+def test_a_draw_after_several_steps_gets_every_steps_events() -> None:
+    from dataclasses import replace
+
+    from installation.app.gui import with_all_events
+    from installation.core.events import Event, EventKind
+    from installation.core.frames import empty_frame
+
+    surge, spike = Event(EventKind.SURGE, 1.0), Event(EventKind.SPIKE, 1.1, node="n1")
+    frames = [replace(empty_frame(), step=1, events=(surge,)), replace(empty_frame(), step=2),
+              replace(empty_frame(), step=3, events=(spike,))]
+    merged = with_all_events(frames)
+    assert merged.step == 3 and merged.events == (surge, spike)
+    assert with_all_events(frames[1:2]) is frames[1]
+

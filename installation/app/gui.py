@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -22,6 +23,7 @@ from installation.app.placement import requests_for
 from installation.app.runtime import Runtime
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput
+from installation.core.frames import WorldFrame
 from installation.core.params import Value
 from installation.core.paths import UserDirs
 from installation.render.params import param_specs as render_param_specs
@@ -136,8 +138,9 @@ class DesktopApp(QObject):
         if frames:
             params = engine.bank.snapshot()
             look = engine.current_look()
+            latest = with_all_events(frames)
             for view in self.views:
-                view.show_frame(frames[-1], params, look)
+                view.show_frame(latest, params, look)
 
     def refresh(self) -> None:
         runtime = self.runtime
@@ -261,6 +264,13 @@ class DesktopApp(QObject):
         if engine.recall(target, crossfade_s=0.0):
             self._preset_seen = engine.preset
         self.browser.reload()
+
+
+def with_all_events(frames: list[WorldFrame]) -> WorldFrame:
+    """The newest frame carrying the events of every step since the last draw, so none is missed."""
+    if len(frames) == 1:
+        return frames[0]
+    return replace(frames[-1], events=tuple(event for frame in frames for event in frame.events))
 
 
 def run_gui(runtime: Runtime) -> int:

@@ -93,7 +93,9 @@ class Runtime:
             self._next_step += skipped * dt
         if frames and self.audio is not None:
             try:
-                self.audio.push(frames[-1], self.engine.bank.snapshot())
+                params = self.engine.bank.snapshot()
+                for frame in frames:  # every frame: each carries its own events (spikes, cues)
+                    self.audio.push(frame, params)
             except Exception as error:
                 self.audio_failed(error)
         self.ticks += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,8 @@ class RendererOutput:
         self.canvas.events.draw.connect(self._on_draw)
 
     def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
+        if self._pending is not None:  # not drawn yet: keep its events, or their layers never start
+            frame = replace(frame, events=self._pending[0].events + frame.events)
         self._pending = (frame, params, look, time.monotonic())
         self.canvas.update()
 
