@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 Grid = NDArray[np.float32]
 Floats = NDArray[np.float64]
+FLORA_FADE_S = 600.0
 
 
 def blur(grid: Grid) -> Grid:
@@ -123,9 +124,11 @@ class Fields:
         self.cleansed *= np.float32(np.exp(-dt / 25.0))
         regen = np.float32(dt * params["waste_regen"] / 60.0)
         self.waste += regen * (self.seed_waste - self.waste)
-        grow = 30.0 * self.cleansed + 0.004 * d * (1.0 - self.toxin)
+        grow = 30.0 * self.cleansed + 0.001 * d * (1.0 - self.toxin)
         self.flora += step * np.float32(params["flora_growth"]) * grow * (1.0 - self.flora)
-        self.flora -= step * 0.03 * self.toxin * self.flora
+        # Toxin kills flora; unfed, it fades over some ten minutes (a show that loops for weeks
+        # must not end up all flora).
+        self.flora -= step * (0.03 * self.toxin + np.float32(1 / FLORA_FADE_S)) * self.flora
         self.purify *= np.float32(np.exp(-dt / 20.0))
         np.maximum(self.shield - step, 0.0, out=self.shield)
         for grid in (self.waste, self.toxin, self.flora, self.cleansed):

@@ -308,7 +308,8 @@ class Kernel:
             chance = np.minimum(1.0, p["propagation"] * (0.4 + g.thickness))
             roll = self.rng.random(len(g))
             go = edge & ((roll < chance) | (self.boost[src] > 0))
-            delay_s = p["propagation_delay"] * lengths / 0.1
+            # A surge's wave travels twice as fast as ordinary activity.
+            delay_s = p["propagation_delay"] * lengths / 0.1 * np.where(self.boost[src] > 0, 0.5, 1.0)
             arrive = self.now_h + delay_s * p["time_compression"] / 3600.0
             hops.append((dst[go], arrive[go], 0.8 * fired[src][go]))
         nodes = np.concatenate([h[0] for h in hops])
@@ -320,8 +321,9 @@ class Kernel:
             self.recent_spikes.append(self.t)
         while self.recent_spikes and self.recent_spikes[0] < self.t - BURST_WINDOW_S:
             self.recent_spikes.popleft()
-        self.usual_rate += (fired / dt - self.usual_rate) * min(1.0, dt / 30.0)
-        threshold = max(5.0, 2.5 * self.usual_rate * BURST_WINDOW_S)
+        # Averaged over the last 30 s, or over all there is while the world is younger than that.
+        self.usual_rate += (fired / dt - self.usual_rate) * min(1.0, dt / min(30.0, self.t + dt))
+        threshold = max(5.0, 2.0 * self.usual_rate * BURST_WINDOW_S)
         if len(self.recent_spikes) >= threshold and self.t - self.last_burst_t > BURST_COOLDOWN_S:
             self.last_burst_t = self.t
             self.outbox.append(Event(EventKind.SPIKE_BURST, self.t, min(4.0, len(self.recent_spikes) / threshold),
