@@ -6,6 +6,7 @@ test leaves it as it found it.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import threading
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from installation.app.gui import DesktopApp
 from installation.core.paths import resource_dir
@@ -211,6 +213,11 @@ def test_closing_leaves_no_thread_or_process(qt_session: object, jack_server: Ja
         report = json.loads(reply.read())
     assert report["act"] == app.runtime.engine.player.act.title and report["fps"] > 0
     assert report["audio"]["running"] is True
+    pump(1.5)  # the preview is published about once a second
+    with urllib.request.urlopen(app.runtime.status_server.url + "/preview.png", timeout=5) as reply:
+        assert reply.headers["Content-Type"] == "image/png"
+        preview = Image.open(io.BytesIO(reply.read()))
+    assert preview.width == 480 and np.asarray(preview.convert("RGB")).std() > 10
     stop_app(app)
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == [], left

@@ -15,8 +15,8 @@ import sys
 import time
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from installation.app.placement import requests_for
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 UI_REFRESH_MS = 100
 PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
+PREVIEW_WIDTH = 480  # /preview.png for remote operators, about once a second
 
 
 class DesktopApp(QObject):
@@ -172,7 +173,10 @@ class DesktopApp(QObject):
         self.control.show_preset(preset.title or preset.name, preset.name, self.history.unsaved,
                                  self.history.can_undo, self.history.can_redo)
         if self._refreshes % PREVIEW_EVERY == 0 and self.views:
-            self.control.preview.show_image(self.views[0].grab())
+            image = self.views[0].grab()
+            self.control.preview.show_image(image)
+            if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0:
+                runtime.status_server.publish_preview(png_bytes(image, PREVIEW_WIDTH))
 
     def _preset_changed(self) -> None:
         """A recall, an act change or a reload from disk: edits start again from the new preset."""
@@ -264,6 +268,14 @@ class DesktopApp(QObject):
         if engine.recall(target, crossfade_s=0.0):
             self._preset_seen = engine.preset
         self.browser.reload()
+
+
+def png_bytes(image: QImage, width: int) -> bytes:
+    scaled = image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    scaled.save(buffer, "PNG")  # type: ignore[call-overload]
+    return bytes(buffer.data().data())
 
 
 def with_all_events(frames: list[WorldFrame]) -> WorldFrame:

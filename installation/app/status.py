@@ -1,4 +1,4 @@
-"""The operators' status page: ``/status`` (JSON) and ``/metrics`` (Prometheus) over HTTP.
+"""The operators' status page: ``/status`` (JSON), ``/metrics`` (Prometheus), ``/preview.png``.
 
 The app builds one status dict per second from the engine (in the engine's thread) and
 hands it to :meth:`StatusServer.publish`; the HTTP thread only serialises the latest
@@ -27,6 +27,7 @@ from installation.app.metrics import to_prometheus
 log = logging.getLogger(__name__)
 
 DEFAULT_ADDRESS = "127.0.0.1:8765"
+NOT_FOUND = b'{"error":"not found: try /status, /metrics or /preview.png (not when headless)"}\n'
 
 
 class StatusConfigError(ValueError):
@@ -76,6 +77,7 @@ class StatusServer:
         self._status: dict[str, Any] = {"state": "starting"}
         self._body_json = json.dumps(self._status).encode()
         self._body_metrics = to_prometheus(self._status).encode()
+        self._preview: bytes | None = None
         self.requests = 0
         self.refused = 0
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -119,6 +121,11 @@ class StatusServer:
             self._body_json = body_json
             self._body_metrics = body_metrics
 
+    def publish_preview(self, png: bytes) -> None:
+        """A small PNG of the output for ``/preview.png`` (the desktop app sends one a second)."""
+        with self._lock:
+            self._preview = png
+
     def authorised(self, header: str | None, query: str) -> bool:
         if self._token is None:
             return True
@@ -135,6 +142,8 @@ class StatusServer:
                 return self._body_json, "application/json"
             if path == "/metrics":
                 return self._body_metrics, "text/plain; version=0.0.4; charset=utf-8"
+            if path == "/preview.png" and self._preview is not None:
+                return self._preview, "image/png"
         return None
 
 
@@ -156,7 +165,7 @@ def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
                 path = "/status"
             found = server.body(path)
             if found is None:
-                self._reply(404, b'{"error":"not found: try /status or /metrics"}\n', "application/json")
+                self._reply(404, NOT_FOUND, "application/json")
                 return
             self._reply(200, *found)
 
