@@ -240,3 +240,17 @@ def test_spike_and_burst_cues_make_nodes_fire() -> None:
     near = {kernel.ids[i] for i in np.flatnonzero(np.hypot((kernel.pos[:, 0] - 0.5) * kernel.aspect,
                                                            kernel.pos[:, 1] - 0.5) < 0.25)}
     assert near and near - {"n005"} <= fired <= near  # n005 may still be inside its own spike
+
+
+def test_unfed_flora_fades_over_minutes() -> None:
+    from installation.sim.fields import FLORA_FADE_S, Fields, Geometry
+    from installation.sim.params import param_specs
+
+    geometry = Geometry(8, 8, 1.0)
+    empty = np.zeros((8, 8), np.float32)
+    fields = Fields(geometry, empty, empty, empty)
+    fields.flora[:] = 0.8
+    params = {spec.name.removeprefix("sim."): float(spec.default) for spec in param_specs()}  # type: ignore[arg-type]
+    for _ in range(600):
+        fields.feed(0.5, params)
+    assert fields.flora.mean() == pytest.approx(0.8 * np.exp(-300 / FLORA_FADE_S), rel=0.01)
