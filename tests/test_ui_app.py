@@ -134,6 +134,16 @@ def test_blackout_key_fades_to_black_and_back(desktop: DesktopApp) -> None:
     assert pump(10, lambda: bank.get("render.blackout") < 0.01)  # type: ignore[operator]
 
 
+def test_full_screen_key_toggles_the_output(desktop: DesktopApp) -> None:
+    window = desktop.outputs.windows[0]
+    before = window.isFullScreen()
+    desktop.control.actions_by_name["fullscreen"].trigger()
+    assert pump(3, lambda: window.isFullScreen() != before)
+    assert window.isVisible()
+    desktop.control.actions_by_name["fullscreen"].trigger()
+    assert pump(3, lambda: window.isFullScreen() == before)
+
+
 def test_next_act_from_the_transport(desktop: DesktopApp) -> None:
     player = desktop.runtime.engine.player
     start = player.act_index
@@ -142,6 +152,12 @@ def test_next_act_from_the_transport(desktop: DesktopApp) -> None:
     pump(0.3)
     assert desktop.transport.position.text().startswith(f"Act {start + 2} of")
     desktop.transport.previous_button.click()
+    assert pump(5, lambda: player.act_index == start)
+    desktop.transport.acts.setCurrentRow(3)
+    desktop.transport.jump_button.click()
+    assert pump(5, lambda: player.act_index == 3)
+    desktop.transport.acts.setCurrentRow(start)
+    desktop.transport.jump_button.click()
     assert pump(5, lambda: player.act_index == start)
     assert desktop.runtime.engine.recall(EDIT_PRESET, crossfade_s=0.0)  # the act brought its own preset
 
