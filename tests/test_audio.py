@@ -125,16 +125,43 @@ def _busy_render_work() -> None:
     np.fft.rfft(np.random.default_rng(total).random(1 << 15))
 
 
-def test_sixty_seconds_without_underflow_while_the_main_process_is_busy(engine: AudioEngine) -> None:
+def start_render(folder: Path) -> subprocess.Popen[bytes]:
+    """``myco render`` in the same process tree: a headless render (Mesa's software GL, EGL).
+
+    On a show machine the renderer's work is on the GPU; here it is on the CPU, so it runs at
+    nice 19 on one core: heavy, but not starving jackd's helper threads on a 2-core VM (at
+    normal priority it produced 1-4 server xruns a minute at load average 9-13, all with Myco's
+    callback under 0.3 of its period). The GIL threat is the busy main process below."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["LP_NUM_THREADS"] = "1"  # Mesa's software rasteriser on one core: the GPU's work, as it were
+    return subprocess.Popen([sys.executable, "-m", "installation", "render", "--show", "kai-festival",
+                             "--seconds", "600", "--size", "480x270", "--fps", "30", "--png", str(folder),
+                             "--no-progress", "--no-audio"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            preexec_fn=lambda: os.nice(19))
+
+
+def test_sixty_seconds_without_underflow_while_the_main_process_is_busy(engine: AudioEngine, tmp_path: Path) -> None:
     wait_for(lambda: running(engine), 20, "the audio process to play")
-    feeder = Feeder(engine, **STATE)
-    feeder.run(2.0)
-    before = engine.status()
-    feeder.run(60.0, busy=_busy_render_work)
-    after = engine.status()
+    render = start_render(tmp_path / "frames")
+    try:
+        feeder = Feeder(engine, **STATE)
+        feeder.run(2.0)
+        before = engine.status()
+        feeder.run(60.0, busy=_busy_render_work)
+        after = engine.status()
+        assert render.poll() is None  # it rendered throughout
+        assert list((tmp_path / "frames").glob("*.png"))  # it got to render frames
+    finally:
+        services.stop(render)
     callbacks = after["callbacks"] - before["callbacks"]
     assert callbacks > 0.95 * 60 * 48000 / 256, callbacks
-    assert after["underflows"] - before["underflows"] == 0, (before, after)
+    # JACK flags an xrun to every client when its own cycle is late; on an overloaded machine
+    # (the load average says) that happens whatever a client does, so say so when it fails
+    assert after["underflows"] - before["underflows"] == 0, (
+        f"underflows {before['underflows']} -> {after['underflows']}, late callbacks "
+        f"{before['late_callbacks']} -> {after['late_callbacks']}, callback load max {after['load_max']}, "
+        f"load average {os.getloadavg()}")
     assert after["callback_errors"] == 0
     assert after["restarts"] == 0 and engine.dropped == 0
     assert after["load_p99"] < 1.0

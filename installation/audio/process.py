@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -222,6 +223,9 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
 
     parent = os.getppid()
     priority = raise_priority() if config.realtime else "normal"
+    # the callback shares the GIL only with this process's small helper threads; hand it over
+    # quickly when they hold it (PITFALLS: 1 ms or less keeps blocks on time)
+    sys.setswitchinterval(0.0005)
     _name_jack_client()
     player = Player(config)
     player.warm_up()
