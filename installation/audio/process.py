@@ -15,6 +15,7 @@ re-initialises PortAudio every second until the device is back.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import queue
 import sys
@@ -229,6 +230,10 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
     _name_jack_client()
     player = Player(config)
     player.warm_up()
+    # everything made so far lives as long as the process: keep the cyclic collector off it, so
+    # a collection that lands in a callback has only the young messages to look at
+    gc.collect()
+    gc.freeze()
     for source in (frames_q, events_q):
         threading.Thread(target=player.receive, args=(source,), daemon=True, name="audio-inbox").start()
     state = {"state": "starting", "device": "", "hostapi": "", "sample_rate": config.sample_rate,
