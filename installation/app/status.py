@@ -78,7 +78,6 @@ class StatusServer:
         self._body_json = json.dumps(self._status).encode()
         self._body_metrics = to_prometheus(self._status).encode()
         self._preview: bytes | None = None
-        self.requests = 0
         self.refused = 0
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_class = type("_Server", (ThreadingHTTPServer,), {"address_family": family, "daemon_threads": True})
@@ -153,7 +152,6 @@ def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
         timeout = 10
 
         def do_GET(self) -> None:
-            server.requests += 1
             parts = urlsplit(self.path)
             if not server.authorised(self.headers.get("Authorization"), parts.query):
                 server.refused += 1

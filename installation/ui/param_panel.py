@@ -11,8 +11,6 @@ it for undo, and the panel shows the bank's value on its next :meth:`refresh`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -64,6 +62,7 @@ class ParamRow(QObject):
         self.spec = spec
         self._panel = panel
         self._updating = False
+        self._shown: tuple[Value, str] | None = None
         self.label = QLabel(spec.label or spec.name.rsplit(".", 1)[1].replace("_", " "))
         self.label.setToolTip(f"{spec.name}\n{spec.description}".strip() + "\nDouble-click: reset to the preset")
         self.control = self._make_control()
@@ -118,7 +117,10 @@ class ParamRow(QObject):
             self._emit((chosen.redF(), chosen.greenF(), chosen.blueF()))
 
     def show_value(self, value: Value, source: str) -> None:
-        """Reflect the bank without echoing the change back as an edit."""
+        """Reflect the bank without echoing the change back as an edit (only what changed)."""
+        if (value, source) == self._shown:
+            return
+        self._shown = (value, source)
         self._updating = True
         try:
             control = self.control
@@ -202,11 +204,11 @@ class ParamPanel(QWidget):
         self._names = self.bank.names()
         self._apply_filter(self.filter.text())
 
-    def refresh(self, values: Mapping[str, Value] | None = None) -> None:
+    def refresh(self) -> None:
         """Show the bank's current values and sources (rebuilding if parameters came or went)."""
         if self.bank.names() != self._names:
             self._rebuild()
-        snapshot = self.bank.snapshot() if values is None else values
+        snapshot = self.bank.snapshot()
         for name, row in self.rows.items():
             if name in snapshot:
                 row.show_value(snapshot[name], self.bank.source(name))
