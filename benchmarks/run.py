@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 README = ROOT / "README.md"
 BEGIN, END = "<!-- performance:begin -->", "<!-- performance:end -->"
+MAX_ROWS = 14
 
 
 def machine() -> dict[str, Any]:
@@ -55,13 +56,14 @@ def load(path: Path) -> Any:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
+    """A short table per area: its ``headline`` figures if it names them, else its top-level ones."""
     lines = [f"Measured {results['date']} on {results['machine']['cpu']} ({results['machine']['cores']} cores), "
-             f"GL: {results['machine']['gl_renderer']}. Full figures: `benchmarks/results.json`.", ""]
+             f"GL: {results['machine']['gl_renderer']}. Every figure: `benchmarks/results.json`.", ""]
     for area, figures in results["benchmarks"].items():
-        lines.append(f"**{area}**")
-        lines.append("")
-        for key, value in _flatten(figures):
-            lines.append(f"- `{key}`: {value}")
+        chosen = figures.get("headline") or figures
+        rows = [(key, value) for key, value in _flatten(chosen) if key.count(".") <= 1][:MAX_ROWS]
+        lines += [f"**{area}**", "", "| figure | value |", "|---|---|"]
+        lines += [f"| `{key}` | {value} |" for key, value in rows]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -74,6 +76,8 @@ def _flatten(figures: Any, prefix: str = "") -> list[tuple[str, Any]]:
         return out
     if isinstance(figures, float):
         return [(prefix, round(figures, 3))]
+    if isinstance(figures, list):
+        return [(prefix, ", ".join(str(round(v, 3) if isinstance(v, float) else v) for v in figures))]
     return [(prefix, figures)]
 
 
