@@ -180,7 +180,7 @@ class _OscSender:
         self._client.send_message(*encode_osc(reading))
 
     def close(self) -> None:
-        self._client._sock.close()  # python-osc's client has no public close
+        self._client.close()
 
 
 class _MqttSender:
