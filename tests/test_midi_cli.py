@@ -8,6 +8,7 @@ import time
 import pytest
 
 from installation.cli import main
+from installation.midi.profile import learned_path, load_learned
 from tests.midi_rig import TestController
 from tests.services import Jack
 
@@ -41,3 +42,27 @@ def test_midi_monitor_prints_messages_and_mapping(jack_server: Jack, capsys: pyt
     out = capsys.readouterr().out
     assert "90 3b 7f  note_on ch 1 59 127" in out
     assert "-> event surge strength 1.50" in out
+
+
+def test_midi_learn_and_forget_from_the_command_line(jack_server: Jack, capsys: pytest.CaptureFixture[str]) -> None:
+    controller = TestController()
+
+    def turn() -> None:
+        time.sleep(1.0)
+        controller.send(0xB2, 21, 64)
+
+    knob = threading.Thread(target=turn)
+    knob.start()
+    try:
+        assert main(["midi", "learn", "param:render.exposure", controller.name, "--seconds", "5"]) == 0
+    finally:
+        knob.join()
+        controller.unplug()
+    out = capsys.readouterr().out
+    assert "learned: cc 21 ch 3 -> param:render.exposure" in out
+    saved = load_learned(learned_path())
+    assert [str(b.target) for b in saved.bindings] == ["param:render.exposure"]
+    assert main(["midi", "forget", "param:render.exposure"]) == 0
+    assert load_learned(learned_path()).bindings == ()
+    assert main(["midi", "learn", "param:render.nothing", "--seconds", "0.1"]) == 1
+    assert "unknown parameter" in capsys.readouterr().out

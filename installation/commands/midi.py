@@ -4,6 +4,8 @@
 when the preferred one cannot) and the profile that matches each port. ``monitor`` opens
 the matching ports and prints every message as it arrives, decoded, with the parameter
 values, events and commands it becomes: the first stop when a controller seems dead.
+``learn`` binds the next control moved to a target (MIDI learn without the app, for an
+installation set up over SSH); ``forget`` removes learned bindings.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     monitor.add_argument("--midi-api", metavar="API", help="MIDI API to try first (alsa, jack, ...)")
     monitor.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: Ctrl-C)")
     monitor.set_defaults(func=run_monitor)
+    learn = actions.add_parser("learn", help="bind the next control you move to a target, saved for good")
+    learn.add_argument("target", help="param:NAME, event:KIND or command:NAME [ARGUMENT] (quote it)")
+    learn.add_argument("pattern", nargs="?", default="", help="port name pattern (regular expression)")
+    learn.add_argument("--midi-api", metavar="API", help="MIDI API to try first (alsa, jack, ...)")
+    learn.add_argument("--seconds", type=float, default=30.0, help="how long to wait for a control (default 30)")
+    learn.set_defaults(func=run_learn)
+    forget = actions.add_parser("forget", help="remove learned bindings of one target, or all of them")
+    forget.add_argument("target", nargs="?", help="param:NAME, event:KIND or command:NAME (default: all)")
+    forget.set_defaults(func=run_forget)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -98,3 +109,57 @@ def _print_input(item: Any) -> None:
         print(f"{'':12}  -> command {item.command} {item.argument}".rstrip(), flush=True)
     else:
         print(f"{'':12}  -> {item.name} = {item.value}", flush=True)
+
+
+def run_learn(args: argparse.Namespace) -> int:
+    from installation.core.events import InputQueue
+    from installation.core.params import ParamBank
+    from installation.inputs.midi import MidiInputs
+    from installation.registry import all_param_specs
+
+    bank = ParamBank()
+    bank.register_all(all_param_specs())
+    midi = MidiInputs(InputQueue(), bank, pattern=args.pattern, api=args.midi_api)
+    try:
+        midi.start()
+        midi.arm(args.target)
+    except (RuntimeError, ValueError) as error:
+        midi.stop()
+        print(f"error: {error}")
+        return 1
+    print(f"move a control on {', '.join(midi.open_ports()) or 'a MIDI port'} to bind it to {args.target} ...",
+          flush=True)
+    end = time.monotonic() + args.seconds
+    try:
+        while midi.status()["learning"] and time.monotonic() < end:
+            time.sleep(0.02)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        still_armed = midi.router.learner.armed
+        midi.cancel()
+        midi.stop()
+    if still_armed or not midi.router.learned:
+        print("nothing learned: no control moved")
+        return 1
+    binding = midi.router.learned[0]  # the newest learned binding comes first
+    print(f"learned: {binding.control} -> {binding.target} (saved to {midi.learned_file})")
+    return 0
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    from installation.core.errors import LoadError
+    from installation.midi.bindings import parse_target
+    from installation.midi.profile import learned_path, load_learned, save_learned
+
+    path = learned_path()
+    try:
+        bindings = list(load_learned(path).bindings)
+        target = parse_target(args.target) if args.target else None
+    except (LoadError, ValueError) as error:
+        print(f"error: {error}")
+        return 1
+    kept = [b for b in bindings if target is not None and b.target != target]
+    save_learned(path, kept)
+    print(f"forgot {len(bindings) - len(kept)} learned binding(s); {len(kept)} left in {path}")
+    return 0
