@@ -179,10 +179,6 @@ class Binding:
     y: float | None = None
     port: str = ""                             # learned bindings: the port they were learned on
 
-    @property
-    def is_absolute(self) -> bool:
-        return self.relative is None
-
 
 def parse_target(text: str) -> Target:
     """``param:render.glow``, ``event:surge`` or ``command:preset dawn`` as a :class:`Target`."""

@@ -25,8 +25,7 @@ class ClockFollower:
         self._first_ticks = first_ticks  # ticks needed for a first estimate: short fits are noisy
         self.timeout_s = timeout_s
         self.bpm: float | None = None
-        self.running = False
-        self.ticks = 0  # ticks since start (song position in 24ths of a beat)
+        self.running = False  # between start/continue and stop
 
     def tick(self, t: float) -> None:
         if self._times:
@@ -37,20 +36,9 @@ class ClockFollower:
                 self._times.clear()
                 self.bpm = None  # no estimate until the new fit has two beats
         self._times.append(t)
-        self.ticks += 1
         fitted = self._fitted_bpm()
         if fitted is not None:
             self.bpm = fitted
-
-    def start(self) -> None:
-        self.running = True
-        self.ticks = 0
-
-    def resume(self) -> None:
-        self.running = True
-
-    def stop(self) -> None:
-        self.running = False
 
     def _fitted_bpm(self) -> float | None:
         count = len(self._times)

@@ -30,7 +30,6 @@ are saved to the user's profile with tomlkit, so comments an artist wrote there 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,8 +299,3 @@ def _table_key(table: Mapping[str, Any]) -> str:
 
 def _same_binding(table: Mapping[str, Any], wanted: list[Table]) -> bool:
     return _table_key(table) in {_table_key(w) for w in wanted}
-
-
-def port_stem(port_name: str) -> str:
-    """The stable part of a port name: ALSA's client:port numbers ('24:0') removed."""
-    return re.sub(r"\s+\d+:\d+$", "", port_name).strip()

@@ -196,12 +196,7 @@ class Router:
             self.clock.tick(clock_t)
             self._clock_seen = t
             return self._publish_tempo(self.clock.bpm, "clock")
-        if message.kind is MessageKind.START:
-            self.clock.start()
-        elif message.kind is MessageKind.CONTINUE:
-            self.clock.resume()
-        else:
-            self.clock.stop()
+        self.clock.running = message.kind is not MessageKind.STOP  # start and continue run it
         return [ParamInput(CLOCK_RUNNING, self.clock.running, SOURCE)]
 
     def _tap(self, t: float) -> list[Input]:
