@@ -23,7 +23,7 @@ from installation.midi.clock import ClockFollower, TapTempo
 from installation.midi.learn import Learner
 from installation.midi.mapper import SOURCE, Mapper, SpecLookup, ValueLookup
 from installation.midi.messages import Kind as MessageKind
-from installation.midi.messages import Message, control_change, note_on, parse, pitch_bend
+from installation.midi.messages import Message, StreamParser, control_change, note_on, parse, pitch_bend
 from installation.midi.params import CLOCK_RUNNING, CLOCK_SOURCE, TEMPO
 from installation.midi.profile import Profile
 
@@ -61,6 +61,7 @@ class Router:
         self._value_of = value_of
         self._on_learned = on_learned
         self.mappers: dict[str, Mapper] = {}
+        self._streams: dict[str, StreamParser] = {}
         self.counts: dict[str, PortCounts] = {}
         self.learner = Learner()
         self.clock = ClockFollower()
@@ -131,16 +132,29 @@ class Router:
         """The inputs caused by one raw message from ``port`` at time ``t`` (seconds).
 
         ``clock_t`` is the message's time on the sender's timeline (the sum of the port's
-        delta times), which MIDI clock is measured on; ``t`` when not given.
+        delta times), which MIDI clock is measured on; ``t`` when not given. Bytes that are
+        not one complete message (a sender packing several, with running status) go through
+        the port's stream parser, which recovers what it can.
         """
         counts = self.counts.setdefault(port, PortCounts())
         counts.received += 1
         message = parse(data)
-        if message is None:
+        if message is not None:
+            messages = [message]
+        else:
+            stream = self._streams.setdefault(port, StreamParser())
+            messages = stream.feed(data) if all(isinstance(b, int) and 0 <= b <= 0xFF for b in data) else []
+        if not messages:
             counts.dropped += 1
             return []
+        out: list[Input] = []
+        for item in messages:
+            out.extend(self._message(port, item, t, t if clock_t is None else clock_t))
+        return out
+
+    def _message(self, port: str, message: Message, t: float, clock_t: float) -> list[Input]:
         if message.is_realtime:
-            return self._clock(message, t if clock_t is None else clock_t, t)
+            return self._clock(message, clock_t, t)
         if self.learner.armed:
             self._learn(self.learner.offer(port, message, t))
             return []
@@ -149,7 +163,7 @@ class Router:
             return []
         before = mapper.unmapped
         out = self._intercept(mapper.handle(message, t), t)
-        counts.unmapped += mapper.unmapped - before
+        self.counts[port].unmapped += mapper.unmapped - before
         self._share(port, out)
         return out
 

@@ -41,6 +41,16 @@ def test_stream_truncated_and_sysex() -> None:
     assert parser.discarded == 2  # the cut CC's data byte, and the stray 5 after the SysEx
 
 
+def test_router_recovers_messages_packed_with_running_status() -> None:
+    rig = Rig([Binding(Control(ControlType.CC, None, 7), Target.param("render.glow"), takeover=Takeover.JUMP),
+               Binding(Control(ControlType.NOTE, None, 60), Target.event("bloom"))])
+    rig.send(0xB0, 7, 10, 7, 127, 0x90, 60, 100)  # two CCs by running status, then a note, in one packet
+    assert rig.value("render.glow") == 2.0
+    assert [e.kind.value for e in rig.events] == ["bloom"]
+    rig.send(0xB0, 7)                                # cut short: nothing to recover, counted
+    assert rig.router.counts[rig.port].dropped == 1
+
+
 FUZZ_BINDINGS = [
     Binding(Control(ControlType.CC, None, 1), Target.param("render.glow"), takeover=Takeover.SCALE, smoothing_s=0.05),
     Binding(Control(ControlType.CC14, None, 2), Target.param("synth.decay"), takeover=Takeover.PICKUP),
