@@ -23,9 +23,10 @@ from installation.core.frames import FIELD_NAMES, WorldFrame
 from installation.core.params import ParamBank, Value
 from installation.core.seeds import NODE_KINDS, Seed
 from installation.sim import actions
-from installation.sim.fields import Fields, Geometry, blur
+from installation.sim.fields import Fields, Geometry
 from installation.sim.graph import Graph
 from installation.sim.params import param_specs
+from installation.sim.raster import draw_links, draw_nodes
 from installation.sim.spikes import ADAMATZKY_2022, SpikeTrains
 
 GRID_ROWS = 72  # default field grid: 72 rows, columns to match the seed's aspect (128 for 16:9)
@@ -356,47 +357,24 @@ class Kernel:
             g.thicken(dt, flow, p["growth_rate"], p["dieback"])
             presence = np.minimum(self.presence[g.a], self.presence[g.b])
             g.linked &= presence > 0.0
-        f.grow(dt, self._draw_network(), p)
+        f.grow(dt, draw_links(self.graph, self.pos, self.presence, self.geometry, self.reach), p)
         self._node_influence(dt)
         f.feed(dt, p)
-
-    def _draw_network(self) -> NDArray[np.float32]:
-        """The links drawn coarsely on the grid, as the target the hyphal density follows."""
-        g, geo = self.graph, self.geometry
-        drawn = np.flatnonzero(g.linked | (g.progress > 0.0))  # candidates not yet growing draw nothing
-        if len(drawn) == 0:
-            return np.zeros((geo.rows, geo.cols), np.float32)
-        a, b = g.a[drawn], g.b[drawn]
-        # About one sample per cell along the longest link (the blur closes the gaps), in float32.
-        samples = int(min(256, max(8, math.ceil(self.reach * max(geo.rows, geo.cols)))))
-        grown = np.where(g.linked[drawn], 1.0, np.clip(g.progress[drawn], 0.0, 1.0))
-        xs, ys = g.samples(self.pos.astype(np.float32), samples, drawn, grown)
-        # Links by thickness; hyphae still growing faintly, as far as they have come from each end.
-        weight = np.where(g.linked[drawn], 0.35 + 0.65 * g.thickness[drawn], 0.3 * grown)
-        weight *= np.minimum(self.presence[a], self.presence[b])
-        weight *= np.minimum(1.0, g.lengths(self.pos, self.aspect)[drawn] * geo.rows / samples)
-        raw = geo.splat(xs, ys, np.repeat(weight, samples))
-        return np.clip(blur(raw) * 3.0, 0.0, 1.0)
 
     def _node_influence(self, dt: float) -> None:
         """Purifier nodes keep purifying around them; waste-to-life nodes turn waste into flora."""
         f = self.fields
         if self.dirty_influence or (self.fading != 0).any():
-            self._influence = {kind: self._near(kind) for kind in ("purifier", "waste-to-life")}
+            self._influence = {}
+            for kind in ("purifier", "waste-to-life"):
+                chosen = np.array([k == kind for k in self.kinds], bool)
+                self._influence[kind] = draw_nodes(self.geometry, self.pos[chosen], self.presence[chosen])
             self.dirty_influence = False
         purify, flora = self._influence["purifier"], self._influence["waste-to-life"]
         if purify is not None:
             f.purify = np.maximum(f.purify, 0.5 * purify)
         if flora is not None:
             f.flora = np.clip(f.flora + np.float32(dt * 0.2) * flora * f.waste, 0.0, 1.0)
-
-    def _near(self, kind: str) -> NDArray[np.float32] | None:
-        chosen = np.array([k == kind for k in self.kinds], bool)
-        if not chosen.any():
-            return None
-        geo = self.geometry
-        near = blur(blur(geo.splat(self.pos[chosen, 0], self.pos[chosen, 1], self.presence[chosen])))
-        return np.clip(near * 4.0, 0.0, 1.0)
 
     def cut_links(self, band: NDArray[np.float32]) -> None:
         """Cut every link (or growing hypha) that crosses the band."""
@@ -454,7 +432,7 @@ class Kernel:
         g.progress[chosen] = 1.0
         g.thickness[chosen] = 0.3
         g.flow[chosen] = 0.3
-        self.fields.density = np.clip(self._draw_network(), 0.0, 1.0)
+        self.fields.density = draw_links(self.graph, self.pos, self.presence, self.geometry, self.reach)
 
     def _frame(self, events: list[Event]) -> WorldFrame:
         f, geo = self.fields, self.geometry
