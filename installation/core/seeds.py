@@ -167,10 +167,7 @@ def _recipe(checker: Checker, data: dict[str, Any], name: str) -> FieldRecipe:
     table = checker.table(data, name, name, required=False)
     checker.unknown_keys(table, {"blob", "scatter", "radius", "amount", "image"}, name)
     blobs = []
-    entries = checker.tables(table, "blob", f"{name}.blob")
-    if len(entries) > MAX_BLOBS:
-        checker.fail(f"{name}.blob", f"more than {MAX_BLOBS} blobs")
-        entries = []
+    entries = checker.tables(table, "blob", f"{name}.blob", limit=MAX_BLOBS)
     for index, entry in enumerate(entries):
         key = f"{name}.blob[{index}]"
         checker.unknown_keys(entry, {"x", "y", "radius", "amount"}, key)

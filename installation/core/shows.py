@@ -98,10 +98,7 @@ def _optional_unit(checker: Checker, table: dict[str, Any], name: str, key: str)
 
 def _cues(checker: Checker, act: dict[str, Any], key: str, duration: float) -> tuple[Cue, ...]:
     cues = []
-    entries = checker.tables(act, "cues", f"{key}.cues")
-    if len(entries) > MAX_CUES:
-        checker.fail(f"{key}.cues", f"more than {MAX_CUES} cues")
-        entries = []
+    entries = checker.tables(act, "cues", f"{key}.cues", limit=MAX_CUES)
     for index, entry in enumerate(entries):
         cue_key = f"{key}.cues[{index}]"
         checker.unknown_keys(entry, {"at", "event", "strength", "x", "y", "node", "label"}, cue_key)
@@ -134,12 +131,9 @@ def parse_show(source: TomlSource, preset_exists: Callable[[str], bool] | None =
     meta = checker.table(data, "show", "show")
     checker.unknown_keys(meta, {"title", "loop", "description"}, "show")
     acts = []
-    entries = checker.tables(data, "acts", "acts")
-    if not entries:
+    entries = checker.tables(data, "acts", "acts", limit=MAX_ACTS)
+    if not entries and not any(problem.key == "acts" for problem in checker.problems):
         checker.fail("acts", "a show needs at least one [[acts]]")
-    if len(entries) > MAX_ACTS:
-        checker.fail("acts", f"more than {MAX_ACTS} acts")
-        entries = []
     for index, entry in enumerate(entries):
         key = f"acts[{index}]"
         checker.unknown_keys(entry, {"title", "preset", "duration", "transition", "cues", "story"}, key)

@@ -183,10 +183,14 @@ class Checker:
             return {}
         return value
 
-    def tables(self, parent: Mapping[str, Any], name: str, key: str) -> list[dict[str, Any]]:
+    def tables(self, parent: Mapping[str, Any], name: str, key: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """An array of tables (``[[key]]``); more than ``limit`` of them is a problem, and none are read."""
         value = parent.get(name, [])
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             self.fail(key, f"must be an array of tables ([[{key}]])")
+            return []
+        if limit is not None and len(value) > limit:
+            self.fail(key, f"more than {limit} entries")
             return []
         return value
 
