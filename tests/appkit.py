@@ -65,12 +65,18 @@ def stop_app(desktop: DesktopApp) -> None:
 
 
 def pixels(desktop: DesktopApp) -> NDArray[np.float64]:
-    """The first output's picture as (height, width, 3) floats in 0..255 (RGB)."""
-    image = desktop.views[0].grab()
+    """The first output's picture as (height, width, 3) floats in 0..255 (RGB), freshly drawn."""
+    from PySide6.QtGui import QImage
+
+    view = desktop.views[0]
+    view.grab()  # ask for a capture at the end of the next draw
+    drawn = desktop.runtime.clock.frames
+    assert pump(20, lambda: desktop.runtime.clock.frames >= drawn + 2), "the output is not drawing"
+    image = view.grab().convertToFormat(QImage.Format.Format_RGB888)
+    assert not image.isNull()
     width, height = image.width(), image.height()
     raw = np.frombuffer(image.constBits(), np.uint8).reshape(height, image.bytesPerLine())
-    bgra = raw[:, : width * 4].reshape(height, width, 4).astype(np.float64)
-    return bgra[..., 2::-1]
+    return raw[:, : width * 3].reshape(height, width, 3).astype(np.float64)
 
 
 def frames_drawn(desktop: DesktopApp) -> int:

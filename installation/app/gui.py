@@ -175,7 +175,7 @@ class DesktopApp(QObject):
         if self._refreshes % PREVIEW_EVERY == 0 and self.views:
             image = self.views[0].grab()
             self.control.preview.show_image(image)
-            if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0:
+            if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0 and not image.isNull():
                 runtime.status_server.publish_preview(png_bytes(image, PREVIEW_WIDTH))
 
     def _preset_changed(self) -> None:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
@@ -50,6 +51,8 @@ class RendererOutput:
         self._pending: tuple[WorldFrame, Mapping[str, Value], str, float] | None = None
         self._look = ""
         self._last_update = 0.0
+        self._capture_wanted = False
+        self._captured = QImage()
         self.canvas.events.draw.connect(self._on_draw)
 
     def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
@@ -83,6 +86,9 @@ class RendererOutput:
             width, height = self.canvas.physical_size
             gloo.set_viewport(0, 0, width, height)
             self.renderer.draw((width, height), self.region)
+            if self._capture_wanted:
+                self._capture_wanted = False
+                self._capture(width, height)
         except Exception as error:  # vispy would only print it: report once, keep the last picture
             message = f"output draw failed: {error}"
             if message != self.failed:
@@ -92,11 +98,19 @@ class RendererOutput:
         self.failed = ""
         self._frame_done(time.perf_counter() - started)
 
+    def _capture(self, width: int, height: int) -> None:
+        from vispy import gloo
+
+        pixels = np.ascontiguousarray(gloo.read_pixels((0, 0, width, height), alpha=False))
+        self._captured = QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
     def grab(self) -> QImage:
-        image: QImage = self.widget.grabFramebuffer()  # type: ignore[attr-defined]
-        # The post pass leaves alpha at 0; the picture is the colour channels alone.
-        image.reinterpretAsFormat(QImage.Format.Format_RGB32)
-        return image
+        """The picture captured at the end of a recent draw, and ask for a new one at the next.
+
+        Not ``grabFramebuffer()``: that renders the whole picture again just to read it back.
+        """
+        self._capture_wanted = True
+        return self._captured
 
     def close(self) -> None:
         if self.renderer is not None:

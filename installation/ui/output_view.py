@@ -34,7 +34,7 @@ class OutputView(Protocol):
         """Hand over the newest frame; the view redraws at its own pace."""
 
     def grab(self) -> QImage:
-        """The last drawn picture (for the preview and screenshots)."""
+        """A recently drawn picture (for the preview and screenshots); may be empty at first."""
 
     def close(self) -> None: ...
 
@@ -43,11 +43,13 @@ class _TimedMap(NetworkMap):
     def __init__(self, frame_done: FrameDone) -> None:
         super().__init__()
         self._frame_done = frame_done
+        self.counting = True  # a grab for the preview is not an output frame
 
     def paintEvent(self, event: QPaintEvent) -> None:
         started = time.perf_counter()
         super().paintEvent(event)
-        self._frame_done(time.perf_counter() - started)
+        if self.counting:
+            self._frame_done(time.perf_counter() - started)
 
 
 class MapOutput:
@@ -63,7 +65,11 @@ class MapOutput:
         self.map.show_frame(frame)
 
     def grab(self) -> QImage:
-        return self.map.grab().toImage()
+        self.map.counting = False
+        try:
+            return self.map.grab().toImage()
+        finally:
+            self.map.counting = True
 
     def close(self) -> None:
         self.map.close()
