@@ -45,13 +45,15 @@ void main() {
     // Hyphae: teal threads that warm to amber where thick; sour to violet where they fed on toxin.
     float dens = 1.0 - exp(-trail.r * 0.5 * hyphae_gain);
     float sour = clamp((trail.g / (trail.r + 0.05) + tox) * sourness, 0.0, 1.0);
-    vec3 thread = mix(pal_hyphae, pal_hyphae_hot, warmth * smoothstep(0.55, 1.0, dens));
+    // Thick strands and strands through flora warm to amber: the network fruiting.
+    float warm = warmth * clamp(smoothstep(0.45, 0.95, dens) + 2.0 * f.a, 0.0, 1.0);
+    vec3 thread = mix(pal_hyphae, pal_hyphae_hot, warm);
     thread = mix(thread, mix(pal_toxin, pal_hyphae_hot, 0.25) * 1.3, sour * 0.85);
     float breathe = 1.0 + breath * 0.35 * sin(u_time * 0.6);
     // Dissent: the outer network breaks up and flickers.
     float edge = 1.0 - min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)) * 3.0;
     float flick = flicker * clamp(edge, 0.0, 1.0) * step(0.5, hash12(floor(cp * 40.0) + floor(u_time * 9.0)));
-    col += thread * (pow(dens, 1.6) * 1.8 + dens * 0.15) * breathe * (1.0 - flick) * (1.0 - 0.6 * pool);
+    col += thread * (pow(dens, 1.6) * 1.3 + dens * 0.15) * breathe * (1.0 - flick) * (1.0 - 0.6 * pool);
 
     // The network itself: strands, travelling pulses, nodes.
     col += pal_hyphae * link.r * 0.1 + pal_pulse * link.g * pulse_gain;
