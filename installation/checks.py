@@ -15,7 +15,7 @@ from installation.core.params import ParamSpec
 from installation.core.paths import UserDirs
 from installation.core.presets import PresetLibrary
 from installation.core.validate import check_toml_file
-from installation.midi.profile import check_targets, load_profile
+from installation.midi.profile import check_targets, load_profile, preset_overrides
 from installation.registry import all_param_specs
 from installation.render.looks import load_look, look_names
 
@@ -41,12 +41,21 @@ def check_look(path: Path) -> list[Problem]:
     return []
 
 
+def check_preset_midi(path: Path) -> list[Problem]:
+    """A preset's ``[[midi.binding]]`` overrides follow the controller profiles' schema."""
+    _, problems = preset_overrides(path)
+    return problems
+
+
 def check_file(path: Path) -> list[Problem]:
     if path.parent.name == "looks":
         return check_look(path)
     library = PresetLibrary(UserDirs.default())
-    return check_toml_file(path, _specs(), library.names(), look_names(),
-                           extra={"controller": check_profile, "binding": check_profile})
+    problems = check_toml_file(path, _specs(), library.names(), look_names(),
+                               extra={"controller": check_profile, "binding": check_profile})
+    if path.suffix == ".toml" and "[midi" in path.read_text(errors="replace"):
+        problems.extend(check_preset_midi(path))
+    return problems
 
 
 def check_shaders(paths: list[Path]) -> list[Problem]:

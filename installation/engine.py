@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PRESET_POLL_S = 0.25
 RESUME_SAVE_S = 5.0
 RESUME_MAX_AGE_S = 6 * 3600.0
-COMMANDS = ("next_act", "previous_act", "jump_act", "preset", "panic", "loop", "pause", "resume")
+BLACKOUT = "render.blackout"
 
 
 @dataclass
@@ -142,23 +142,22 @@ class Engine:
     # -- commands ---------------------------------------------------------------------------
     def command(self, item: CommandInput) -> None:
         """Carry out a command from MIDI, OSC, the UI or HTTP; bad ones are reported, not raised."""
+        handlers: dict[str, Callable[[str], object]] = {
+            "next_act": lambda _: self.player.next(),
+            "previous_act": lambda _: self.player.previous(),
+            "jump_act": lambda argument: self.player.jump(int(argument)),
+            "preset": self.recall,
+            "panic": lambda _: self._apply(self.preset, transition_s=0.0),
+            "loop": lambda argument: setattr(self.player, "loop", _switch(argument, True)),
+            "pause": lambda _: setattr(self.player, "paused", True),
+            "resume": lambda _: setattr(self.player, "paused", False),
+            "blackout": lambda argument: self.blackout(_switch(argument, None), item.source),
+        }
         try:
-            if item.command == "next_act":
-                self.player.next()
-            elif item.command == "previous_act":
-                self.player.previous()
-            elif item.command == "jump_act":
-                self.player.jump(int(item.argument))
-            elif item.command == "preset":
-                self.recall(item.argument)
-            elif item.command == "panic":
-                self._apply(self.preset, transition_s=0.0)
-            elif item.command == "loop":
-                self.player.loop = item.argument.lower() in ("1", "true", "on", "yes")
-            elif item.command in ("pause", "resume"):
-                self.player.paused = item.command == "pause"
-            else:
-                raise ValueError(f"unknown command {item.command!r}")
+            handler = handlers.get(item.command)
+            if handler is None:
+                raise ValueError(f"unknown command (one of {', '.join(handlers)})")
+            handler(item.argument)
         except (ValueError, IndexError, LoadError) as error:
             self.report(f"command {item.command} {item.argument} from {item.source}: {error}")
 
@@ -170,6 +169,12 @@ class Engine:
         fade = self.bank.number("show.recall_crossfade") if crossfade_s is None else crossfade_s
         self._apply(preset, transition_s=fade)
         return True
+
+    def blackout(self, on: bool | None, source: str) -> None:
+        """Fade to black (or back); ``None`` toggles. The fade time is the parameter's smoothing."""
+        if on is None:
+            on = self.bank.target(BLACKOUT) < 0.5  # type: ignore[operator]
+        self.bank.set(BLACKOUT, 1.0 if on else 0.0, source)
 
     def report(self, message: str) -> None:
         log.error("%s", message)
@@ -281,6 +286,13 @@ class Engine:
         if reloaded is not None:
             log.info("preset %s reloaded from %s", reloaded.name, reloaded.path)
             self._apply(reloaded, transition_s=0.5)
+
+
+def _switch(argument: str, default: bool | None) -> bool | None:
+    """'on'/'off' style arguments; an empty one gives ``default`` (None: toggle)."""
+    if not argument:
+        return default
+    return argument.strip().lower() in ("1", "true", "on", "yes")
 
 
 def default_world(seed: Seed) -> WorldSource:

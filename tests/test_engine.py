@@ -107,3 +107,16 @@ def test_after_a_crash_the_show_resumes_in_the_same_act() -> None:
     assert again.player.position_s == pytest.approx(saved_at, abs=5 * 8)
     assert Engine.for_show("kai-festival", resume=True).player.act_index == 0, "another show starts at the top"
     assert Engine.for_show("elara-mural").player.act_index == 0, "resume is asked for, not assumed"
+
+
+def test_blackout_command_fades_to_black_and_back() -> None:
+    engine = Engine.for_show("kai-festival")
+    engine.inputs.put(CommandInput("blackout", source="midi"))
+    engine.advance(0.1)
+    assert engine.bank.target("render.blackout") == 1.0
+    assert 0.0 < engine.bank.number("render.blackout") < 1.0, "a fade, not a cut"
+    engine.advance(3.0)
+    assert engine.bank.number("render.blackout") == 1.0
+    engine.inputs.put(CommandInput("blackout", "off", source="ui"))
+    engine.advance(3.0)
+    assert engine.bank.number("render.blackout") == 0.0
