@@ -34,7 +34,7 @@ void main() {
     float rim = smoothstep(0.08, 0.3, tox) * (1.0 - smoothstep(0.3, 0.7, tox));
     float swirl = fbm(cp * 9.0 + vec2(u_time * 0.05, -u_time * 0.04));
     col = mix(col, pal_toxin * 0.04, pool * 0.9);
-    col += pal_toxin * toxin_glow * (rim * 0.4 + pool * (0.12 + 0.6 * swirl * swirl));
+    col += pal_toxin * toxin_glow * (rim * 0.5 + pool * (0.03 + 0.3 * swirl * swirl));
 
     // Flora: fresh green lichen cells where the ground heals, and bloom bursts.
     float buds = dots(cp * 70.0, 0.3 + 0.15 * f.a) * (0.5 + 0.5 * noise(cp * 9.0));
