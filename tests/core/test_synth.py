@@ -199,3 +199,15 @@ def test_values_of_the_wrong_type_or_range_are_dropped_or_clamped() -> None:
     out = np.zeros((256, 2), np.float32)
     synth.process(out)
     assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("kind", [kind for kind in EventKind if kind is not EventKind.SPIKE])
+def test_every_event_kind_changes_the_sound(kind: EventKind) -> None:
+    base, changed = _compare(Event(kind, t=0.5, strength=2.0, x=0.3, y=0.4, node="n2"), seconds=2.5)
+    window = slice(int(0.5 * RATE), int(2.5 * RATE))
+    _, p_base = m.spectrum(base[window])
+    _, p_changed = m.spectrum(changed[window])
+    # mean absolute difference of the smoothed log spectra (dB), 50 Hz .. 12 kHz
+    def smooth(p: np.ndarray) -> np.ndarray:
+        return 10 * np.log10(np.convolve(p, np.ones(64) / 64, mode="same")[50 * 2:12000 * 2] + 1e-20)
+    assert float(np.mean(np.abs(smooth(p_changed) - smooth(p_base)))) > 1.0
