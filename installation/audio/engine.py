@@ -15,7 +15,7 @@ import multiprocessing
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from types import MappingProxyType
@@ -25,7 +25,7 @@ from installation.audio.process import EXIT_DEVICE_LOST, AudioConfig, read_only,
 from installation.core.events import Event
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
-from installation.synth.summary import FrameSummary, summarise
+from installation.synth.summary import FrameSummary, summarise_steps
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 240  # four seconds of frames at 60 Hz
@@ -147,7 +147,14 @@ class AudioEngine:
     # -- feeding --------------------------------------------------------------------------
     def push(self, frame: WorldFrame, params: Mapping[str, Value]) -> None:
         """Send one tick of the world and any changed ``synth.*`` parameters; never blocks."""
-        summary = summarise(frame)
+        self.push_steps((frame,), params)
+
+    def push_steps(self, frames: Sequence[WorldFrame], params: Mapping[str, Value]) -> None:
+        """Send the steps of one tick that caught up: the last state and every step's events
+        (pushing only the last frame would lose the others' spikes and cues)."""
+        if not frames:
+            return
+        summary = summarise_steps(frames)
         with self._lock:
             changed = {name: value for name, value in params.items()
                        if name.startswith("synth.") and self._sent.get(name) != value}

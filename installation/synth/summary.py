@@ -6,7 +6,8 @@ process each tick; the offline renderer uses the same reduction, so both sound t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,3 +68,13 @@ def summarise(frame: WorldFrame) -> FrameSummary:
         extent=extent if np.isfinite(extent) else 0.0,
         events=frame.events,
     )
+
+
+def summarise_steps(frames: Sequence[WorldFrame]) -> FrameSummary:
+    """Several steps at once (a tick that caught up): the last state, every step's events."""
+    if not frames:
+        raise ValueError("no frames to summarise")
+    last = summarise(frames[-1])
+    if len(frames) == 1:
+        return last
+    return replace(last, events=tuple(event for frame in frames for event in frame.events))

@@ -47,3 +47,16 @@ def test_line_layout_follows_x() -> None:
     assert int(np.argmax(speaker_gains(1.0, 0.5, 4, "line"))) == 3
     left, right = speaker_gains(0.5, 0.5, 2)
     assert left == pytest.approx(right)
+
+
+def test_a_catch_up_tick_keeps_every_steps_events() -> None:
+    from installation.core.events import Event, EventKind
+    from installation.synth.summary import summarise_steps
+    from tests.core.synth_frames import frame
+
+    steps = [frame(k, events=(Event(EventKind.SPIKE, node=f"n{k}"),), toxin=0.1 * k) for k in range(3)]
+    summary = summarise_steps(steps)
+    assert [event.node for event in summary.events] == ["n0", "n1", "n2"]
+    assert summary.t == steps[-1].t and summary.toxin_level == pytest.approx(0.2, abs=1e-6)
+    with pytest.raises(ValueError):
+        summarise_steps([])
