@@ -36,7 +36,7 @@ void main() {
     float fibres = noise(cp * vec2(90.0, 14.0)) * noise(cp * vec2(12.0, 80.0));
     vec3 col = mix(pal_ground, pal_ground_alt, smoothstep(0.3, 0.8, lumps)) * (1.0 - grit * 0.35 * fibres);
     // Waste fragments: rusty flakes that fade as the hyphae digest them.
-    col += pal_ground_alt * 0.45 * smoothstep(0.15, 0.7, f.r) * (0.4 + 0.6 * dots(cp * 40.0, 0.6));
+    col += pal_ground_alt * 0.3 * smoothstep(0.15, 0.7, f.r) * (0.4 + 0.6 * dots(cp * 40.0, 0.6));
     col = mix(col, col * 0.45 + pal_toxin * 0.08, smoothstep(0.15, 0.6, f.g + fx.toxin));
 
     // The hyphae: pale gold threads; they glow brighter where they cross the mural.
