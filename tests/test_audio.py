@@ -182,3 +182,18 @@ def test_audio_comes_back_after_jackd_is_killed_and_restarted(tmp_path: Path,
         audio.stop()
         services.stop(jack.process)
     assert not audio.status()["process_alive"]
+
+
+def test_a_hung_audio_process_is_replaced(engine: AudioEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from installation.audio import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "SILENT_LIMIT_S", 3.0)
+    wait_for(lambda: running(engine), 20, "the audio process to play")
+    hung = engine.status()["pid"]
+    os.kill(hung, signal.SIGSTOP)  # as if stuck inside PortAudio: alive, silent
+    wait_for(lambda: engine.restarts >= 1, 15, "the watchdog to end the silent process")
+    wait_for(lambda: running(engine) and engine.status()["pid"] != hung, 20, "a new audio process to play")
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung, 0)

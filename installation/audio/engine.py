@@ -30,6 +30,7 @@ from installation.synth.summary import FrameSummary, summarise_steps
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 240  # four seconds of frames at 60 Hz
 RESTART_DELAY_S = 0.5
+SILENT_LIMIT_S = 15.0  # the audio process reports every 0.5-1 s; start-up takes a few seconds
 
 
 def _reduce_mappingproxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
@@ -50,6 +51,7 @@ class AudioEngine:
         self._events: Any = None
         self._status_in: Connection | None = None
         self._status: dict[str, Any] = {}
+        self._heard_at = time.monotonic()
         self._sent: dict[str, Value] = {}
         self._latest: FrameSummary | None = None
         self._lock = threading.Lock()
@@ -90,6 +92,7 @@ class AudioEngine:
         with self._lock:
             self._frames, self._events, self._status_in, self._process = frames, events, status_in, process
             self._status = {"state": "starting"}
+            self._heard_at = time.monotonic()
             # a fresh process starts from the latest world and every parameter
             self._put(self._frames, ("params", dict(self._sent)))
             if self._latest is not None:
@@ -123,6 +126,12 @@ class AudioEngine:
         while not self._stopping.is_set():
             self._drain_status()
             process = self._process
+            silent_s = time.monotonic() - self._heard_at
+            if process is not None and process.is_alive() and silent_s > SILENT_LIMIT_S:
+                # alive but saying nothing: hung (in PortAudio, most likely); end it
+                log.warning("audio process silent for %.0f s; ending it", silent_s)
+                process.kill()
+                process.join(2.0)
             if process is not None and not process.is_alive() and not self._stopping.is_set():
                 code = process.exitcode
                 log.warning("audio process ended (%s); starting a new one",
@@ -141,6 +150,7 @@ class AudioEngine:
                 message = pipe.recv()
                 with self._lock:
                     self._status = message
+                    self._heard_at = time.monotonic()
         except (EOFError, OSError):
             pass
 
