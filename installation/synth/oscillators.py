@@ -22,12 +22,13 @@ class Partials:
         self.freqs = np.zeros(count)
         self.target = np.zeros(count)
         self.current = np.zeros(count)
-        self.pan = np.zeros((count, channels), np.float32)
+        self.pan = np.zeros((count, channels))
         self._phase = np.zeros(count)
         self._n = np.arange(block, dtype=np.float64)
         self._ramp = self._n / block
         self._work = np.zeros((count, block))
         self._amps = np.zeros((count, block))
+        self._mix = np.zeros((block, channels))
 
     def render(self, out: NDArray[np.float32]) -> None:
         nyquist = 0.45 * self.sample_rate
@@ -41,7 +42,8 @@ class Partials:
         np.multiply((self.target - self.current)[:, None], self._ramp[None, :], out=self._amps)
         self._amps += self.current[:, None]
         self._work *= self._amps
-        out += (self._work.T @ self.pan).astype(np.float32)
+        np.dot(self._work.T, self.pan, out=self._mix)
+        out += self._mix
         self._phase = (self._phase + w * self.block) % TWO_PI
         self.current[:] = self.target
         self.current[np.abs(self.current) < 1e-7] = 0.0

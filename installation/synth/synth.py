@@ -69,6 +69,7 @@ class Synth:
         self._noise = np.zeros((block, channels), np.float32)
         self._gain = 0.0  # master gain at the end of the last block (linear)
         self._ramp = (np.arange(block, dtype=np.float32) + 1) / block
+        self._gain_ramp = np.zeros(block, np.float32)
         self.toxicity = 0.0  # smoothed 0..1
         self.toxic_burst = 0.0  # transient from toxin_cluster events
         self.consonance = 0.0  # from purification and bloom, decays
@@ -325,7 +326,9 @@ class Synth:
         muted = bool(self.params["synth.mute"])
         target = 0.0 if muted else db(self._num("synth.master_gain"))
         out[:] = dry
-        out *= (self._gain + (target - self._gain) * self._ramp)[:, None]
+        np.multiply(self._ramp, target - self._gain, out=self._gain_ramp)
+        self._gain_ramp += self._gain
+        out *= self._gain_ramp[:, None]
         self._gain = target
         ceiling = min(CEILING_MAX_DB, self._num("synth.limiter_ceiling"))
         np.nan_to_num(out, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
