@@ -10,8 +10,8 @@ they only append to the engine's bounded input queue.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -285,7 +285,7 @@ def with_all_events(frames: list[WorldFrame]) -> WorldFrame:
     return replace(frames[-1], events=tuple(event for frame in frames for event in frame.events))
 
 
-def run_gui(runtime: Runtime) -> int:
+def run_gui(runtime: Runtime, stop: threading.Event) -> int:
     """Show the windows and run Qt's event loop until the operator quits or time is up."""
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
@@ -297,11 +297,11 @@ def run_gui(runtime: Runtime) -> int:
         print(f"myco run: {error}", file=sys.stderr)
         return 2
     desktop.show()
-    # Python signal handlers only run when the interpreter gets control: give it a turn.
+    # A signal only sets ``stop`` (see launch.stop_on_signals); look at it five times a second.
+    # The timer also gives the interpreter a turn, so the Python signal handler runs at all.
     wake = QTimer()
+    wake.timeout.connect(lambda: app.quit() if stop.is_set() else None)
     wake.start(200)
-    wake.timeout.connect(lambda: None)
-    previous = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in (signal.SIGINT, signal.SIGTERM)}
     if runtime.options.seconds is not None:
         QTimer.singleShot(int(runtime.options.seconds * 1000), app.quit)
     started = time.monotonic()
@@ -310,8 +310,6 @@ def run_gui(runtime: Runtime) -> int:
     finally:
         wake.stop()
         desktop.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     log.info("closed after %.1f s", time.monotonic() - started)
     return int(code)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
@@ -32,8 +34,29 @@ def build_engine(options: RunOptions) -> Engine:
     return engine
 
 
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT and SIGTERM only set an event; the loops check it and stop cleanly.
+
+    Nothing else happens in the handler: it may run in the middle of any Python code, including
+    a Qt callback, where quitting the event loop directly crashed the app (measured: SIGSEGV).
+    """
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def launch(options: RunOptions) -> int:
     """Run until closed, interrupted or ``--seconds`` are up; returns the exit status."""
+    with stop_on_signals() as stop:
+        return _launch(options, stop)
+
+
+def _launch(options: RunOptions, stop: threading.Event) -> int:
     try:
         if options.status:
             check_policy(parse_address(options.status)[0], options.status_token)
@@ -50,30 +73,24 @@ def launch(options: RunOptions) -> int:
         return 2
     try:
         if options.headless:
-            return run_headless(runtime)
+            return run_headless(runtime, stop)
         from installation.app.gui import run_gui
 
-        return run_gui(runtime)
+        return run_gui(runtime, stop)
     finally:
         runtime.stop()
 
 
-def run_headless(runtime: Runtime) -> int:
+def run_headless(runtime: Runtime, stop: threading.Event) -> int:
     """Tick the engine at its fixed rate until stopped; each step counts as a completed frame."""
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     seconds = runtime.options.seconds
     deadline = None if seconds is None else time.monotonic() + seconds
     log.info("running headless%s", "" if deadline is None else f" for {seconds:g} s")
-    try:
-        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            started = time.perf_counter()
-            frames = runtime.tick()
-            if frames:
-                runtime.clock.frame_done(time.perf_counter() - started)
-            stop.wait(runtime.seconds_to_next_step())
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        started = time.perf_counter()
+        frames = runtime.tick()
+        if frames:
+            runtime.clock.frame_done(time.perf_counter() - started)
+        stop.wait(runtime.seconds_to_next_step())
     runtime.publish_status()
     return 0

@@ -8,6 +8,7 @@ they appear; a preset that fails is reported on stderr and skipped.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from installation.sim.kernel import Kernel
 
 GROW_S = 3.0
 STEP_S = 1 / 30
+PR_SET_PDEATHSIG = 1
 SIZE = (384, 216)  # rendered at twice the browser's icon size, downscaled for smooth edges
 
 
@@ -56,7 +58,19 @@ def render_preset(name: str, library: PresetLibrary, size: tuple[int, int] = SIZ
     return Image.fromarray(pixels).resize((size[0] // 2, size[1] // 2), Image.Resampling.LANCZOS)
 
 
+def die_with_parent() -> None:
+    """On Linux, end this process when the app that started it ends, even if the app crashed."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the app was already gone before the line above
+            sys.exit(1)
+
+
 def main(argv: list[str]) -> int:
+    die_with_parent()
     if len(argv) < 2:
         print("usage: python -m installation.app.thumbnails FOLDER NAME...", file=sys.stderr)
         return 2
