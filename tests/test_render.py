@@ -273,3 +273,24 @@ def test_a_region_shows_that_part_of_the_canvas(warm: Offscreen) -> None:
     expected = np.asarray(Image.fromarray(full[:, : SIZE[0] // 2].astype(np.uint8)).resize(SIZE), np.float32)
     other = np.asarray(Image.fromarray(full[:, SIZE[0] // 2:].astype(np.uint8)).resize(SIZE), np.float32)
     assert np.abs(luma(left) - luma(expected)).mean() < 0.5 * np.abs(luma(left) - luma(other)).mean()
+
+
+def test_malformed_frames_draw_without_crashing(warm: Offscreen) -> None:
+    import dataclasses
+
+    good = world()
+    broken = dataclasses.replace(
+        good,
+        positions=np.full_like(good.positions, np.nan),
+        activity=np.full_like(good.activity, np.inf),
+        links=np.array([[0, 99], [-1, 2], [1, 2]], np.int32),
+        flow=np.zeros(1, np.float32),  # wrong length
+        fields={"waste": np.full((3, 3), np.nan, np.float32), "toxin": np.ones((5, 7), np.float32)},
+    )
+    image = warm.render(broken, {}, DT).astype(np.float32)
+    assert np.isfinite(image).all() and luma(image).mean() > 3.0
+    empty = dataclasses.replace(good, node_ids=(), positions=np.zeros((0, 2), np.float32),
+                                activity=np.zeros(0, np.float32), links=np.zeros((0, 2), np.int32),
+                                flow=np.zeros(0, np.float32), thickness=np.zeros(0, np.float32))
+    assert luma(warm.render(empty, {}, DT).astype(np.float32)).mean() > 3.0
+    assert warm.renderer.errors == []
