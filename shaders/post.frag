@@ -9,6 +9,8 @@
 #include "common.glsl"
 
 uniform sampler2D u_scene;
+uniform sampler2D u_scene_from;  // the look being faded from (the same as u_scene when none)
+uniform float u_look_mix;        // 0: the old look, 1: the new one
 uniform sampler2D u_bloom;
 uniform float u_exposure;
 uniform float u_blackout;
@@ -29,7 +31,8 @@ vec3 rotate_hue(vec3 c, float turns) {
 void main() {
     // The canvas keeps image order (y = 0 at the top, like seeds and masks); GL's is bottom-up.
     vec2 uv = vec2(v_uv.x, 1.0 - v_uv.y);
-    vec3 col = texture2D(u_scene, uv).rgb + texture2D(u_bloom, uv).rgb * glow;
+    vec3 scene = mix(texture2D(u_scene_from, uv).rgb, texture2D(u_scene, uv).rgb, u_look_mix);
+    vec3 col = scene + texture2D(u_bloom, uv).rgb * glow;
     col *= u_exposure;
     col = rotate_hue(col, u_hue_shift);
     col = max(mix(vec3(luma(col)), col, u_saturation), 0.0);

@@ -294,3 +294,19 @@ def test_malformed_frames_draw_without_crashing(warm: Offscreen) -> None:
                                 flow=np.zeros(0, np.float32), thickness=np.zeros(0, np.float32))
     assert luma(warm.render(empty, {}, DT).astype(np.float32)).mean() > 3.0
     assert warm.renderer.errors == []
+
+
+def test_looks_crossfade(warm: Offscreen) -> None:
+    renderer = warm.renderer
+    festival = run(warm, 1)
+    renderer.set_look_mix("festival", "mural", 0.0)
+    assert renderer.look is not None and renderer.look.name == "mural"
+    start = warm.snapshot().astype(np.float32)
+    renderer.set_look_mix("festival", "mural", 0.5)
+    half = warm.snapshot().astype(np.float32)
+    renderer.set_look_mix("festival", "mural", 1.0)
+    mural = warm.snapshot().astype(np.float32)
+    assert np.abs(start - festival).mean() < 3.0  # factor 0 still shows the festival
+    assert np.abs(mural - festival).mean() > 10.0
+    between = np.abs(half - festival).mean()
+    assert 0.2 * np.abs(mural - festival).mean() < between < 0.8 * np.abs(mural - festival).mean()

@@ -95,6 +95,8 @@ class Renderer:
         self.frame_count = 0
         self.transients = Transients()
         self.look: Look | None = None
+        self._fading_from: Look | None = None
+        self._fade = 1.0
         self._look_stamp = 0
         self._look_errors: list[Problem] = []
         self._bank: ParamBank | None = None
@@ -127,8 +129,10 @@ class Renderer:
         self._events = _float_texture(np.zeros((2, 32, 4), np.float32), linear=False)
         self._node_vbo = gloo.VertexBuffer(np.zeros((1, 4), np.float32))
         self._link_vbos: dict[str, gloo.VertexBuffer] = {}
-        self._scene: _Target | None = None
-        self._bloom: list[_Target] = []
+        # Output-size targets, (re)allocated by the first draw at its viewport.
+        self._scene = _Target((1, 1))
+        self._scene_from = _Target((1, 1))
+        self._bloom = [_Target((1, 1)), _Target((1, 1))]
         self._frame = empty_frame(aspect=self.aspect)
         self._frame_mask: NDArray[np.float32] | None = None
         self._seed: Seed | None = None
@@ -138,14 +142,30 @@ class Renderer:
         bank.register_all(param_specs(self.shader_dir))
         self._bank = bank
 
-    def set_look(self, name: str) -> None:
-        """Switch look (palette + composite shader); raises LoadError for an unknown or broken look."""
+    def _load_look(self, name: str) -> Look:
         look = load_look(name, self.shader_dir)
-        self._look_stamp = _mtime(look.path)
         if look.composite not in self.programs:
             self.programs[look.composite] = ShaderProgram(self.shader_dir / f"{look.composite}.frag",
                                                           self.shader_dir, self._defines)
+        return look
+
+    def set_look(self, name: str) -> None:
+        """Switch look (palette + composite shader); raises LoadError for an unknown or broken look."""
+        look = self._load_look(name)
+        self._look_stamp = _mtime(look.path)
         self.look = look
+        self._fading_from = None
+
+    def set_look_mix(self, from_name: str, to_name: str, factor: float) -> None:
+        """Crossfade two looks (the engine's ``look_mix()``): ``factor`` 0 shows ``from_name``, 1 ``to_name``."""
+        if self.look is None or self.look.name != to_name:
+            self.set_look(to_name)
+        if from_name == to_name or factor >= 1.0:
+            self._fading_from = None
+            return
+        if self._fading_from is None or self._fading_from.name != from_name:
+            self._fading_from = self._load_look(from_name)
+        self._fade = max(0.0, float(factor))
 
     def set_seed(self, seed: Seed | None) -> None:
         """Take the mural mask from the seed the world grows from (cheap to call every frame)."""
@@ -197,7 +217,8 @@ class Renderer:
         return self.errors
 
     # -- the simulation -------------------------------------------------------------
-    def _common(self, program: ShaderProgram, resolution: tuple[int, int], region: tuple[float, ...]) -> None:
+    def _common(self, program: ShaderProgram, resolution: tuple[int, int], region: tuple[float, ...],
+                look: Look | None = None) -> None:
         envelopes = self.transients.envelopes(self.t)
         program.apply_inputs(self._params, envelopes)
         speed = float(self._params.get("render.speed", 1.0))  # type: ignore[arg-type]
@@ -210,14 +231,15 @@ class Renderer:
             "u_links": self._links.texture, "u_node_list": self._node_list,
             "u_node_count": float(min(self._frame.node_count, geometry.MAX_NODES)),
         })
-        if self.look is not None:
-            program.set_many({f"pal_{key}": self.look.palette[key] for key in PALETTE_KEYS})
+        look = look or self.look
+        if look is not None:
+            program.set_many({f"pal_{key}": look.palette[key] for key in PALETTE_KEYS})
 
     def _fullscreen(self, name: str, target: _Target, extra: Mapping[str, object],
-                    region: tuple[float, ...] = (0.0, 0.0, 1.0, 1.0)) -> None:
+                    region: tuple[float, ...] = (0.0, 0.0, 1.0, 1.0), look: Look | None = None) -> None:
         program = self.programs[name]
         height, width = target.shape
-        self._common(program, (width, height), region)
+        self._common(program, (width, height), region, look)
         program.set("a_position", self._quad)
         program.set_many(extra)
         with target.fbo:
@@ -297,8 +319,9 @@ class Renderer:
     # -- the picture ----------------------------------------------------------------
     def _ensure_output(self, viewport: tuple[int, int]) -> None:
         width, height = viewport
-        if self._scene is None or self._scene.shape != (height, width):
+        if self._scene.shape != (height, width):
             self._scene = _Target((height, width))
+            self._scene_from = _Target((height, width))
             small = (max(1, height // 4), max(1, width // 4))
             self._bloom = [_Target(small), _Target(small)]
 
@@ -306,8 +329,12 @@ class Renderer:
         """Composite the picture (or one region of the canvas) into the bound framebuffer."""
         viewport = (max(1, int(viewport[0])), max(1, int(viewport[1])))
         self._ensure_output(viewport)
-        assert self._scene is not None and self.look is not None
-        self._fullscreen(self.look.composite, self._scene, {"u_trail": self._trail[0].texture}, region)
+        assert self.look is not None
+        trail = {"u_trail": self._trail[0].texture}
+        self._fullscreen(self.look.composite, self._scene, trail, region)
+        fading = self._fading_from
+        if fading is not None:
+            self._fullscreen(fading.composite, self._scene_from, trail, region, fading)
         bloom_h, bloom_w = self._bloom[0].shape
         source = self._scene
         for step in range(4):
@@ -320,6 +347,8 @@ class Renderer:
         self._common(post, viewport, region)
         post.set_many({
             "a_position": self._quad, "u_scene": self._scene.texture, "u_bloom": source.texture,
+            "u_scene_from": (self._scene_from if fading else self._scene).texture,
+            "u_look_mix": self._fade if fading else 1.0,
             "u_exposure": float(self._params.get("render.exposure", 1.0)),  # type: ignore[arg-type]
             "u_blackout": float(self._params.get("render.blackout", 0.0)),  # type: ignore[arg-type]
             "u_hue_shift": float(self._params.get("render.hue_shift", 0.0)),  # type: ignore[arg-type]
