@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,17 @@ def record(ports: list[str], seconds: float, path: Path) -> NDArray[np.float64]:
         raw = recording.readframes(recording.getnframes())
         channels = recording.getnchannels()
     return np.frombuffer(raw, "<i2").reshape(-1, channels) / 32768.0
+
+
+def wait_for_status(port: int, ready: Callable[[dict[str, Any]], bool], timeout: float = 8.0) -> dict[str, Any]:
+    """Poll /status (rebuilt once a second) until ``ready`` holds; return the last document."""
+    deadline = time.monotonic() + timeout
+    report = status(port)
+    while not (report is not None and ready(report)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        report = status(port)
+    assert report is not None, "no status"
+    return report
 
 
 def running(pid: int) -> bool:
@@ -88,9 +100,8 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
                                 str(mv + 0.01 * i), "0.2", "0.3", "0.6"], check=True)
             time.sleep(0.1)
         subprocess.run([oscsend, "127.0.0.1", str(osc_port), "/myco/nonsense", "i", "1"], check=True)
-        time.sleep(1.2)
-        report = status(status_port)
-        assert report is not None
+        report = wait_for_status(status_port, lambda r: r["nodes"].get("gallery-2", {}).get("last", {})
+                                 .get("moisture") == 0.6 and r["inputs"]["osc"]["received"] == 51)
         assert report["show"] == "kai-festival" and report["act"] == "The living city"
         assert report["act_index"] == 0 and report["position_s"] > 2.0
         assert report["fps"] > 40, report["fps"]
@@ -164,9 +175,8 @@ def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
             time.sleep(0.1)
         subprocess.run([publish, "-p", str(mqtt_broker.port), "-t", "myco/nodes/roof-sensor", "-m", "{oops"],
                        check=True, timeout=10)
-        time.sleep(1.3)
-        report = status(status_port)
-        assert report is not None
+        report = wait_for_status(status_port, lambda r: r["nodes"].get("roof-sensor", {}).get("last", {})
+                                 .get("toxin") == 0.7)  # once the live fade-in is complete
         assert report["nodes"]["roof-sensor"]["live"] is True
         assert report["nodes"]["roof-sensor"]["last"]["toxin"] == 0.7
         mqtt = report["inputs"]["mqtt"]
