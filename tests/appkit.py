@@ -25,7 +25,11 @@ def qt_session(x_display: str) -> Iterator[object]:
     """
     from PySide6.QtWidgets import QApplication
 
-    yield QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([])
+    assert app.platformName() == "xcb", (
+        f"a QApplication was already created on Qt's {app.platformName()!r} platform by an earlier test; "
+        "the UI tests need the X server: tests that create one should use the x_display fixture")
+    yield app
     app = QApplication.instance()  # each module that imports this fixture tears it down once
     if app is not None:
         for widget in QApplication.topLevelWidgets():
