@@ -61,7 +61,7 @@ void main() {
     // The corporation: cold steel-blue bars and grids reaching in from the edges.
     float edge = min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y));
     float reach = cold_grip * 0.35;
-    float zone = smoothstep(reach, reach * 0.6, edge) * step(0.001, cold_grip);
+    float zone = falloff(reach * 0.6, reach, edge) * step(0.001, cold_grip);
     vec2 g = fract(cp * 16.0);
     float grid = max(step(0.93, g.x), step(0.93, g.y));
     float bars = step(0.55, hash12(floor(cp * vec2(16.0, 4.0))));

@@ -34,6 +34,11 @@ float fbm(vec2 p) {
     return sum;
 }
 
+// 1 at x <= near, 0 at x >= far. (smoothstep with edge0 >= edge1 is undefined in GLSL.)
+float falloff(float near, float far, float x) {
+    return 1.0 - smoothstep(near, max(far, near + 1e-5), x);
+}
+
 // Round dots scattered one per cell (buds, spores): 1 at a dot's centre, 0 between dots.
 float dots(vec2 p, float radius) {
     vec2 cell = floor(p);
@@ -44,7 +49,7 @@ float dots(vec2 p, float radius) {
             nearest = min(nearest, length(p - c - hash22(c)));
         }
     }
-    return smoothstep(radius, 0.0, nearest);
+    return falloff(0.0, radius, nearest);
 }
 
 float luma(vec3 c) {

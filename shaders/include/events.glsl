@@ -79,12 +79,12 @@ Fx fx_at(vec2 p) {
             bool big = is_kind(a.x, EV_SURGE);
             float radius = age * (big ? 0.45 : 0.08);
             float width = big ? 0.03 + 0.05 * life : 0.02;
-            float ring = exp(-pow((r - radius) / width, 2.0)) + 0.35 * smoothstep(radius, 0.0, r) * fade;
+            float ring = exp(-pow((r - radius) / width, 2.0)) + 0.35 * falloff(0.0, radius, r) * fade;
             fx.surge += s * fade * ring * (big ? 1.0 : 0.35);
         } else if (is_kind(a.x, EV_TOXIN_CLUSTER)) {
             float radius = (0.1 + 0.08 * b.x) * smoothstep(0.0, 2.5, age);
             float wobble = 1.0 + 0.25 * (noise((p - c) * 14.0 + b.z) - 0.5);
-            fx.toxin += s * smoothstep(radius * wobble, radius * 0.3, r) * min(1.0, fade * 3.0);
+            fx.toxin += s * falloff(radius * 0.3, radius * wobble, r) * min(1.0, fade * 3.0);
         } else if (is_kind(a.x, EV_PURIFICATION) || is_kind(a.x, EV_CLUSTER_PURIFIED)) {
             float radius = age * 0.12;
             fx.purify += s * fade * exp(-pow((r - radius) / 0.05, 2.0));
@@ -92,21 +92,21 @@ Fx fx_at(vec2 p) {
             float angle = atan(p.y - c.y, (p.x - c.x) * u_aspect);
             float petal = 0.5 + 0.5 * cos(angle * 7.0 + b.z * 6.28);
             float radius = (0.08 + 0.1 * b.x) * smoothstep(0.0, 3.0, age);
-            fx.bloom += s * min(1.0, fade * 2.0) * smoothstep(radius, radius * 0.2, r * (1.0 + 0.6 * petal));
+            fx.bloom += s * min(1.0, fade * 2.0) * falloff(radius * 0.2, radius, r * (1.0 + 0.6 * petal));
         } else if (is_kind(a.x, EV_DISRUPTION)) {
             vec2 hit = drones(p, a, b) * min(1.0, fade * 4.0);
             fx.drone = max(fx.drone, hit.x);
             fx.scar = max(fx.scar, hit.y);
         } else if (is_kind(a.x, EV_SHIELD)) {
             float radius = (0.25 + 0.2 * b.x) * smoothstep(0.0, 1.5, age);
-            float inside = smoothstep(radius, radius - 0.04, r);
-            float edge = smoothstep(0.06, 0.0, hex_edge((p - c) * vec2(u_aspect, 1.0), 0.06));
+            float inside = falloff(radius - 0.04, radius, r);
+            float edge = falloff(0.0, 0.06, hex_edge((p - c) * vec2(u_aspect, 1.0), 0.06));
             float rim = exp(-pow((r - radius) / 0.015, 2.0));
             fx.shield += s * min(1.0, fade * 3.0) * (inside * (0.04 + 0.5 * edge) + rim);
         } else if (is_kind(a.x, EV_INTERFERENCE)) {
             float edge = min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y));
             float reach = (0.06 + 0.18 * b.x) * smoothstep(0.0, 3.0, age);
-            float near = a.y < 0.0 ? smoothstep(reach, 0.0, edge) : smoothstep(reach * 1.5, 0.0, r);
+            float near = a.y < 0.0 ? falloff(0.0, reach, edge) : falloff(0.0, reach * 1.5, r);
             float band = step(0.55, hash12(vec2(floor(p.y * 70.0), floor(u_time * 14.0) + b.z)));
             fx.glitch += s * fade * near * band;
         } else if (is_kind(a.x, EV_NODE_JOINED) || is_kind(a.x, EV_LINK_FUSED)) {
