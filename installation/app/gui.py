@@ -72,7 +72,13 @@ class DesktopApp(QObject):
         screens = [screen.name() for screen in QGuiApplication.screens()]
         self.views: list[OutputView] = []
         windows: list[OutputWindow] = []
-        engine.bank.register_all(render_param_specs(runtime.options.shader_dir))
+        specs = render_param_specs(runtime.options.shader_dir)
+        if runtime.options.shader_dir is not None:  # the artist's headers replace the shipped ones
+            for owner in {spec.owner for spec in specs if spec.owner.startswith("shader.")}:
+                engine.bank.unregister_owner(owner)
+        engine.bank.register_all(specs)
+        if runtime.options.shader_dir is not None:
+            engine.recall(engine.preset.name, crossfade_s=0.0)  # the preset's values on the new declarations
         requests = requests_for(screens, list(runtime.options.output_screens))
         quality = runtime.options.quality or str(engine.bank.get("render.quality"))
         for index, request in enumerate(requests):
