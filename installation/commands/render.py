@@ -10,6 +10,7 @@ Deterministic: the same show, size, fps and quality give the same frames.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import subprocess
@@ -86,9 +87,13 @@ def _audio(show: str, start: float, seconds: float, folder: Path) -> Path | None
         print(f"no audio: the sound engine is not available ({error})", file=sys.stderr)
         return None
     rate = 48000
-    samples = render_show_audio(show, start + seconds, sample_rate=rate)[int(start * rate):]
-    path = folder / "audio.wav"
-    write_wav(path, samples, rate)
+    try:
+        samples = render_show_audio(show, start + seconds, sample_rate=rate)[int(start * rate):]
+        path = folder / "audio.wav"
+        write_wav(path, samples, rate)
+    except (OSError, ValueError, RuntimeError) as error:  # the picture still renders without sound
+        print(f"no audio: {error}", file=sys.stderr)
+        return None
     return path
 
 
@@ -130,13 +135,17 @@ def _video(args: argparse.Namespace, size: tuple[int, int]) -> int:
         try:
             for number, image in enumerate(driver.frames(count)):
                 if encoder is not None and encoder.stdin is not None:
-                    encoder.stdin.write(image.tobytes())
+                    try:
+                        encoder.stdin.write(image.tobytes())
+                    except BrokenPipeError:  # ffmpeg stopped; its status says why
+                        break
                 if args.png:
                     Image.fromarray(image).save(args.png / f"frame_{number:05d}.png")
                 progress.show(number + 1)
         finally:
             if encoder is not None and encoder.stdin is not None:
-                encoder.stdin.close()
+                with contextlib.suppress(BrokenPipeError):
+                    encoder.stdin.close()
         status = encoder.wait() if encoder is not None else 0
     for problem in offscreen.renderer.errors:
         print(problem, file=sys.stderr)
