@@ -27,7 +27,7 @@ from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
 from installation.core.seeds import Seed, resample
 from installation.render import geometry
-from installation.render.looks import PALETTE_KEYS, Look, load_look
+from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
 from installation.render.params import QUALITIES, param_specs
 from installation.render.programs import ShaderProgram
 from installation.render.transients import Transients, glsl_defines
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 QUALITY = {"low": (256, 360), "medium": (512, 540), "high": (1024, 720), "ultra": (2048, 1080)}
 PASSES = ("agents", "deposit", "diffuse", "nodes", "links", "blur", "post")
 RELOAD_INTERVAL_S = 0.25
+DEFAULT_LOOK = "festival"
 MASK_MAX_SIDE = 1024
 QUAD = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)
 ADDITIVE = {"blend": True, "blend_func": ("one", "one"), "depth_test": False}
@@ -107,7 +108,10 @@ class Renderer:
                          for name in PASSES}
         self._quad = gloo.VertexBuffer(QUAD)
         self._init_state(side, seed)
-        self.set_look("festival")
+        names = look_names(self.shader_dir)
+        if not names:
+            raise LoadError.single(self.shader_dir / "looks", 0, "", "no look to paint with (shaders/looks/*.toml)")
+        self.set_look(DEFAULT_LOOK if DEFAULT_LOOK in names else names[0])
 
     # -- set-up ---------------------------------------------------------------------
     def _init_state(self, side: int, seed: int) -> None:
