@@ -11,7 +11,7 @@ PYTHON="${PYTHON:-python3}"
 # pip, quietly: some machines' pip configuration names extra package folders that are absent.
 pip_quiet() { "$1" -m pip "${@:2}" 2>&1 | { grep -v "^WARNING: Location .* is ignored" || true; }; }
 
-runtime_debs=(libportaudio2 libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libxkbcommon-x11-0 libxcb-cursor0
+runtime_debs=(libportaudio2 libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
   libxcb-image0 libfontconfig1 libdbus-1-3 ffmpeg)
 test_debs=(xvfb xauth x11-utils jackd2 mosquitto mosquitto-clients liblo-tools imagemagick sox
