@@ -76,8 +76,11 @@ def test_output_follows_its_projector_out_and_back(two_projectors: None) -> None
         assert pump(5, lambda: window.screen_name == RIGHT[0])
         assert pump(3, lambda: window.geometry().getRect() == (960, 0, 960, 1080))
         assert window.isVisible() and window.isFullScreen() and manager.moves == 3
+        window.close()  # what a window manager's close (Alt+F4) asks for
+        assert window.isVisible(), "an output only closes with the app"
     finally:
         manager.close()
+    assert not window.isVisible()
 
 
 def test_two_outputs_show_their_own_regions(two_projectors: None) -> None:

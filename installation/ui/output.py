@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QScreen
+from PySide6.QtGui import QCloseEvent, QColor, QGuiApplication, QPainter, QPaintEvent, QScreen
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
 from installation.app.placement import OutputRequest, assign
@@ -61,6 +61,14 @@ class OutputWindow(QWidget):
         self.veil = Veil(self)
         self.screen_name = ""
         self.full_screen = False
+        self.closable = False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """An output only closes with the app: a stray Alt+F4 on a projector must not blank it."""
+        if self.closable:
+            event.accept()
+        else:
+            event.ignore()
 
     def resizeEvent(self, event: object) -> None:
         self.veil.setGeometry(self.rect())
@@ -122,4 +130,5 @@ class OutputManager:
 
     def close(self) -> None:
         for window in self.windows:
+            window.closable = True
             window.close()
