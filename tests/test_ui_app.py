@@ -229,8 +229,9 @@ def test_closing_leaves_no_thread_or_process(qt_session: object, jack_server: Ja
         report = json.loads(reply.read())
     assert report["act"] == app.runtime.engine.player.act.title and report["fps"] > 0
     assert report["audio"]["running"] is True
-    pump(1.5)  # the preview is published about once a second
-    with urllib.request.urlopen(app.runtime.status_server.url + "/preview.png", timeout=5) as reply:
+    server = app.runtime.status_server
+    assert pump(15, lambda: server.body("/preview.png") is not None), "no preview published"
+    with urllib.request.urlopen(server.url + "/preview.png", timeout=5) as reply:
         assert reply.headers["Content-Type"] == "image/png"
         preview = Image.open(io.BytesIO(reply.read()))
     assert preview.width == 480 and np.asarray(preview.convert("RGB")).std() > 10

@@ -115,6 +115,10 @@ class DesktopApp(QObject):
         return screen.name() if screen is not None else None
 
     def quit(self) -> None:
+        """End the event loop. Qt's quit first closes every window, and outputs refuse a plain
+        close (see OutputWindow.closeEvent), so allow theirs first or the quit is cancelled."""
+        for window in self.outputs.windows:
+            window.closable = True
         app = QApplication.instance()
         if app is not None:
             app.quit()
@@ -306,10 +310,10 @@ def run_gui(runtime: Runtime, stop: threading.Event) -> int:
     # A signal only sets ``stop`` (see launch.stop_on_signals); look at it five times a second.
     # The timer also gives the interpreter a turn, so the Python signal handler runs at all.
     wake = QTimer()
-    wake.timeout.connect(lambda: app.quit() if stop.is_set() else None)
+    wake.timeout.connect(lambda: desktop.quit() if stop.is_set() else None)
     wake.start(200)
     if runtime.options.seconds is not None:
-        QTimer.singleShot(int(runtime.options.seconds * 1000), app.quit)
+        QTimer.singleShot(int(runtime.options.seconds * 1000), desktop.quit)
     started = time.monotonic()
     try:
         code = app.exec()
