@@ -15,7 +15,7 @@ runtime_debs=(libportaudio2 libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-m
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
   libxcb-image0 libfontconfig1 libdbus-1-3 ffmpeg)
 test_debs=(xvfb xauth x11-utils jackd2 mosquitto mosquitto-clients liblo-tools imagemagick sox
-  jack-midi-clock mesa-utils openssl)
+  jack-midi-clock mesa-utils openssl x11-xserver-utils)
 
 debs=("${runtime_debs[@]}")
 [ "$mode" = test ] && debs+=("${test_debs[@]}")

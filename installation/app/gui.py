@@ -34,7 +34,7 @@ from installation.ui.editing import EditHistory
 from installation.ui.health import HealthPanel
 from installation.ui.monitor import NodeMonitor
 from installation.ui.output import OutputManager, OutputWindow
-from installation.ui.output_view import OutputView, make_output_view
+from installation.ui.output_view import OutputView, Scene, make_output_view
 from installation.ui.param_panel import ParamPanel
 from installation.ui.transport import TransportPanel
 
@@ -148,10 +148,10 @@ class DesktopApp(QObject):
         self.outputs.set_veil(engine.bank.number("render.blackout"))
         if frames:
             params = engine.bank.snapshot()
-            look = engine.current_look()
+            scene = Scene(*engine.look_mix(), engine.seed)
             latest = with_all_events(frames)
             for view in self.views:
-                view.show_frame(latest, params, look)
+                view.show_frame(latest, params, scene)
 
     def refresh(self) -> None:
         runtime = self.runtime

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
@@ -17,18 +18,23 @@ from installation.core.errors import LoadError
 from installation.core.seeds import Seed
 from installation.engine import Engine
 from installation.nodes.mux import NodeMux
+from installation.nodes.recording import open_replay
 from installation.sim.kernel import Kernel
 
 log = logging.getLogger(__name__)
 
 
-def live_world(seed: Seed) -> NodeMux:
-    """The simulation with live nodes layered over it: silent or absent nodes stay simulated."""
-    return NodeMux(Kernel(seed))
+def live_world(seed: Seed, replay: Path | None = None) -> NodeMux:
+    """The simulation with live nodes layered over it: silent or absent nodes stay simulated.
+
+    With ``replay``, a recording of node readings plays in a loop as if the nodes were live.
+    """
+    return NodeMux(Kernel(seed), replay=open_replay(replay, loop=True) if replay else None)
 
 
 def build_engine(options: RunOptions) -> Engine:
-    engine = Engine.for_show(options.show, step_hz=options.step_hz, world_factory=live_world)
+    engine = Engine.for_show(options.show, step_hz=options.step_hz, resume=options.resume,
+                             world_factory=lambda seed: live_world(seed, options.replay))
     if options.preset and not engine.recall(options.preset, crossfade_s=0.0):
         raise LoadError.single(f"{options.preset}.toml", 0, "", f"preset {options.preset!r} cannot be loaded")
     return engine

@@ -52,7 +52,7 @@ class Runtime:
         """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
         if self.options.audio:
             self.audio, self.audio_notice = start_audio(self.options)
-        self.parts.extend(start_inputs(self.options, self.engine))
+        self.parts.extend(start_inputs(self.options, self.engine, self.audio))
         if self.options.status:
             host, port = parse_address(self.options.status)
             self.status_server = StatusServer(host, port, self.options.status_token).start()

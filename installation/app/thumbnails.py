@@ -39,7 +39,8 @@ def render_preset(name: str, library: PresetLibrary, size: tuple[int, int] = SIZ
 
     specs = {spec.name: spec for spec in all_param_specs()}
     preset = library.load(name, specs)
-    kernel = Kernel(find_seed(preset.seed))
+    seed = find_seed(preset.seed)
+    kernel = Kernel(seed)
     bank = ParamBank()
     bank.register_all(specs.values())
     kernel.register_params(bank)
@@ -47,6 +48,7 @@ def render_preset(name: str, library: PresetLibrary, size: tuple[int, int] = SIZ
     offscreen = Offscreen(size, "low")
     try:
         offscreen.renderer.set_look(preset.look)
+        offscreen.renderer.set_seed(seed)  # the mural mask
         params = bank.snapshot()
         frame = kernel.step(STEP_S, [], params)
         for _ in range(int(GROW_S / STEP_S)):

@@ -63,7 +63,7 @@ def midi_figures(status: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def start_inputs(options: RunOptions, engine: Engine) -> list[Started]:
+def start_inputs(options: RunOptions, engine: Engine, audio: Any = None) -> list[Started]:
     """Start the listeners asked for; one that fails is reported and the others still start."""
     started: list[Started] = []
     mux = engine.world
@@ -91,7 +91,7 @@ def start_inputs(options: RunOptions, engine: Engine) -> list[Started]:
         try:
             from installation.inputs import midi as midi_input
 
-            midi = midi_input.start(options.midi, engine, options)
+            midi = midi_input.start(options.midi, engine, options, audio=audio)  # notes: the short path
             started.append(Started("midi", midi.stop, lambda: midi_figures(midi.status()), midi))
         except Exception as error:
             log.error("MIDI input %s could not start: %s", options.midi, error)

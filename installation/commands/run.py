@@ -42,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--shader-dir", type=Path, metavar="DIR",
                         help="use the shaders (and looks) in DIR instead of the shipped ones; edits hot-reload")
     parser.add_argument("--seconds", type=float, metavar="S", help="run for S seconds, then exit cleanly")
+    parser.add_argument("--resume", action="store_true",
+                        help="start in the act where this show was when Myco last stopped (after a crash or power cut)")
+    parser.add_argument("--replay", type=Path, metavar="FILE",
+                        help="play a node recording (myco nodes record) as live nodes, looped")
     parser.set_defaults(func=run)
 
 
@@ -51,7 +55,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, audio=not args.no_audio,
         audio_device=args.audio_device, headless=args.headless,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
-        seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir,
+        seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, resume=args.resume,
+        replay=args.replay,
     )
 
 

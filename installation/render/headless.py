@@ -36,15 +36,11 @@ class ShowDriver:
         self.engine = engine
         self.offscreen = offscreen
         self.dt = 1.0 / fps
-        self._look = ""
         self._pending: list[Any] = []
 
     def _sync(self) -> None:
         renderer = self.offscreen.renderer
-        look = self.engine.current_look()
-        if look != self._look:
-            renderer.set_look(look)
-            self._look = look
+        renderer.set_look_mix(*self.engine.look_mix())  # acts blend, never cut
         renderer.set_seed(self.engine.seed)
 
     def _engine_until(self, t: float) -> WorldFrame:

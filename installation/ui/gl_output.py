@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
+from installation.ui.output_view import Scene
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +49,16 @@ class RendererOutput:
         self.renderer: Any = None
         self.failed = ""
         self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
-        self._pending: tuple[WorldFrame, Mapping[str, Value], str, float] | None = None
-        self._look = ""
+        self._pending: tuple[WorldFrame, Mapping[str, Value], Scene, float] | None = None
         self._last_update = 0.0
         self._capture_wanted = False
         self._captured = QImage()
         self.canvas.events.draw.connect(self._on_draw)
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
         if self._pending is not None:  # not drawn yet: keep its events, or their layers never start
             frame = replace(frame, events=self._pending[0].events + frame.events)
-        self._pending = (frame, params, look, time.monotonic())
+        self._pending = (frame, params, scene, time.monotonic())
         self.canvas.update()
 
     def _build(self) -> None:
@@ -75,10 +75,9 @@ class RendererOutput:
                 self._build()
             pending, self._pending = self._pending, None
             if pending is not None:
-                frame, params, look, stamp = pending
-                if look != self._look:
-                    self.renderer.set_look(look)
-                    self._look = look
+                frame, params, scene, stamp = pending
+                self.renderer.set_look_mix(scene.look_from, scene.look_to, scene.mix)
+                self.renderer.set_seed(scene.seed)
                 dt = stamp - self._last_update if self._last_update else 1 / 60
                 self._last_update = stamp
                 self.problems = [str(problem) for problem in self.renderer.poll_reload()]

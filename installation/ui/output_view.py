@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
+from installation.core.seeds import Seed
 from installation.ui.monitor import NetworkMap
 
 log = logging.getLogger(__name__)
@@ -26,11 +28,22 @@ FrameDone = Callable[[float], None]
 Region = tuple[float, float, float, float]
 
 
+@dataclass(frozen=True)
+class Scene:
+    """What a picture is made of besides the frame: the looks being crossfaded (the engine's
+    ``look_mix()``) and the seed the world grows from (its mural mask)."""
+
+    look_from: str
+    look_to: str
+    mix: float
+    seed: Seed | None = None
+
+
 class OutputView(Protocol):
     widget: QWidget
     fades_itself: bool
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
         """Hand over the newest frame; the view redraws at its own pace."""
 
     def grab(self) -> QImage:
@@ -61,7 +74,7 @@ class MapOutput:
         self.map = _TimedMap(frame_done)
         self.widget: QWidget = self.map
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], look: str) -> None:
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
         self.map.show_frame(frame)
 
     def grab(self) -> QImage:
