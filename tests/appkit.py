@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
-import pytest
 from numpy.typing import NDArray
 
 import installation.ui  # noqa: F401  (the PySide6 None-refcount guard, before any widget)
@@ -14,28 +13,6 @@ from installation.app.gui import DesktopApp
 from installation.app.launch import build_engine
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
-
-
-@pytest.fixture(scope="session")
-def qt_session(x_display: str) -> Iterator[object]:
-    """The QApplication on the test X server, shut down before that server stops.
-
-    Without this, the application outlives Xvfb (the display fixture ends first), and Qt
-    exits the test process with status 1 when its X connection breaks at interpreter exit.
-    """
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication([])
-    assert app.platformName() == "xcb", (
-        f"a QApplication was already created on Qt's {app.platformName()!r} platform by an earlier test; "
-        "the UI tests need the X server: tests that create one should use the x_display fixture")
-    yield app
-    app = QApplication.instance()  # each module that imports this fixture tears it down once
-    if app is not None:
-        for widget in QApplication.topLevelWidgets():
-            widget.close()
-        app.processEvents()
-        app.shutdown()  # type: ignore[attr-defined]
 
 
 def pump(seconds: float, until: Callable[[], bool] | None = None) -> bool:

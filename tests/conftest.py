@@ -49,6 +49,28 @@ def x_display() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def qt_session(x_display: str) -> Iterator[object]:
+    """The one QApplication of the test session, on the test X server; shut down before it stops.
+
+    Defined once here: a QApplication shut down and made again in one process crashes Qt, and
+    one that outlives Xvfb makes Qt end the process with status 1 when its X connection breaks.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    import installation.ui  # noqa: F401  (the PySide6 None-refcount guard, before any widget)
+
+    app = QApplication.instance() or QApplication([])
+    assert app.platformName() == "xcb", (
+        f"a QApplication was already created on Qt's {app.platformName()!r} platform by an earlier test; "
+        "tests that create one must use the qt_session fixture")
+    yield app
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+    app.processEvents()
+    app.shutdown()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
 def jack_server() -> Iterator[services.Jack]:
     """A real JACK server with the dummy driver at 48 kHz / 256 frames."""
     manager = services.jackd()

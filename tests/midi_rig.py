@@ -9,8 +9,9 @@ from typing import Any
 
 import rtmidi
 
-from installation.core.events import CommandInput, Event, InputQueue, ParamInput
+from installation.core.events import InputQueue
 from installation.core.params import ParamBank
+from tests.core.midi_helpers import InputSink
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 3.0, step: float = 0.005) -> Any:
@@ -68,24 +69,15 @@ class TestController:
         return messages
 
 
-class Applier:
+class Applier(InputSink):
     """Drains the input queue into a bank the way the engine does, keeping events and commands."""
 
     def __init__(self, queue: InputQueue, bank: ParamBank) -> None:
-        self.queue, self.bank = queue, bank
-        self.events: list[Event] = []
-        self.commands: list[CommandInput] = []
+        super().__init__(bank)
+        self.queue = queue
 
     def drain(self) -> int:
-        items = self.queue.drain()
-        for item in items:
-            if isinstance(item, ParamInput):
-                self.bank.set(item.name, item.value, item.source)
-            elif isinstance(item, Event):
-                self.events.append(item)
-            else:
-                self.commands.append(item)
-        return len(items)
+        return len(self.apply(self.queue.drain()))
 
     def until(self, predicate: Callable[[], Any], timeout: float = 3.0) -> Any:
         def drained() -> Any:

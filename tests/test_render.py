@@ -17,7 +17,6 @@ from installation.core.events import Event, EventKind
 from installation.core.frames import WorldFrame
 from installation.core.paths import resource_dir
 from installation.render.offscreen import Offscreen
-from tests.appkit import qt_session  # noqa: F401  (closes Qt before Xvfb stops)
 
 pytestmark = pytest.mark.usefixtures("qt_session")
 SIZE = (192, 108)

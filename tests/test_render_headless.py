@@ -15,7 +15,6 @@ from PIL import Image
 
 from installation.core.paths import resource_dir
 from installation.core.shows import find_show
-from tests.appkit import qt_session  # noqa: F401  (closes Qt before Xvfb stops)
 
 TINY = ["--size", "160x90", "--fps", "10", "--quality", "low", "--agents", "4096", "--no-progress"]
 

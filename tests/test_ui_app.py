@@ -21,11 +21,10 @@ from PIL import Image
 from installation.app.gui import DesktopApp
 from installation.core.paths import resource_dir
 from installation.ui.param_panel import SLIDER_STEPS
-from tests.appkit import pixels, pump, qt_session, start_app, stop_app
+from tests.appkit import pixels, pump, start_app, stop_app
 from tests.services import Jack
 
 EDIT_PRESET = "test-edit"
-__all__ = ["qt_session"]  # the shared session fixture
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ import numpy as np
 
 from installation.core.paths import UserDirs, resource_dir
 from installation.core.presets import PresetLibrary
-from tests.appkit import pump, qt_session
-
-__all__ = ["qt_session"]  # the shared session fixture
+from tests.appkit import pump
 
 
 def visible(browser: object) -> list[str]:

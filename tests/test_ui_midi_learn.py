@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.appkit import pump, qt_session, start_app, stop_app
+from tests.appkit import pump, start_app, stop_app
 from tests.midi_rig import TestController
 from tests.services import Jack
-
-__all__ = ["qt_session"]  # the shared session fixture
 
 
 def test_learn_button_binds_a_controller_knob(qt_session: object, jack_server: Jack) -> None:

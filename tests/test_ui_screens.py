@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 
 from installation.app.placement import OutputRequest, assign, requests_for, split_regions
-from tests.appkit import pump, qt_session
+from tests.appkit import pump
 from tests.services import require
 
 LEFT = ("myco-left", "960/254x1080/286+0+0")
 RIGHT = ("myco-right", "960/254x1080/286+960+0")
-__all__ = ["qt_session"]  # the shared session fixture
 
 
 def xrandr(*args: str) -> None:

@@ -6,9 +6,7 @@ import shutil
 from pathlib import Path
 
 from installation.core.paths import resource_dir
-from tests.appkit import pixels, pump, qt_session, start_app, stop_app
-
-__all__ = ["qt_session"]  # the shared session fixture
+from tests.appkit import pixels, pump, start_app, stop_app
 
 
 def test_broken_shader_shows_its_error_and_the_output_keeps_drawing(qt_session: object, tmp_path: Path) -> None:

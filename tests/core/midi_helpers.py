@@ -24,21 +24,13 @@ def make_bank() -> ParamBank:
     return bank
 
 
-class Rig:
-    """Bank + router; applies the router's parameter inputs to the bank like the engine does."""
+class InputSink:
+    """Applies inputs to a bank the way the engine does, keeping the events and commands."""
 
-    def __init__(self, bindings: Sequence[Binding], learned: Sequence[Binding] = (), port: str = PORT) -> None:
-        self.bank = make_bank()
-        self.saved: list[list[Binding]] = []
-        self.router = Router([Profile("test", "testctl", tuple(bindings))], learned,
-                             lambda n: self.bank.spec(n) if n in self.bank else None,
-                             lambda n: self.bank.snapshot().get(n), self.saved.append)
-        self.bank.subscribe(lambda c: self.router.changed(c.name, c.value, c.source))
-        self.router.open_port(port)
-        self.port = port
+    def __init__(self, bank: ParamBank) -> None:
+        self.bank = bank
         self.events: list[Event] = []
         self.commands: list[CommandInput] = []
-        self.t = 0.0
 
     def apply(self, inputs: Sequence[Input]) -> list[Input]:
         for item in inputs:
@@ -49,6 +41,21 @@ class Rig:
             else:
                 self.commands.append(item)
         return list(inputs)
+
+
+class Rig(InputSink):
+    """Bank + router; applies the router's parameter inputs to the bank like the engine does."""
+
+    def __init__(self, bindings: Sequence[Binding], learned: Sequence[Binding] = (), port: str = PORT) -> None:
+        super().__init__(make_bank())
+        self.saved: list[list[Binding]] = []
+        self.router = Router([Profile("test", "testctl", tuple(bindings))], learned,
+                             lambda n: self.bank.spec(n) if n in self.bank else None,
+                             lambda n: self.bank.snapshot().get(n), self.saved.append)
+        self.bank.subscribe(lambda c: self.router.changed(c.name, c.value, c.source))
+        self.router.open_port(port)
+        self.port = port
+        self.t = 0.0
 
     def send(self, *message: int, dt: float = 0.01) -> list[Input]:
         self.t += dt
