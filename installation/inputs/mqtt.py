@@ -89,6 +89,7 @@ class MqttListener:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
         self._started = False
 
@@ -113,10 +114,17 @@ class MqttListener:
         if reason.is_failure:
             log.warning("MQTT broker %s refused the connection: %s", self.broker, reason)
             return
-        self.connected = True
         self.connects += 1
         client.subscribe(TOPIC, qos=0)
-        log.info("MQTT connected to %s, subscribed to %s", self.broker, TOPIC)
+        log.info("MQTT connected to %s, subscribing to %s", self.broker, TOPIC)
+
+    @_guarded
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        # Connected means receiving: only once the broker has granted the subscription.
+        if any(reason.is_failure for reason in reasons):
+            log.warning("MQTT broker %s refused the subscription to %s: %s", self.broker, TOPIC, reasons)
+            return
+        self.connected = True
 
     @_guarded
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
