@@ -45,6 +45,7 @@ class Fade:
     Counted in whole steps, so a fade always ends exactly on its target values.
     """
 
+    specs: dict[str, ParamSpec]  # of the parameters that change, taken once when the fade starts
     start: dict[str, Value]
     end: dict[str, Value]
     steps: int
@@ -240,7 +241,8 @@ class Engine:
             self.bank.set_many(target, "preset", immediate=True)
             return
         changing = {name for name in target if start[name] != target[name]}
-        self.fade = Fade({n: start[n] for n in changing}, {n: target[n] for n in changing},
+        self.fade = Fade({n: specs[n] for n in changing}, {n: start[n] for n in changing},
+                         {n: target[n] for n in changing},
                          max(1, round(transition_s * self.step_hz)), from_look=previous_look, to_look=preset.look)
 
     def _advance_fade(self) -> None:
@@ -249,7 +251,7 @@ class Engine:
             return
         fade.done += 1
         if fade.end:
-            self.bank.set_many(morph(self.specs(), fade.start, fade.end, fade.factor), "show", immediate=True)
+            self.bank.set_many(morph(fade.specs, fade.start, fade.end, fade.factor), "show", immediate=True)
         if fade.factor >= 1.0:
             self.fade = None
 
