@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -30,17 +31,23 @@ def realtime_server(jack: services.Jack) -> None:
     assert result.returncode == 0, f"cannot give jackd real-time priority: {result.stderr}"
 
 
-@pytest.fixture
-def engine(jack_server: services.Jack) -> Iterator[AudioEngine]:
-    realtime_server(jack_server)
+@contextlib.contextmanager
+def playing_on(jack: services.Jack) -> Iterator[AudioEngine]:
+    """Myco's audio engine playing on ``jack`` (made real-time); stopped with no process left."""
+    realtime_server(jack)
     audio = AudioEngine()
     audio.start(None, 48000, 256, 2)
     try:
         yield audio
     finally:
         audio.stop()
-        status = audio.status()
-        assert not status["process_alive"]
+    assert not audio.status()["process_alive"]
+
+
+@pytest.fixture
+def engine(jack_server: services.Jack) -> Iterator[AudioEngine]:
+    with playing_on(jack_server) as audio:
+        yield audio
 
 
 @pytest.fixture
@@ -50,15 +57,11 @@ def private_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[AudioEngine]:
     jack = services.start_jack(f"myco-alone-{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("JACK_DEFAULT_SERVER", jack.server_name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
-    realtime_server(jack)
-    audio = AudioEngine()
-    audio.start(None, 48000, 256, 2)
     try:
-        yield audio
+        with playing_on(jack) as audio:
+            yield audio
     finally:
-        audio.stop()
         services.stop(jack.process)
-    assert not audio.status()["process_alive"]
 
 
 def running(audio: AudioEngine) -> bool:
