@@ -10,6 +10,9 @@
   plus numpy) and pushes frames at 60 Hz; first in Myco's separate audio process, then in a
   sounddevice callback inside the busy process itself, side by side in the same run.
   jackd gets real-time scheduling as on a show machine; both callbacks ask for it too.
+  ``machine_stalls_per_min``: moments when this machine could not run a real-time thread of
+  higher priority than Myco's for 2.5 ms or more (:mod:`tests.stalls`), and the underflows
+  that fell in them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from installation.core.events import Event, EventKind  # noqa: E402
 from installation.synth.offline import render_show_audio, render_stream  # noqa: E402
 from installation.synth.synth import Synth  # noqa: E402
 from tests.core.synth_frames import STEP_S, frame, frames  # noqa: E402
+from tests.stalls import StallWitness  # noqa: E402
 
 RATE, BLOCK = 48000, 256
 PERIOD_MS = 1000 * BLOCK / RATE
@@ -108,13 +112,18 @@ def separate_process(seconds: float) -> dict[str, Any]:
         while not engine.status().get("running") and time.monotonic() < deadline:
             time.sleep(0.1)
         feed(lambda f: engine.push(f, {}), 2.0, busy=False)
-        before = engine.status()
-        feed(lambda f: engine.push(f, {}), seconds, busy=True)
-        after = engine.status()
+        with StallWitness() as witness:
+            before = engine.status()
+            feed(lambda f: engine.push(f, {}), seconds, busy=True)
+            after = engine.status()
     finally:
         engine.stop()
     minutes = seconds / 60
-    return {"underflows_per_min": (after["underflows"] - before["underflows"]) / minutes,
+    count = after["underflows"] - before["underflows"]
+    in_stalls = sum(witness.explains(at) is not None for at in after["recent_underflows"][-count:]) if count else 0
+    return {"underflows_per_min": count / minutes,
+            "underflows_in_machine_stalls_per_min": in_stalls / minutes,
+            "machine_stalls_per_min": len(witness.stalls) / minutes,
             "late_callbacks_per_min": (after["late_callbacks"] - before["late_callbacks"]) / minutes,
             "callback_load_p50": after["load_p50"], "callback_load_p99": after["load_p99"],
             "callback_priority": after.get("callback_priority", ""), "dropped_messages": engine.dropped}

@@ -86,6 +86,7 @@ class Player:
 
     RING = 4096
     RING_EVENTS = 1024
+    RING_UNDERFLOWS = 64
 
     def __init__(self, config: AudioConfig) -> None:
         self.config = config
@@ -95,6 +96,7 @@ class Player:
         self.stopping = threading.Event()
         self.callbacks = 0
         self.underflows = 0
+        self.underflow_times = np.zeros(self.RING_UNDERFLOWS)  # time.monotonic() of the flagged callbacks
         self.late = 0
         self.errors = 0
         self.last_error = ""
@@ -111,11 +113,12 @@ class Player:
         if self.thread_priority == "":
             # PortAudio's callback thread belongs to JACK's client library, which starts it with
             # the server's scheduling (ordinary with a non-real-time server); ask once, here.
-            self.thread_priority = raise_priority() if self.config.realtime else "normal"
+            self.thread_priority = raise_priority(REALTIME_PRIORITY) if self.config.realtime else "normal"
         try:
             self._dac_ahead = max(0.0, float(time_info.outputBufferDacTime - time_info.currentTime)) \
                 if time_info is not None else 0.0
             if status.output_underflow:
+                self.underflow_times[self.underflows % self.RING_UNDERFLOWS] = time.monotonic()
                 self.underflows += 1
             # a backlog (after a stall) is worked off over several blocks, not in one
             for _ in range(min(len(self.inbox), MAX_MESSAGES_PER_BLOCK)):
@@ -175,12 +178,16 @@ class Player:
                 return
             self.inbox.append(message)
 
-    def figures(self) -> dict[str, float | int | str]:
+    def figures(self) -> dict[str, Any]:
         filled = self.loads[: min(self.callbacks, self.RING)]
         p50, p99 = (np.percentile(filled, [50, 99]) if len(filled) else (0.0, 0.0))
         latencies = self.event_latency[: min(self.events, self.RING_EVENTS)]
         e50, e99 = (np.percentile(latencies, [50, 99]) if len(latencies) else (0.0, 0.0))
-        return {"callbacks": self.callbacks, "underflows": self.underflows, "late_callbacks": self.late,
+        kept = min(self.underflows, self.RING_UNDERFLOWS)
+        recent = [float(self.underflow_times[n % self.RING_UNDERFLOWS])
+                  for n in range(self.underflows - kept, self.underflows)]
+        return {"callbacks": self.callbacks, "underflows": self.underflows,
+                "recent_underflows": recent, "late_callbacks": self.late,
                 "callback_errors": self.errors, "last_error": self.last_error,
                 "load_p50": round(float(p50), 4), "load_p99": round(float(p99), 4),
                 "load_max": round(float(filled.max()) if len(filled) else 0.0, 4),
@@ -202,13 +209,13 @@ def _name_jack_client() -> None:
     sd._initialize()
 
 
-def raise_priority() -> str:
-    """Ask for real-time scheduling (inherited by the threads PortAudio and JACK start from
-    here), else a higher nice level; both need a privilege (root, CAP_SYS_NICE or an rtprio
-    limit), so this is best effort and says what it got."""
+def raise_priority(fifo_priority: int) -> str:
+    """Ask for real-time scheduling at ``fifo_priority``, else a higher nice level; both need a
+    privilege (root, CAP_SYS_NICE or an rtprio limit), so this is best effort and says what it
+    got. It applies to the calling thread (Linux schedules threads) and to those it starts."""
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
-        return f"fifo:{REALTIME_PRIORITY}"
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(fifo_priority))
+        return f"fifo:{fifo_priority}"
     except (OSError, AttributeError):
         pass
     try:
@@ -223,7 +230,10 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
     import sounddevice as sd
 
     parent = os.getppid()
-    priority = raise_priority() if config.realtime else "normal"
+    # The receiver and status threads, one step below the callback thread: real-time, so that
+    # the renderer cannot preempt one of them while it holds the GIL that the callback waits for
+    # (priority inversion), and below, so that none of them keeps the callback off a CPU.
+    priority = raise_priority(REALTIME_PRIORITY - 1) if config.realtime else "normal"
     # the callback shares the GIL only with this process's small helper threads; hand it over
     # quickly when they hold it (PITFALLS: 1 ms or less keeps blocks on time)
     sys.setswitchinterval(0.0005)
