@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from tests.services import Jack, Mosquitto, free_port, require
 
@@ -25,6 +27,14 @@ def status(port: int) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as reply:
             return json.loads(reply.read())  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+def fetch(port: int, path: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as reply:
+            return reply.read()  # type: ignore[no-any-return]
     except OSError:
         return None
 
@@ -75,7 +85,7 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("DISPLAY", None)
     started = time.monotonic()
-    process = subprocess.Popen([*MYCO, "run", "--headless", "--seconds", "10",
+    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-visuals", "--seconds", "10",
                                 "--status", f"127.0.0.1:{status_port}", "--osc", f"127.0.0.1:{osc_port}"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -104,8 +114,9 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
                                  .get("moisture") == 0.6 and r["inputs"]["osc"]["received"] == 51)
         assert report["show"] == "kai-festival" and report["act"] == "The living city"
         assert report["act_index"] == 0 and report["position_s"] > 2.0
-        assert report["fps"] > 40, report["fps"]
+        assert report["fps"] > 40, report["fps"]  # with no visuals, every engine step counts as a frame
         assert report["frame_ms"]["p99"] > 0
+        assert report["visuals"] == "off (--no-visuals)" and fetch(status_port, "/preview.png") is None
         assert report["nodes"]["gallery-1"]["live"] is True
         assert report["nodes"]["gallery-2"]["last"]["moisture"] == 0.6
         assert any(not node["live"] for node in report["nodes"].values()), "simulated nodes are listed too"
@@ -132,6 +143,42 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
     time.sleep(0.5)
     assert [pid for pid in children if running(pid)] == [], "a child process outlived the app"
     assert not myco_ports(), "JACK ports left behind"
+
+
+def test_headless_renders_offscreen_and_serves_a_preview_every_second() -> None:
+    status_port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-audio", "--seconds", "12", "--size", "320x180",
+                                "--quality", "low", "--status", f"127.0.0.1:{status_port}"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        previews = []
+        deadline = time.monotonic() + 20
+        while len(previews) < 2 and time.monotonic() < deadline:
+            png = fetch(status_port, "/preview.png")
+            if png is not None and (not previews or png != previews[-1]):
+                previews.append(png)
+            time.sleep(0.3)
+        assert len(previews) == 2, "no new /preview.png each second"
+        report = status(status_port)
+        assert report is not None and report["visuals"] == "on"
+        assert report["fps"] > 1.0, report["fps"]  # frames drawn offscreen (llvmpipe here)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    first, second = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.float32) for png in previews)
+    assert first.shape == (180, 320, 3)
+    assert second.std() > 8.0 and second.max() > 150, "the network glows"
+    assert np.abs(second - first).mean() > 1.0, "the hyphae move between previews"
+
+
+def test_size_and_no_visuals_need_headless() -> None:
+    result = subprocess.run([*MYCO, "run", "--no-visuals", "--seconds", "1"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "--headless" in result.stderr
 
 
 def test_no_display_gives_a_clear_message() -> None:

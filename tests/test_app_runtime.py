@@ -65,9 +65,8 @@ def test_frame_clock_fps_and_percentiles() -> None:
 def test_a_draw_after_several_steps_gets_every_steps_events() -> None:
     from dataclasses import replace
 
-    from installation.app.gui import with_all_events
     from installation.core.events import Event, EventKind
-    from installation.core.frames import empty_frame
+    from installation.core.frames import empty_frame, with_all_events
 
     surge, spike = Event(EventKind.SURGE, 1.0), Event(EventKind.SPIKE, 1.1, node="n1")
     frames = [replace(empty_frame(), step=1, events=(surge,)), replace(empty_frame(), step=2),

@@ -13,7 +13,6 @@ import logging
 import sys
 import threading
 import time
-from dataclasses import replace
 
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QImage
@@ -23,7 +22,7 @@ from installation.app.placement import requests_for
 from installation.app.runtime import Runtime
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput
-from installation.core.frames import WorldFrame
+from installation.core.frames import with_all_events
 from installation.core.params import Value
 from installation.core.paths import UserDirs
 from installation.render.params import param_specs as render_param_specs
@@ -286,13 +285,6 @@ def png_bytes(image: QImage, width: int) -> bytes:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     scaled.save(buffer, "PNG")  # type: ignore[call-overload]
     return bytes(buffer.data().data())
-
-
-def with_all_events(frames: list[WorldFrame]) -> WorldFrame:
-    """The newest frame carrying the events of every step since the last draw, so none is missed."""
-    if len(frames) == 1:
-        return frames[0]
-    return replace(frames[-1], events=tuple(event for frame in frames for event in frame.events))
 
 
 def run_gui(runtime: Runtime, stop: threading.Event) -> int:

@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,24 +78,11 @@ def _launch(options: RunOptions, stop: threading.Event) -> int:
         return 2
     try:
         if options.headless:
+            from installation.app.headless import run_headless
+
             return run_headless(runtime, stop)
         from installation.app.gui import run_gui
 
         return run_gui(runtime, stop)
     finally:
         runtime.stop()
-
-
-def run_headless(runtime: Runtime, stop: threading.Event) -> int:
-    """Tick the engine at its fixed rate until stopped; each step counts as a completed frame."""
-    seconds = runtime.options.seconds
-    deadline = None if seconds is None else time.monotonic() + seconds
-    log.info("running headless%s", "" if deadline is None else f" for {seconds:g} s")
-    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-        started = time.perf_counter()
-        frames = runtime.tick()
-        if frames:
-            runtime.clock.frame_done(time.perf_counter() - started)
-        stop.wait(runtime.seconds_to_next_step())
-    runtime.publish_status()
-    return 0

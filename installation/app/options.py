@@ -21,6 +21,8 @@ class RunOptions:
     audio: bool = True
     audio_device: str | None = None
     headless: bool = False
+    headless_size: tuple[int, int] = (640, 360)  # the offscreen output's size when headless
+    visuals: bool = True  # False: headless with no renderer at all (an audio- or sensor-only machine)
     status: str | None = "127.0.0.1:8765"  # None: --no-status
     status_token: str | None = None
     seconds: float | None = None  # run this long, then exit cleanly

@@ -39,6 +39,7 @@ class Runtime:
         self.parts: list[Started] = []
         self.audio: Any = None
         self.audio_notice = "off (--no-audio)" if not options.audio else "starting"
+        self.output_notice = "" if options.visuals else "off (--no-visuals)"  # why there are no visuals
         self.status_server: StatusServer | None = None
         self.status: dict[str, Any] = {}
         self.started = time.monotonic()
@@ -151,6 +152,7 @@ class Runtime:
             "frame_ms": self.clock.percentiles_ms(),
             "late_steps": self.late_steps,
             "blackout": bank.get("render.blackout") if "render.blackout" in bank else 0.0,
+            "visuals": self.output_notice or "on",
             "audio": self.audio_status(),
             "params": params,
             "nodes": nodes_status(engine.latest),

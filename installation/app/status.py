@@ -27,7 +27,7 @@ from installation.app.metrics import to_prometheus
 log = logging.getLogger(__name__)
 
 DEFAULT_ADDRESS = "127.0.0.1:8765"
-NOT_FOUND = b'{"error":"not found: try /status, /metrics or /preview.png (not when headless)"}\n'
+NOT_FOUND = b'{"error":"not found: try /status, /metrics or /preview.png (not with --no-visuals)"}\n'
 
 
 class StatusConfigError(ValueError):
@@ -121,7 +121,7 @@ class StatusServer:
             self._body_metrics = body_metrics
 
     def publish_preview(self, png: bytes) -> None:
-        """A small PNG of the output for ``/preview.png`` (the desktop app sends one a second)."""
+        """A small PNG of the output for ``/preview.png`` (the app sends one a second, headless too)."""
         with self._lock:
             self._preview = png
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def _size(text: str) -> tuple[int, int]:
+def frame_size(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text)
     if not match:
         raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}")
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--show", required=True, help="show name, e.g. kai-festival")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the video (default 30)")
     parser.add_argument("--start", type=float, default=0.0, help="start this many seconds into the show")
-    parser.add_argument("--size", type=_size, default=None, help="WIDTHxHEIGHT (default 1920x1080; sheet 480x270)")
+    parser.add_argument("--size", type=frame_size, default=None, help="WIDTHxHEIGHT (default 1920x1080; sheet 480x270)")
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     parser.add_argument("--quality", choices=("low", "medium", "high", "ultra"), default="medium")
     parser.add_argument("--agents", type=int, default=None, help="agent count (overrides the quality's)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from installation.app.options import DEFAULT_OSC, DEFAULT_SHOW, RunOptions
 from installation.app.status import DEFAULT_ADDRESS
+from installation.commands.render import frame_size
 from installation.render.params import QUALITIES
 
 NO_DISPLAY = """myco run: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
@@ -31,7 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--midi-api", metavar="API", help="MIDI API: alsa or jack")
     parser.add_argument("--no-audio", action="store_true", help="no sound")
     parser.add_argument("--audio-device", metavar="NAME", help="sound output device (default: the system's)")
-    parser.add_argument("--headless", action="store_true", help="no windows: engine, inputs, sound and status only")
+    parser.add_argument("--headless", action="store_true",
+                        help="no windows: engine, inputs, sound, status, and the visuals rendered offscreen")
+    parser.add_argument("--size", type=frame_size, metavar="WxH",
+                        help="with --headless: the offscreen output's size (default 640x360)")
+    parser.add_argument("--no-visuals", action="store_true",
+                        help="with --headless: no renderer at all (an audio- or sensor-only machine)")
     parser.add_argument("--status", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
                         help=f"serve /status and /metrics here (default {DEFAULT_ADDRESS})")
     parser.add_argument("--no-status", action="store_true", help="no status server")
@@ -53,7 +59,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     return RunOptions(
         show=args.show, preset=args.preset, output_screens=tuple(args.output_screen), osc=args.osc,
         mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, audio=not args.no_audio,
-        audio_device=args.audio_device, headless=args.headless,
+        audio_device=args.audio_device, headless=args.headless, headless_size=args.size or RunOptions.headless_size,
+        visuals=not args.no_visuals,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
         seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, resume=args.resume,
         replay=args.replay,
@@ -69,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
     options = options_from(args)
     if options.seconds is not None and options.seconds <= 0:
         print("myco run: --seconds must be positive", file=sys.stderr)
+        return 2
+    if not options.headless and (args.size or args.no_visuals):
+        print("myco run: --size and --no-visuals go with --headless (windows take their screen's size)",
+              file=sys.stderr)
         return 2
     if not options.headless and not has_display():
         print(NO_DISPLAY, file=sys.stderr, end="")

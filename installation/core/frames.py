@@ -9,7 +9,8 @@ Positions are canvas coordinates in 0..1 on both axes (the seed gives the aspect
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -97,3 +98,10 @@ def empty_frame(grid: tuple[int, int] = (64, 64), aspect: float = 16 / 9) -> Wor
         fields={name: np.zeros(grid, np.float32) for name in FIELD_NAMES},
         aspect=aspect,
     )
+
+
+def with_all_events(frames: Sequence[WorldFrame]) -> WorldFrame:
+    """The newest frame carrying the events of every step since the last draw, so none is missed."""
+    if len(frames) == 1:
+        return frames[0]
+    return replace(frames[-1], events=tuple(event for frame in frames for event in frame.events))

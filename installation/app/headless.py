@@ -1,0 +1,112 @@
+"""``myco run --headless``: the engine, inputs and sound with no window, the visuals rendered offscreen.
+
+The renderer runs in a hidden GL context (EGL on Mesa's surfaceless platform when there is no
+display, as ``myco render`` does) at up to :data:`DRAW_HZ`, so the hyphae live exactly as they
+would on a projector, and once a second a picture of them goes to ``/preview.png`` for remote
+operators. A machine with no GL at all (an audio-only box) runs on without visuals and says so.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from typing import Any
+
+from PIL import Image
+
+from installation.app.runtime import Runtime
+from installation.core.frames import WorldFrame, with_all_events
+
+log = logging.getLogger(__name__)
+
+DRAW_HZ = 30.0  # nobody watches a headless output; half the engine rate keeps the CPU for sound and inputs
+PREVIEW_EVERY_S = 1.0
+PREVIEW_WIDTH = 480
+
+
+class HeadlessOutput:
+    """The renderer in a hidden context, fed from the runtime's engine."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        from installation.render.offscreen import Offscreen
+
+        options = runtime.options
+        engine = runtime.engine
+        quality = options.quality or str(engine.bank.get("render.quality"))
+        self.runtime = runtime
+        self.offscreen = Offscreen(options.headless_size, quality, options.shader_dir, seed=engine.seed.rng_seed)
+        self.problems: list[str] = []
+        self._pending: list[WorldFrame] = []
+        self._last_draw = 0.0
+        self._last_preview = 0.0
+
+    def show(self, frames: list[WorldFrame], now: float) -> bool:
+        """Take the engine's new frames; draw when one is due. True when it drew."""
+        self._pending.extend(frames)
+        if not self._pending or now - self._last_draw < 1.0 / DRAW_HZ:
+            return False
+        dt = now - self._last_draw if self._last_draw else 1.0 / DRAW_HZ
+        self._last_draw = now
+        frame, self._pending = with_all_events(self._pending), []
+        engine = self.runtime.engine
+        renderer = self.offscreen.renderer
+        self.offscreen.canvas.set_current()
+        renderer.set_look_mix(*engine.look_mix())
+        renderer.set_seed(engine.seed)
+        problems = [str(problem) for problem in renderer.poll_reload()]
+        if problems != self.problems:
+            for problem in problems:
+                log.error("%s (the output keeps the last good shader)", problem)
+            self.problems = problems
+        renderer.update(frame, engine.bank.snapshot(), dt)
+        if now - self._last_preview >= PREVIEW_EVERY_S and self.runtime.status_server is not None:
+            self._last_preview = now
+            self.runtime.status_server.publish_preview(png_bytes(self.offscreen.snapshot(), PREVIEW_WIDTH))
+        return True
+
+    def close(self) -> None:
+        self.offscreen.close()
+
+
+def png_bytes(pixels: Any, width: int) -> bytes:
+    image = Image.fromarray(pixels)
+    width = min(width, image.width)
+    height = max(1, round(image.height * width / image.width))
+    buffer = io.BytesIO()
+    image.resize((width, height), Image.Resampling.LANCZOS).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def open_output(runtime: Runtime) -> HeadlessOutput | None:
+    if not runtime.options.visuals:
+        return None
+    try:
+        return HeadlessOutput(runtime)
+    except Exception as error:  # no GL on this machine: sound, inputs and status go on
+        log.warning("no offscreen rendering here (%s); running without visuals", error)
+        runtime.output_notice = f"no visuals: {error}"
+        return None
+
+
+def run_headless(runtime: Runtime, stop: threading.Event) -> int:
+    """Tick the engine at its fixed rate until stopped, drawing offscreen when a frame is due."""
+    seconds = runtime.options.seconds
+    deadline = None if seconds is None else time.monotonic() + seconds
+    output = open_output(runtime)
+    log.info("running headless%s%s", "" if output is not None else " without visuals",
+             "" if deadline is None else f" for {seconds:g} s")
+    try:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            started = time.perf_counter()
+            frames = runtime.tick()
+            drew = output.show(frames, time.monotonic()) if output is not None else bool(frames)
+            if drew:
+                runtime.clock.frame_done(time.perf_counter() - started)
+            stop.wait(runtime.seconds_to_next_step())
+    finally:
+        if output is not None:
+            output.close()
+    runtime.publish_status()
+    return 0
