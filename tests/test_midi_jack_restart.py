@@ -12,7 +12,7 @@ import pytest
 from installation.core.events import InputQueue
 from installation.core.params import ParamBank, float_param
 from installation.inputs.midi import MidiInputs
-from installation.inputs.midi_ports import abandon
+from installation.inputs.midi_ports import JackServerWatch, abandon
 from installation.midi.bindings import Binding, Control, ControlType, Takeover, Target
 from installation.midi.profile import Profile
 from tests import services
@@ -38,7 +38,7 @@ def test_midi_survives_a_jackd_restart(monkeypatch: pytest.MonkeyPatch) -> None:
             controller.send(0xB0, 7, 127)
             app.until(lambda: bank.get("render.exposure") == 4.0)
             services.stop(jack.process)
-            wait_for(lambda: not midi.open_ports(), timeout=8)  # the server check runs every 5 s
+            wait_for(lambda: not midi.open_ports(), timeout=8)  # the server check runs every second
             for handle in (controller.out, controller.inp):
                 abandon(handle)  # the test controller's handles died with the server too
             jack = services.start_jack(name)
@@ -50,5 +50,24 @@ def test_midi_survives_a_jackd_restart(monkeypatch: pytest.MonkeyPatch) -> None:
         finally:
             midi.stop()
         controller.unplug()
+    finally:
+        services.stop(jack.process)
+
+
+def test_the_server_watch_tells_a_live_server_from_a_killed_or_restarted_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"myco-watch-{uuid.uuid4().hex[:6]}"
+    jack = services.start_jack(name)
+    for key, value in jack.env().items():
+        monkeypatch.setenv(key, value)
+    try:
+        watch = JackServerWatch()
+        assert watch.available and watch.same_server()
+        jack.process.kill()  # SIGKILL: the socket file stays behind, but nobody listens on it
+        jack.process.wait(timeout=10)
+        assert watch.path is not None and watch.path.exists()
+        assert not watch.same_server()
+        jack = services.start_jack(name)
+        assert not watch.same_server(), "a restarted server is another server: our ports died with the old one"
+        assert JackServerWatch().same_server()
     finally:
         services.stop(jack.process)

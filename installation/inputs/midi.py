@@ -24,7 +24,15 @@ import rtmidi
 from installation.core.errors import LoadError
 from installation.core.events import Event, InputQueue
 from installation.core.params import ParamBank, Value
-from installation.inputs.midi_ports import abandon, api_names, client_of, load_profiles, open_probe, preset_bindings
+from installation.inputs.midi_ports import (
+    JackServerWatch,
+    abandon,
+    api_names,
+    client_of,
+    load_profiles,
+    open_probe,
+    preset_bindings,
+)
 from installation.midi.bindings import Binding
 from installation.midi.params import param_specs
 from installation.midi.profile import (
@@ -39,7 +47,8 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.001
 SCAN_S = 1.0
-SERVER_CHECK_S = 5.0  # how often a fresh JACK client checks that the server is still the same one
+SERVER_CHECK_S = 1.0  # how often JACK2's socket is checked: the server is still the same one
+FRESH_CLIENT_CHECK_S = 5.0  # the same check by opening a client, where there is no socket to look at
 
 
 @dataclass
@@ -102,6 +111,7 @@ class MidiInputs:
         self._probe_out: Any = None
         self._sentinel: Any = None
         self._sentinel_name = ""
+        self._server_watch: JackServerWatch | None = None
         self._server_lost = threading.Event()
         self._watch: threading.Thread | None = None
         self._last_problem = ""
@@ -148,6 +158,7 @@ class MidiInputs:
 
     def _open_probes(self) -> None:
         self._probe_in, self._probe_out, self.api, self.notice = open_probe(self.requested_api)
+        self._server_watch = JackServerWatch() if self.api == "jack" else None
         # A virtual port of our own: when it vanishes from the port list, the MIDI server was
         # restarted (jackd killed and started again) and every port we hold is dead.
         before = set(self._probe_in.get_ports())
@@ -174,7 +185,10 @@ class MidiInputs:
         self._sentinel_name = ""
 
     def _server_is_same(self) -> bool:
-        """Whether the MIDI server that holds our sentinel port still runs (a fresh client looks)."""
+        """Whether the MIDI server that holds our sentinel port still runs: JACK2's socket tells,
+        else a fresh client looks (which holds the GIL while it opens: see JackServerWatch)."""
+        if self._server_watch is not None and self._server_watch.available:
+            return self._server_watch.same_server()
         name = self._sentinel_name
         try:
             fresh = rtmidi.MidiIn(api_names()[self.api], name=f"{self.client_name}-probe")
@@ -186,7 +200,8 @@ class MidiInputs:
             fresh.delete()
 
     def _watch_server(self) -> None:
-        while not self._stop.wait(SERVER_CHECK_S):
+        while not self._stop.wait(SERVER_CHECK_S if self._server_watch is not None and
+                                  self._server_watch.available else FRESH_CLIENT_CHECK_S):
             if self._sentinel_name and not self._server_is_same():
                 self._server_lost.set()
 
