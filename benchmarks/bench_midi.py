@@ -4,7 +4,9 @@ A test controller (rtmidi virtual port on ``jackd -d dummy``, 48 kHz / 256 frame
 a CC; we time from ``send_message`` to (1) the input sitting in the engine's queue and
 (2) the value applied to the bank by a consumer draining the queue the way the engine's
 fixed 60 Hz step does. Both include JACK's own period (up to 5.3 ms at 256 frames). Also
-the pure mapping layer's cost per message, and a note's way to the sound (_note_to_sound).
+the pure mapping layer's cost per message, and a note's way to the sound: in two stages timed
+on CLOCK_MONOTONIC (_note_to_sound), and in frames on JACK's own timeline, from the frame a
+note is sent at to the first frame of its sound in Myco's output port (_note_to_sound_on_jack).
 Uses the running JACK server named by ``JACK_DEFAULT_SERVER``, otherwise starts its own.
 """
 
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import statistics
+import subprocess
 import threading
 import time
 import uuid
@@ -166,6 +170,109 @@ def _note_to_sound(count: int) -> dict[str, Any]:
             "goal_ms": 10.0}
 
 
+# every spike plays (density 1), as a short pluck, with nothing else sounding
+QUIET_PLUCKS = {"synth.density": 1.0, "synth.voice_timbre": "pluck", "synth.voice_decay": 0.15,
+                "synth.drone_level": -60.0, "synth.texture_level": -60.0, "synth.reverb_mix": 0.0}
+
+
+def _note_to_sound_on_jack(count: int, gap_s: float = 0.5) -> dict[str, Any]:
+    """A note's way to the sound, in frames on JACK's own timeline.
+
+    One JACK client of ours sends a note from a MIDI port, at the first frame of a cycle, to
+    Myco's MIDI input (which sends it down the short path to the audio process), and records
+    Myco's audio output port in the same graph. Latency = the first frame of the note's sound
+    in Myco's output minus the frame the note was sent at. The server's own playback latency
+    (what the sound card adds after the graph: the driver's period count) is reported apart.
+    The note plays a spike voice (a pluck: a sharp attack) with the drone, the texture and the
+    reverb turned all the way down, so each onset stands clear.
+    """
+    import jack
+    import numpy as np
+
+    from installation.audio.engine import AudioEngine
+    from installation.inputs.midi import MidiInputs
+    from tests.core.synth_frames import frame
+
+    rate = 48000
+    audio = AudioEngine()
+    audio.start(None, rate, 256, 2)
+    name = f"bench{uuid.uuid4().hex[:6]}"
+    client = jack.Client(name, no_start_server=True)
+    notes_out = client.midi_outports.register("out")
+    ear = client.inports.register("in")
+    recording = np.zeros(int(((count + 3) * gap_s + 20.0) * rate), np.float32)  # + start-up and the tail
+    sent_at: list[int] = []
+    first_frame = [-1]
+    want_note = threading.Event()
+    note_off_due = [False]
+
+    @client.set_process_callback
+    def process(frames: int) -> None:  # JACK's real-time thread: no allocation beyond the event list
+        now = client.last_frame_time
+        if first_frame[0] < 0:
+            first_frame[0] = now
+        notes_out.clear_buffer()
+        if note_off_due[0]:
+            notes_out.write_midi_event(0, (0x80, 60, 0))
+            note_off_due[0] = False
+        if want_note.is_set():
+            want_note.clear()
+            notes_out.write_midi_event(0, (0x90, 60, 110))
+            sent_at.append(now)
+            note_off_due[0] = True
+        offset = now - first_frame[0]
+        if offset + frames <= len(recording):
+            recording[offset:offset + frames] = ear.get_array()
+
+    try:
+        deadline = time.monotonic() + 30
+        while not audio.status().get("running") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        audio.push(frame(0, density=0.0, flow=0.0), QUIET_PLUCKS)  # type: ignore[arg-type]
+        profile = Profile("bench", name, (Binding(Control(ControlType.NOTE, None, 60), Target.event("spike")),))
+        with client, MidiInputs(InputQueue(), _bank(), [profile], pattern=name, on_event=audio.push_event) as midi:
+            client.connect("myco:out_0", ear)
+            deadline = time.monotonic() + 5
+            while not midi.open_ports() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            step = 0
+            for index in range(count + 3):  # the first 3 gaps: the drone of the first frame fades out
+                if index >= 3:
+                    want_note.set()
+                due = time.monotonic() + gap_s
+                while time.monotonic() < due:  # frames at 60 Hz, as the engine sends them
+                    step += 1
+                    audio.push(frame(step, density=0.0, flow=0.0), {})  # type: ignore[arg-type]
+                    time.sleep(1 / 60)
+            playback_frames = _playback_latency_frames()
+    finally:
+        audio.stop()
+    latencies_ms = []
+    for sent in sent_at:
+        start = sent - first_frame[0]
+        before = recording[max(0, start - 4096):start]
+        after = np.abs(recording[start:start + int(0.3 * rate)])
+        if not len(after):
+            continue
+        floor = float(np.sqrt(np.mean(before ** 2))) if len(before) else 0.0
+        threshold = max(0.25 * float(after.max()), 6 * floor, 1e-4)
+        rising = np.flatnonzero(after > threshold)
+        if len(rising) and after.max() > max(4 * floor, 0.01):  # a pluck peaks near 0.09 here
+            latencies_ms.append(1000 * float(rising[0]) / rate)
+    graph = _percentiles(latencies_ms) if latencies_ms else {}
+    playback_ms = 1000 * playback_frames / rate
+    return {"graph_ms": graph, "notes_sent": len(sent_at), "notes_heard": len(latencies_ms),
+            "playback_latency_ms": playback_ms, "total_ms_p50": graph.get("p50", float("nan")) + playback_ms,
+            "period_ms": 1000 * 256 / rate, "goal_ms": 10.0}
+
+
+def _playback_latency_frames() -> int:
+    """What the server says its playback ports add after the graph (``jack_lsp -L``)."""
+    listing = subprocess.run(["jack_lsp", "-L", "system:playback_1"], capture_output=True, text=True, timeout=10)
+    match = re.search(r"total latency = (\d+) frames", listing.stdout)
+    return int(match.group(1)) if match else 0
+
+
 def _mapping_cost(count: int) -> float:
     bank = _bank()
     router = Router([_profile("x")], [], bank.spec, lambda n: bank.snapshot().get(n))
@@ -185,13 +292,22 @@ def run(quick: bool = False) -> dict[str, Any]:
         os.environ.update(own.env())
     try:
         count = 60 if quick else 400
-        return {
+        results: dict[str, Any] = {
             "jack": "dummy driver, 48000 Hz, 256 frames (5.33 ms period)",
             "midi_layer_only": _latency(count, None),
             "engine_60hz": _latency(count, 60.0),
             "mapping_us_per_message": _mapping_cost(2000 if quick else 20000),
             "note_to_sound": _note_to_sound(20 if quick else 100),
+            "note_to_sound_on_jack": _note_to_sound_on_jack(20 if quick else 100),
         }
+        on_jack = results["note_to_sound_on_jack"]
+        results["headline"] = {
+            "cc_to_bank_at_60hz_ms_p50": results["engine_60hz"]["to_bank_ms"]["p50"],
+            "note_to_sound_in_graph_ms_p50": on_jack["graph_ms"].get("p50"),
+            "note_to_sound_in_graph_ms_p99": on_jack["graph_ms"].get("p99"),
+            "note_to_sound_with_playback_ms_p50": on_jack["total_ms_p50"],
+        }
+        return results
     finally:
         if own is not None:
             stop(own.process)
