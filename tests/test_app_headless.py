@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -10,7 +11,7 @@ import sys
 import time
 import urllib.request
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,19 @@ def status(port: int) -> dict[str, Any] | None:
             return json.loads(reply.read())  # type: ignore[no-any-return]
     except OSError:
         return None
+
+
+@contextlib.contextmanager
+def myco_run(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+    """``myco run ARGS`` as a child process (output in its stdout), killed if it outlives the block."""
+    process = subprocess.Popen([*MYCO, "run", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def fetch(port: int, path: str) -> bytes | None:
@@ -85,10 +99,8 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("DISPLAY", None)
     started = time.monotonic()
-    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-visuals", "--seconds", "10",
-                                "--status", f"127.0.0.1:{status_port}", "--osc", f"127.0.0.1:{osc_port}"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with myco_run("--headless", "--no-visuals", "--seconds", "10", "--status", f"127.0.0.1:{status_port}",
+                  "--osc", f"127.0.0.1:{osc_port}", env=env) as process:
         deadline = time.monotonic() + 20
         first = None
         while first is None and time.monotonic() < deadline:
@@ -132,10 +144,6 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
         children = child_pids(process.pid)
         assert children, "the audio engine runs in its own process"
         output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     elapsed = time.monotonic() - started
     assert process.returncode == 0, output
     assert 10 <= elapsed < 30
@@ -148,10 +156,8 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
 def test_headless_renders_offscreen_and_serves_a_preview_every_second() -> None:
     status_port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-audio", "--seconds", "12", "--size", "320x180",
-                                "--quality", "low", "--status", f"127.0.0.1:{status_port}"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with myco_run("--headless", "--no-audio", "--seconds", "12", "--size", "320x180", "--quality", "low",
+                  "--status", f"127.0.0.1:{status_port}", env=env) as process:
         previews = []
         deadline = time.monotonic() + 20
         while len(previews) < 2 and time.monotonic() < deadline:
@@ -164,10 +170,6 @@ def test_headless_renders_offscreen_and_serves_a_preview_every_second() -> None:
         assert report is not None and report["visuals"] == "on"
         assert report["fps"] > 1.0, report["fps"]  # frames drawn offscreen (llvmpipe here)
         output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, output
     first, second = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.float32) for png in previews)
     assert first.shape == (180, 320, 3)
@@ -207,10 +209,8 @@ def test_unknown_show_is_a_clear_error() -> None:
 def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
     publish = require("mosquitto_pub")
     status_port = free_port()
-    process = subprocess.Popen([*MYCO, "run", "--headless", "--no-audio", "--seconds", "6", "--status",
-                                f"127.0.0.1:{status_port}", "--mqtt", mqtt_broker.url],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with myco_run("--headless", "--no-audio", "--seconds", "6", "--status", f"127.0.0.1:{status_port}",
+                  "--mqtt", mqtt_broker.url) as process:
         deadline = time.monotonic() + 15
         while not ((status(status_port) or {}).get("inputs", {}).get("mqtt", {}).get("connected")
                    and time.monotonic() < deadline):
@@ -230,7 +230,3 @@ def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
         assert mqtt["connected"] is True and mqtt["received"] == 16 and mqtt["dropped"] == {"malformed": 1}
         output, _ = process.communicate(timeout=20)
         assert process.returncode == 0, output
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()

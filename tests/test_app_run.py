@@ -7,14 +7,12 @@ import subprocess
 import time
 
 from tests.services import free_port
-from tests.test_app_headless import MYCO, status
+from tests.test_app_headless import MYCO, myco_run, status
 
 
 def test_gui_process_runs_and_stops_cleanly_on_sigterm(x_display: str) -> None:
     port = free_port()
-    process = subprocess.Popen([*MYCO, "run", "--no-audio", "--quality", "low", "--status", f"127.0.0.1:{port}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with myco_run("--no-audio", "--quality", "low", "--status", f"127.0.0.1:{port}") as process:
         deadline = time.monotonic() + 60
         report = None
         while time.monotonic() < deadline:
@@ -26,10 +24,6 @@ def test_gui_process_runs_and_stops_cleanly_on_sigterm(x_display: str) -> None:
         assert report["show"] == "kai-festival" and report["act"] == "The living city"
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, output
     assert "first output frame" in output and "Traceback" not in output
 

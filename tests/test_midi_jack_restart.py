@@ -6,6 +6,7 @@ Uses a private jackd (not the session's), because killing it is the point.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,55 +20,63 @@ from tests import services
 from tests.midi_rig import Applier, TestController, wait_for
 
 
-def test_midi_survives_a_jackd_restart(monkeypatch: pytest.MonkeyPatch) -> None:
-    name = f"myco-midi-restart-{uuid.uuid4().hex[:6]}"
-    jack = services.start_jack(name)
-    for key, value in jack.env().items():
-        monkeypatch.setenv(key, value)
-    try:
-        controller = TestController()
-        bank, queue = ParamBank(), InputQueue()
-        bank.register(float_param("render.exposure", 1.0, 0.0, 4.0))
-        app = Applier(queue, bank)
-        profile = Profile("t", controller.name, (Binding(Control(ControlType.CC, None, 7),
-                                                         Target.param("render.exposure"), takeover=Takeover.JUMP),))
-        midi = MidiInputs(queue, bank, [profile], pattern=controller.name)
-        midi.start()
-        try:
-            wait_for(midi.open_ports)
-            controller.send(0xB0, 7, 127)
-            app.until(lambda: bank.get("render.exposure") == 4.0)
-            services.stop(jack.process)
-            wait_for(lambda: not midi.open_ports(), timeout=8)  # the server check runs every second
-            for handle in (controller.out, controller.inp):
-                abandon(handle)  # the test controller's handles died with the server too
-            jack = services.start_jack(name)
-            controller.plug()
-            wait_for(midi.open_ports, timeout=8)
-            controller.send(0xB0, 7, 0)
-            app.until(lambda: bank.get("render.exposure") == 0.0)
-            assert midi.status()["ports"][f"{controller.name}:out"]["open"]
-        finally:
-            midi.stop()
-        controller.unplug()
-    finally:
-        services.stop(jack.process)
+class PrivateJack:
+    """A jackd of the test's own, named in the environment; ``restart`` starts it again by that name."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.name = f"myco-midi-restart-{uuid.uuid4().hex[:6]}"
+        self.jack = services.start_jack(self.name)
+        for key, value in self.jack.env().items():
+            monkeypatch.setenv(key, value)
+
+    def restart(self) -> None:
+        self.jack = services.start_jack(self.name)
 
 
-def test_the_server_watch_tells_a_live_server_from_a_killed_or_restarted_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    name = f"myco-watch-{uuid.uuid4().hex[:6]}"
-    jack = services.start_jack(name)
-    for key, value in jack.env().items():
-        monkeypatch.setenv(key, value)
+@pytest.fixture
+def private_jack(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateJack]:
+    server = PrivateJack(monkeypatch)
     try:
-        watch = JackServerWatch()
-        assert watch.available and watch.same_server()
-        jack.process.kill()  # SIGKILL: the socket file stays behind, but nobody listens on it
-        jack.process.wait(timeout=10)
-        assert watch.path is not None and watch.path.exists()
-        assert not watch.same_server()
-        jack = services.start_jack(name)
-        assert not watch.same_server(), "a restarted server is another server: our ports died with the old one"
-        assert JackServerWatch().same_server()
+        yield server
     finally:
-        services.stop(jack.process)
+        services.stop(server.jack.process)
+
+
+def test_midi_survives_a_jackd_restart(private_jack: PrivateJack) -> None:
+    controller = TestController()
+    bank, queue = ParamBank(), InputQueue()
+    bank.register(float_param("render.exposure", 1.0, 0.0, 4.0))
+    app = Applier(queue, bank)
+    profile = Profile("t", controller.name, (Binding(Control(ControlType.CC, None, 7),
+                                                     Target.param("render.exposure"), takeover=Takeover.JUMP),))
+    midi = MidiInputs(queue, bank, [profile], pattern=controller.name)
+    midi.start()
+    try:
+        wait_for(midi.open_ports)
+        controller.send(0xB0, 7, 127)
+        app.until(lambda: bank.get("render.exposure") == 4.0)
+        services.stop(private_jack.jack.process)
+        wait_for(lambda: not midi.open_ports(), timeout=8)  # the server check runs every second
+        for handle in (controller.out, controller.inp):
+            abandon(handle)  # the test controller's handles died with the server too
+        private_jack.restart()
+        controller.plug()
+        wait_for(midi.open_ports, timeout=8)
+        controller.send(0xB0, 7, 0)
+        app.until(lambda: bank.get("render.exposure") == 0.0)
+        assert midi.status()["ports"][f"{controller.name}:out"]["open"]
+    finally:
+        midi.stop()
+    controller.unplug()
+
+
+def test_the_server_watch_tells_a_live_server_from_a_killed_or_restarted_one(private_jack: PrivateJack) -> None:
+    watch = JackServerWatch()
+    assert watch.available and watch.same_server()
+    private_jack.jack.process.kill()  # SIGKILL: the socket file stays behind, but nobody listens on it
+    private_jack.jack.process.wait(timeout=10)
+    assert watch.path is not None and watch.path.exists()
+    assert not watch.same_server()
+    private_jack.restart()
+    assert not watch.same_server(), "a restarted server is another server: our ports died with the old one"
+    assert JackServerWatch().same_server()
