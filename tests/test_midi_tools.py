@@ -120,6 +120,11 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
                 feedback=True),
         Binding(Control(ControlType.NOTE, 0, 82), Target.param("synth.mute"), button=ButtonMode.TOGGLE,
                 feedback=True, led_on=1),
+        # preset buttons: green (1) for the current preset, yellow (5) for the others
+        Binding(Control(ControlType.NOTE, 0, 0), Target.command("preset", "kai-1-living-city"), feedback=True,
+                led_on=1, led_off=5),
+        Binding(Control(ControlType.NOTE, 0, 1), Target.command("preset", "midi-test"), feedback=True,
+                led_on=1, led_off=5),
     ))
     try:
         with MidiInputs(engine.inputs, engine.bank, [profile], pattern=controller.name,
@@ -127,12 +132,15 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
             wait_for(lambda: len(midi.status()["outputs"]) == 1)
             spec = engine.bank.spec("render.exposure")
             before = round(spec.to_normalized(engine.bank.get("render.exposure")) * 127)
-            assert controller.collect(2) == [[0xB0, 16, before], [0x90, 82, 0]]
+            # on connect: every value, then the current preset's button lit once the MIDI thread has looked
+            got = controller.collect(6)
+            assert got[:2] == [[0xB0, 16, before], [0x90, 82, 0]], got
+            assert got[-2:] == [[0x90, 0, 1], [0x90, 1, 5]], got
             controller.send(0xC0, 5)
             wait_for(lambda: engine.step() and engine.preset.name == "midi-test")
-            expected = [[0xB0, 16, round(spec.to_normalized(2.5) * 127)], [0x90, 82, 1]]
-            got = controller.collect(2)
-            assert got[-2:] == expected, got
+            expected = [[0xB0, 16, round(spec.to_normalized(2.5) * 127)], [0x90, 82, 1], [0x90, 0, 5], [0x90, 1, 1]]
+            got = controller.collect(4)
+            assert sorted(got) == sorted(expected), got
             controller.send(0xB0, 17, 127)  # the preset's own binding now holds
             wait_for(lambda: engine.step() and engine.bank.get("sim.growth_rate") == 4.0)
     finally:

@@ -296,6 +296,8 @@ class MidiInputs:
         if preset is not self._preset:
             self._preset = preset
             self.router.set_overrides(preset_bindings(preset))
+            for port_name, message in self.router.preset_changed(getattr(preset, "name", "")):
+                self._send(port_name, message)
 
     def _put(self, inputs: Sequence[Any]) -> None:
         for item in inputs:

@@ -67,6 +67,7 @@ class Router:
         self.clock = ClockFollower()
         self.tap = TapTempo()
         self._changes: deque[tuple[str, Value, str]] = deque(maxlen=4096)
+        self._preset = ""  # the current preset's name, for the LEDs of preset buttons
         self._published_bpm: float | None = None
         self._source = "internal"
         self._clock_seen = -1e9  # when the last clock tick arrived (the caller's clock)
@@ -265,7 +266,21 @@ class Router:
                 value = self._value_of(binding.target.name)
                 if value is not None:
                     out.extend(self._messages(mapper, binding, value))
+        return out + self._preset_lights(mapper)
+
+    def preset_changed(self, name: str) -> list[tuple[str, list[int]]]:
+        """(port, message) pairs that light the button of preset ``name`` and darken the others'."""
+        self._preset = name
+        out = [(port, message) for port, mapper in self.mappers.items() for message in self._preset_lights(mapper)]
+        for port, _ in out:
+            self.counts.setdefault(port, PortCounts()).sent += 1
         return out
+
+    def _preset_lights(self, mapper: Mapper) -> list[list[int]]:
+        return [message for binding in mapper.bindings
+                if binding.feedback and binding.target.kind is TargetKind.COMMAND and binding.target.name == "preset"
+                for message in feedback_messages(binding.control, float(binding.target.argument == self._preset),
+                                                 binding)]
 
     @staticmethod
     def _messages(mapper: Mapper, binding: Binding, value: Value) -> list[list[int]]:

@@ -111,3 +111,16 @@ def test_full_feedback_on_connect() -> None:
     rig = Rig([knob(Takeover.PICKUP, feedback=True, invert=True)])
     rig.bank.set("render.glow", 2.0, "preset")
     assert rig.router.full_feedback(rig.port) == [[0xB0, 7, 0]]
+
+
+def test_the_current_presets_button_is_lit_and_the_others_dark() -> None:
+    def preset_button(number: int, name: str) -> Binding:
+        return Binding(Control(ControlType.NOTE, 0, number), Target.command("preset", name), feedback=True,
+                       led_on=1, led_off=5)
+
+    rig = Rig([preset_button(0, "kai-1-living-city"), preset_button(1, "kai-2-poison-clusters"),
+               Binding(Control(ControlType.NOTE, 0, 2), Target.command("preset", "elara-1-reclamation"))])
+    assert rig.router.preset_changed("kai-2-poison-clusters") == [(rig.port, [0x90, 0, 5]), (rig.port, [0x90, 1, 1])]
+    assert rig.router.full_feedback(rig.port) == [[0x90, 0, 5], [0x90, 1, 1]]  # a controller plugged in later
+    assert rig.router.preset_changed("elara-1-reclamation") == [(rig.port, [0x90, 0, 5]), (rig.port, [0x90, 1, 5])]
+    assert rig.router.counts[rig.port].sent == 4
