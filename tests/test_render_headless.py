@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -102,22 +101,3 @@ def test_contact_sheet_is_a_labelled_grid() -> None:
     pasted = (sheet == (7, 201, 99)).all(axis=2)
     assert pasted.sum() == 3 * 54 * 96  # three stills pasted whole
     assert (sheet[:30] > 150).any()  # the title is drawn
-
-
-@pytest.mark.usefixtures("qt_session")
-def test_output_canvas_draws_frames_on_its_timer() -> None:
-    from vispy import app
-
-    from installation.render.canvas import OutputCanvas
-    from tests.test_render import world
-
-    canvas = OutputCanvas(lambda: (world(), {}), size=(160, 90), quality="low", fps=30)
-    canvas.show()
-    deadline = time.monotonic() + 20
-    while canvas.frames_drawn < 5 and time.monotonic() < deadline:
-        app.process_events()
-        time.sleep(0.01)
-    assert canvas.frames_drawn >= 5, canvas.last_error
-    image = canvas.render()[..., :3].astype(np.float32)
-    assert image.std() > 5.0 and canvas.errors == []
-    canvas.close()
