@@ -8,7 +8,8 @@
     {"NAME": "sourness", "TYPE": "float", "MIN": 0.0, "MAX": 2.0, "DEFAULT": 1.0, "LABEL": "Sour colour near toxins", "SMOOTHING": 1.0},
     {"NAME": "flora_gain", "TYPE": "float", "MIN": 0.0, "MAX": 3.0, "DEFAULT": 1.0, "LABEL": "Flora", "SMOOTHING": 1.0},
     {"NAME": "flicker", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.0, "LABEL": "Edge flicker", "DESCRIPTION": "the network fragments and flickers at the edges (dissent)", "SMOOTHING": 1.0},
-    {"NAME": "breath", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.15, "LABEL": "Breathing", "DESCRIPTION": "slow global swell of the light", "SMOOTHING": 1.0}
+    {"NAME": "breath", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.15, "LABEL": "Breathing", "DESCRIPTION": "slow global swell of the light", "SMOOTHING": 1.0},
+    {"NAME": "fiesta", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.0, "LABEL": "Festival colours", "DESCRIPTION": "flora and threads take the festival's art colours, in broad drifting regions (the renaissance)", "SMOOTHING": 3.0}
   ]
 }*/
 #include "scene.glsl"
@@ -36,11 +37,19 @@ void main() {
     col = mix(col, pal_toxin * 0.04, pool * 0.9);
     col += pal_toxin * toxin_glow * (rim * 0.5 + pool * (0.03 + 0.3 * swirl * swirl));
 
+    // Festival colours: broad regions, drifting slowly, each take one of the festival's art
+    // colours (gold, magenta, cyan, green); flora and threads lean toward their region's.
+    float region = (fbm(cp * 2.2 + vec2(u_time * 0.021, -u_time * 0.017)) - 0.5) * 9.0 + 1.5;  // fbm gathers near 0.5
+    vec3 art = mix(mix(mix(pal_mural_a, pal_mural_b, smoothstep(0.3, 0.7, region)),
+                       pal_mural_c, smoothstep(1.3, 1.7, region)), pal_mural_d, smoothstep(2.3, 2.7, region));
+
     // Flora: fresh green lichen cells where the ground heals, and bloom bursts.
     float buds = dots(cp * 70.0, 0.3 + 0.15 * f.a) * (0.5 + 0.5 * noise(cp * 9.0));
     float moss = fbm(cp * 25.0);
     float flora = clamp(f.a * flora_gain, 0.0, 1.0);
-    col += pal_flora * (flora * (0.10 * moss + 0.9 * buds) + fx.bloom * (0.3 + 1.5 * buds));
+    vec3 flora_col = mix(pal_flora, art * 1.2, fiesta * 0.85);
+    col += flora_col * (flora * (0.10 * moss + 0.9 * buds) + fx.bloom * (0.3 + 1.5 * buds));
+    col += art * fiesta * 0.05 * (0.4 + flora);
 
     // Hyphae: teal threads that warm to amber where thick; sour to violet where they fed on toxin.
     float dens = 1.0 - exp(-trail.r * 0.5 * hyphae_gain);
@@ -49,6 +58,7 @@ void main() {
     float warm = warmth * clamp(smoothstep(0.45, 0.95, dens) + 2.0 * f.a, 0.0, 1.0);
     vec3 thread = mix(pal_hyphae, pal_hyphae_hot, warm);
     thread = mix(thread, mix(pal_toxin, pal_hyphae_hot, 0.25) * 1.3, sour * 0.85);
+    thread = mix(thread, art * 1.2, fiesta * 0.7 * (1.0 - sour));
     float breathe = 1.0 + breath * 0.35 * sin(u_time * 0.6);
     // Dissent: the outer network breaks up and flickers.
     float edge = 1.0 - min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)) * 3.0;

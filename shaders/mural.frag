@@ -6,7 +6,8 @@
     {"NAME": "mural_gain", "TYPE": "float", "MIN": 0.0, "MAX": 3.0, "DEFAULT": 1.0, "LABEL": "Mural brightness", "SMOOTHING": 1.0},
     {"NAME": "cold_grip", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.3, "LABEL": "Cold geometry", "DESCRIPTION": "how far the corporation's steel-blue geometry reaches in from the edges", "SMOOTHING": 2.0},
     {"NAME": "pulse_gain", "TYPE": "float", "MIN": 0.0, "MAX": 4.0, "DEFAULT": 1.0, "LABEL": "Pulse brightness", "SMOOTHING": 0.5},
-    {"NAME": "grit", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.6, "LABEL": "Biowaste texture", "SMOOTHING": 1.0}
+    {"NAME": "grit", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.6, "LABEL": "Biowaste texture", "SMOOTHING": 1.0},
+    {"NAME": "weave", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.0, "LABEL": "Mural woven into the city", "DESCRIPTION": "the mural's colours run out along every thread and flow across the whole wall (the co-op)", "SMOOTHING": 3.0}
   ]
 }*/
 #include "scene.glsl"
@@ -39,10 +40,13 @@ void main() {
     col += pal_ground_alt * 0.3 * smoothstep(0.15, 0.7, f.r) * (0.4 + 0.6 * dots(cp * 40.0, 0.6));
     col = mix(col, col * 0.45 + pal_toxin * 0.08, smoothstep(0.15, 0.6, f.g + fx.toxin));
 
-    // The hyphae: pale gold threads; they glow brighter where they cross the mural.
+    // The hyphae: pale gold threads; they glow brighter where they cross the mural. Woven
+    // into the city, they carry the mural's own colours out across the wall.
     float dens = 1.0 - exp(-trail.r * 0.5 * hyphae_gain);
     float grown = 1.0 - exp(-trail.b * 1.6);
-    col += mix(pal_hyphae * 0.7, pal_hyphae_hot, grown) * (pow(dens, 1.6) * 0.9 + dens * 0.12);
+    vec3 woven = mural_colour(cp * 0.6, 0.35 + 0.4 * dens) * 1.3;
+    vec3 thread = mix(mix(pal_hyphae * 0.7, pal_hyphae_hot, grown), woven, weave * 0.8);
+    col += thread * (pow(dens, 1.6) * (0.9 + 0.5 * weave) + dens * 0.12);
 
     // The mural: a ghost outline at first, rising in luminous colour where growth follows it.
     float mx = texture2D(u_mask, q + vec2(0.004 / u_aspect, 0.0)).r - texture2D(u_mask, q - vec2(0.004 / u_aspect, 0.0)).r;
@@ -55,7 +59,7 @@ void main() {
     col += pal_flora * f.a * 0.5 * (0.5 + 0.5 * noise(cp * 40.0)) + pal_flora * fx.bloom;
 
     // The network: cyan pulses along strands, warm node lights.
-    col += pal_hyphae_hot * link.r * 0.3 + pal_pulse * link.g * pulse_gain;
+    col += mix(pal_hyphae_hot, woven, weave) * link.r * (0.3 + 0.5 * weave) + pal_pulse * link.g * pulse_gain;
     col += pal_node * (node.b * 2.2 + node.g * 0.05);
 
     // The corporation: cold steel-blue bars and grids reaching in from the edges.
