@@ -230,3 +230,27 @@ def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
         assert mqtt["connected"] is True and mqtt["received"] == 16 and mqtt["dropped"] == {"malformed": 1}
         output, _ = process.communicate(timeout=20)
         assert process.returncode == 0, output
+
+
+def test_headless_output_follows_a_quality_change_and_keeps_drawing() -> None:
+    from installation.app.headless import HeadlessOutput
+    from installation.app.launch import build_engine
+    from installation.app.options import RunOptions
+    from installation.app.runtime import Runtime
+
+    options = RunOptions(headless=True, audio=False, status=None, headless_size=(160, 90))
+    runtime = Runtime(options, build_engine(options))
+    output = HeadlessOutput(runtime)
+    try:
+        assert output.quality == "medium"
+        now = 100.0
+        for _ in range(3):
+            now += 0.05
+            assert output.show(runtime.engine.advance(0.05), now)
+        runtime.engine.bank.set("render.quality", "low", "ui")
+        now += 0.05
+        assert output.show(runtime.engine.advance(0.05), now)
+        assert output.quality == "low" and output.offscreen.renderer.quality == "low"
+        assert output.offscreen.snapshot().std() > 3.0, "the rebuilt renderer draws"
+    finally:
+        output.close()

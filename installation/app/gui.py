@@ -82,7 +82,7 @@ class DesktopApp(QObject):
         quality = runtime.options.quality or str(engine.bank.get("render.quality"))
         for index, request in enumerate(requests):
             view = make_output_view(request.region, runtime.clock.frame_done, self.report, len(requests), quality,
-                                    runtime.options.shader_dir)
+                                    runtime.options.shader_dir, follow_quality=runtime.options.quality is None)
             self.views.append(view)
             windows.append(OutputWindow(view, request, index))
         self.outputs = OutputManager(windows, self.control_screen)

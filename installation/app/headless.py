@@ -30,13 +30,8 @@ class HeadlessOutput:
     """The renderer in a hidden context, fed from the runtime's engine."""
 
     def __init__(self, runtime: Runtime) -> None:
-        from installation.render.offscreen import Offscreen
-
-        options = runtime.options
-        engine = runtime.engine
-        quality = options.quality or str(engine.bank.get("render.quality"))
         self.runtime = runtime
-        self.offscreen = Offscreen(options.headless_size, quality, options.shader_dir, seed=engine.seed.rng_seed)
+        self._open()
         self.problems: list[str] = []
         self._pending: list[WorldFrame] = []
         self._last_draw = 0.0
@@ -50,6 +45,10 @@ class HeadlessOutput:
         dt = now - self._last_draw if self._last_draw else 1.0 / DRAW_HZ
         self._last_draw = now
         frame, self._pending = with_all_events(self._pending), []
+        if self._wanted_quality() != self.quality:  # its textures are sized by it: a new renderer
+            log.info("output quality %s -> %s: the hyphae weave again", self.quality, self._wanted_quality())
+            self.offscreen.close()
+            self._open()
         engine = self.runtime.engine
         renderer = self.offscreen.renderer
         self.offscreen.canvas.set_current()
@@ -65,6 +64,17 @@ class HeadlessOutput:
             self._last_preview = now
             self.runtime.status_server.publish_preview(png_bytes(self.offscreen.snapshot(), PREVIEW_WIDTH))
         return True
+
+    def _open(self) -> None:
+        from installation.render.offscreen import Offscreen
+
+        options = self.runtime.options
+        self.quality = self._wanted_quality()
+        self.offscreen = Offscreen(options.headless_size, self.quality, options.shader_dir,
+                                   seed=self.runtime.engine.seed.rng_seed)
+
+    def _wanted_quality(self) -> str:
+        return self.runtime.options.quality or str(self.runtime.engine.bank.get("render.quality"))
 
     def close(self) -> None:
         self.offscreen.close()

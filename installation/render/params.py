@@ -15,7 +15,7 @@ QUALITIES = ("low", "medium", "high", "ultra")
 def renderer_specs() -> list[ParamSpec]:
     return [
         enum_param("render.quality", "medium", QUALITIES,
-                   "agent count and simulation resolution; applied when the output is (re)built",
+                   "agent count and simulation resolution; a change rebuilds the renderer (the hyphae weave again)",
                    label="Quality"),
         float_param("render.exposure", 1.0, 0.1, 4.0, "x", "overall brightness before tone mapping",
                     smoothing_s=0.5, label="Exposure"),

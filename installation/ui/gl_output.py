@@ -33,7 +33,8 @@ class RendererOutput:
     fades_itself = True  # the renderer's post pass applies render.blackout
 
     def __init__(self, region: tuple[float, float, float, float], frame_done: Callable[[float], None],
-                 outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None) -> None:
+                 outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None,
+                 follow_quality: bool = False) -> None:
         from installation.render.offscreen import gl_app
 
         gl_app()
@@ -41,6 +42,7 @@ class RendererOutput:
 
         self.region = region
         self.quality = quality
+        self.follow_quality = follow_quality  # rebuild when render.quality changes (not pinned by --quality)
         self.shader_dir = shader_dir
         self._frame_done = frame_done
         self._canvas_size = (round(CANVAS_HEIGHT * 16 / 9) * outputs, CANVAS_HEIGHT)
@@ -71,9 +73,11 @@ class RendererOutput:
 
         started = time.perf_counter()
         try:
+            pending, self._pending = self._pending, None
+            if pending is not None and self.follow_quality:
+                self._follow_quality(str(pending[1].get("render.quality", self.quality)))
             if self.renderer is None:
                 self._build()
-            pending, self._pending = self._pending, None
             if pending is not None:
                 frame, params, scene, stamp = pending
                 self.renderer.set_look_mix(scene.look_from, scene.look_to, scene.mix)
@@ -96,6 +100,16 @@ class RendererOutput:
             return
         self.failed = ""
         self._frame_done(time.perf_counter() - started)
+
+    def _follow_quality(self, wanted: str) -> None:
+        """A new quality needs a new renderer (its agent and trail textures are sized by it)."""
+        if wanted == self.quality:
+            return
+        log.info("output quality %s -> %s: the hyphae weave again", self.quality, wanted)
+        self.quality = wanted
+        if self.renderer is not None:
+            self.renderer.close()
+            self.renderer = None
 
     def _capture(self, width: int, height: int) -> None:
         from vispy import gloo

@@ -89,14 +89,15 @@ class MapOutput:
 
 
 def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None], outputs: int = 1,
-                     quality: str = "medium", shader_dir: Path | None = None) -> OutputView:
+                     quality: str = "medium", shader_dir: Path | None = None,
+                     follow_quality: bool = False) -> OutputView:
     try:
         from installation.ui.gl_output import RendererOutput
     except ImportError as error:
         report(f"GPU renderer not available ({error}); the output shows the network map")
         return MapOutput(frame_done)
     try:
-        return RendererOutput(region, frame_done, outputs, quality, shader_dir)
+        return RendererOutput(region, frame_done, outputs, quality, shader_dir, follow_quality)
     except Exception as error:
         report(f"GPU renderer failed to start ({error}); the output shows the network map")
         return MapOutput(frame_done)
