@@ -232,7 +232,9 @@ def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
         assert process.returncode == 0, output
 
 
-def test_headless_output_follows_a_quality_change_and_keeps_drawing() -> None:
+def test_headless_output_follows_a_quality_change_and_keeps_drawing(qt_session: object) -> None:
+    # in this process, on the test X server: vispy takes one GL backend per process, and the
+    # render tests that follow need PySide6's (EGL, with no display, is for myco processes)
     from installation.app.headless import HeadlessOutput
     from installation.app.launch import build_engine
     from installation.app.options import RunOptions
