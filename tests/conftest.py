@@ -11,8 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import services
+
+# The fuzz tests draw the same examples on every run, so a run is judged on the code's changes,
+# not on its luck; HYPOTHESIS_PROFILE=explore draws new ones each run, to look further.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(autouse=True)
