@@ -94,9 +94,8 @@ class Runtime:
             self._next_step += skipped * dt
         if frames and self.audio is not None:
             try:
-                params = self.engine.bank.snapshot()
-                for frame in frames:  # every frame: each carries its own events (spikes, cues)
-                    self.audio.push(frame, params)
+                # one message for the tick: the last state with every step's events (spikes, cues)
+                self.audio.push_steps(frames, self.engine.bank.snapshot())
             except Exception as error:
                 self.audio_failed(error)
         self.ticks += 1

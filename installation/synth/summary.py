@@ -7,13 +7,13 @@ process each tick; the offline renderer uses the same reduction, so both sound t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from installation.core.events import Event
-from installation.core.frames import WorldFrame
+from installation.core.frames import WorldFrame, with_all_events
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,4 @@ def summarise_steps(frames: Sequence[WorldFrame]) -> FrameSummary:
     """Several steps at once (a tick that caught up): the last state, every step's events."""
     if not frames:
         raise ValueError("no frames to summarise")
-    last = summarise(frames[-1])
-    if len(frames) == 1:
-        return last
-    return replace(last, events=tuple(event for frame in frames for event in frame.events))
+    return summarise(with_all_events(frames))
