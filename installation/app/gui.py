@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 
 from installation.app.placement import requests_for
 from installation.app.runtime import Runtime
+from installation.app.status import PREVIEW_WIDTH
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput
 from installation.core.frames import with_all_events
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 
 UI_REFRESH_MS = 100
 PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
-PREVIEW_WIDTH = 480  # /preview.png for remote operators, about once a second
 
 
 class DesktopApp(QObject):

@@ -17,13 +17,13 @@ from typing import Any
 from PIL import Image
 
 from installation.app.runtime import Runtime
+from installation.app.status import PREVIEW_WIDTH
 from installation.core.frames import WorldFrame, with_all_events
 
 log = logging.getLogger(__name__)
 
 DRAW_HZ = 30.0  # nobody watches a headless output; half the engine rate keeps the CPU for sound and inputs
 PREVIEW_EVERY_S = 1.0
-PREVIEW_WIDTH = 480
 
 
 class HeadlessOutput:

@@ -27,6 +27,7 @@ from installation.app.metrics import to_prometheus
 log = logging.getLogger(__name__)
 
 DEFAULT_ADDRESS = "127.0.0.1:8765"
+PREVIEW_WIDTH = 480  # /preview.png: small enough to poll from a phone, big enough to see the show
 NOT_FOUND = b'{"error":"not found: try /status, /metrics or /preview.png (not with --no-visuals)"}\n'
 
 
