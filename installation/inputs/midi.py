@@ -171,6 +171,10 @@ class MidiInputs:
         added = [name for name in self._probe_in.get_ports() if name not in before and name.endswith(":alive")]
         self._sentinel, self._sentinel_name = sentinel, added[0] if added else ""
 
+    def _server_gone(self) -> None:
+        log.warning("the MIDI server stopped or restarted: every MIDI port will be reopened")
+        self._abandon_all()
+
     def _abandon_all(self) -> None:
         """The server died or restarted: forget every handle without touching it (see abandon)."""
         for handle in [*(port.midi_in for port in self._inputs.values()), *self._outputs.values(),
@@ -261,8 +265,7 @@ class MidiInputs:
             with self._lock:
                 if self._server_lost.is_set():
                     self._server_lost.clear()
-                    log.warning("the MIDI server stopped or restarted: every MIDI port will be reopened")
-                    self._abandon_all()
+                    self._server_gone()
                 if now >= next_scan:
                     next_scan = now + SCAN_S
                     self._scan()
@@ -336,8 +339,7 @@ class MidiInputs:
         vanished = [n for n in self._inputs if n not in sources] + [n for n in self._outputs if n not in sinks]
         if vanished and self.api == "jack" and not self._server_is_same():
             # Ports vanish when the whole server goes: closing them now would crash (see abandon).
-            log.warning("the MIDI server stopped or restarted: every MIDI port will be reopened")
-            self._abandon_all()
+            self._server_gone()
             return
         for name in [n for n in self._inputs if n not in sources]:
             log.warning("MIDI controller %s is gone; waiting for it to come back", name)

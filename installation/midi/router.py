@@ -251,9 +251,7 @@ class Router:
                 for binding in mapper.bindings:
                     if binding.feedback and binding.target.kind is TargetKind.PARAM and binding.target.name == name:
                         out.extend((port, message) for message in self._messages(mapper, binding, value))
-        for port, _ in out:
-            self.counts.setdefault(port, PortCounts()).sent += 1
-        return out
+        return self._counted(out)
 
     def full_feedback(self, port: str) -> list[list[int]]:
         """Every feedback message of ``port``'s bindings (after it was opened)."""
@@ -271,7 +269,11 @@ class Router:
     def preset_changed(self, name: str) -> list[tuple[str, list[int]]]:
         """(port, message) pairs that light the button of preset ``name`` and darken the others'."""
         self._preset = name
-        out = [(port, message) for port, mapper in self.mappers.items() for message in self._preset_lights(mapper)]
+        return self._counted([(port, message) for port, mapper in self.mappers.items()
+                              for message in self._preset_lights(mapper)])
+
+    def _counted(self, out: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+        """``out`` (feedback about to be sent), counted as sent per port."""
         for port, _ in out:
             self.counts.setdefault(port, PortCounts()).sent += 1
         return out
