@@ -39,14 +39,16 @@ def compile_now(program: gloo.Program) -> None:
     context.flush_commands()
 
 
+def mtime(path: Path) -> int:
+    """A file's modification stamp for hot reload; -1 while it is missing (mid-save)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
 def _mtimes(paths: tuple[Path, ...]) -> dict[Path, int]:
-    stamps: dict[Path, int] = {}
-    for path in paths:
-        try:
-            stamps[path] = path.stat().st_mtime_ns
-        except OSError:
-            stamps[path] = -1
-    return stamps
+    return {path: mtime(path) for path in paths}
 
 
 class ShaderProgram:

@@ -29,7 +29,7 @@ from installation.core.seeds import Seed, resample
 from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
 from installation.render.params import QUALITIES, param_specs
-from installation.render.programs import ShaderProgram
+from installation.render.programs import ShaderProgram, mtime
 from installation.render.transients import Transients, glsl_defines
 
 log = logging.getLogger(__name__)
@@ -43,13 +43,6 @@ MASK_MAX_SIDE = 1024
 QUAD = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)
 ADDITIVE = {"blend": True, "blend_func": ("one", "one"), "depth_test": False}
 OPAQUE = {"blend": False, "depth_test": False}
-
-
-def _mtime(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return -1
 
 
 def _float_texture(data: NDArray[np.float32], fmt: str = "rgba32f", linear: bool = True) -> gloo.Texture2D:
@@ -156,7 +149,7 @@ class Renderer:
     def set_look(self, name: str) -> None:
         """Switch look (palette + composite shader); raises LoadError for an unknown or broken look."""
         look = self._load_look(name)
-        self._look_stamp = _mtime(look.path)
+        self._look_stamp = mtime(look.path)
         self.look = look
         self._fading_from = None
 
@@ -203,12 +196,12 @@ class Renderer:
         if not force and now - self._last_poll < RELOAD_INTERVAL_S:
             return self.errors
         self._last_poll = now
-        if self.look is not None and _mtime(self.look.path) != self._look_stamp:
+        if self.look is not None and mtime(self.look.path) != self._look_stamp:
             try:
                 self.set_look(self.look.name)  # a palette saved in an editor
                 self._look_errors = []
             except LoadError as error:  # keep the last good look
-                self._look_stamp = _mtime(self.look.path)
+                self._look_stamp = mtime(self.look.path)
                 self._look_errors = error.problems
         for program in self.programs.values():
             if program.changed():
