@@ -117,7 +117,7 @@ def spike(kernel: Kernel, event: Event) -> None:
     """A spike asked for from outside (a cue, a MIDI pad): the named node, or the one nearest x, y."""
     index = kernel.index_of(event.node) if event.node else None
     if index is None and event.x is not None and event.y is not None and kernel.ids:
-        index = int(np.argmin(np.hypot((kernel.pos[:, 0] - event.x) * kernel.aspect, kernel.pos[:, 1] - event.y)))
+        index = int(np.argmin(kernel.distances(event.x, event.y)))
     if index is not None:
         kernel.fire(np.array([index]), np.zeros(1), max(event.strength, 0.2))
 
@@ -128,7 +128,7 @@ def spike_burst(kernel: Kernel, event: Event) -> None:
         return
     x = 0.5 if event.x is None else event.x
     y = 0.5 if event.y is None else event.y
-    distance = np.hypot((kernel.pos[:, 0] - x) * kernel.aspect, kernel.pos[:, 1] - y)
+    distance = kernel.distances(x, y)
     near = np.flatnonzero(distance < 0.15 + 0.1 * event.strength)
     if len(near) == 0:
         near = np.array([int(np.argmin(distance))])
@@ -150,7 +150,7 @@ def node_lost(kernel: Kernel, event: Event) -> None:
     if not kernel.ids:
         return
     x, y = _where(kernel, event)
-    nearest = int(np.argmin(np.hypot((kernel.pos[:, 0] - x) * kernel.aspect, kernel.pos[:, 1] - y)))
+    nearest = int(np.argmin(kernel.distances(x, y)))
     kernel.remove_node(kernel.ids[nearest], announce=False)
 
 

@@ -241,12 +241,16 @@ class Kernel:
         """Biogenic surge: the node nearest (x, y) fires; every link carries the wave; links re-knit."""
         if not self.ids:
             return
-        nearest = int(np.argmin(np.hypot((self.pos[:, 0] - x) * self.aspect, self.pos[:, 1] - y)))
+        nearest = int(np.argmin(self.distances(x, y)))
         self.boost[:] = np.maximum(self.boost, 3.0 + 2.0 * strength)
         self.spikes.trigger(np.array([nearest]), np.array([self.now_h]), np.array([min(4.0, 1.0 + strength)]))
         regrow = ~self.graph.linked
         self.graph.progress[regrow] = np.maximum(self.graph.progress[regrow], 0.0) + 0.4 * strength
         self.graph.thickness[self.graph.linked] += 0.2 * strength
+
+    def distances(self, x: float, y: float) -> NDArray[np.float64]:
+        """Every node's distance from (x, y), in canvas heights (x scaled by the aspect)."""
+        return np.hypot((self.pos[:, 0] - x) * self.aspect, self.pos[:, 1] - y)
 
     def index_of(self, node_id: str) -> int | None:
         return self._where.get(node_id)
@@ -287,7 +291,7 @@ class Kernel:
         self._bursts(len(onsets.nodes), dt)
         potential = self.spikes.potential(self.now_h)
         for zone in self.interference:
-            near = np.hypot((self.pos[:, 0] - zone.x) * self.aspect, self.pos[:, 1] - zone.y) < zone.radius
+            near = self.distances(zone.x, zone.y) < zone.radius
             potential[near] += self.noise_rng.normal(0.0, 0.3 * zone.strength, int(near.sum()))
         self.interference = [zone for zone in self.interference if zone.until > self.t]
         # Electrodes never sit at zero: a slow random drift of the baseline (Ornstein-Uhlenbeck,
