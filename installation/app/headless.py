@@ -50,16 +50,13 @@ class HeadlessOutput:
             self.offscreen.close()
             self._open()
         engine = self.runtime.engine
-        renderer = self.offscreen.renderer
         self.offscreen.canvas.set_current()
-        renderer.set_look_mix(*engine.look_mix())
-        renderer.set_seed(engine.seed)
-        problems = [str(problem) for problem in renderer.poll_reload()]
+        problems = [str(problem) for problem in self.offscreen.renderer.follow(
+            frame, engine.bank.snapshot(), dt, engine.look_mix(), engine.seed)]
         if problems != self.problems:
             for problem in problems:
                 log.error("%s (the output keeps the last good shader)", problem)
             self.problems = problems
-        renderer.update(frame, engine.bank.snapshot(), dt)
         if now - self._last_preview >= PREVIEW_EVERY_S and self.runtime.status_server is not None:
             self._last_preview = now
             self.runtime.status_server.publish_preview(png_bytes(self.offscreen.snapshot(), PREVIEW_WIDTH))

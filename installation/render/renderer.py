@@ -244,6 +244,16 @@ class Renderer:
             gloo.set_state(**OPAQUE)
             program.draw("triangle_strip")
 
+    def follow(self, frame: WorldFrame, params: Mapping[str, Value], dt: float,
+               look_mix: tuple[str, str, float], seed: Seed | None) -> list[Problem]:
+        """A live output's step: the engine's looks and seed, shader files saved since the last
+        look, then :meth:`update`. Returns the current shader and look problems."""
+        self.set_look_mix(*look_mix)
+        self.set_seed(seed)
+        problems = self.poll_reload()
+        self.update(frame, params, dt)
+        return problems
+
     def update(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
         """Advance the hyphae by ``dt`` seconds, steered by ``frame``; events start their layers."""
         self._dt = float(min(max(dt, 0.0), 0.1))

@@ -80,12 +80,10 @@ class RendererOutput:
                 self._build()
             if pending is not None:
                 frame, params, scene, stamp = pending
-                self.renderer.set_look_mix(scene.look_from, scene.look_to, scene.mix)
-                self.renderer.set_seed(scene.seed)
                 dt = stamp - self._last_update if self._last_update else 1 / 60
                 self._last_update = stamp
-                self.problems = [str(problem) for problem in self.renderer.poll_reload()]
-                self.renderer.update(frame, params, dt)
+                self.problems = [str(problem) for problem in self.renderer.follow(
+                    frame, params, dt, (scene.look_from, scene.look_to, scene.mix), scene.seed)]
             width, height = self.canvas.physical_size
             gloo.set_viewport(0, 0, width, height)
             self.renderer.draw((width, height), self.region)
