@@ -10,7 +10,7 @@ import getpass
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,19 +21,13 @@ from installation.nodes.mux import NodeMux
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
 from tests import services
+from tests.test_mqtt_listener import wait_for
 
 
 @dataclass
 class SecureBroker:
     port: int
     cafile: Path
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
