@@ -12,6 +12,7 @@ Uses the running JACK server named by ``JACK_DEFAULT_SERVER``, otherwise starts 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -20,6 +21,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from installation.core.events import InputQueue, ParamInput
@@ -45,6 +47,26 @@ class _TimedQueue(InputQueue):
     def put(self, item: Any) -> bool:
         self.arrived.append(time.perf_counter())
         return super().put(item)
+
+
+def _wait_until(done: Callable[[], object], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def _playing_audio() -> Iterator[Any]:
+    """Myco's audio engine (48 kHz / 256, stereo) playing on the JACK server in the environment."""
+    from installation.audio.engine import AudioEngine
+
+    audio = AudioEngine()
+    audio.start(None, 48000, 256, 2)
+    try:
+        _wait_until(lambda: audio.status().get("running"), 30)
+        yield audio
+    finally:
+        audio.stop()
 
 
 def _bank() -> ParamBank:
@@ -87,9 +109,7 @@ def _latency(count: int, step_hz: float | None) -> dict[str, Any]:
     rng = random.Random(6)
     spec = bank.spec("render.exposure")
     with MidiInputs(queue, bank, [_profile(name)], pattern=name, learned_file=None) as midi:
-        deadline = time.monotonic() + 5
-        while not midi.open_ports() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_until(midi.open_ports, 5)
         consumer.start()
         for index in range(count):
             value = index % 128
@@ -123,15 +143,9 @@ def _note_to_sound(count: int) -> dict[str, Any]:
     """
     import rtmidi
 
-    from installation.audio.engine import AudioEngine
     from installation.inputs.midi import MidiInputs
 
-    audio = AudioEngine()
-    audio.start(None, 48000, 256, 2)
-    try:
-        deadline = time.monotonic() + 30
-        while not audio.status().get("running") and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with _playing_audio() as audio:
         name = f"bench{uuid.uuid4().hex[:6]}"
         controller = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=name)
         controller.open_virtual_port("out")
@@ -144,9 +158,7 @@ def _note_to_sound(count: int) -> dict[str, Any]:
         profile = Profile("bench", name, (Binding(Control(ControlType.NOTE, None, 60), Target.event("bloom")),))
         midi_ms = []
         with MidiInputs(InputQueue(), _bank(), [profile], pattern=name, on_event=short_path) as midi:
-            deadline = time.monotonic() + 5
-            while not midi.open_ports() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            _wait_until(midi.open_ports, 5)
             for index in range(count):
                 sent = time.monotonic()
                 controller.send_message([0x90, 60, 100])
@@ -161,8 +173,6 @@ def _note_to_sound(count: int) -> dict[str, Any]:
         controller.close_port()
         controller.delete()
         status = audio.status()
-    finally:
-        audio.stop()
     stage = _percentiles(midi_ms)
     return {"midi_stage_ms": stage, "audio_stage_ms_p50": status.get("event_latency_ms_p50"),
             "audio_stage_ms_p99": status.get("event_latency_ms_p99"), "audio_events": status.get("events"),
@@ -189,52 +199,44 @@ def _note_to_sound_on_jack(count: int, gap_s: float = 0.5) -> dict[str, Any]:
     import jack
     import numpy as np
 
-    from installation.audio.engine import AudioEngine
     from installation.inputs.midi import MidiInputs
     from tests.core.synth_frames import frame
 
     rate = 48000
-    audio = AudioEngine()
-    audio.start(None, rate, 256, 2)
-    name = f"bench{uuid.uuid4().hex[:6]}"
-    client = jack.Client(name, no_start_server=True)
-    notes_out = client.midi_outports.register("out")
-    ear = client.inports.register("in")
     recording = np.zeros(int(((count + 3) * gap_s + 20.0) * rate), np.float32)  # + start-up and the tail
     sent_at: list[int] = []
     first_frame = [-1]
     want_note = threading.Event()
     note_off_due = [False]
+    with _playing_audio() as audio:
+        name = f"bench{uuid.uuid4().hex[:6]}"
+        client = jack.Client(name, no_start_server=True)
+        notes_out = client.midi_outports.register("out")
+        ear = client.inports.register("in")
 
-    @client.set_process_callback
-    def process(frames: int) -> None:  # JACK's real-time thread: no allocation beyond the event list
-        now = client.last_frame_time
-        if first_frame[0] < 0:
-            first_frame[0] = now
-        notes_out.clear_buffer()
-        if note_off_due[0]:
-            notes_out.write_midi_event(0, (0x80, 60, 0))
-            note_off_due[0] = False
-        if want_note.is_set():
-            want_note.clear()
-            notes_out.write_midi_event(0, (0x90, 60, 110))
-            sent_at.append(now)
-            note_off_due[0] = True
-        offset = now - first_frame[0]
-        if offset + frames <= len(recording):
-            recording[offset:offset + frames] = ear.get_array()
+        @client.set_process_callback
+        def process(frames: int) -> None:  # JACK's real-time thread: no allocation beyond the event list
+            now = client.last_frame_time
+            if first_frame[0] < 0:
+                first_frame[0] = now
+            notes_out.clear_buffer()
+            if note_off_due[0]:
+                notes_out.write_midi_event(0, (0x80, 60, 0))
+                note_off_due[0] = False
+            if want_note.is_set():
+                want_note.clear()
+                notes_out.write_midi_event(0, (0x90, 60, 110))
+                sent_at.append(now)
+                note_off_due[0] = True
+            offset = now - first_frame[0]
+            if offset + frames <= len(recording):
+                recording[offset:offset + frames] = ear.get_array()
 
-    try:
-        deadline = time.monotonic() + 30
-        while not audio.status().get("running") and time.monotonic() < deadline:
-            time.sleep(0.05)
         audio.push(frame(0, density=0.0, flow=0.0), QUIET_PLUCKS)  # type: ignore[arg-type]
         profile = Profile("bench", name, (Binding(Control(ControlType.NOTE, None, 60), Target.event("spike")),))
         with client, MidiInputs(InputQueue(), _bank(), [profile], pattern=name, on_event=audio.push_event) as midi:
             client.connect("myco:out_0", ear)
-            deadline = time.monotonic() + 5
-            while not midi.open_ports() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            _wait_until(midi.open_ports, 5)
             step = 0
             for index in range(count + 3):  # the first 3 gaps: the drone of the first frame fades out
                 if index >= 3:
@@ -245,8 +247,6 @@ def _note_to_sound_on_jack(count: int, gap_s: float = 0.5) -> dict[str, Any]:
                     audio.push(frame(step, density=0.0, flow=0.0), {})  # type: ignore[arg-type]
                     time.sleep(1 / 60)
             playback_frames = _playback_latency_frames()
-    finally:
-        audio.stop()
     latencies_ms = []
     for sent in sent_at:
         start = sent - first_frame[0]
