@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -117,3 +119,28 @@ def test_fuzz_payloads_through_the_broker(listener: MqttListener, publisher: mqt
     wait_for(lambda: counts(listener)["received"] == before + 1)  # type: ignore[operator]
     now = counts(listener)
     assert now["accepted"] + sum(now["dropped"].values()) == now["received"]  # type: ignore[attr-defined,operator]
+
+
+def open_sockets() -> int:
+    folder = Path("/proc/self/fd")
+    count = 0
+    for fd in folder.iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:  # closed while we looked
+            pass
+    return count
+
+
+def test_stop_closes_every_socket_of_the_client_and_a_restart_connects_again(mqtt_broker: services.Mosquitto) -> None:
+    # paho closes its wake-up socket pair only when the client is finalised; with our callbacks
+    # it is in a reference cycle, so without an explicit close they stayed open until a GC
+    before = open_sockets()
+    listener = MqttListener(NodeMux(Kernel(demo_seed(62, 4), grid=(18, 32))), mqtt_broker.url)
+    for _ in range(2):
+        listener.start()
+        wait_for(lambda: listener.connected)
+        assert open_sockets() >= before + 3  # the broker connection and paho's socket pair
+        listener.stop()
+        assert not listener.connected
+        assert open_sockets() == before

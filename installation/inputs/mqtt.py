@@ -79,34 +79,41 @@ class MqttListener:
         self.connected = False
         self.connects = 0
         self._keepalive = keepalive
+        self._ca_certs = ca_certs
+        self._client: mqtt.Client | None = None  # one per start: paho's sockets die with it at stop
+
+    def _new_client(self) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"myco-{os.getpid()}-{id(self):x}")
         client.max_queued_messages_set(1000)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.tls:
-            client.tls_set(ca_certs=ca_certs, cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_set(ca_certs=self._ca_certs, cert_reqs=ssl.CERT_REQUIRED)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
-        self._client = client
-        self._started = False
+        return client
 
     def start(self) -> None:
-        if self._started:
+        if self._client is not None:
             return
+        self._client = self._new_client()
         self._client.connect_async(self.broker.host, self.broker.port, keepalive=self._keepalive)
         self._client.loop_start()
-        self._started = True
         log.info("MQTT connecting to %s", self.broker)
 
     def stop(self) -> None:
-        if not self._started:
+        client, self._client = self._client, None
+        if client is None:
             return
-        self._started = False
-        self._client.disconnect()
-        self._client.loop_stop()
+        client.disconnect()
+        client.loop_stop()
+        # paho closes its socket pair only when the client is finalised, and our callbacks make a
+        # reference cycle with it, so that would wait for the garbage collector (paho issue #627);
+        # reinitialise() closes them now and drops the callbacks.
+        client.reinitialise()
         self.connected = False
 
     @_guarded
@@ -129,7 +136,7 @@ class MqttListener:
     @_guarded
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self.connected = False
-        if self._started:
+        if self._client is not None:
             log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker, reason)
         else:
             log.info("MQTT disconnected from %s", self.broker)
