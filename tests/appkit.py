@@ -8,7 +8,6 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-import installation.ui  # noqa: F401  (the PySide6 None-refcount guard, before any widget)
 from installation.app.gui import DesktopApp
 from installation.app.launch import build_engine
 from installation.app.options import RunOptions

@@ -64,8 +64,6 @@ def qt_session(x_display: str) -> Iterator[object]:
     """
     from PySide6.QtWidgets import QApplication
 
-    import installation.ui  # noqa: F401  (the PySide6 None-refcount guard, before any widget)
-
     app = QApplication.instance() or QApplication([])
     assert app.platformName() == "xcb", (
         f"a QApplication was already created on Qt's {app.platformName()!r} platform by an earlier test; "

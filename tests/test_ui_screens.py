@@ -128,7 +128,6 @@ def test_requests_name_the_screens_and_refuse_a_missing_one() -> None:
 
 PLACEMENT_SCRIPT = """
 import json, sys, time
-import installation.ui
 from PySide6.QtWidgets import QApplication
 from installation.app.placement import requests_for
 from installation.ui.output import OutputManager, OutputWindow
