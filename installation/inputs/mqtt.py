@@ -132,6 +132,7 @@ class MqttListener:
             log.warning("MQTT broker %s refused the subscription to %s: %s", self.broker, TOPIC, reasons)
             return
         self.connected = True
+        log.info("MQTT subscribed to %s on %s", TOPIC, self.broker)
 
     @_guarded
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
