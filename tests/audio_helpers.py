@@ -1,4 +1,4 @@
-"""Helpers for the realtime audio tests: waiting, feeding frames, recording with jack_rec."""
+"""Helpers for the realtime audio tests: feeding frames, recording with jack_rec."""
 
 from __future__ import annotations
 
@@ -14,15 +14,6 @@ from installation.audio.engine import AudioEngine
 from installation.synth.offline import read_wav
 from tests.core.synth_frames import frame
 from tests.services import require
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 class Feeder:
@@ -48,7 +39,7 @@ class Feeder:
             if busy is not None:
                 busy()
             else:
-                time.sleep(max(0.0, min(0.005, next_tick - time.monotonic())))
+                time.sleep(max(0.0, min(0.005, next_tick - time.monotonic())))  # the 60 Hz pace is the test's
 
 
 def record(path: Path, seconds: float, ports: tuple[str, ...] = ("myco:out_0", "myco:out_1"),

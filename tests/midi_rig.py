@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import subprocess
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -12,17 +12,8 @@ import rtmidi
 from installation.core.events import InputQueue
 from installation.core.params import ParamBank
 from tests.core.midi_helpers import InputSink
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 3.0, step: float = 0.005) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
+from tests.services import require
+from tests.waiting import wait_for
 
 
 class TestController:
@@ -48,6 +39,12 @@ class TestController:
             port.close_port()
             port.delete()
 
+    def listened_to(self) -> bool:
+        """Whether some JACK port is connected to this controller's out port (``jack_lsp -c``)."""
+        listing = subprocess.run([require("jack_lsp"), "-c", f"{self.name}:out"], capture_output=True, text=True,
+                                 timeout=10).stdout
+        return any(line[:1].isspace() for line in listing.splitlines())  # connections are listed indented
+
     def send(self, *message: int) -> None:
         self.out.send_message(list(message))
 
@@ -59,7 +56,7 @@ class TestController:
             got.extend(self.received())
             return len(got) >= count
 
-        wait_for(enough, timeout)
+        wait_for(enough, timeout, f"{count} messages back from Myco")
         return got
 
     def received(self) -> list[list[int]]:
@@ -83,4 +80,4 @@ class Applier(InputSink):
         def drained() -> Any:
             self.drain()
             return predicate()
-        return wait_for(drained, timeout)
+        return wait_for(drained, timeout, "the drained MIDI inputs to meet the test's condition")

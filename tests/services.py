@@ -13,11 +13,12 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.waiting import wait_for
 
 
 class ServiceUnavailable(RuntimeError):
@@ -30,22 +31,17 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(probe.getsockname()[1])
 
 
+def accepting(port: int) -> bool:
+    """Whether a TCP server accepts connections on the loopback ``port``."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def require(binary: str) -> str:
     path = shutil.which(binary)
     if path is None:
         raise ServiceUnavailable(f"{binary} is not installed (run `make test`, which installs it)")
     return path
-
-
-def _wait(predicate: object, timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServiceUnavailable(f"{what} exited with {process.returncode}")
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise ServiceUnavailable(f"{what} did not start within {timeout:.0f} s")
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
@@ -71,7 +67,7 @@ def xvfb(width: int = 1920, height: int = 1080) -> Iterator[Xvfb]:
         if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
             continue
         display = f":{number}"
-        # 24-bit depth: QOpenGLWidget needs an alpha-capable visual (PITFALLS.md).
+        # 24-bit depth: QOpenGLWidget needs an alpha-capable visual (docs/pitfalls.md).
         process = subprocess.Popen(
             [binary, display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "+extension", "GLX"],
             stdout=subprocess.DEVNULL,
@@ -79,7 +75,7 @@ def xvfb(width: int = 1920, height: int = 1080) -> Iterator[Xvfb]:
         )
         socket_path = Path(f"/tmp/.X11-unix/X{number}")
         try:
-            _wait(socket_path.exists, 10, "Xvfb", process)
+            wait_for(socket_path.exists, 10, "Xvfb", process=process, error=ServiceUnavailable)
         except ServiceUnavailable:
             stop(process)
             continue
@@ -120,7 +116,8 @@ def start_jack(server_name: str, sample_rate: int = 48000, period: int = 256) ->
         env=env,
     )
     try:
-        _wait(lambda: jack_running(server_name), 15, "jackd -d dummy", process)
+        wait_for(lambda: jack_running(server_name), 15, "jackd -d dummy", process=process,
+                 error=ServiceUnavailable)
     except ServiceUnavailable:
         stop(process)
         raise
@@ -153,13 +150,9 @@ def start_mosquitto(folder: Path, port: int | None = None) -> Mosquitto:
     config = folder / f"mosquitto-{port}.conf"
     config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
 
-    def accepting() -> bool:
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", port)) == 0
-
     process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait(accepting, 10, "mosquitto", process)
+        wait_for(lambda: accepting(port), 10, "mosquitto", process=process, error=ServiceUnavailable)
     except ServiceUnavailable:
         stop(process)
         raise

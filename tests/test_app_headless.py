@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from tests.services import Jack, Mosquitto, free_port, require
+from tests.waiting import wait_for
 
 MYCO = [sys.executable, "-m", "installation"]
 
@@ -69,15 +70,14 @@ def record(ports: list[str], seconds: float, path: Path) -> NDArray[np.float64]:
     return np.frombuffer(raw, "<i2").reshape(-1, channels) / 32768.0
 
 
-def wait_for_status(port: int, ready: Callable[[dict[str, Any]], bool], timeout: float = 8.0) -> dict[str, Any]:
-    """Poll /status (rebuilt once a second) until ``ready`` holds; return the last document."""
-    deadline = time.monotonic() + timeout
-    report = status(port)
-    while not (report is not None and ready(report)) and time.monotonic() < deadline:
-        time.sleep(0.2)
+def wait_for_status(port: int, ready: Callable[[dict[str, Any]], bool], what: str, timeout: float = 8.0,
+                    process: subprocess.Popen[str] | None = None) -> dict[str, Any]:
+    """Poll /status (rebuilt once a second) until ``ready`` holds; return that document."""
+    def ready_report() -> dict[str, Any] | None:
         report = status(port)
-    assert report is not None, "no status"
-    return report
+        return report if report is not None and ready(report) else None
+
+    return wait_for(ready_report, timeout, f"/status to show {what}", process=process, every=0.2)
 
 
 def running(pid: int) -> bool:
@@ -101,15 +101,8 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
     started = time.monotonic()
     with myco_run("--headless", "--no-visuals", "--seconds", "10", "--status", f"127.0.0.1:{status_port}",
                   "--osc", f"127.0.0.1:{osc_port}", env=env) as process:
-        deadline = time.monotonic() + 20
-        first = None
-        while first is None and time.monotonic() < deadline:
-            first = status(status_port)
-            time.sleep(0.1)
-        assert first is not None, "status server never answered"
-        deadline = time.monotonic() + 8
-        while not (status(status_port) or {}).get("audio", {}).get("running") and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_status(status_port, lambda r: r["audio"].get("running"), "the sound playing", timeout=20,
+                        process=process)
         ports = myco_ports()
         assert ports, "no myco ports on JACK"
         sound = record(ports, 1.5, tmp_path / "myco.wav")
@@ -120,10 +113,11 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
             for node, mv in (("gallery-1", 0.4), ("gallery-2", -0.3)):
                 subprocess.run([oscsend, "127.0.0.1", str(osc_port), f"/myco/node/{node}", "ffff",
                                 str(mv + 0.01 * i), "0.2", "0.3", "0.6"], check=True)
-            time.sleep(0.1)
+            time.sleep(0.1)  # a node's pace (10 Hz), not a wait: the show's position is checked after
         subprocess.run([oscsend, "127.0.0.1", str(osc_port), "/myco/nonsense", "i", "1"], check=True)
         report = wait_for_status(status_port, lambda r: r["nodes"].get("gallery-2", {}).get("last", {})
-                                 .get("moisture") == 0.6 and r["inputs"]["osc"]["received"] == 51)
+                                 .get("moisture") == 0.6 and r["inputs"]["osc"]["received"] == 51,
+                                 "every OSC message")
         assert report["show"] == "kai-festival" and report["act"] == "The living city"
         assert report["act_index"] == 0 and report["position_s"] > 2.0
         assert report["fps"] > 40, report["fps"]  # with no visuals, every engine step counts as a frame
@@ -148,8 +142,7 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
     assert process.returncode == 0, output
     assert 10 <= elapsed < 30
     assert status(status_port) is None, "status server still answering after exit"
-    time.sleep(0.5)
-    assert [pid for pid in children if running(pid)] == [], "a child process outlived the app"
+    wait_for(lambda: not any(running(pid) for pid in children), 2, "the app's child processes to end with it")
     assert not myco_ports(), "JACK ports left behind"
 
 
@@ -158,14 +151,15 @@ def test_headless_renders_offscreen_and_serves_a_preview_every_second() -> None:
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
     with myco_run("--headless", "--no-audio", "--seconds", "12", "--size", "320x180", "--quality", "low",
                   "--status", f"127.0.0.1:{status_port}", env=env) as process:
-        previews = []
-        deadline = time.monotonic() + 20
-        while len(previews) < 2 and time.monotonic() < deadline:
+        previews: list[bytes] = []
+
+        def new_preview() -> bool:
             png = fetch(status_port, "/preview.png")
             if png is not None and (not previews or png != previews[-1]):
                 previews.append(png)
-            time.sleep(0.3)
-        assert len(previews) == 2, "no new /preview.png each second"
+            return len(previews) == 2
+
+        wait_for(new_preview, 20, "a new /preview.png each second", process=process, every=0.3)
         report = status(status_port)
         assert report is not None and report["visuals"] == "on"
         assert report["fps"] > 1.0, report["fps"]  # frames drawn offscreen (llvmpipe here)
@@ -211,19 +205,17 @@ def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
     status_port = free_port()
     with myco_run("--headless", "--no-audio", "--seconds", "6", "--status", f"127.0.0.1:{status_port}",
                   "--mqtt", mqtt_broker.url) as process:
-        deadline = time.monotonic() + 15
-        while not ((status(status_port) or {}).get("inputs", {}).get("mqtt", {}).get("connected")
-                   and time.monotonic() < deadline):
-            time.sleep(0.1)
+        wait_for_status(status_port, lambda r: r["inputs"].get("mqtt", {}).get("connected"),
+                        "the MQTT subscription", timeout=15, process=process)
         for i in range(15):
             subprocess.run([publish, "-p", str(mqtt_broker.port), "-t", "myco/nodes/roof-sensor", "-m",
                             json.dumps({"potential_mv": 0.2 + 0.01 * i, "toxin": 0.7, "waste": 0.1,
                                         "moisture": 0.3})], check=True, timeout=10)
-            time.sleep(0.1)
+            time.sleep(0.1)  # a node's pace (10 Hz), not a wait
         subprocess.run([publish, "-p", str(mqtt_broker.port), "-t", "myco/nodes/roof-sensor", "-m", "{oops"],
                        check=True, timeout=10)
         report = wait_for_status(status_port, lambda r: r["nodes"].get("roof-sensor", {}).get("last", {})
-                                 .get("toxin") == 0.7)  # once the live fade-in is complete
+                                 .get("toxin") == 0.7, "the live reading")  # once the live fade-in is complete
         assert report["nodes"]["roof-sensor"]["live"] is True
         assert report["nodes"]["roof-sensor"]["last"]["toxin"] == 0.7
         mqtt = report["inputs"]["mqtt"]

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 
 from tests.services import free_port
-from tests.test_app_headless import MYCO, myco_run, status
+from tests.test_app_headless import MYCO, myco_run, wait_for_status
 
 
 def test_gui_process_runs_and_stops_cleanly_on_sigterm(x_display: str) -> None:
     port = free_port()
     with myco_run("--no-audio", "--quality", "low", "--status", f"127.0.0.1:{port}") as process:
-        deadline = time.monotonic() + 60
-        report = None
-        while time.monotonic() < deadline:
-            report = status(port)
-            if report and report.get("fps", 0) > 0:
-                break
-            time.sleep(0.2)
-        assert report is not None and report["fps"] > 0, "no output frames reported"
+        report = wait_for_status(port, lambda r: r["fps"] > 0, "output frames drawn", timeout=60, process=process)
         assert report["show"] == "kai-festival" and report["act"] == "The living city"
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)

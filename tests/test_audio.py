@@ -18,9 +18,10 @@ from installation.audio.engine import AudioEngine
 from installation.core.events import Event, EventKind
 from installation.synth.offline import render_stream
 from tests import services
-from tests.audio_helpers import Feeder, band_levels, record, wait_for
+from tests.audio_helpers import Feeder, band_levels, record
 from tests.core.synth_frames import STEP_S, frames
 from tests.stalls import StallWitness
+from tests.waiting import wait_for
 
 STATE = {"density": 0.5, "flow": 0.6, "toxin": 0.3}
 

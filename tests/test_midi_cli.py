@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -11,6 +10,7 @@ from installation.cli import main
 from installation.midi.profile import learned_path, load_learned
 from tests.midi_rig import TestController
 from tests.services import Jack
+from tests.waiting import wait_for
 
 
 def test_midi_list_shows_ports_and_profiles(jack_server: Jack, capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,7 +29,7 @@ def test_midi_monitor_prints_messages_and_mapping(jack_server: Jack, capsys: pyt
     controller = TestController("APC MINI")
 
     def play() -> None:
-        time.sleep(0.6)
+        wait_for(controller.listened_to, 5, "the monitor to connect to the controller")
         controller.send(0x90, 59, 127)  # top grid row, pad 4: a surge
 
     player = threading.Thread(target=play)
@@ -48,7 +48,7 @@ def test_midi_learn_and_forget_from_the_command_line(jack_server: Jack, capsys: 
     controller = TestController()
 
     def turn() -> None:
-        time.sleep(1.0)
+        wait_for(controller.listened_to, 5, "learn to connect to the controller")
         controller.send(0xB2, 21, 64)
 
     knob = threading.Thread(target=turn)

@@ -17,7 +17,8 @@ from installation.inputs.midi_ports import JackServerWatch, abandon
 from installation.midi.bindings import Binding, Control, ControlType, Takeover, Target
 from installation.midi.profile import Profile
 from tests import services
-from tests.midi_rig import Applier, TestController, wait_for
+from tests.midi_rig import Applier, TestController
+from tests.waiting import wait_for
 
 
 class PrivateJack:
@@ -52,16 +53,16 @@ def test_midi_survives_a_jackd_restart(private_jack: PrivateJack) -> None:
     midi = MidiInputs(queue, bank, [profile], pattern=controller.name)
     midi.start()
     try:
-        wait_for(midi.open_ports)
+        wait_for(midi.open_ports, 3, "the controller's port to open")
         controller.send(0xB0, 7, 127)
         app.until(lambda: bank.get("render.exposure") == 4.0)
         services.stop(private_jack.jack.process)
-        wait_for(lambda: not midi.open_ports(), timeout=8)  # the server check runs every second
+        wait_for(lambda: not midi.open_ports(), 8, "the ports to close with the server (checked every second)")
         for handle in (controller.out, controller.inp):
             abandon(handle)  # the test controller's handles died with the server too
         private_jack.restart()
         controller.plug()
-        wait_for(midi.open_ports, timeout=8)
+        wait_for(midi.open_ports, 8, "the ports to reopen on the new server")
         controller.send(0xB0, 7, 0)
         app.until(lambda: bank.get("render.exposure") == 0.0)
         assert midi.status()["ports"][f"{controller.name}:out"]["open"]

@@ -21,8 +21,9 @@ from installation.midi.bindings import Binding, ButtonMode, Control, ControlType
 from installation.midi.clock import PPQN
 from installation.midi.params import param_specs
 from installation.midi.profile import Profile
-from tests.midi_rig import Applier, TestController, wait_for
+from tests.midi_rig import Applier, TestController
 from tests.services import Jack, require, stop
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -85,13 +86,14 @@ def test_jack_midi_clock_is_followed_at_120_and_133_bpm(transport: None) -> None
             followed, delivered = [], []
             try:
                 app.until(lambda: bank.get("midi.clock_source") == "clock", timeout=8)
-                time.sleep(2.0)  # a full fit window (four beats) after the first estimate
+                # a full fit window (four beats) after the first estimate (made at two beats)
+                app.until(lambda: len(ticks) >= (2 + 4) * PPQN, timeout=8)
                 end = time.monotonic() + 2.0
                 while time.monotonic() < end:  # then it stays on the tempo
                     app.drain()
                     followed.append(float(bank.get("midi.tempo_bpm")))  # type: ignore[arg-type]
                     delivered.append(fitted_bpm(ticks))
-                    time.sleep(0.05)
+                    time.sleep(0.05)  # sampling what it follows over two seconds of clock: the time is the test
             finally:
                 stop(clock)
             report = (bpm, [(round(d, 2), round(f, 2)) for d, f in zip(delivered, followed, strict=True)])
@@ -99,8 +101,8 @@ def test_jack_midi_clock_is_followed_at_120_and_133_bpm(transport: None) -> None
             if abs(statistics.median(delivered) - bpm) < 0.25:  # JACK kept time: the nominal tempo
                 assert abs(statistics.median(followed) - bpm) < 0.5, report
             assert max(abs(f - d) for f, d in zip(followed, delivered, strict=True)) < 0.5, report
-            time.sleep(1.2)  # the clock goes quiet before the next tempo
-            app.until(lambda: bank.get("midi.clock_source") == "tap")
+            # the clock goes quiet (a second with no tick) before the next tempo
+            app.until(lambda: bank.get("midi.clock_source") == "tap", timeout=5)
 
 
 def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_home: Path) -> None:
@@ -129,7 +131,7 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
     try:
         with MidiInputs(engine.inputs, engine.bank, [profile], pattern=controller.name,
                         preset_of=lambda: engine.preset) as midi:
-            wait_for(lambda: len(midi.status()["outputs"]) == 1)
+            wait_for(lambda: len(midi.status()["outputs"]) == 1, 3, "the feedback output to open")
             spec = engine.bank.spec("render.exposure")
             before = round(spec.to_normalized(engine.bank.get("render.exposure")) * 127)
             # on connect: every value, then the current preset's button lit once the MIDI thread has looked
@@ -137,11 +139,12 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
             assert got[:2] == [[0xB0, 16, before], [0x90, 82, 0]], got
             assert got[-2:] == [[0x90, 0, 1], [0x90, 1, 5]], got
             controller.send(0xC0, 5)
-            wait_for(lambda: engine.step() and engine.preset.name == "midi-test")
+            wait_for(lambda: engine.step() and engine.preset.name == "midi-test", 3, "the recalled preset")
             expected = [[0xB0, 16, round(spec.to_normalized(2.5) * 127)], [0x90, 82, 1], [0x90, 0, 5], [0x90, 1, 1]]
             got = controller.collect(4)
             assert sorted(got) == sorted(expected), got
             controller.send(0xB0, 17, 127)  # the preset's own binding now holds
-            wait_for(lambda: engine.step() and engine.bank.get("sim.growth_rate") == 4.0)
+            wait_for(lambda: engine.step() and engine.bank.get("sim.growth_rate") == 4.0, 3,
+                     "the preset's own binding to move the growth rate")
     finally:
         controller.unplug()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -20,15 +19,9 @@ from installation.nodes.mux import NodeMux
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
 from tests import services
+from tests.waiting import wait_for
 
 PARAMS = {"nodes.fade_s": 0.0}
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def counts(listener: MqttListener) -> dict[str, object]:
@@ -47,7 +40,7 @@ def listener(mqtt_broker: services.Mosquitto) -> Iterator[MqttListener]:
     mux = NodeMux(Kernel(demo_seed(61, 8), grid=(18, 32)))
     client = MqttListener(mux, f"mqtt://myco:secret@127.0.0.1:{mqtt_broker.port}")
     client.start()
-    wait_for(lambda: client.connected)
+    wait_for(lambda: client.connected, 10, "the listener to subscribe")
     try:
         yield client
     finally:
@@ -67,7 +60,7 @@ def test_broker_urls() -> None:
 def test_mosquitto_pub_readings_reach_the_frame(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:
     pub(mqtt_broker.port, "n001", '{"potential_mv": 0.42, "moisture": 0.8}')
     pub(mqtt_broker.port, "cellar", '{"potential_mv": 0.1, "x": 0.9, "y": 0.1}')
-    wait_for(lambda: counts(listener)["accepted"] == 2)
+    wait_for(lambda: counts(listener)["accepted"] == 2, 10, "two readings accepted")
     frame = listener.mux.step(1 / 60, (), PARAMS)
     i = frame.index_of("n001")
     assert frame.live[i] and frame.potential_mv[i] == pytest.approx(0.42) and frame.moisture[i] == pytest.approx(0.8)
@@ -79,7 +72,7 @@ def test_bad_payloads_are_counted_by_reason(listener: MqttListener, mqtt_broker:
                           ("n1", '{"volts": 1}'), ("n1", '{"toxin": 7}'), ("BAD", "{}"),
                           ("n1", '{"potential_mv": "' + "x" * 1100 + '"}')):
         pub(mqtt_broker.port, node, payload)
-    wait_for(lambda: counts(listener)["received"] == 7)
+    wait_for(lambda: counts(listener)["received"] == 7, 10, "seven payloads received")
     assert counts(listener)["dropped"] == {"malformed": 1, "not_finite": 1, "wrong_type": 1, "unknown_field": 1,
                                            "out_of_range": 1, "bad_id": 1, "oversize": 1}
     assert counts(listener)["accepted"] == 0
@@ -87,14 +80,14 @@ def test_bad_payloads_are_counted_by_reason(listener: MqttListener, mqtt_broker:
 
 def test_readings_resume_after_the_broker_restarts(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:
     pub(mqtt_broker.port, "n002", '{"potential_mv": 0.1}')
-    wait_for(lambda: counts(listener)["accepted"] == 1)
+    wait_for(lambda: counts(listener)["accepted"] == 1, 10, "the reading before the restart")
     services.stop(mqtt_broker.process)
-    wait_for(lambda: not listener.connected)
+    wait_for(lambda: not listener.connected, 10, "the listener to notice the broker gone")
     restarted = services.start_mosquitto(mqtt_broker.config.parent, mqtt_broker.port)
     mqtt_broker.process = restarted.process  # the session fixture stops this one at the end
-    wait_for(lambda: listener.connected and listener.connects >= 2, timeout=20)
+    wait_for(lambda: listener.connected and listener.connects >= 2, 20, "the listener to reconnect")
     pub(mqtt_broker.port, "n002", '{"potential_mv": 0.3}')
-    wait_for(lambda: counts(listener)["accepted"] == 2)
+    wait_for(lambda: counts(listener)["accepted"] == 2, 10, "the reading after the restart")
     frame = listener.mux.step(1 / 60, (), PARAMS)
     assert frame.potential_mv[frame.index_of("n002")] == pytest.approx(0.3)
 
@@ -105,7 +98,7 @@ def publisher(mqtt_broker: services.Mosquitto) -> Iterator[mqtt.Client]:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="myco-fuzz")
     client.connect("127.0.0.1", mqtt_broker.port)
     client.loop_start()
-    wait_for(client.is_connected)
+    wait_for(client.is_connected, 10, "the fuzz publisher to connect")
     yield client
     client.disconnect()
     client.loop_stop()
@@ -116,7 +109,7 @@ def publisher(mqtt_broker: services.Mosquitto) -> Iterator[mqtt.Client]:
 def test_fuzz_payloads_through_the_broker(listener: MqttListener, publisher: mqtt.Client, payload: bytes) -> None:
     before = counts(listener)["received"]
     publisher.publish("myco/nodes/fuzz", payload, qos=1).wait_for_publish(5)
-    wait_for(lambda: counts(listener)["received"] == before + 1)  # type: ignore[operator]
+    wait_for(lambda: counts(listener)["received"] == before + 1, 10, "the fuzzed payload")  # type: ignore[operator]
     now = counts(listener)
     assert now["accepted"] + sum(now["dropped"].values()) == now["received"]  # type: ignore[attr-defined,operator]
 
@@ -139,7 +132,7 @@ def test_stop_closes_every_socket_of_the_client_and_a_restart_connects_again(mqt
     listener = MqttListener(NodeMux(Kernel(demo_seed(62, 4), grid=(18, 32))), mqtt_broker.url)
     for _ in range(2):
         listener.start()
-        wait_for(lambda: listener.connected)
+        wait_for(lambda: listener.connected, 10, "the listener to subscribe")
         assert open_sockets() >= before + 3  # the broker connection and paho's socket pair
         listener.stop()
         assert not listener.connected

@@ -7,9 +7,7 @@ a throw-away certificate (openssl) and password file (mosquitto_passwd), and sto
 from __future__ import annotations
 
 import getpass
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from installation.nodes.mux import NodeMux
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
 from tests import services
-from tests.test_mqtt_listener import wait_for
+from tests.waiting import wait_for
 
 
 @dataclass
@@ -48,15 +46,8 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBr
                       f"certfile {folder / 'cert.pem'}\nkeyfile {folder / 'key.pem'}\npersistence false\n")
     process = subprocess.Popen([services.require("mosquitto"), "-c", str(config)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def accepting() -> bool:
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", port)) == 0
-
     try:
-        wait_for(lambda: accepting() or process.poll() is not None)
-        if process.poll() is not None:
-            pytest.fail(f"mosquitto with TLS exited with {process.returncode}", pytrace=False)
+        wait_for(lambda: services.accepting(port), 10, "mosquitto with TLS to listen", process=process)
         yield SecureBroker(port, folder / "cert.pem")
     finally:
         services.stop(process)
@@ -73,18 +64,18 @@ def test_mqtts_with_password_delivers_readings(secure_broker: SecureBroker) -> N
     listener = MqttListener(mux, f"mqtts://myco:s3cret@127.0.0.1:{secure_broker.port}",
                             ca_certs=str(secure_broker.cafile))
     with listener:
-        wait_for(lambda: listener.connected)
+        wait_for(lambda: listener.connected, 10, "the listener to subscribe over TLS")
         publish(secure_broker, "n001", '{"potential_mv": 0.25}')
-        wait_for(lambda: mux.counters.snapshot().get("mqtt", {}).get("accepted") == 1)
+        wait_for(lambda: mux.counters.snapshot().get("mqtt", {}).get("accepted") == 1, 10, "the reading accepted")
     frame = mux.step(1 / 60, (), {"nodes.fade_s": 0.0})
     assert frame.live[frame.index_of("n001")] and frame.potential_mv[frame.index_of("n001")] == pytest.approx(0.25)
 
 
-def test_wrong_password_is_refused_without_harm(secure_broker: SecureBroker) -> None:
+def test_wrong_password_is_refused_without_harm(secure_broker: SecureBroker, caplog: pytest.LogCaptureFixture) -> None:
     mux = NodeMux(Kernel(demo_seed(72, 6), grid=(18, 32)))
     listener = MqttListener(mux, f"mqtts://myco:wrong@127.0.0.1:{secure_broker.port}",
                             ca_certs=str(secure_broker.cafile))
     with listener:
-        time.sleep(1.5)
+        wait_for(lambda: "refused the connection" in caplog.text, 10, "the broker's refusal")
         assert not listener.connected and listener.connects == 0
     assert mux.step(1 / 60, (), {}).node_count == 6  # the world runs on regardless

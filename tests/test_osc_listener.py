@@ -9,7 +9,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +22,7 @@ from installation.inputs.osc import OscListener
 from installation.nodes.mux import NodeMux
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
+from tests.waiting import wait_for
 
 PARAMS = {"nodes.fade_s": 0.0, "nodes.silence_s": 0.5}
 
@@ -43,13 +44,6 @@ def oscsend(port: int, address: str, types: str, *values: object) -> None:
     subprocess.run([binary, "127.0.0.1", str(port), address, types, *map(str, values)], check=True, timeout=10)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def received(listener: OscListener) -> int:
     return int(listener.mux.counters.snapshot().get("osc", {}).get("received", 0))  # type: ignore[call-overload]
 
@@ -66,7 +60,7 @@ def test_binds_to_loopback_on_an_ephemeral_port_and_stops_clean(osc: OscListener
 def test_oscsend_positional_and_named_readings_reach_the_frame(osc: OscListener) -> None:
     oscsend(osc.port, "/myco/node/n001", "ffff", 0.75, 0.5, 0.25, 0.125)
     oscsend(osc.port, "/myco/node/visitor", "sfsfsfsf", "potential_mv", -0.5, "toxin", 0.9, "x", 0.2, "y", 0.3)
-    wait_for(lambda: received(osc) == 2)
+    wait_for(lambda: received(osc) == 2, 5, "two messages received")
     frame = osc.mux.step(1 / 60, (), PARAMS)
     i, j = frame.index_of("n001"), frame.index_of("visitor")
     assert frame.live[i] and frame.live[j]
@@ -86,7 +80,7 @@ def test_param_event_preset_and_bundles_go_to_the_input_queue(osc: OscListener) 
         bundle.add_content(message.build())  # type: ignore[arg-type]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
         sender.sendto(bundle.build().dgram, ("127.0.0.1", osc.port))
-    wait_for(lambda: received(osc) == 5)
+    wait_for(lambda: received(osc) == 5, 5, "five messages received")
     items = osc.inputs.drain()
     assert ParamInput("sim.growth_rate", 2.5, "osc") in items
     assert CommandInput("preset", "kai-2", "osc") in items
@@ -99,11 +93,11 @@ def test_param_event_preset_and_bundles_go_to_the_input_queue(osc: OscListener) 
 def test_silent_node_falls_back_to_the_simulation_and_returns(osc: OscListener) -> None:
     mux = osc.mux
     oscsend(osc.port, "/myco/node/n004", "ff", 0.0, 1.0)
-    wait_for(lambda: received(osc) == 1)
+    wait_for(lambda: received(osc) == 1, 5, "the first message received")
     states = [bool(mux.step(1 / 60, (), PARAMS).live[mux.kernel.ids.index("n004")]) for _ in range(60)]
     assert states[0] and not states[-1]  # live, then silent > 0.5 s: simulated
     oscsend(osc.port, "/myco/node/n004", "ff", 0.0, 1.0)
-    wait_for(lambda: received(osc) == 2)
+    wait_for(lambda: received(osc) == 2, 5, "two messages received")
     frame = mux.step(1 / 60, (), PARAMS)
     assert frame.live[frame.index_of("n004")] and frame.toxin[frame.index_of("n004")] == 1.0
 
@@ -118,14 +112,14 @@ def test_raw_random_datagrams_are_counted_and_the_listener_survives(osc: OscList
             sender.sendto(prefix + os.urandom(size), ("127.0.0.1", osc.port))
             if n % 50 == 0:
                 time.sleep(0.01)  # let the one server thread keep up: we count, we do not want kernel drops
-    wait_for(lambda: received(osc) >= sent)
+    wait_for(lambda: received(osc) >= sent, 5, "every datagram sent")
     counts = osc.mux.counters.snapshot()["osc"]
     assert counts["accepted"] == 0
     assert counts["dropped_total"] == counts["received"]  # type: ignore[index]
     assert set(counts["dropped"]) <= {"malformed", "oversize", "unknown_address", "bad_id",  # type: ignore[arg-type]
                                       "missing_field", "wrong_type", "not_finite", "out_of_range", "unknown_field"}
     oscsend(osc.port, "/myco/node/n001", "f", 0.5)
-    wait_for(lambda: osc.mux.counters.snapshot()["osc"]["accepted"] == 1)
+    wait_for(lambda: osc.mux.counters.snapshot()["osc"]["accepted"] == 1, 5, "the reading accepted")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -142,6 +136,6 @@ def test_fuzz_messages_through_the_socket(osc: OscListener, tail: str, args: lis
         return
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
         sender.sendto(datagram, ("127.0.0.1", osc.port))
-    wait_for(lambda: received(osc) > before)
+    wait_for(lambda: received(osc) > before, 5, "the fuzzed datagram")
     counts = osc.mux.counters.snapshot()["osc"]
     assert counts["accepted"] + counts["dropped_total"] == counts["received"]  # type: ignore[operator]

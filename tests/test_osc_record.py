@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from tests import services
+from tests.waiting import Lines, wait_for
 
 
 def test_record_osc_and_mqtt_then_replay(tmp_path: Path, mqtt_broker: services.Mosquitto) -> None:
@@ -18,17 +19,20 @@ def test_record_osc_and_mqtt_then_replay(tmp_path: Path, mqtt_broker: services.M
     recorder = subprocess.Popen(
         [sys.executable, "-m", "installation", "nodes", "record", "--out", str(out), "--osc", f"127.0.0.1:{port}",
          "--mqtt", mqtt_broker.url, "--seconds", "4"], stderr=subprocess.PIPE, text=True)
+    assert recorder.stderr is not None
+    log = Lines(recorder, recorder.stderr)
     try:
-        time.sleep(1.5)  # start-up, and the MQTT connection
+        log.wait_for("OSC listening on", 30, "the recorder's OSC server")
+        log.wait_for("MQTT subscribed to", 30, "the recorder's MQTT subscription")
         for value in (0.1, 0.2, 0.3):
             subprocess.run([shutil.which("oscsend") or "oscsend", "127.0.0.1", str(port), "/myco/node/pod1", "ff",
                             str(value), "0.5"], check=True, timeout=10)
             subprocess.run([shutil.which("mosquitto_pub") or "mosquitto_pub", "-p", str(mqtt_broker.port), "-t",
                             "myco/nodes/pod2", "-m", json.dumps({"potential_mv": value})], check=True, timeout=10)
-            time.sleep(0.2)
+            time.sleep(0.2)  # a node's readings come apart in time, as a real node's do: pacing, not waiting
         subprocess.run([shutil.which("oscsend") or "oscsend", "127.0.0.1", str(port), "/myco/node/BAD", "f", "1"],
                        check=True, timeout=10)
-        _, err = recorder.communicate(timeout=30)
+        err = log.finish(timeout=30)
     finally:
         if recorder.poll() is None:
             recorder.kill()
@@ -68,16 +72,13 @@ def test_send_a_recording_as_live_nodes(tmp_path: Path, mqtt_broker: services.Mo
     osc = OscListener(mux, InputQueue(), port=0)
     mqtt = MqttListener(mux, mqtt_broker.url)
     with osc, mqtt:
-        deadline = time.monotonic() + 10
-        while not mqtt.connected and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: mqtt.connected, 10, "the listener to subscribe")
         for target in (["--osc", f"127.0.0.1:{osc.port}"], ["--mqtt", mqtt_broker.url]):
             sent = subprocess.run([sys.executable, "-m", "installation", "nodes", "send", str(recording), *target],
                                   capture_output=True, text=True, timeout=60)
             assert sent.returncode == 0 and "sent 12 readings" in sent.stderr, sent.stderr
-        deadline = time.monotonic() + 10
-        while sum(c["accepted"] for c in mux.counters.snapshot().values()) < 24 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: sum(c["accepted"] for c in mux.counters.snapshot().values()) >= 24, 10,
+                 "the 24 readings sent")
     counts = mux.counters.snapshot()
     assert counts["osc"]["accepted"] == 12 and counts["mqtt"]["accepted"] == 12
     frame = mux.step(1 / 60, (), {"nodes.fade_s": 0.0})
