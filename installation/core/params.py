@@ -282,6 +282,16 @@ class ParamBank:
             del self._slots[name]
         self._publish()
 
+    def declare(self, owner: str, specs: Iterable[ParamSpec]) -> None:
+        """Make ``specs`` the whole of ``owner``'s parameters (a shader header saved with inputs
+        added, removed or changed): an unchanged one keeps its value, so the operator's settings
+        survive the save; a new or changed one starts at its default."""
+        wanted = {spec.name: spec for spec in specs}
+        for name in [n for n, slot in self._slots.items() if slot.spec.owner == owner and wanted.get(n) != slot.spec]:
+            del self._slots[name]
+        self._publish()
+        self.register_all(wanted.values())
+
     # -- reading --------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
         return name in self._slots

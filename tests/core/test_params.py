@@ -132,3 +132,18 @@ def test_snapshot_is_immutable_and_never_torn_across_threads() -> None:
     assert torn == []
     with pytest.raises(TypeError):
         bank.snapshot()["test.a"] = 1.0  # type: ignore[index]
+
+
+def test_declaring_an_owner_keeps_unchanged_values_and_follows_added_changed_and_removed_ones() -> None:
+    bank = ParamBank()
+    bank.register_all([float_param("shader.post.grain", 0.1, 0.0, 1.0), float_param("shader.post.glow", 1.0, 0.0, 4.0),
+                       float_param("shader.post.old", 0.5, 0.0, 1.0), float_param("render.exposure", 1.0, 0.1, 4.0)])
+    bank.set("shader.post.grain", 0.3, "ui", immediate=True)
+    bank.set("shader.post.glow", 2.0, "ui", immediate=True)
+    bank.declare("shader.post", [float_param("shader.post.grain", 0.1, 0.0, 1.0),
+                                 float_param("shader.post.glow", 1.0, 0.0, 8.0),
+                                 color_param("shader.post.tint", "#ff0000")])
+    assert bank.get("shader.post.grain") == 0.3  # unchanged: the operator's value stays
+    assert bank.get("shader.post.glow") == 1.0 and bank.spec("shader.post.glow").maximum == 8.0  # changed
+    assert bank.get("shader.post.tint") == (1.0, 0.0, 0.0) and "shader.post.tint" in bank.snapshot()
+    assert "shader.post.old" not in bank and "render.exposure" in bank
