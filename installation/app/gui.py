@@ -81,8 +81,9 @@ class DesktopApp(QObject):
         requests = requests_for(screens, list(runtime.options.output_screens))
         quality = runtime.options.quality or str(engine.bank.get("render.quality"))
         for index, request in enumerate(requests):
-            view = make_output_view(request.region, runtime.clock.frame_done, self.report, len(requests), quality,
-                                    runtime.options.shader_dir, follow_quality=runtime.options.quality is None)
+            view = make_output_view(request.region, runtime.clock.frame_done, self.report, engine.bank, len(requests),
+                                    quality, runtime.options.shader_dir,
+                                    follow_quality=runtime.options.quality is None)
             self.views.append(view)
             windows.append(OutputWindow(view, request, index))
         self.outputs = OutputManager(windows, self.control_screen)

@@ -23,12 +23,12 @@ from vispy import gloo
 
 from installation.core.errors import LoadError, Problem
 from installation.core.frames import WorldFrame, empty_frame
-from installation.core.params import ParamBank, Value
+from installation.core.params import ParamBank, ParamSpec, Value
 from installation.core.paths import resource_dir
 from installation.core.seeds import Seed, resample
 from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
-from installation.render.params import QUALITIES, param_specs
+from installation.render.params import QUALITIES, renderer_specs, shader_specs
 from installation.render.programs import ShaderProgram, mtime
 from installation.render.transients import Transients, glsl_defines
 
@@ -135,8 +135,15 @@ class Renderer:
         self._seed: Seed | None = None
 
     def register_params(self, bank: ParamBank) -> None:
-        """Register the renderer's and every shader header's parameters; keep the bank for reloads."""
-        bank.register_all(param_specs(self.shader_dir))
+        """Declare the renderer's and every shader header's parameters in ``bank`` (a shader's
+        header here replaces another declaration of it, such as the shipped one when running
+        from ``--shader-dir``), and keep the bank: a header saved later declares its inputs again."""
+        bank.register_all(renderer_specs())
+        by_shader: dict[str, list[ParamSpec]] = {}
+        for spec in shader_specs(self.shader_dir)[0]:
+            by_shader.setdefault(spec.owner, []).append(spec)
+        for owner, specs in by_shader.items():
+            bank.declare(owner, specs)
         self._bank = bank
 
     def _load_look(self, name: str) -> Look:
@@ -209,8 +216,7 @@ class Renderer:
                 if program.reload():
                     log.info("reloaded shader %s", program.path.name)
                     if self._bank is not None and program.header and program.header.inputs != before:
-                        self._bank.unregister_owner(f"shader.{program.stem}")
-                        self._bank.register_all(program.header.param_specs())
+                        self._bank.declare(f"shader.{program.stem}", program.header.param_specs())
         return self.errors
 
     # -- the simulation -------------------------------------------------------------

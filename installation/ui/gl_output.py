@@ -21,7 +21,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
-from installation.core.params import Value
+from installation.core.params import ParamBank, Value
 from installation.ui.output_view import Scene
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class RendererOutput:
     fades_itself = True  # the renderer's post pass applies render.blackout
 
     def __init__(self, region: tuple[float, float, float, float], frame_done: Callable[[float], None],
-                 outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None,
+                 bank: ParamBank, outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None,
                  follow_quality: bool = False) -> None:
         from installation.render.offscreen import gl_app
 
@@ -41,6 +41,7 @@ class RendererOutput:
         from vispy import app
 
         self.region = region
+        self.bank = bank  # shader headers saved while running declare their inputs here
         self.quality = quality
         self.follow_quality = follow_quality  # rebuild when render.quality changes (not pinned by --quality)
         self.shader_dir = shader_dir
@@ -67,6 +68,7 @@ class RendererOutput:
         from installation.render.renderer import Renderer
 
         self.renderer = Renderer(self._canvas_size, self.quality, self.shader_dir)
+        self.renderer.register_params(self.bank)
 
     def _on_draw(self, event: object) -> None:
         from vispy import gloo

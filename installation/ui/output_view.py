@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
-from installation.core.params import Value
+from installation.core.params import ParamBank, Value
 from installation.core.seeds import Seed
 from installation.ui.monitor import NetworkMap
 
@@ -88,8 +88,8 @@ class MapOutput:
         self.map.close()
 
 
-def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None], outputs: int = 1,
-                     quality: str = "medium", shader_dir: Path | None = None,
+def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None], bank: ParamBank,
+                     outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None,
                      follow_quality: bool = False) -> OutputView:
     try:
         from installation.ui.gl_output import RendererOutput
@@ -97,7 +97,7 @@ def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[st
         report(f"GPU renderer not available ({error}); the output shows the network map")
         return MapOutput(frame_done)
     try:
-        return RendererOutput(region, frame_done, outputs, quality, shader_dir, follow_quality)
+        return RendererOutput(region, frame_done, bank, outputs, quality, shader_dir, follow_quality)
     except Exception as error:
         report(f"GPU renderer failed to start ({error}); the output shows the network map")
         return MapOutput(frame_done)
