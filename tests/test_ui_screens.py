@@ -148,7 +148,7 @@ manager.close()
 
 
 def test_placement_on_hidpi_screens_with_qt_offscreen_screens(tmp_path: Path) -> None:
-    """Qt's offscreen platform reports a JSON list of screens (PITFALLS): a projector at dpr 2."""
+    """Qt's offscreen platform reports a JSON list of screens (docs/pitfalls.md): a projector at dpr 2."""
     config = tmp_path / "screens.json"
     config.write_text(json.dumps({"screens": [
         {"name": "control", "x": 0, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 96,

@@ -235,7 +235,7 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
     # (priority inversion), and below, so that none of them keeps the callback off a CPU.
     priority = raise_priority(REALTIME_PRIORITY - 1) if config.realtime else "normal"
     # the callback shares the GIL only with this process's small helper threads; hand it over
-    # quickly when they hold it (PITFALLS: 1 ms or less keeps blocks on time)
+    # quickly when they hold it (docs/pitfalls.md: 1 ms or less keeps blocks on time)
     sys.setswitchinterval(0.0005)
     _name_jack_client()
     player = Player(config)

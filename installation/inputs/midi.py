@@ -2,7 +2,7 @@
 
 One ordinary thread does all MIDI work: it polls every open input with ``get_message()``
 (never the JACK real-time callback, which takes the GIL inside JACK's process thread, see
-PITFALLS.md), hands the bytes to :class:`~installation.midi.router.Router`, puts what comes
+docs/pitfalls.md), hands the bytes to :class:`~installation.midi.router.Router`, puts what comes
 back on the engine's :class:`~installation.core.events.InputQueue`, sends feedback (MIDI
 output from this one thread only) and, every second, compares the port list with the open
 ports so that a controller unplugged and plugged in again is reopened by itself.

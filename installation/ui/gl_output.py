@@ -1,8 +1,9 @@
 """The GPU output: a vispy canvas (PySide6 backend) running the renderer for one window.
 
-Each output window gets its own canvas, GL context and :class:`Renderer` (PITFALLS: no
-context sharing); all of them are fed the same frames and parameters, so the regions of a
-wide canvas across several projectors line up. The renderer is built on the first draw,
+Each output window gets its own canvas, GL context and :class:`Renderer`, all fed the same
+frames and parameters, so the regions of a wide canvas across several projectors line up.
+Each view still grows its own hyphae; docs/pitfalls.md ("One world, many views") says how
+the world is to be computed once and shared instead. The renderer is built on the first draw,
 when the widget's GL context exists. A draw that fails is reported once and the last good
 picture stays; the frame clock only counts frames that completed.
 """

@@ -1,9 +1,10 @@
 """Output windows: borderless, cursorless, full screen on the chosen screen.
 
-Each window embeds one output canvas (its own GL context, PITFALLS: no sharing) showing its
-region of the wide canvas. :class:`OutputManager` follows screens being connected and
-disconnected (Qt's screenAdded/screenRemoved) and re-places every window with the pure rule
-in :mod:`installation.app.placement`. Blackout is the ``render.blackout`` parameter (the
+Each window embeds one output canvas (its own GL context and renderer for now, see
+docs/pitfalls.md: "One world, many views") showing its region of the wide canvas.
+:class:`OutputManager` follows screens being connected and disconnected (Qt's
+screenAdded/screenRemoved) and re-places every window with the pure rule in
+:mod:`installation.app.placement`. Blackout is the ``render.blackout`` parameter (the
 renderer fades it); the failsafe map output shows it as a black veil.
 """
 
@@ -74,7 +75,7 @@ class OutputWindow(QWidget):
         self.veil.setGeometry(self.rect())
 
     def place(self, screen: QScreen, full_screen: bool) -> None:
-        """PITFALLS: set the handle's screen, then the geometry, then show full screen."""
+        """Set the handle's screen, then the geometry, then show full screen (docs/pitfalls.md)."""
         self.winId()
         handle = self.windowHandle()
         if handle is not None:
