@@ -147,6 +147,7 @@ def _in_process_main(seconds: float) -> None:
 
     player = Player(AudioConfig())
     player.warm_up()
+    player.start_synth_thread()
     device = find_output(list_devices(sd), None, 2)
     assert device is not None, "no output device"
     with sd.OutputStream(device=device.index, samplerate=RATE, blocksize=BLOCK, channels=2, dtype="float32",

@@ -13,24 +13,27 @@ import pytest
 import sounddevice as sd
 
 from installation.audio.devices import Device, find_output
-from installation.audio.process import AudioConfig, BlockFifo, Player
+from installation.audio.process import AudioConfig, BlockRing, Player
 from installation.core.events import Event, EventKind
 from installation.synth.offline import read_wav
 from tests.core.synth_frames import frame
+from tests.waiting import wait_for
 
 
-def test_an_exception_in_the_callback_outputs_silence_and_is_counted() -> None:
+def test_an_exception_in_the_synth_outputs_a_silent_block_and_is_counted() -> None:
     player = Player(AudioConfig(realtime=False))
     out = np.ones((256, 2), np.float32)
     player.inbox.append(("frame", None, None))  # a malformed message: push_summary(None) raises
+    player.render_ahead()
     player.callback(out, 256, None, sd.CallbackFlags())
     assert player.errors == 1 and "AttributeError" in player.last_error
     assert not out.any()
-    # the next block plays again
+    # the next blocks play again
     player.inbox.append(("event", Event(EventKind.NODE_JOINED), time.monotonic()))
     for _ in range(8):
+        player.render_ahead()
         player.callback(out, 256, None, sd.CallbackFlags())
-    assert np.abs(out).max() > 1e-3 and player.errors == 1
+    assert np.abs(out).max() > 1e-3 and player.errors == 1 and player.starved == 0
 
 
 def test_underflow_flags_are_counted() -> None:
@@ -38,10 +41,24 @@ def test_underflow_flags_are_counted() -> None:
     out = np.zeros((256, 2), np.float32)
     flags = sd.CallbackFlags()
     flags.output_underflow = True
+    player.render_ahead()
     player.callback(out, 256, None, flags)
     player.callback(out, 256, None, sd.CallbackFlags())
     assert player.underflows == 1 and player.callbacks == 2
-    assert player.figures()["load_p50"] > 0
+    assert player.figures()["load_p50"] > 0 and player.figures()["synth_load_p50"] > 0
+
+
+def test_a_callback_that_finds_no_rendered_block_plays_silence_and_counts_it_as_starved() -> None:
+    player = Player(AudioConfig(realtime=False, ahead=2))
+    out = np.ones((256, 2), np.float32)
+    player.inbox.append(("event", Event(EventKind.BLOOM, strength=2.0), time.monotonic()))
+    player.render_ahead()  # fills all three slots: the one to play and two ahead
+    for _ in range(3):
+        player.callback(out, 256, None, sd.CallbackFlags())
+    assert player.starved == 0 and np.abs(out).max() > 1e-4
+    player.callback(out, 256, None, sd.CallbackFlags())
+    assert player.starved == 1 and not out.any()
+    assert player.figures()["starved"] == 1
 
 
 def test_frames_and_params_reach_the_synth_through_the_inbox() -> None:
@@ -51,24 +68,44 @@ def test_frames_and_params_reach_the_synth_through_the_inbox() -> None:
     from installation.synth.summary import summarise
 
     player.inbox.append(("frame", summarise(summary_frame), {"synth.scale": "minor", "synth.density": 1.0}))
+    player.render_ahead()
     player.callback(out, 256, None, sd.CallbackFlags())
     assert player.synth.params["synth.scale"] == "minor"
     assert player.synth.notes == 1 and player.synth.modes.voices > 0
 
 
+def test_the_synth_thread_keeps_the_ring_full_and_wakes_when_a_block_is_played() -> None:
+    player = Player(AudioConfig(realtime=False, ahead=2))
+    thread = player.start_synth_thread()
+    out = np.zeros((256, 2), np.float32)
+    try:
+        for _ in range(50):
+            player.callback(out, 256, None, sd.CallbackFlags())
+            wait_for(lambda: player.ring.free() == 0, 5, "the synth thread to render the played block again")
+        assert player.starved == 0 and player.blocks == 50 + 3
+    finally:
+        player.stop()
+        thread.join(5)
+        player.close()
+    assert not thread.is_alive()
+
+
 @pytest.mark.parametrize("frames", [64, 100, 256, 300, 1000])
-def test_block_fifo_serves_any_callback_length_seamlessly(frames: int) -> None:
-    counter = [0.0]
+def test_block_ring_serves_any_callback_length_seamlessly(frames: int) -> None:
+    ring = BlockRing(8, 256, 1)
+    rendered = [0]
 
-    def ramp(block: np.ndarray) -> None:
-        block[:, 0] = counter[0] + np.arange(len(block))
-        counter[0] += len(block)
+    def fill() -> None:
+        while ring.free():
+            ring.next_slot()[:, 0] = rendered[0] + np.arange(256)
+            rendered[0] += 256
+            ring.commit()
 
-    fifo = BlockFifo(ramp, 256, 1)
     out = np.zeros((frames, 1), np.float32)
     served = []
     for _ in range(7):
-        fifo.read(out, frames)
+        fill()
+        assert ring.read(out, frames)
         served.append(out[:, 0].copy())
     assert np.array_equal(np.concatenate(served), np.arange(7 * frames, dtype=np.float32))
 

@@ -2,9 +2,10 @@
 work (the UI, the renderer) can hold the GIL when the audio callback is due.
 
 Messages come in on two queues (world frames with parameter changes; events on their own,
-the short path for MIDI notes) and are moved by two receiver threads into a deque that the
-callback drains at the start of each block. The callback never logs, never blocks, and
-outputs silence if anything in it raises (counted and reported).
+the short path for MIDI notes) and are moved by two receiver threads into a deque. The synth
+thread takes them from there, a few before each block, and renders ``ahead`` blocks ahead into
+a ring; the callback only copies the next block out of the ring and wakes the synth thread.
+The callback never logs, blocks or makes an array; a block that fails to render is silence (counted).
 
 When the stream dies (jackd killed), PortAudio's JACK backend hangs in any teardown of that
 stream (close, abort, terminate: measured), so this process reports the loss and exits
@@ -18,11 +19,11 @@ import ctypes
 import gc
 import os
 import queue
+import select
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from types import MappingProxyType
@@ -42,6 +43,7 @@ JACK_CLIENT_NAME = b"myco"
 EVENT_KINDS = tuple(EventKind)
 MAX_MESSAGES_PER_BLOCK = 12
 REALTIME_PRIORITY = 20  # below JACK's usual 70-95 for its own threads, above everything ordinary
+AHEAD_BLOCKS = 1  # one block (5.3 ms at 48 kHz / 256) of headroom for the synth, and of latency
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class AudioConfig:
     latency: float | str = "low"
     seed: int = 0
     realtime: bool = True  # ask for real-time scheduling of the audio process
+    ahead: int = AHEAD_BLOCKS  # blocks rendered ahead of the one playing (latency: ahead x block)
 
 
 def read_only(data: dict[str, Any]) -> MappingProxyType[str, Any]:
@@ -60,54 +63,96 @@ def read_only(data: dict[str, Any]) -> MappingProxyType[str, Any]:
     return MappingProxyType(data)
 
 
-class BlockFifo:
-    """Serves callbacks of any length from a renderer of fixed-size blocks, without allocating."""
+class BlockRing:
+    """Rendered blocks between one writer (the synth thread) and one reader (the callback).
 
-    def __init__(self, render: Callable[[NDArray[np.float32]], None], block: int, channels: int) -> None:
-        self._render = render
-        self._buffer = np.zeros((block, channels), np.float32)
-        self._block = block
-        self._offset = block  # empty
+    Preallocated, so neither side allocates; each side moves only its own counter, and under
+    the GIL an int assignment is atomic, so neither takes a lock. The reader serves callbacks of
+    any length, carrying a partly played block over to the next callback."""
 
-    def read(self, out: NDArray[np.float32], frames: int) -> None:
+    def __init__(self, slots: int, block: int, channels: int) -> None:
+        self.blocks = np.zeros((slots, block, channels), np.float32)
+        self.slots, self.block = slots, block
+        self.written = 0  # blocks committed by the writer
+        self.read_blocks = 0  # blocks fully played by the reader
+        self._offset = 0  # frames already played of block ``read_blocks``
+
+    def ready(self) -> int:
+        """Blocks rendered and not yet begun (the one being played does not count)."""
+        return self.written - self.read_blocks - (1 if self._offset else 0)
+
+    def free(self) -> int:
+        return self.slots - (self.written - self.read_blocks)
+
+    def next_slot(self) -> NDArray[np.float32]:
+        """The block the writer fills next; :meth:`commit` hands it over (only when :meth:`free`)."""
+        return self.blocks[self.written % self.slots]
+
+    def commit(self) -> None:
+        self.written += 1
+
+    def read(self, out: NDArray[np.float32], frames: int) -> bool:
+        """Copy the next ``frames`` into ``out``; False if the writer fell behind (the rest is silence)."""
         done = 0
         while done < frames:
-            if self._offset == self._block:
-                self._render(self._buffer)
-                self._offset = 0
-            count = min(self._block - self._offset, frames - done)
-            out[done:done + count] = self._buffer[self._offset:self._offset + count]
+            if self.read_blocks == self.written:
+                out[done:frames] = 0.0
+                return False
+            count = min(self.block - self._offset, frames - done)
+            source = self.blocks[self.read_blocks % self.slots]
+            out[done:done + count] = source[self._offset:self._offset + count]
             done += count
             self._offset += count
+            if self._offset == self.block:
+                self._offset = 0
+                self.read_blocks += 1
+        return True
 
 
 class Player:
-    """The callback side: the synth, the inbox, and the counters the status reports."""
+    """The two halves of the audio process, and the counters the status reports.
+
+    The synth thread applies the inbox's messages and renders blocks ahead into a ring; the
+    callback only copies the next block out and wakes the synth thread. So the callback's own
+    work is a copy, whatever the synth costs, and a synth block that runs long (a burst of
+    voices, a GIL wait, a page fault) is absorbed by the blocks rendered ahead instead of
+    reaching the speakers: the ring runs dry only when the synth falls behind for longer than
+    ``config.ahead`` periods, and that is counted as ``starved`` (an underflow of Myco's making,
+    told apart from the server's xruns that PortAudio reports as ``output_underflow``)."""
 
     RING = 4096
     RING_EVENTS = 1024
     RING_UNDERFLOWS = 64
 
     def __init__(self, config: AudioConfig) -> None:
+        if config.ahead < 1:
+            raise ValueError("the synth must render at least one block ahead")
         self.config = config
+        self.period_s = config.block / config.sample_rate
         self.synth = Synth(config.sample_rate, config.channels, config.block, config.seed)
-        self.fifo = BlockFifo(self.synth.process, config.block, config.channels)
+        self.ring = BlockRing(config.ahead + 1, config.block, config.channels)
         self.inbox: deque[tuple[Any, ...]] = deque()
         self.stopping = threading.Event()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
         self.callbacks = 0
         self.underflows = 0
         self.underflow_times = np.zeros(self.RING_UNDERFLOWS)  # time.monotonic() of the flagged callbacks
+        self.starved = 0
         self.late = 0
         self.errors = 0
         self.last_error = ""
         self.last_callback = time.monotonic()
-        self.loads = np.zeros(self.RING)
+        self.loads = np.zeros(self.RING)  # the callback's own time, in periods
+        self.synth_loads = np.zeros(self.RING)  # the synth thread's CPU time per block, in periods
+        self.blocks = 0
         self._previous_start = 0.0
         self.thread_priority = ""
         self.event_latency = np.zeros(self.RING_EVENTS)
         self.events = 0
         self._dac_ahead = 0.0
 
+    # -- the callback: PortAudio's real-time thread ----------------------------------------
     def callback(self, outdata: NDArray[np.float32], frames: int, time_info: Any, status: Any) -> None:
         start = time.perf_counter()
         if self.thread_priority == "":
@@ -120,25 +165,70 @@ class Player:
             if status.output_underflow:
                 self.underflow_times[self.underflows % self.RING_UNDERFLOWS] = time.monotonic()
                 self.underflows += 1
-            # a backlog (after a stall) is worked off over several blocks, not in one
-            for _ in range(min(len(self.inbox), MAX_MESSAGES_PER_BLOCK)):
-                self._apply(self.inbox.popleft())
-            self.fifo.read(outdata, frames)
+            if not self.ring.read(outdata, frames):
+                self.starved += 1
+            self._wake()
         except Exception as error:  # silence, count, report; the stream must live on
             outdata.fill(0.0)
             self.errors += 1
             self.last_error = f"{type(error).__name__}: {error}"
-        period = frames / self.config.sample_rate
-        if self._previous_start and start - self._previous_start > 2.5 * period:
+        if self._previous_start and start - self._previous_start > 2.5 * frames / self.config.sample_rate:
             self.late += 1
         self._previous_start = start
         self.last_callback = time.monotonic()
-        self.loads[self.callbacks % self.RING] = (time.perf_counter() - start) / period
+        self.loads[self.callbacks % self.RING] = (time.perf_counter() - start) * self.config.sample_rate / frames
         self.callbacks += 1
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_write, b"\0")
+        except BlockingIOError:  # the pipe is full of wake-ups the synth thread has not read: awake
+            pass
+
+    # -- the synth thread -------------------------------------------------------------------
+    def render_ahead(self) -> None:
+        """Fill the ring: for each free block, apply what came in, then render the block."""
+        while self.ring.free() > 0 and not self.stopping.is_set():
+            started = time.thread_time()
+            block = self.ring.next_slot()
+            try:
+                # a backlog (after a stall) is worked off over several blocks, not in one
+                for _ in range(min(len(self.inbox), MAX_MESSAGES_PER_BLOCK)):
+                    self._apply(self.inbox.popleft())
+                self.synth.process(block)
+            except Exception as error:  # a silent block, counted; the synth plays on
+                block.fill(0.0)
+                self.errors += 1
+                self.last_error = f"{type(error).__name__}: {error}"
+            self.ring.commit()
+            self.synth_loads[self.blocks % self.RING] = (time.thread_time() - started) / self.period_s
+            self.blocks += 1
+
+    def synth_thread(self) -> None:
+        """Render ahead, then sleep until the callback has played a block (or the player stops)."""
+        while not self.stopping.is_set():
+            self.render_ahead()
+            ready, _, _ = select.select([self._wake_read], [], [], 0.25)
+            if ready:
+                os.read(self._wake_read, 4096)
+
+    def start_synth_thread(self) -> threading.Thread:
+        self.render_ahead()  # the first callback finds its blocks ready
+        thread = threading.Thread(target=self.synth_thread, daemon=True, name="audio-synth")
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._wake()
+
+    def close(self) -> None:
+        for fd in (self._wake_read, self._wake_write):
+            os.close(fd)
 
     def warm_up(self, blocks: int = 64) -> None:
         """Run the synth through a busy passage before the stream starts, so the first
-        callbacks do not pay for first-use costs (imports, caches, page faults)."""
+        blocks do not pay for first-use costs (imports, caches, page faults)."""
         scratch = np.zeros((self.config.block, self.config.channels), np.float32)
         warm = Synth(self.config.sample_rate, self.config.channels, self.config.block, self.config.seed)
         for k in range(blocks):
@@ -156,9 +246,11 @@ class Player:
         elif kind == "event":
             event: Event = message[1]
             self.synth.on_event(event, 0)
-            # sent -> this callback, plus the time until this block reaches the output
-            # (CLOCK_MONOTONIC is system-wide, so the sender's stamp compares with ours)
-            self.event_latency[self.events % self.RING_EVENTS] = time.monotonic() - message[2] + self._dac_ahead
+            # sent -> rendered, plus the blocks ahead of this one and the time until the playing
+            # one reaches the output (CLOCK_MONOTONIC is system-wide: the sender's stamp compares)
+            queued_s = self.ring.ready() * self.period_s
+            self.event_latency[self.events % self.RING_EVENTS] = \
+                time.monotonic() - message[2] + queued_s + self.period_s + self._dac_ahead
             self.events += 1
         elif kind == "params":
             self.synth.set_params(message[1])
@@ -171,26 +263,33 @@ class Player:
             except queue.Empty:
                 continue
             except (EOFError, OSError):  # the main process is gone
-                self.stopping.set()
+                self.stop()
                 return
             if message[0] == "stop":
-                self.stopping.set()
+                self.stop()
                 return
             self.inbox.append(message)
 
     def figures(self) -> dict[str, Any]:
-        filled = self.loads[: min(self.callbacks, self.RING)]
-        p50, p99 = (np.percentile(filled, [50, 99]) if len(filled) else (0.0, 0.0))
+        def percentiles(ring: NDArray[np.float64], count: int) -> dict[str, float]:
+            filled = ring[: min(count, len(ring))]
+            if not len(filled):
+                return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+            p50, p99 = np.percentile(filled, [50, 99])
+            return {"p50": round(float(p50), 4), "p99": round(float(p99), 4), "max": round(float(filled.max()), 4)}
+
+        load, synth_load = percentiles(self.loads, self.callbacks), percentiles(self.synth_loads, self.blocks)
         latencies = self.event_latency[: min(self.events, self.RING_EVENTS)]
         e50, e99 = (np.percentile(latencies, [50, 99]) if len(latencies) else (0.0, 0.0))
         kept = min(self.underflows, self.RING_UNDERFLOWS)
         recent = [float(self.underflow_times[n % self.RING_UNDERFLOWS])
                   for n in range(self.underflows - kept, self.underflows)]
         return {"callbacks": self.callbacks, "underflows": self.underflows,
-                "recent_underflows": recent, "late_callbacks": self.late,
+                "recent_underflows": recent, "starved": self.starved, "late_callbacks": self.late,
                 "callback_errors": self.errors, "last_error": self.last_error,
-                "load_p50": round(float(p50), 4), "load_p99": round(float(p99), 4),
-                "load_max": round(float(filled.max()) if len(filled) else 0.0, 4),
+                "load_p50": load["p50"], "load_p99": load["p99"], "load_max": load["max"],
+                "synth_load_p50": synth_load["p50"], "synth_load_p99": synth_load["p99"],
+                "synth_load_max": synth_load["max"], "ahead_blocks": self.config.ahead,
                 "voices": self.synth.modes.voices, "callback_priority": self.thread_priority,
                 "events": self.events, "event_latency_ms_p50": round(1000 * float(e50), 2),
                 "event_latency_ms_p99": round(1000 * float(e99), 2)}
@@ -230,12 +329,13 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
     import sounddevice as sd
 
     parent = os.getppid()
-    # The receiver and status threads, one step below the callback thread: real-time, so that
-    # the renderer cannot preempt one of them while it holds the GIL that the callback waits for
-    # (priority inversion), and below, so that none of them keeps the callback off a CPU.
+    # The synth, receiver and status threads (all started from here, so they inherit it), one
+    # step below the callback thread: real-time, so that the renderer cannot preempt one of
+    # them while it holds the GIL that the callback waits for (priority inversion), and below,
+    # so that none of them keeps the callback off a CPU.
     priority = raise_priority(REALTIME_PRIORITY - 1) if config.realtime else "normal"
-    # the callback shares the GIL only with this process's small helper threads; hand it over
-    # quickly when they hold it (docs/pitfalls.md: 1 ms or less keeps blocks on time)
+    # the callback shares the GIL with this process's threads alone, the synth thread the
+    # busiest; hand it over quickly when one of them holds it (docs/pitfalls.md: 1 ms or less)
     sys.setswitchinterval(0.0005)
     _name_jack_client()
     player = Player(config)
@@ -244,6 +344,7 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
     # a collection that lands in a callback has only the young messages to look at
     gc.collect()
     gc.freeze()
+    player.start_synth_thread()
     for source in (frames_q, events_q):
         threading.Thread(target=player.receive, args=(source,), daemon=True, name="audio-inbox").start()
     state = {"state": "starting", "device": "", "hostapi": "", "sample_rate": config.sample_rate,
@@ -253,7 +354,7 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
         try:
             status.send({**state, **player.figures(), "pid": os.getpid()})
         except (OSError, ValueError):
-            player.stopping.set()
+            player.stop()
 
     def refresh() -> None:
         # re-scan: the device list is fixed when PortAudio initialises (safe: no stream is open)
@@ -288,7 +389,7 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
             player.stopping.wait(0.05)
             now = time.monotonic()
             if os.getppid() != parent:
-                player.stopping.set()
+                player.stop()
             if not stream.active or now - player.last_callback > stale_after:
                 state.update(state="device_lost")
                 report()
