@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,22 @@ from tests.core.synth_frames import frame
 from tests.waiting import wait_for
 
 
-def test_an_exception_in_the_synth_outputs_a_silent_block_and_is_counted() -> None:
-    player = Player(AudioConfig(realtime=False))
+@pytest.fixture
+def new_player() -> Iterator[Callable[..., Player]]:
+    """Makes players without a device; each holds a wake-up pipe, closed after the test."""
+    made: list[Player] = []
+
+    def make(ahead: int = AudioConfig.ahead) -> Player:
+        made.append(Player(AudioConfig(realtime=False, ahead=ahead)))
+        return made[-1]
+
+    yield make
+    for player in made:
+        player.close()
+
+
+def test_an_exception_in_the_synth_outputs_a_silent_block_and_is_counted(new_player: Callable[..., Player]) -> None:
+    player = new_player()
     out = np.ones((256, 2), np.float32)
     player.inbox.append(("frame", None, None))  # a malformed message: push_summary(None) raises
     player.render_ahead()
@@ -36,8 +51,8 @@ def test_an_exception_in_the_synth_outputs_a_silent_block_and_is_counted() -> No
     assert np.abs(out).max() > 1e-3 and player.errors == 1 and player.starved == 0
 
 
-def test_underflow_flags_are_counted() -> None:
-    player = Player(AudioConfig(realtime=False))
+def test_underflow_flags_are_counted(new_player: Callable[..., Player]) -> None:
+    player = new_player()
     out = np.zeros((256, 2), np.float32)
     flags = sd.CallbackFlags()
     flags.output_underflow = True
@@ -48,8 +63,9 @@ def test_underflow_flags_are_counted() -> None:
     assert player.figures()["load_p50"] > 0 and player.figures()["synth_load_p50"] > 0
 
 
-def test_a_callback_that_finds_no_rendered_block_plays_silence_and_counts_it_as_starved() -> None:
-    player = Player(AudioConfig(realtime=False, ahead=2))
+def test_a_callback_that_finds_no_rendered_block_plays_silence_and_counts_it_as_starved(
+        new_player: Callable[..., Player]) -> None:
+    player = new_player(ahead=2)
     out = np.ones((256, 2), np.float32)
     player.inbox.append(("event", Event(EventKind.BLOOM, strength=2.0), time.monotonic()))
     player.render_ahead()  # fills all three slots: the one to play and two ahead
@@ -61,8 +77,8 @@ def test_a_callback_that_finds_no_rendered_block_plays_silence_and_counts_it_as_
     assert player.figures()["starved"] == 1
 
 
-def test_frames_and_params_reach_the_synth_through_the_inbox() -> None:
-    player = Player(AudioConfig(realtime=False))
+def test_frames_and_params_reach_the_synth_through_the_inbox(new_player: Callable[..., Player]) -> None:
+    player = new_player()
     out = np.zeros((256, 2), np.float32)
     summary_frame = frame(0, events=(Event(EventKind.SPIKE, node="n1", strength=2.0),))
     from installation.synth.summary import summarise
