@@ -12,7 +12,9 @@ import contextlib
 import os
 import shutil
 import socket
+import struct
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,23 +106,77 @@ def jack_running(server_name: str) -> bool:
     return result.returncode == 0
 
 
+JACK_REGISTRY = Path("/dev/shm/jack-shm-registry")
+JACK_MAX_SERVERS = 8  # jackd2's shm registry has this many server entries (common/shm.h MAX_SERVERS)
+JACK_ENTRY = struct.Struct("i257s3x")  # an entry: the server's pid, its "jack-<uid>:<name>:", padding
+JACK_ENTRIES_AT = 24  # after the registry header's six 32-bit fields
+
+
+def dead_jack_servers() -> list[str]:
+    """Names of servers whose registry entry outlived them (a jackd that was killed or crashed).
+
+    jackd frees an entry only when it stops cleanly, or when a server of the same name starts;
+    the registry holds eight, so after eight such deaths under fresh names no server starts at
+    all ("Too many servers already active"), and nothing on the machine ever clears them."""
+    try:
+        data = JACK_REGISTRY.read_bytes()
+    except OSError:
+        return []
+    names = []
+    for index in range(JACK_MAX_SERVERS):
+        at = JACK_ENTRIES_AT + index * JACK_ENTRY.size
+        if at + JACK_ENTRY.size > len(data):
+            break
+        pid, raw = JACK_ENTRY.unpack_from(data, at)
+        prefix, _, rest = raw.split(b"\0", 1)[0].decode(errors="replace").partition(":")
+        if pid <= 0 or not rest or prefix != f"jack-{os.getuid()}":
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            names.append(rest.rstrip(":"))
+        except PermissionError:  # alive, another user's
+            pass
+    return names
+
+
+def reclaim_dead_jack_servers() -> list[str]:
+    """Free the registry entries of dead servers the way jackd itself does: start a server of
+    each such name (it takes over the stale entry) and stop it cleanly (which frees it)."""
+    reclaimed = []
+    for name in dead_jack_servers():
+        with contextlib.suppress(ServiceUnavailable):
+            stop(_launch_jack(name, 48000, 256).process)
+            reclaimed.append(name)
+    return reclaimed
+
+
 def start_jack(server_name: str, sample_rate: int = 48000, period: int = 256) -> Jack:
+    if dead_jack_servers():
+        reclaim_dead_jack_servers()
+    return _launch_jack(server_name, sample_rate, period)
+
+
+def _launch_jack(server_name: str, sample_rate: int, period: int) -> Jack:
     binary = require("jackd")
     require("jack_lsp")
     env = dict(os.environ, JACK_NO_START_SERVER="1", JACK_NO_AUDIO_RESERVATION="1")
-    process = subprocess.Popen(
-        [binary, "--no-realtime", "-n", server_name, "-d", "dummy", "-r", str(sample_rate), "-p", str(period),
-         "-C", "2", "-P", "8"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        wait_for(lambda: jack_running(server_name), 15, "jackd -d dummy", process=process,
-                 error=ServiceUnavailable)
-    except ServiceUnavailable:
-        stop(process)
-        raise
+    with tempfile.TemporaryFile() as log:  # what jackd says, for the error when it does not start
+        process = subprocess.Popen(
+            [binary, "--no-realtime", "-n", server_name, "-d", "dummy", "-r", str(sample_rate), "-p", str(period),
+             "-C", "2", "-P", "8"],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=env,
+        )
+        try:
+            wait_for(lambda: jack_running(server_name), 15, f"jackd -d dummy ({server_name})", process=process,
+                     error=ServiceUnavailable)
+        except ServiceUnavailable as error:
+            stop(process)
+            log.seek(0)
+            said = log.read().decode(errors="replace").strip().splitlines()[-3:]
+            raise ServiceUnavailable(f"{error}; jackd said: {' / '.join(said)}") from None
     return Jack(server_name, sample_rate, period, process)
 
 

@@ -135,9 +135,11 @@ def test_events_by_the_short_path_reach_the_output_within_a_few_periods(engine: 
     status = engine.status()
     assert status["events"] == 40
     period_ms = 1000 * 256 / 48000
-    # queue hop (~1 ms) + wait for the next callback (< 1 period) + the block's way out, which
+    # queue hop (~1 ms) + wait for the synth thread's next block, which it renders when a callback
+    # frees a slot (< 1 period) + the blocks rendered ahead of it and the one playing (ahead + 1
+    # periods: the price of a synth that a long block cannot break) + the block's way out, which
     # PortAudio reports for JACK's dummy driver as 2 periods
-    assert status["event_latency_ms_p50"] < 3.5 * period_ms, status
+    assert status["event_latency_ms_p50"] < (status["ahead_blocks"] + 4.5) * period_ms, status
     assert status["event_latency_ms_p50"] >= period_ms * 0.9  # includes the output latency, not just the hop
 
 
