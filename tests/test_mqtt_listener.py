@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -35,16 +36,22 @@ def pub(port: int, node: str, payload: str) -> None:
                    check=True, timeout=10)
 
 
-@pytest.fixture
-def listener(mqtt_broker: services.Mosquitto) -> Iterator[MqttListener]:
+@contextlib.contextmanager
+def listening(port: int) -> Iterator[MqttListener]:
     mux = NodeMux(Kernel(demo_seed(61, 8), grid=(18, 32)))
-    client = MqttListener(mux, f"mqtt://myco:secret@127.0.0.1:{mqtt_broker.port}")
+    client = MqttListener(mux, f"mqtt://myco:secret@127.0.0.1:{port}")
     client.start()
-    wait_for(lambda: client.connected, 10, "the listener to subscribe")
     try:
+        wait_for(lambda: client.connected, 10, "the listener to subscribe")
         yield client
     finally:
         client.stop()
+
+
+@pytest.fixture
+def listener(mqtt_broker: services.Mosquitto) -> Iterator[MqttListener]:
+    with listening(mqtt_broker.port) as client:
+        yield client
 
 
 def test_broker_urls() -> None:
@@ -78,18 +85,23 @@ def test_bad_payloads_are_counted_by_reason(listener: MqttListener, mqtt_broker:
     assert counts(listener)["accepted"] == 0
 
 
-def test_readings_resume_after_the_broker_restarts(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:
-    pub(mqtt_broker.port, "n002", '{"potential_mv": 0.1}')
-    wait_for(lambda: counts(listener)["accepted"] == 1, 10, "the reading before the restart")
-    services.stop(mqtt_broker.process)
-    wait_for(lambda: not listener.connected, 10, "the listener to notice the broker gone")
-    restarted = services.start_mosquitto(mqtt_broker.config.parent, mqtt_broker.port)
-    mqtt_broker.process = restarted.process  # the session fixture stops this one at the end
-    wait_for(lambda: listener.connected and listener.connects >= 2, 20, "the listener to reconnect")
-    pub(mqtt_broker.port, "n002", '{"potential_mv": 0.3}')
-    wait_for(lambda: counts(listener)["accepted"] == 2, 10, "the reading after the restart")
-    frame = listener.mux.step(1 / 60, (), PARAMS)
-    assert frame.potential_mv[frame.index_of("n002")] == pytest.approx(0.3)
+def test_readings_resume_after_the_broker_restarts(tmp_path: Path) -> None:
+    # a broker of the test's own: restarting the session's would cut off the clients other tests keep
+    broker = services.start_mosquitto(tmp_path)
+    try:
+        with listening(broker.port) as listener:
+            pub(broker.port, "n002", '{"potential_mv": 0.1}')
+            wait_for(lambda: counts(listener)["accepted"] == 1, 10, "the reading before the restart")
+            services.stop(broker.process)
+            wait_for(lambda: not listener.connected, 10, "the listener to notice the broker gone")
+            broker = services.start_mosquitto(tmp_path, broker.port)
+            wait_for(lambda: listener.connected and listener.connects >= 2, 20, "the listener to reconnect")
+            pub(broker.port, "n002", '{"potential_mv": 0.3}')
+            wait_for(lambda: counts(listener)["accepted"] == 2, 10, "the reading after the restart")
+            frame = listener.mux.step(1 / 60, (), PARAMS)
+            assert frame.potential_mv[frame.index_of("n002")] == pytest.approx(0.3)
+    finally:
+        services.stop(broker.process)
 
 
 @pytest.fixture(scope="module")
