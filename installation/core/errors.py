@@ -10,6 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+KEY_SHOWN = 120
+REASON_SHOWN = 300
+
+
+def shown(text: str, limit: int | None = None) -> str:
+    """``text`` for one line of a report: cut to ``limit`` characters, unprintable ones escaped.
+
+    Keys and values come from the file: a hostile one may be a megabyte long, hold a line break
+    (which would forge a report line) or a lone surrogate (which stdout cannot encode).
+    """
+    cut = text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+    if cut.isprintable():
+        return cut
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in cut)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -21,8 +36,8 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        key = self.key or "-"
-        return f"{self.file}:{self.line}: {key}: {self.reason}"
+        key = shown(self.key, KEY_SHOWN) or "-"
+        return f"{shown(self.file)}:{self.line}: {key}: {shown(self.reason, REASON_SHOWN)}"
 
 
 class LoadError(Exception):

@@ -33,7 +33,8 @@ from tomlkit.items import Table
 from installation.core.errors import LoadError, Problem
 from installation.core.params import NAME_PATTERN, Kind, ParamSpec, Value, color_hex
 from installation.core.paths import SAFE_NAME, UserDirs, inside, preset_search_path, safe_name
-from installation.core.tomlsource import Checker, TomlSource, atomic_write
+from installation.core.textfile import read_text
+from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 
 PRESET_TABLES = {"preset", "params", "midi"}
 PRESET_KEYS = {"title", "seed", "look", "description", "tags"}
@@ -153,9 +154,10 @@ def _toml_value(spec: ParamSpec | None, value: object) -> object:
     return value
 
 
-def render_preset(preset: Preset, specs: Mapping[str, ParamSpec], original_text: str | None = None) -> str:
-    """TOML text for ``preset``: edits ``original_text`` in place where given, keeping comments."""
-    document = tomlkit.parse(original_text) if original_text else tomlkit.document()
+def render_preset(preset: Preset, specs: Mapping[str, ParamSpec],
+                  original: tomlkit.TOMLDocument | None = None) -> str:
+    """TOML text for ``preset``: edits the ``original`` document in place where given, keeping comments."""
+    document = original if original is not None else tomlkit.document()
     meta = document.get("preset")
     if not isinstance(meta, Table):
         meta = tomlkit.table()
@@ -225,7 +227,9 @@ class PresetLibrary:
         safe_name(name)
         for folder in self.folders:
             candidate = folder / f"{name}.toml"
-            if candidate.is_file():
+            # exists(), not is_file(): a folder or a pipe in its place is the artist's broken copy, to be
+            # reported by the loader (the show keeps its last good state), not silently the shipped one.
+            if candidate.exists():
                 return inside(folder, candidate)
         folders = ", ".join(map(str, self.folders))
         raise LoadError.single(f"{name}.toml", 0, "", f"preset {name!r} not found in {folders}")
@@ -246,7 +250,7 @@ class PresetLibrary:
         original = None
         for candidate in (target, preset.path):
             if candidate is not None and candidate.is_file():
-                original = candidate.read_text(encoding="utf-8")
+                original = parse_document(read_text(candidate), candidate)
                 break
         text = render_preset(replace(preset, name=target_name), specs, original)
         # Never write what we could not read back.

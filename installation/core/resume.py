@@ -12,7 +12,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from installation.core.errors import LoadError
 from installation.core.paths import UserDirs
+from installation.core.textfile import loads_json, read_text
 from installation.core.tomlsource import atomic_write
 
 STATE_FILE = "resume.json"
@@ -37,11 +39,12 @@ def save_position(user: UserDirs, position: ShowPosition) -> None:
 
 def load_position(user: UserDirs, show: str, max_age_s: float, now: float | None = None) -> ShowPosition | None:
     """The saved position in ``show``, if one was saved less than ``max_age_s`` ago."""
+    path = state_path(user)
     try:
-        data = json.loads(state_path(user).read_text())
+        data = loads_json(read_text(path), path)
         position = ShowPosition(str(data["show"]), int(data["act_index"]), float(data["position_s"]),
                                 float(data["saved_at"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (LoadError, ValueError, KeyError, TypeError):
         return None
     age = (time.time() if now is None else now) - position.saved_at
     if position.show != show or not 0 <= age <= max_age_s or not math.isfinite(position.position_s):

@@ -19,7 +19,6 @@ that kind. Pure: no GL here, so ``myco check`` and the parameter bank can use it
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from installation.core.params import (
     float_param,
     int_param,
 )
+from installation.core.textfile import loads_json, read_text
 
 INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 STEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -204,10 +204,7 @@ def parse_header(text: str, path: Path) -> ShaderHeader:
         return ShaderHeader(path=path, body=body, body_line=body_line)
     if body_line == 0:
         raise LoadError.single(where, json_line, "header", "header comment '/*{' is never closed with '}*/'")
-    try:
-        data = json.loads(json_text)
-    except json.JSONDecodeError as error:
-        raise LoadError.single(where, json_line + error.lineno - 1, "header", f"invalid JSON: {error.msg}") from None
+    data = loads_json(json_text, path, json_line, key="header")
     if not isinstance(data, dict):
         raise LoadError.single(where, json_line, "header", "must be a JSON object")
     problems: list[Problem] = []
@@ -244,8 +241,4 @@ def parse_header(text: str, path: Path) -> ShaderHeader:
 
 
 def read_header(path: Path) -> ShaderHeader:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise LoadError.single(path, 0, "", f"cannot read: {error}") from None
-    return parse_header(text, path)
+    return parse_header(read_text(path), path)

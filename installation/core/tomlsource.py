@@ -2,8 +2,10 @@
 
 ``tomllib`` parses but forgets positions; :class:`TomlSource` keeps the text so that a
 problem with key ``acts[2].cues[0].at`` can be reported at the line where it stands.
-Saves go through :func:`atomic_write` (temporary file, fsync, rename) after rotating
-backups, so neither a crash nor a full disk can lose the last good file.
+Files are read through :mod:`installation.core.textfile` (regular files only, a size cap,
+BOM dropped, UTF-8 checked, recursion guarded), so whatever is on disk, a loader ends with
+a :class:`LoadError`. Saves go through :func:`atomic_write` (temporary file, fsync, rename)
+after rotating backups, so neither a crash nor a full disk can lose the last good file.
 """
 
 from __future__ import annotations
@@ -19,15 +21,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from installation.core.errors import LoadError, Problem
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
 
-MAX_FILE_BYTES = 1 << 20
+from installation.core.errors import LoadError, Problem
+from installation.core.textfile import MAX_DEPTH, TOO_DEEP, decode, guarded, line_at, read_bytes, tree_problem
+
 BACKUPS_KEPT = 5
 T = TypeVar("T")
 
-_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+# Linear on any line (a lazy group between optional spaces made a line of spaces in a multi-line
+# string cost seconds): the name is stripped afterwards.
+_TABLE_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$")
 _KEY_LINE = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=""")
 _LINE_IN_MESSAGE = re.compile(r"line (\d+)")
+_KEY_CUT = re.compile(r"[.\[]")
+# tomllib takes time quadratic in a dotted key's parts (16,000 parts: seconds), so a key of more
+# parts than any file may nest is refused before parsing. Possessive parts, and no start inside a
+# part or after a dot, keep the search linear. Strings are not told apart: no real text holds 17
+# dot-joined words.
+_KEY_PART = r"""(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')"""
+_DEEP_KEY = re.compile(rf"(?<![A-Za-z0-9_.-]){_KEY_PART}(?:[ \t]*+\.[ \t]*+{_KEY_PART}){{{MAX_DEPTH},}}")
 
 
 def _unquote(key: str) -> str:
@@ -45,48 +59,46 @@ class TomlSource:
     text: str
     data: dict[str, Any]
     _index: dict[str, int] = field(default_factory=dict)
+    _lengths: set[int] = field(default_factory=set)
 
     @classmethod
     def read(cls, path: Path) -> TomlSource:
         """Read and parse ``path``; raises LoadError naming the file and line on any failure."""
-        try:
-            raw = path.read_bytes()
-        except OSError as error:
-            raise LoadError.single(path, 0, "", f"cannot read: {error.strerror or error}") from None
-        return cls.parse(raw, path)
+        return cls.parse(read_bytes(path), path)
 
     @classmethod
     def parse(cls, raw: bytes | str, path: Path) -> TomlSource:
-        if isinstance(raw, bytes):
-            if len(raw) > MAX_FILE_BYTES:
-                raise LoadError.single(path, 0, "", f"file is larger than {MAX_FILE_BYTES} bytes")
+        text = decode(raw, path)
+        deep_key = _DEEP_KEY.search(text)
+        if deep_key:
+            raise LoadError.single(path, line_at(text, deep_key.start()), "", TOO_DEEP)
+        with guarded(path, text):
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                line = raw[: error.start].count(b"\n") + 1
-                raise LoadError.single(path, line, "", "not valid UTF-8 text") from None
-        else:
-            text = raw
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            message = str(error)
-            found = _LINE_IN_MESSAGE.search(message)
-            line = int(found.group(1)) if found else 0
-            reason = re.sub(r"\s*\(at .*\)$", "", message) or "invalid TOML"
-            raise LoadError.single(path, line, "", f"invalid TOML: {reason}") from None
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as error:
+                message = str(error)
+                found = _LINE_IN_MESSAGE.search(message)
+                # "at end of document": a truncated file ends on its last line with content.
+                line = int(found.group(1)) if found else text.rstrip().count("\n") + 1
+                reason = re.sub(r"\s*\(at .*\)$", "", message) or "invalid TOML"
+                raise LoadError.single(path, line, "", f"invalid TOML: {reason}") from None
         source = cls(path, text, data)
         source._build_index()
+        problem = tree_problem(data)
+        if problem is not None:
+            key, reason = problem
+            raise LoadError.single(path, source.line_within(key), key, reason)
         return source
 
     def _build_index(self) -> None:
         """Map dotted keys (with [n] for array tables) to the line where they are defined."""
         array_counts: dict[str, int] = {}
         table = ""
-        for number, line in enumerate(self.text.splitlines(), start=1):
+        # Split on "\n" only, as tomllib counts lines (splitlines would also break at U+2028 in a string).
+        for number, line in enumerate(self.text.split("\n"), start=1):
             header = _TABLE_HEADER.match(line)
             if header and not _KEY_LINE.match(line):
-                parts = [_unquote(p) for p in _split_dotted(header.group(1))]
+                parts = [_unquote(p) for p in _split_dotted(header.group(1).strip())]
                 name = ".".join(parts)
                 if line.lstrip().startswith("[["):
                     # Array of tables: nested ones count within their parent's current element.
@@ -104,19 +116,39 @@ class TomlSource:
                 parts = [_unquote(p) for p in _split_dotted(key.group(1))]
                 dotted = ".".join(parts)
                 self._index.setdefault(f"{table}.{dotted}" if table else dotted, number)
+        self._lengths = {len(key) for key in self._index}
 
     def line_of(self, key: str) -> int:
         """The line of ``key`` (e.g. ``acts[1].cues[0].at``), or of its nearest enclosing table."""
-        probe = key
-        while probe:
-            if probe in self._index:
-                return self._index[probe]
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
+        # Only prefixes as long as some indexed key are looked up: a key of thousands of parts
+        # (from a hostile file) then costs one pass, not one slice and hash per part.
+        cuts = [match.start() for match in _KEY_CUT.finditer(key) if match.start() > 0]
+        for end in (len(key), *reversed(cuts)):
+            if end in self._lengths and key[:end] in self._index:
+                return self._index[key[:end]]
         return 1
+
+    def line_within(self, key: str) -> int:
+        """The first line of ``key`` or of a key under it: where a dotted key deeper than ``key`` stands."""
+        under = (f"{key}.", f"{key}[")
+        lines = [line for name, line in self._index.items() if name == key or name.startswith(under)]
+        return min(lines, default=self.line_of(key))
 
     def problem(self, key: str, reason: str) -> Problem:
         return Problem(str(self.path), self.line_of(key), key, reason)
+
+
+def parse_document(text: str, path: Path) -> tomlkit.TOMLDocument:
+    """``text`` as a tomlkit document, to edit in place keeping comments; LoadError if it cannot be.
+
+    The text must first load as a :class:`TomlSource`, so tomlkit never meets a file that the
+    loaders' guards refuse (deep nesting, huge keys).
+    """
+    TomlSource.parse(text, path)
+    try:
+        return tomlkit.parse(text)
+    except (TOMLKitError, ValueError, RecursionError) as error:
+        raise LoadError.single(path, getattr(error, "line", 0), "", f"cannot edit in place: {error}") from None
 
 
 def _split_dotted(text: str) -> list[str]:

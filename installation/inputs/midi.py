@@ -126,7 +126,7 @@ class MidiInputs:
     def _save_learned(self, bindings: list[Binding]) -> None:
         try:
             save_learned(self.learned_file, bindings)
-        except OSError as error:
+        except (OSError, LoadError) as error:
             log.error("learned MIDI bindings could not be saved to %s: %s", self.learned_file, error)
 
     # -- life cycle ----------------------------------------------------------------------------

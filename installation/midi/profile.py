@@ -42,7 +42,8 @@ from installation.core.errors import LoadError, Problem
 from installation.core.events import EventKind
 from installation.core.params import NAME_PATTERN
 from installation.core.paths import UserDirs, resource_dir
-from installation.core.tomlsource import Checker, TomlSource, atomic_write
+from installation.core.textfile import read_text
+from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 from installation.midi.bindings import (
     COMMANDS,
     Binding,
@@ -264,9 +265,12 @@ def binding_table(binding: Binding) -> Table:
 
 
 def save_learned(path: Path, bindings: Iterable[Binding]) -> None:
-    """Write the learned bindings atomically, keeping the file's comments and header."""
+    """Write the learned bindings atomically, keeping the file's comments and header.
+
+    Raises LoadError if the file there cannot be edited (it does not load), and leaves it as it is.
+    """
     if path.exists():
-        document = tomlkit.parse(path.read_text(encoding="utf-8"))
+        document = parse_document(read_text(path), path)
     else:
         document = tomlkit.document()
         document.add(tomlkit.comment("Bindings made with MIDI learn. Edit freely: comments are kept."))

@@ -17,16 +17,20 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from installation.core.errors import LoadError, Problem
 from installation.core.events import Event
 from installation.core.frames import NodeReading, WorldFrame
+from installation.core.textfile import decode, loads_json, open_regular
 from installation.nodes.validate import Rejection, validate
 
 FORMAT = "myco-nodes"
 VERSION = 1
 MAX_LINE = 4096
+# Hours of readings are legitimately large, and lines are read one at a time, so the cap is only
+# against absurd files: the readings are kept in memory.
+MAX_RECORDING_BYTES = 1 << 30
 READING_FIELDS = ("potential_mv", "toxin", "waste", "moisture", "x", "y")
 
 
@@ -99,11 +103,15 @@ class Recording:
 
 
 def read_recording(path: Path, source: str = "replay") -> Recording:
-    """Read a recording; bad lines are skipped and reported as ``file:line`` problems, never raised."""
+    """Read a recording; bad lines are skipped and reported as ``file:line`` problems.
+
+    A file that cannot be read at all (missing, a folder, a named pipe, over the size cap)
+    raises :class:`LoadError`.
+    """
     recording = Recording(header={})
-    with path.open("r", encoding="utf-8", errors="replace") as file:
-        for number, line in enumerate(file, start=1):
-            problem = _line(recording, line, source)
+    with open_regular(path, MAX_RECORDING_BYTES) as file:
+        for number, line in enumerate(_lines(file), start=1):
+            problem = _line(recording, path, number, line, source)
             if problem:
                 recording.problems.append(Problem(str(path), number, "", problem))
     if recording.header.get("format") != FORMAT:
@@ -112,15 +120,27 @@ def read_recording(path: Path, source: str = "replay") -> Recording:
     return recording
 
 
-def _line(recording: Recording, line: str, source: str) -> str:
-    if len(line) > MAX_LINE:
+def _lines(file: BinaryIO) -> Iterator[bytes | None]:
+    """The file's lines; None for one longer than MAX_LINE, skipped without holding it in memory."""
+    while line := file.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE:
+            while line and not line.endswith(b"\n"):
+                line = file.readline(1 << 16)
+            yield None
+        else:
+            yield line
+
+
+def _line(recording: Recording, path: Path, number: int, line: bytes | None, source: str) -> str:
+    if line is None:
         return "line too long"
-    if not line.strip():
-        return ""
     try:
-        record = json.loads(line)
-    except ValueError as error:
-        return f"not JSON: {error}"
+        text = decode(line, path, number)
+        if not text.strip():
+            return ""
+        record = loads_json(text, path, number)
+    except LoadError as error:
+        return error.problems[0].reason
     if not isinstance(record, dict):
         return "not a JSON object"
     kind = record.get("type")
@@ -149,7 +169,7 @@ def open_replay(path: Path, loop: bool = False) -> Replay:
     """A replay of the recording at ``path``; a file that is no recording at all raises LoadError."""
     try:
         recording = read_recording(path)
-    except OSError as error:
+    except OSError as error:  # a read failing midway (a disk error)
         raise LoadError.single(path, 0, "", f"cannot read recording: {error}") from None
     if recording.header.get("format") != FORMAT:
         raise LoadError(recording.problems[:20])

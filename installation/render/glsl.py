@@ -16,6 +16,7 @@ from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
 from installation.core.shaderheader import ShaderHeader, parse_header
+from installation.core.textfile import read_text
 
 VERSION = "#version 120"
 MAX_INCLUDE_DEPTH = 8
@@ -80,7 +81,7 @@ def _expand(path: Path, text: str, first_line: int, roots: list[Path], stack: tu
         number = first_line + offset
         match = _INCLUDE.match(line)
         if not match:
-            lines.append(line)
+            lines.append(line.removesuffix("\r"))  # a Windows editor's CRLF: still one line to the compiler
             origins.append((str(path), number))
             continue
         target = _find_include(match.group(1), path.parent, roots)
@@ -88,12 +89,8 @@ def _expand(path: Path, text: str, first_line: int, roots: list[Path], stack: tu
             raise LoadError.single(path, number, "include", f"{match.group(1)!r} not found")
         if target in stack:
             raise LoadError.single(path, number, "include", f"{match.group(1)!r} includes itself")
-        try:
-            included = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise LoadError.single(target, 0, "", f"cannot read: {error}") from None
         files.append(target)
-        _expand(target, included, 1, roots, (*stack, target), lines, origins, files)
+        _expand(target, read_text(target), 1, roots, (*stack, target), lines, origins, files)
 
 
 def _find_include(name: str, folder: Path, roots: list[Path]) -> Path | None:
@@ -125,19 +122,11 @@ def assemble(path: Path, header: ShaderHeader, body: str, body_line: int, shader
 
 def load_program(fragment_path: Path, shader_dir: Path, defines: dict[str, str] | None = None) -> ProgramSource:
     """Read, parse and assemble one program; raise LoadError naming file and line."""
-    try:
-        text = fragment_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise LoadError.single(fragment_path, 0, "", f"cannot read: {error}") from None
-    header = parse_header(text, fragment_path)
+    header = parse_header(read_text(fragment_path), fragment_path)
     vertex_path = fragment_path.parent / (header.vertex or "quad.vert")
     if not vertex_path.is_file():
         raise LoadError.single(fragment_path, 1, "VERTEX", f"vertex shader {vertex_path.name} not found")
-    try:
-        vertex_text = vertex_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise LoadError.single(vertex_path, 0, "", f"cannot read: {error}") from None
-    vertex_header = parse_header(vertex_text, vertex_path)
+    vertex_header = parse_header(read_text(vertex_path), vertex_path)
     fragment = assemble(fragment_path, header, header.body, header.body_line, shader_dir, defines)
     vertex = assemble(vertex_path, header, vertex_header.body, vertex_header.body_line, shader_dir, defines)
     return ProgramSource(header, vertex, fragment)
