@@ -1,8 +1,8 @@
 """The checks behind ``myco check``, gathered from every part that reads files.
 
-The pure core checks presets, seeds and shows; the MIDI layer checks controller profiles
-(and that their targets exist); the renderer validates looks and compiles shaders in a
-hidden GL context. Each returns problems as ``file:line: key: reason``.
+The pure core checks presets, seeds, shows and shader headers; the MIDI layer checks
+controller profiles (and that their targets exist); the renderer validates looks and
+compiles shaders in a hidden GL context. Each returns problems as ``file:line: key: reason``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from installation.core.errors import LoadError, Problem
 from installation.core.params import ParamSpec
 from installation.core.paths import UserDirs
 from installation.core.presets import PresetLibrary
+from installation.core.shaderheader import read_header
+from installation.core.textfile import read_text
 from installation.core.validate import check_toml_file
 from installation.midi.profile import check_targets, load_profile, preset_overrides
 from installation.registry import all_param_specs
@@ -53,12 +55,30 @@ def check_file(path: Path) -> list[Problem]:
     library = PresetLibrary(UserDirs.default())
     problems = check_toml_file(path, _specs(), library.names(), look_names(),
                                extra={"controller": check_profile, "binding": check_profile})
-    if path.suffix == ".toml" and "[midi" in path.read_text(errors="replace"):
+    if path.suffix == ".toml" and _mentions_midi(path):
         problems.extend(check_preset_midi(path))
     return problems
+
+
+def _mentions_midi(path: Path) -> bool:
+    try:
+        return "[midi" in read_text(path)
+    except LoadError:
+        return False  # check_toml_file has reported why it cannot be read
 
 
 def check_shaders(paths: list[Path]) -> list[Problem]:
     from installation.render.check import check_shaders as compile_shaders
 
     return compile_shaders(paths)
+
+
+def check_shader_headers(paths: list[Path]) -> list[Problem]:
+    """What needs no GL: each shader file is read and its header parsed (``myco check --no-shaders``)."""
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            read_header(path)
+        except LoadError as error:
+            problems.extend(error.problems)
+    return problems

@@ -1,20 +1,28 @@
-"""`myco check` on the shipped files (shaders compiled on real Mesa GL) and on broken copies."""
+"""`myco check` on the shipped files (shaders compiled on real Mesa GL), on broken copies, on hostile files."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from installation.core.paths import resource_dir
+from installation.core.presets import load_preset
+from installation.core.seeds import load_seed
+from installation.core.shows import load_show
+from installation.midi.profile import load_profile
 
 
-def myco(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def myco(*args: str | Path, env: dict[str, str] | None = None,
+         timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "installation", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, env=env or dict(os.environ))
+                          timeout=timeout, env=env or dict(os.environ))
 
 
 def test_everything_shipped_passes_with_shaders_compiled(x_display: str) -> None:
@@ -64,3 +72,76 @@ def test_copies_of_shipped_folders_pass(tmp_path: Path) -> None:
     shutil.copytree(resource_dir("seeds"), copy)
     result = myco("check", "--no-shaders", copy)
     assert result.returncode == 0, result.stdout
+
+
+# file name: (content, the line its problem names)
+HOSTILE = {
+    "deep-array.toml": (b"[preset]\na = " + b"[" * 5000 + b"]" * 5000 + b"\n", 2),
+    "deep-tables.toml": (b"# deep\na = " + b"{a=" * 5000 + b"1" + b"}" * 5000 + b"\n", 2),
+    "deep-key.toml": (b"[preset]\n" + b".".join([b"a"] * 5000) + b" = 1\n", 2),
+    "huge-string.toml": (b'[preset]\ntitle = "' + b"x" * (3 << 20) + b'"\n', 0),
+    "huge-key.toml": (b'"' + b"k" * (3 << 20) + b'" = 1\n', 0),
+    "nul.toml": (b'[preset]\ntitle = "a\x00b"\n', 2),
+    "not-utf8.toml": (b'[preset]\n\ntitle = "\xff"\n', 3),
+    "truncated.toml": (b'[preset]\ntitle = "The liv', 2),
+    "digits.toml": (b"[seed]\n\nrng = " + b"1" * 5000 + b"\n", 3),
+    "line-break-key.toml": (b'[seed]\n"a\\nb\\u0085c" = 1\n', 1),
+    "deep.frag": (b'/*{\n"CREDIT": ' + b"[" * 5000 + b"]" * 5000 + b"}*/\nvoid main() {}\n", 2),
+    "surrogate.frag": (b'/*{"\\ud800": 1}*/\nvoid main() {}\n', 1),
+    "nul.frag": (b"void main() {}\n\x00\n", 2),
+}
+REPORT_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<key>[^ ]+): (?P<reason>.+)$")
+
+
+def test_hostile_files_are_reported_as_file_line_key_reason_without_a_traceback(tmp_path: Path) -> None:
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    for name, (content, _) in HOSTILE.items():
+        (folder / name).write_bytes(content)
+    os.mkfifo(folder / "pipe.toml")  # nobody writes to it: reading it as a file would wait forever
+    os.mkfifo(folder / "pipe.frag")
+    (folder / "folder.toml").mkdir()  # a folder among files is walked, not read
+    start = time.monotonic()
+    result = myco("check", "--no-shaders", folder, timeout=60)
+    elapsed = time.monotonic() - start
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines and all(REPORT_LINE.match(line) for line in lines), result.stdout
+    for name, (_, line) in HOSTILE.items():
+        assert any(report.startswith(f"{folder / name}:{line}: ") for report in lines), (name, result.stdout)
+    for name in ("pipe.toml", "pipe.frag"):
+        assert f"{folder / name}:0: -: a named pipe, not a file" in lines
+    assert elapsed < 30, "a second a file at most, and the interpreter's start"
+
+
+def test_a_named_pipe_given_by_name_is_reported_at_once(tmp_path: Path) -> None:
+    pipe = tmp_path / "preset.toml"
+    os.mkfifo(pipe)
+    start = time.monotonic()
+    result = myco("check", "--no-shaders", pipe, timeout=60)
+    assert result.stdout == f"{pipe}:0: -: a named pipe, not a file\n" and result.returncode == 1
+    assert time.monotonic() - start < 30
+
+
+def _windows(source: Path, target: Path) -> Path:
+    """``source`` as a Windows editor saves it: a UTF-8 byte-order mark and CRLF line endings."""
+    target.write_bytes(codecs.BOM_UTF8 + source.read_bytes().replace(b"\n", b"\r\n"))
+    return target
+
+
+def test_files_a_windows_editor_saved_pass_and_load_the_same(tmp_path: Path, x_display: str) -> None:
+    presets, seeds, shows = resource_dir("presets"), resource_dir("seeds"), resource_dir("presets") / "shows"
+    preset = _windows(presets / "kai-1-living-city.toml", tmp_path / "kai-1-living-city.toml")
+    seed = _windows(seeds / "elara-wall.toml", tmp_path / "elara-wall.toml")
+    shutil.copy(seeds / "elara-mural.png", tmp_path)  # the mural mask beside it
+    show = _windows(shows / "kai-festival.toml", tmp_path / "kai-festival.toml")
+    midi = _windows(presets / "midi" / "korg_nanokontrol2.toml", tmp_path / "korg_nanokontrol2.toml")
+    shaders = tmp_path / "shaders"
+    shutil.copytree(resource_dir("shaders"), shaders)
+    shader = _windows(resource_dir("shaders") / "festival.frag", shaders / "festival.frag")
+    result = myco("check", preset, seed, show, midi, shader)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert load_preset(preset) == load_preset(presets / "kai-1-living-city.toml")
+    assert load_seed(seed) == load_seed(seeds / "elara-wall.toml")
+    assert replace(load_show(show), path=None) == replace(load_show(shows / "kai-festival.toml"), path=None)
+    assert load_profile(midi) == load_profile(presets / "midi" / "korg_nanokontrol2.toml")

@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("check", help="validate presets, seeds, shows, MIDI maps and shaders",
                             description="Validate Myco's files; prints file:line: key: reason for each problem.")
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: everything shipped)")
-    parser.add_argument("--no-shaders", action="store_true", help="skip compiling shaders (needs no GL)")
+    parser.add_argument("--no-shaders", action="store_true",
+                        help="check shader headers without compiling the shaders (needs no GL)")
     parser.set_defaults(func=run)
 
 
@@ -36,7 +37,8 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     for path in paths:
         candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
         for candidate in candidates:
-            if candidate.name.startswith(".") or not (candidate.is_file() or candidate == path):
+            # Anything but a folder goes to the loaders, which say why a pipe or a device is no file.
+            if candidate.name.startswith(".") or candidate.is_dir():
                 continue
             if candidate.suffix == ".toml":
                 tomls.append(candidate)
@@ -54,8 +56,8 @@ def collect_problems(paths: list[Path], compile_shaders: bool = True) -> tuple[i
     problems: list[Problem] = []
     for path in tomls:
         problems.extend(checks.check_file(path))
-    if shaders and compile_shaders:
-        problems.extend(checks.check_shaders(shaders))
+    if shaders:
+        problems.extend(checks.check_shaders(shaders) if compile_shaders else checks.check_shader_headers(shaders))
     return len(tomls) + len(shaders), problems
 
 
