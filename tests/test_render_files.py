@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from installation.core.errors import LoadError
 from installation.core.params import ParamBank
+from installation.core.paths import resource_dir
 from installation.render.glsl import assemble, load_program, map_errors
 from installation.render.looks import PALETTE_KEYS, load_look, look_names
 from installation.render.params import param_specs, shader_specs
@@ -94,6 +98,32 @@ def test_a_broken_look_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="not found"):
         load_look("nothing", tmp_path)
 
+
+
+def test_a_shader_saved_by_a_windows_editor_compiles_from_the_same_lines(tmp_path: Path) -> None:
+    shipped = resource_dir("shaders")
+    copy = tmp_path / "shaders"
+    shutil.copytree(shipped, copy)
+    for path in (copy / "festival.frag", copy / "include" / "scene.glsl"):  # a BOM and CRLF line endings
+        path.write_bytes(codecs.BOM_UTF8 + path.read_bytes().replace(b"\n", b"\r\n"))
+    plain, windows = load_program(shipped / "festival.frag", shipped), load_program(copy / "festival.frag", copy)
+    assert windows.fragment.code == plain.fragment.code and windows.header.inputs == plain.header.inputs
+    assert [origin and origin[1] for origin in windows.fragment.origins] == \
+        [origin and origin[1] for origin in plain.fragment.origins]
+
+
+def test_a_hostile_include_or_look_is_the_loaders_error(tmp_path: Path) -> None:
+    copy = tmp_path / "shaders"
+    shutil.copytree(resource_dir("shaders"), copy)
+    (copy / "include" / "scene.glsl").unlink()
+    os.mkfifo(copy / "include" / "scene.glsl")  # an include that would block a plain read forever
+    with pytest.raises(LoadError) as caught:
+        load_program(copy / "festival.frag", copy)
+    assert str(caught.value) == f"{(copy / 'include' / 'scene.glsl').resolve()}:0: -: a named pipe, not a file"
+    look = copy / "looks" / "festival.toml"
+    look.write_text(look.read_text() + "deep = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(LoadError, match="nested more than"):
+        load_look("festival", copy)
 
 def test_every_shipped_shader_parameter_registers() -> None:
     specs, problems = shader_specs()

@@ -96,8 +96,9 @@ def _expand(path: Path, text: str, first_line: int, roots: list[Path], stack: tu
 def _find_include(name: str, folder: Path, roots: list[Path]) -> Path | None:
     for base in (folder, *roots):
         candidate = (base / name).resolve()
-        # Only files inside the shader folders may be included.
-        if any(candidate.is_relative_to(r.resolve()) for r in (folder, *roots)) and candidate.is_file():
+        # Only files inside the shader folders may be included; one that is there but no file (a folder,
+        # a pipe) is found, for read_text to say what it is.
+        if any(candidate.is_relative_to(r.resolve()) for r in (folder, *roots)) and candidate.exists():
             return candidate
     return None
 
