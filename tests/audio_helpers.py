@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +18,10 @@ from installation.audio.engine import AudioEngine
 from installation.synth.offline import read_wav
 from tests.core.synth_frames import frame
 from tests.services import require
+from tests.stalls import StallWitness
+from tests.waiting import wait_for
+
+STATE = {"density": 0.5, "flow": 0.6, "toxin": 0.3}  # a busy network: drone, spikes, some dissonance
 
 
 class Feeder:
@@ -31,8 +39,9 @@ class Feeder:
         while time.monotonic() - start < seconds:
             now = time.monotonic()
             if now >= next_tick:
-                before = time.perf_counter()
-                self.engine.push(frame(self.step, **self.state), {})  # type: ignore[arg-type]
+                world = frame(self.step, **self.state)  # type: ignore[arg-type]
+                before = time.perf_counter()  # the push alone: making the test's frame is not the app's work
+                self.engine.push(world, {})
                 self.push_ms.append((time.perf_counter() - before) * 1000)
                 self.step += 1
                 next_tick += 1 / 60
@@ -66,3 +75,62 @@ def band_levels(x: np.ndarray, rate: int = 48000) -> tuple[np.ndarray, np.ndarra
     levels = np.array([10 * np.log10(power[(freqs >= c / 2 ** (1 / 6)) & (freqs < c * 2 ** (1 / 6))].sum() + 1e-20)
                        for c in centres])
     return centres, levels
+
+
+def busy_main_process() -> None:
+    """What the UI and the engine tick do to the main process: pure Python holding the GIL, and numpy."""
+    total = 0
+    for i in range(20000):
+        total += i * i % 7
+    np.fft.rfft(np.random.default_rng(total).random(1 << 15))
+
+
+@contextlib.contextmanager
+def myco_render(folder: Path) -> Iterator[Callable[[], int]]:
+    """``myco render`` of the festival at 1280x720 in a child process, rendering when this yields;
+    yields a function that says how many frames it has rendered so far."""
+    log_path = folder / "render.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "installation", "render", "--show", "kai-festival",
+                                    "--seconds", "90", "--size", "1280x720", "--fps", "30",
+                                    "--out", str(folder / "busy.mp4")], stdout=log, stderr=log)
+
+    def frames_done() -> int:
+        counts = re.findall(r"\] (\d+)/\d+ frames", log_path.read_text(errors="replace"))
+        return int(counts[-1]) if counts else 0
+
+    try:
+        wait_for(lambda: frames_done() > 0 or process.poll() is not None, 90, "myco render to start rendering")
+        assert process.poll() is None, log_path.read_text()
+        yield frames_done
+        assert process.poll() is None, f"myco render stopped: {log_path.read_text()[-2000:]}"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def beside_myco_render(engine: AudioEngine, folder: Path, seconds: float) -> dict[str, Any]:
+    """Feed ``engine`` at 60 Hz for ``seconds`` while ``myco render`` renders 1280x720 beside it
+    and this process does GIL-holding work between ticks; the audio figures of that time, with
+    the machine's own stalls and the underflows that none of them explains."""
+    feeder = Feeder(engine, **STATE)
+    feeder.run(2.0)
+    with myco_render(folder) as frames_done, StallWitness() as witness:
+        before, frames_before = engine.status(), frames_done()
+        feeder.run(seconds, busy=busy_main_process)
+        after, frames_rendered = engine.status(), frames_done() - frames_before
+    count = after["underflows"] - before["underflows"]
+    underflows = after["recent_underflows"][-count:] if count else []
+    assert count <= len(underflows), f"more underflows than the status keeps the times of: {count}"
+    return {"seconds": seconds, "callbacks": after["callbacks"] - before["callbacks"], "underflows": count,
+            "unexplained_underflows": [at for at in underflows if witness.explains(at) is None],
+            "starved": after["starved"] - before["starved"],
+            "machine_stalls": len(witness.stalls),
+            "machine_stall_ms_max": max((stall.ms for stall in witness.stalls), default=0.0),
+            "late_callbacks": after["late_callbacks"] - before["late_callbacks"],
+            "callback_load_p50": after["load_p50"], "callback_load_p99": after["load_p99"],
+            "callback_load_max": after["load_max"], "synth_load_p50": after["synth_load_p50"],
+            "synth_load_p99": after["synth_load_p99"], "synth_load_max": after["synth_load_max"],
+            "callback_errors": after["callback_errors"], "restarts": after["restarts"],
+            "dropped_messages": engine.dropped, "frames_rendered": frames_rendered,
+            "push_ms_p50": round(float(np.median(feeder.push_ms)), 3), "load_average": os.getloadavg()}
