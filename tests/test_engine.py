@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import time
 from pathlib import Path
@@ -79,6 +80,54 @@ def test_a_preset_edited_on_disk_is_live_within_a_second_and_a_broken_one_keeps_
     assert engine.bank.get("show.recall_crossfade") == pytest.approx(11.0), "the last good state stays"
     assert f"{mine.resolve()}:" in engine.errors[-1][1] and "params.show.recall_crossfade" in engine.errors[-1][1]
 
+
+
+def test_a_hostile_save_is_reported_and_a_windows_save_is_live(tmp_path: Path) -> None:
+    user = UserDirs.default().ensure()
+    good = PresetLibrary(user).path("kai-1-living-city").read_bytes().replace(
+        b'"show.recall_crossfade" = 4.0', b'"show.recall_crossfade" = 7.0')  # not the shipped value
+    mine = user.presets / "kai-1-living-city.toml"
+    mine.write_bytes(good)
+    engine = Engine.for_show("kai-festival", presets=PresetLibrary(user))
+    stamp = time.time()
+
+    def saved(reason: str | None) -> None:
+        """Move the mtime on (as an editor's save does), let the engine poll, check what it kept."""
+        nonlocal stamp
+        stamp += 2
+        os.utime(mine, (stamp, stamp))
+        errors = len(engine.errors)
+        start = time.monotonic()
+        engine.advance(1.0)
+        assert time.monotonic() - start < 10, "a load that blocks stalls the show"
+        if reason is None:
+            assert len(engine.errors) == errors, engine.errors
+            return
+        assert engine.bank.get("show.recall_crossfade") == pytest.approx(7.0), "the last good state stays"
+        assert engine.errors[-1][1].startswith(f"{mine.resolve()}:") and reason in engine.errors[-1][1]
+
+    title = good.index(b"The living city")
+    for content, reason in (
+        (good + b"deep = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested more than"),
+        (good[:title] + b"\x00" + good[title:], "NUL"),
+        (good[:title] + b"\xff" + good[title:], "UTF-8"),
+        (good[: len(good) // 2], "invalid TOML"),
+        (good + b"#" * (1 << 20), "larger than"),
+    ):
+        mine.write_bytes(content)
+        saved(reason)
+    mine.unlink()
+    os.mkfifo(mine)  # nobody writes to it: a plain read would wait forever
+    saved("a named pipe, not a file")
+    mine.unlink()
+    mine.mkdir()
+    saved("a folder, not a file")
+    mine.rmdir()
+    # Saved by a Windows editor: a byte-order mark and CRLF line endings, and a new value.
+    windows = good.replace(b'"show.recall_crossfade" = 7.0', b'"show.recall_crossfade" = 11.0')
+    mine.write_bytes(codecs.BOM_UTF8 + windows.replace(b"\n", b"\r\n"))
+    saved(None)
+    assert engine.bank.get("show.recall_crossfade") == pytest.approx(11.0)
 
 def test_recall_crossfades_numbers_smoothly() -> None:
     engine = Engine.for_show("kai-festival")
