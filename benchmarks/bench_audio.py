@@ -13,6 +13,13 @@
   ``machine_stalls_per_min``: moments when this machine could not run a real-time thread of
   higher priority than Myco's for 2.5 ms or more (:mod:`tests.stalls`), and the underflows
   that fell in them.
+- ``beside_render``: the audio test's worst case, ``myco render`` 1280x720 on llvmpipe beside
+  the audio engine: the callback's own load, the synth thread's, starved callbacks, and the
+  underflows no witnessed stall explains.
+- ``ordinary_runs``: jackd started as a user would, and on it one after the other the minimal
+  sounddevice client (the control), ``myco run --headless --no-visuals`` and ``myco run
+  --headless``, 10 minutes each (30 s with ``--quick``), every underflow set against the
+  machine's stalls.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ if str(ROOT) not in sys.path:
 from installation.core.events import Event, EventKind  # noqa: E402
 from installation.synth.offline import render_show_audio, render_stream  # noqa: E402
 from installation.synth.synth import Synth  # noqa: E402
+from tests.audio_helpers import busy_main_process  # noqa: E402
 from tests.core.synth_frames import STEP_S, frame, frames  # noqa: E402
 from tests.stalls import StallWitness  # noqa: E402
+from tests.waiting import wait_for  # noqa: E402
 
 RATE, BLOCK = 48000, 256
 PERIOD_MS = 1000 * BLOCK / RATE
@@ -81,13 +90,6 @@ def offline_speed(seconds: float) -> dict[str, float]:
     return {"offline_synthetic_x_realtime": synthetic_x, "offline_show_x_realtime": show_x}
 
 
-def busy_work() -> None:
-    total = 0
-    for i in range(20000):
-        total += i * i % 7
-    np.fft.rfft(np.random.default_rng(total).random(1 << 15))
-
-
 def feed(push: Any, seconds: float, busy: bool) -> None:
     start = time.monotonic()
     next_tick, step = start, 0
@@ -97,7 +99,7 @@ def feed(push: Any, seconds: float, busy: bool) -> None:
             step += 1
             next_tick += STEP_S
         if busy:
-            busy_work()
+            busy_main_process()
         else:
             time.sleep(0.002)
 
@@ -166,6 +168,140 @@ def _in_process_main(seconds: float) -> None:
                       "callback_priority": player.thread_priority}))
 
 
+MINIMAL_CLIENT = r"""
+import json, sys, time
+import numpy as np
+import sounddevice as sd
+seconds, phase, flagged, calls = float(sys.argv[1]), [0.0], [], [0]
+step = 2 * np.pi * 440 / 48000
+def callback(out, frames, time_info, status):
+    if status.output_underflow:
+        flagged.append(time.monotonic())
+    out[:, :] = (0.1 * np.sin(phase[0] + step * np.arange(frames)))[:, None]
+    phase[0] += step * frames
+    calls[0] += 1
+with sd.OutputStream(samplerate=48000, blocksize=256, channels=2, dtype="float32", latency="low", callback=callback):
+    time.sleep(seconds)
+print(json.dumps({"callbacks": calls[0], "underflow_times": flagged}))
+"""
+
+
+def minimal_client(seconds: float, env: dict[str, str]) -> dict[str, Any]:
+    """The control: a sine in a plain sounddevice callback, nothing else in its process."""
+    with StallWitness() as witness:
+        result = subprocess.run([sys.executable, "-c", MINIMAL_CLIENT, str(seconds)], capture_output=True,
+                                text=True, timeout=seconds + 60, env=env, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return _underflow_figures(seconds, report["callbacks"], report["underflow_times"], witness)
+
+
+def myco_headless(seconds: float, env: dict[str, str], visuals: bool) -> dict[str, Any]:
+    """``myco run --headless`` (the default show; with or without its offscreen visuals) for
+    ``seconds`` of playing, its audio figures read from /status as an operator would."""
+    from tests.services import free_port
+
+    port = free_port()
+    arguments = ["run", "--headless", "--seconds", str(seconds + 30), "--status", f"127.0.0.1:{port}"]
+    audio: dict[str, Any] = {}
+    with StallWitness() as witness, subprocess.Popen(
+            [sys.executable, "-m", "installation", *arguments, *([] if visuals else ["--no-visuals"])],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        try:
+            first: dict[str, Any] = {}
+            while process.poll() is None:
+                time.sleep(1.0)
+                audio = _status(port).get("audio", {})
+                if not first and audio.get("running"):
+                    first, started = audio, time.monotonic()
+                if first and time.monotonic() - started >= seconds:
+                    break
+        finally:
+            process.terminate()
+            process.wait(30)
+    if not first:
+        return {"error": "the sound never started"}
+    count = audio["underflows"] - first["underflows"]
+    figures = _underflow_figures(seconds, audio["callbacks"] - first["callbacks"],
+                                 audio["recent_underflows"][-count:] if count else [], witness)
+    figures.update(underflows=count, starved=audio["starved"] - first["starved"],
+                   **{key: audio[key] for key in ("load_p50", "load_p99", "load_max", "synth_load_p50",
+                                                  "synth_load_p99", "synth_load_max", "callback_priority")})
+    return figures
+
+
+def _status(port: int) -> dict[str, Any]:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as reply:
+            return dict(json.loads(reply.read()))
+    except OSError:
+        return {}
+
+
+def _underflow_figures(seconds: float, callbacks: int, times: list[float], witness: StallWitness) -> dict[str, Any]:
+    in_stalls = sum(witness.explains(at) is not None for at in times)
+    return {"seconds": seconds, "callbacks": callbacks, "underflows": len(times),
+            "underflows_in_machine_stalls": in_stalls, "machine_stalls": len(witness.stalls),
+            "machine_stall_ms_max": max((stall.ms for stall in witness.stalls), default=0.0)}
+
+
+def ordinary_runs(seconds: float) -> dict[str, Any]:
+    """jackd started as a user would (``jackd -d dummy``, 48 kHz / 256, real-time by default),
+    and on it, one after the other in this run: the minimal client, then Myco headless without
+    and with its visuals. An underflow in a stall of the machine is the machine's; one that the
+    minimal client does not have, and no stall explains, is Myco's."""
+    name = f"myco-bench-user-{uuid.uuid4().hex[:6]}"
+    env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1", JACK_NO_AUDIO_RESERVATION="1")
+    from tests import services
+
+    services.reclaim_dead_jack_servers()
+    jackd = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", str(RATE), "-p", str(BLOCK)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        wait_for(lambda: services.jack_running(name), 15, "jackd -d dummy", process=jackd)
+        return {"minimal_client": minimal_client(seconds, env),
+                "myco_headless_no_visuals": myco_headless(seconds, env, visuals=False),
+                "myco_headless": myco_headless(seconds, env, visuals=True)}
+    finally:
+        services.stop(jackd)
+
+
+def beside_render(seconds: float) -> dict[str, Any]:
+    """The audio test's worst case, measured: ``myco render`` 1280x720 on llvmpipe beside Myco's
+    audio engine on a real-time JACK server of its own (tests/test_audio.py)."""
+    import tempfile
+
+    from installation.audio.engine import AudioEngine
+    from tests import services
+    from tests.audio_helpers import beside_myco_render
+
+    jack = services.start_jack(f"myco-bench-beside-{uuid.uuid4().hex[:6]}")
+    saved = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+    os.environ.update(jack.env())
+    engine = AudioEngine()
+    try:
+        subprocess.run(["chrt", "-a", "-f", "-p", "70", str(jack.process.pid)], check=True)
+        engine.start(None, RATE, BLOCK, 2)
+        wait_for(lambda: engine.status().get("running"), 20, "the audio process to play")
+        with tempfile.TemporaryDirectory() as folder:
+            figures = beside_myco_render(engine, Path(folder), seconds)
+    finally:
+        engine.stop()
+        services.stop(jack.process)
+        _restore(saved)
+    figures["unexplained_underflows"] = len(figures["unexplained_underflows"])
+    return figures
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     from tests import services
 
@@ -184,11 +320,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         results["in_process"] = in_process(seconds)
     finally:
         services.stop(jack.process)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _restore(saved)
+    results["beside_render"] = beside_render(seconds)
+    results["ordinary_runs"] = ordinary_runs(30.0 if quick else 600.0)
     return results
 
 
