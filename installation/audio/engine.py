@@ -21,7 +21,7 @@ from multiprocessing.reduction import ForkingPickler
 from types import MappingProxyType
 from typing import Any
 
-from installation.audio.process import EXIT_DEVICE_LOST, AudioConfig, read_only, run
+from installation.audio.process import AHEAD_BLOCKS, EXIT_DEVICE_LOST, AudioConfig, read_only, run
 from installation.core.events import Event
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
@@ -62,13 +62,14 @@ class AudioEngine:
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self, device: str | None = None, sample_rate: int = 48000, block: int = 256, channels: int = 2,
-              latency: float | str = "low") -> None:
-        """Start the audio process; returns at once (the status says when it plays)."""
+              latency: float | str = "low", ahead: int = AHEAD_BLOCKS) -> None:
+        """Start the audio process; returns at once (the status says when it plays). ``ahead``:
+        blocks the synth renders ahead of the one playing (headroom for a long block, and latency)."""
         if self._watchdog is not None:
             raise RuntimeError("audio engine already started")
-        if channels < 1 or block < 16 or sample_rate < 8000:
-            raise ValueError("need at least 1 channel, 16-frame blocks and 8 kHz")
-        self._config = AudioConfig(device, sample_rate, block, channels, latency)
+        if channels < 1 or block < 16 or sample_rate < 8000 or ahead < 1:
+            raise ValueError("need at least 1 channel, 16-frame blocks, 8 kHz and one block ahead")
+        self._config = AudioConfig(device, sample_rate, block, channels, latency, ahead=ahead)
         self._stopping.clear()
         self._spawn()
         self._watchdog = threading.Thread(target=self._watch, daemon=True, name="audio-watchdog")
