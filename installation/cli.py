@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Sequence
 
 from installation import __version__
-from installation.core.logs import configure_logging
+from installation.core.logs import configured_logging
 
 COMMANDS = ("check", "run", "simulate", "nodes", "render", "midi", "devices", "render_audio")
 
@@ -31,11 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        return 130
+    with configured_logging(args.verbose):
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        try:
+            return int(args.func(args) or 0)
+        except KeyboardInterrupt:
+            return 130

@@ -11,15 +11,11 @@ from installation.core.paths import UserDirs
 
 def test_logs_go_to_a_rotating_file_in_the_user_folder(myco_home: Path, monkeypatch: object) -> None:
     monkeypatch.setattr(logs, "LOG_BYTES", 2000)  # type: ignore[attr-defined]
-    handler = logs.configure_logging()
-    assert handler is not None
-    try:
+    with logs.configured_logging() as handler:
+        assert handler is not None
         for number in range(400):
             logging.getLogger("myco.test").info("line %d of a long night", number)
-    finally:
-        for h in logging.getLogger().handlers[-2:]:
-            logging.getLogger().removeHandler(h)
-            h.close()
+    assert handler not in logging.getLogger().handlers and handler.stream is None  # type: ignore[attr-defined]
     files = sorted(p.name for p in UserDirs.default().logs.iterdir())
     assert files == ["myco.log", "myco.log.1", "myco.log.2", "myco.log.3", "myco.log.4"]
     assert "line 399 of a long night" in (UserDirs.default().logs / "myco.log").read_text()
