@@ -25,7 +25,7 @@ NODE_KINDS = ("hub", "node", "sensor", "waste-to-life", "workshop", "purifier")
 MAX_NODES = 1024
 MAX_BLOBS = 512
 MAX_IMAGE_SIDE = 4096
-IMAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.png$")
+IMAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,120}\.png$")  # bounded: a longer name makes stat() raise
 SEED_TABLES = {"seed", "nodes", "waste", "toxin", "mask"}
 Grid = NDArray[np.float32]
 
@@ -146,7 +146,7 @@ def load_png(checker: Checker, name: str, key: str) -> Grid | None:
                 checker.fail(key, f"image {name} is larger than {MAX_IMAGE_SIDE} pixels on a side")
                 return None
             grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    except (OSError, UnidentifiedImageError, ValueError) as error:
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as error:
         checker.fail(key, f"image {name} cannot be read: {error}")
         return None
     return grey
