@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, TypeAlias
 
 from installation.core.errors import LoadError
 
-MAX_TEXT_BYTES = 256 * 1024  # fifty times the largest shipped file; tomllib reads it well within a second
+MAX_TEXT_BYTES = 256 * 1024  # forty times the largest shipped file; tomllib reads it well within a second
 MAX_DEPTH = 16  # Myco's formats nest four levels at most; tomllib slows with the square of a key's parts
 TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # TOML's integers (and any count or seed Myco reads)
@@ -56,7 +56,9 @@ def _kind(mode: int) -> str:
 
 
 def _too_large(path: Path, limit: int) -> LoadError:
-    return LoadError.single(path, 0, "", f"file is larger than {limit // 1024} KiB")
+    size = next(f"{limit >> shift:g} {unit}" for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB"), (0, "bytes"))
+                if limit >> shift)
+    return LoadError.single(path, 0, "", f"file is larger than {size}")
 
 
 def open_regular(path: Path, limit: int) -> BinaryIO:
@@ -122,7 +124,7 @@ def line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def deepest_line(text: str) -> int:
+def _deepest_line(text: str) -> int:
     """The line where brackets are nested deepest (strings are not told apart: for error messages)."""
     depth = deepest = where = 0
     for match in _BRACKETS.finditer(text):
@@ -132,7 +134,7 @@ def deepest_line(text: str) -> int:
     return line_at(text, where)
 
 
-def digits_line(text: str, digits: int) -> int | None:
+def _digits_line(text: str, digits: int) -> int | None:
     """The line of the first run of at least ``digits`` digits (underscores allowed, as in TOML)."""
     found = re.search(f"(?<![0-9_])[0-9][0-9_]{{{digits - 1},}}", text)  # from a run's start: linear
     return line_at(text, found.start()) if found else None
@@ -147,9 +149,9 @@ def guarded(path: Path, text: str, first_line: int = 1, key: str = "") -> Iterat
     try:
         yield
     except RecursionError:
-        raise LoadError.single(path, first_line - 1 + deepest_line(text), key, TOO_DEEP) from None
+        raise LoadError.single(path, first_line - 1 + _deepest_line(text), key, TOO_DEEP) from None
     except ValueError as error:  # not a syntax error: int() refusing thousands of digits
-        line = digits_line(text, sys.get_int_max_str_digits() or 1)
+        line = _digits_line(text, sys.get_int_max_str_digits() or 1)
         if line is None:
             raise LoadError.single(path, first_line, key, f"cannot read: {error}") from None
         raise LoadError.single(path, first_line - 1 + line, key, "a number too long to read") from None
@@ -202,7 +204,7 @@ def loads_json(text: str, path: Path, first_line: int = 1, key: str = "") -> Any
     problem = tree_problem(data)
     if problem is not None:
         where, reason = problem
-        line = deepest_line(text) if reason == TOO_DEEP else digits_line(text, 19) or 1
+        line = _deepest_line(text) if reason == TOO_DEEP else _digits_line(text, 19) or 1
         raise LoadError.single(path, first_line - 1 + line, where or key, reason)
     return data
 

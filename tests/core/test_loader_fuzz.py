@@ -38,7 +38,7 @@ from installation.core.shows import load_show, parse_show
 from installation.core.textfile import MAX_DEPTH, MAX_TEXT_BYTES, decode
 from installation.core.tomlsource import TomlSource
 from installation.midi.profile import load_profile, parse_profile
-from installation.nodes.recording import read_recording
+from installation.nodes.recording import MAX_RECORDING_BYTES, read_recording
 
 FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WHERE = Path("/nonexistent/fuzz/file.toml")
@@ -290,6 +290,13 @@ def test_a_hostile_recording_is_skipped_line_by_line(tmp_path: Path) -> None:
         assert expected in reasons[line]
     for problem in recording.problems:
         _assert_reported(problem, path)
+
+
+def test_a_recording_over_its_cap_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl"
+    path.touch()
+    os.truncate(path, MAX_RECORDING_BYTES + 1)  # sparse: nothing written
+    _assert_first(_load_in_time(read_recording, path), 0, "", "file is larger than 1 GiB")
 
 
 @pytest.mark.parametrize("content", [b"[" * 5000, b"{}\x00", b"\xff", b'{"show": ' + b"1" * 5000 + b"}", None])
