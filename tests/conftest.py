@@ -13,13 +13,36 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests import services
+from tests import leaks, services
+from tests.waiting import wait_for
 
 # The fuzz tests draw the same examples on every run, so a run is judged on the code's changes,
 # not on its luck; HYPOTHESIS_PROFILE=explore draws new ones each run, to look further.
 settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``MYCO_TEST_ORDER=reverse`` runs the tests last to first: each must pass whatever ran before it."""
+    if os.environ.get("MYCO_TEST_ORDER") == "reverse":
+        items.reverse()
+
+
+@pytest.fixture(autouse=True)
+def leak_check(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a file open, a process or thread running, a canvas or a JACK client behind.
+
+    Autouse and function-scoped: pytest sets up the session and module fixtures a test asks
+    for before it (so the services and the QApplication they start are in the snapshot), and
+    the test's own fixtures after it (so they are torn down before it looks).
+    """
+    jack = "jack_server" in request.fixturenames  # asking the server costs a jack_lsp run
+    before = leaks.snapshot(jack)
+    yield
+    found = leaks.left_behind(before, lambda: leaks.snapshot(jack))
+    if found:
+        pytest.fail("the test left behind:\n  " + "\n  ".join(found), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -62,12 +85,19 @@ def qt_session(x_display: str) -> Iterator[object]:
     Defined once here: a QApplication shut down and made again in one process crashes Qt, and
     one that outlives Xvfb makes Qt end the process with status 1 when its X connection breaks.
     """
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     app = QApplication.instance() or QApplication([])
     assert app.platformName() == "xcb", (
         f"a QApplication was already created on Qt's {app.platformName()!r} platform by an earlier test; "
         "tests that create one must use the qt_session fixture")
+    # Qt starts a D-Bus connection thread (holding an eventfd) with its first native window and
+    # keeps it until the application shuts down: start it here, so it belongs to the session and
+    # not to whichever test shows the first window (the leak check would count it there)
+    first = QWidget()
+    first.winId()
+    wait_for(lambda: "QDBusConnection" in leaks.idle_native_threads(), 10, "Qt's D-Bus thread to wait for work")
+    first.deleteLater()
     yield app
     for widget in QApplication.topLevelWidgets():
         widget.close()

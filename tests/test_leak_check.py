@@ -1,0 +1,78 @@
+"""The leak check run around every test (tests/leaks.py) names what a test leaves behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from tests import leaks
+
+
+def test_nothing_left_behind_is_nothing_found() -> None:
+    assert leaks.left_behind(leaks.snapshot(), grace_s=0.1) == []
+
+
+def test_an_open_file_is_named(tmp_path: Path) -> None:
+    before = leaks.snapshot()
+    path = tmp_path / "kept-open.txt"
+    kept = path.open("w")
+    try:
+        found = leaks.left_behind(before, grace_s=0.1)
+    finally:
+        kept.close()
+    assert any(line.startswith("open file descriptor") and line.endswith(f"-> {path}") for line in found), found
+
+
+def test_a_file_reachable_only_by_the_garbage_collector_is_named_with_its_warning() -> None:
+    before = leaks.snapshot()
+    read, write = os.pipe()
+    os.close(write)
+    cycle: list[object] = [os.fdopen(read)]
+    cycle.append(cycle)  # only the collector can close the file now
+    del cycle
+    found = leaks.left_behind(before, grace_s=0.1)
+    assert any("ResourceWarning" in line or "unclosed file" in line for line in found), found
+
+
+def test_a_running_child_process_is_named() -> None:
+    before = leaks.snapshot()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        found = leaks.left_behind(before, grace_s=0.2)
+    finally:
+        child.kill()
+        child.wait()
+    assert any(f"child process {child.pid}" in line and "time.sleep(60)" in line for line in found), found
+
+
+def test_a_child_that_ends_within_the_grace_time_is_not_a_leak() -> None:
+    before = leaks.snapshot()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    waiter = threading.Thread(target=child.wait, name="waiter")
+    waiter.start()  # ends with the child, as a component's own reaper thread would
+    assert leaks.left_behind(before, grace_s=10) == []
+    assert child.returncode == 0
+
+
+def test_a_thread_still_running_is_named() -> None:
+    before = leaks.snapshot()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, name="left-running", daemon=True)
+    thread.start()
+    try:
+        found = leaks.left_behind(before, grace_s=0.1)
+    finally:
+        stop.set()
+        thread.join()
+    assert any("'left-running'" in line and "daemon" in line for line in found), found
+
+
+def test_a_canvas_and_a_jack_client_are_named() -> None:
+    before = leaks.snapshot(jack=False)
+    quiet = leaks.Snapshot(before.fds, before.children, before.threads, frozenset(), frozenset({"system"}))
+    busy = leaks.Snapshot(before.fds, before.children, before.threads, frozenset({1}), frozenset({"system", "myco"}))
+    assert leaks.difference(quiet, busy) == ["1 vispy canvas(es) not closed (each holds a GL context)",
+                                             "JACK client 'myco'"]
