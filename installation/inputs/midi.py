@@ -26,7 +26,6 @@ from installation.core.events import Event, InputQueue
 from installation.core.params import ParamBank, Value
 from installation.inputs.midi_ports import (
     JackServerWatch,
-    abandon,
     api_names,
     client_of,
     load_profiles,
@@ -176,11 +175,15 @@ class MidiInputs:
         self._abandon_all()
 
     def _abandon_all(self) -> None:
-        """The server died or restarted: forget every handle without touching it (see abandon)."""
-        for handle in [*(port.midi_in for port in self._inputs.values()), *self._outputs.values(),
-                       self._sentinel, self._probe_in, self._probe_out]:
-            if handle is not None:
-                abandon(handle)
+        """The server died or restarted: drop every handle, never calling close_port() or delete().
+
+        Once the server is gone, libjack frees every client of this process itself, on the next
+        attempt (ours or anyone's in this process) to open a client; the handles' close_port()
+        and delete() would then use freed memory (measured: segmentation faults, delete() in
+        jack_client_close).
+        Dropping a handle is safe: python-rtmidi's destructor never reaches libjack, only delete()
+        does. See docs/pitfalls.md (python-rtmidi); tests/test_midi_jack_restart.py guards both.
+        """
         for name in self._inputs:
             self.router.close_port(name)
         self._inputs.clear()
@@ -338,7 +341,7 @@ class MidiInputs:
         self._last_problem = ""
         vanished = [n for n in self._inputs if n not in sources] + [n for n in self._outputs if n not in sinks]
         if vanished and self.api == "jack" and not self._server_is_same():
-            # Ports vanish when the whole server goes: closing them now would crash (see abandon).
+            # Ports vanish when the whole server goes: closing them now could crash (see _abandon_all).
             self._server_gone()
             return
         for name in [n for n in self._inputs if n not in sources]:

@@ -1,11 +1,10 @@
-"""python-rtmidi port helpers: API choice with fallback, port names, profiles, dead handles.
+"""python-rtmidi port helpers: API choice with fallback, port names, profiles, the JACK server watch.
 
 Small functions the port wrapper (:mod:`installation.inputs.midi`) and ``myco midi`` share.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import re
@@ -50,13 +49,6 @@ def open_probe(api: str | None) -> tuple[Any, Any, str, str]:
             log.warning(notice)
         return probe_in, probe_out, name, notice
     raise RuntimeError("no MIDI API could open: " + "; ".join(failures))
-
-
-def abandon(handle: Any) -> None:
-    """Never free an rtmidi handle of a JACK server that died: closing or freeing it crashes the
-    process inside libjack (measured: segmentation fault in close_port() and in MidiOut's delete()).
-    A few leaked handles per server restart are the price of a show that goes on."""
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(handle))
 
 
 class JackServerWatch:
