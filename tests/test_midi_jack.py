@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import rtmidi
 
 from installation.core.events import CommandInput, EventKind, InputQueue
 from installation.core.params import ParamBank, bool_param, float_param
+from installation.inputs import midi_ports
 from installation.inputs.midi import MidiInputs
 from installation.inputs.midi_ports import api_names
 from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, Takeover, Target
@@ -160,6 +162,33 @@ def test_api_fallback_notice_and_bad_api(jack_server: Jack) -> None:
     with pytest.raises(ValueError, match="not available"):
         MidiInputs(queue, bank, [], api="carrier-pigeon").start()
     assert not [t for t in threading.enumerate() if t.name == "myco-midi"]
+
+
+def test_a_jack_client_that_fails_to_open_on_a_running_server_is_opened_again(
+        jack_server: Jack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    real = rtmidi.MidiOut
+    failures = iter([True])
+
+    def out_failing_once(*args: object, **kwargs: object) -> object:
+        # what rtmidi raises when JACK's open misses one of its deadlines on a loaded machine
+        if next(failures, False):
+            raise rtmidi.SystemError("MidiOutJack::initialize: JACK server not running?")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(midi_ports.rtmidi, "MidiOut", out_failing_once)
+    probe_in, probe_out, api, notice = midi_ports.open_probe("jack")
+    try:
+        assert api == "jack" and notice == ""
+        assert "trying again" in caplog.text
+    finally:
+        probe_in.delete()
+        probe_out.delete()
+    # with no server there is nothing to wait for: the open fails at once
+    caplog.clear()
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "myco-no-such-server")
+    with pytest.raises((rtmidi.SystemError, rtmidi.RtMidiError)):
+        midi_ports._open_probe_clients("jack", api_names()["jack"])
+    assert "trying again" not in caplog.text
 
 
 def test_two_controllers_at_once_and_sysex(jack_server: Jack) -> None:

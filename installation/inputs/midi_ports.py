@@ -37,9 +37,7 @@ def open_probe(api: str | None) -> tuple[Any, Any, str, str]:
     failures = []
     for name in order:
         try:
-            probe_in = rtmidi.MidiIn(names[name], name="myco-probe")
-            probe_out = rtmidi.MidiOut(names[name], name="myco-probe")
-            probe_in.get_ports()
+            probe_in, probe_out = _open_probe_clients(name, names[name])
         except (rtmidi.SystemError, rtmidi.RtMidiError) as error:
             failures.append(f"{name}: {error}")
             continue
@@ -49,6 +47,38 @@ def open_probe(api: str | None) -> tuple[Any, Any, str, str]:
             log.warning(notice)
         return probe_in, probe_out, name, notice
     raise RuntimeError("no MIDI API could open: " + "; ".join(failures))
+
+
+# JACK answers a client open within deadlines of its own that no jackd option sets (2 s for the
+# newcomer to acknowledge each client already there, 5 s for the next process cycle); a loaded
+# machine can miss one, and the open then fails as if no server ran ("JACK server not running?").
+JACK_OPEN_TRIES = 3
+
+
+def _open_probe_clients(name: str, api: int) -> tuple[Any, Any]:
+    """The probe's MidiIn and MidiOut on one API; JACK's again while its server's socket answers."""
+    for _ in range(JACK_OPEN_TRIES - 1 if name == "jack" else 0):
+        try:
+            return _open_pair(api)
+        except (rtmidi.SystemError, rtmidi.RtMidiError) as error:
+            if not JackServerWatch().same_server():
+                raise
+            log.warning("a JACK client failed to open on a running server (%s); trying again", error)
+    return _open_pair(api)
+
+
+def _open_pair(api: int) -> tuple[Any, Any]:
+    """A MidiIn and a MidiOut client on ``api``; when one fails, none is left open."""
+    made: list[Any] = []
+    try:
+        made.append(rtmidi.MidiIn(api, name="myco-probe"))
+        made.append(rtmidi.MidiOut(api, name="myco-probe"))
+        made[0].get_ports()
+    except (rtmidi.SystemError, rtmidi.RtMidiError):
+        for handle in made:
+            handle.delete()
+        raise
+    return made[0], made[1]
 
 
 class JackServerWatch:
