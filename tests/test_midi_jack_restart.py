@@ -7,6 +7,7 @@ python-rtmidi); the subprocess tests below fail if that ever crashes a process, 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def test_midi_survives_a_jackd_restart(private_jack: PrivateJack) -> None:
     midi.start()
     try:
         wait_for(midi.open_ports, 3, "the controller's port to open")
+        wait_for(controller.listened_to, 8, "our port to connect to the controller")
         controller.send(0xB0, 7, 127)
         app.until(lambda: bank.get("render.exposure") == 4.0)
         services.stop(private_jack.jack.process)
@@ -68,12 +70,15 @@ def test_midi_survives_a_jackd_restart(private_jack: PrivateJack) -> None:
         private_jack.restart()
         controller.plug()
         wait_for(midi.open_ports, 8, "the ports to reopen on the new server")
+        # an open port is connected a moment later (JACK connects it; on a loaded machine, not
+        # at once): a message sent before that is lost, so send once the connection exists
+        wait_for(controller.listened_to, 8, "our port to connect to the controller again")
         controller.send(0xB0, 7, 0)
         app.until(lambda: bank.get("render.exposure") == 0.0)
         assert midi.status()["ports"][f"{controller.name}:out"]["open"]
     finally:
         midi.stop()
-    controller.unplug()
+        controller.unplug()
 
 
 def test_the_server_watch_tells_a_live_server_from_a_killed_or_restarted_one(private_jack: PrivateJack) -> None:
@@ -169,11 +174,16 @@ def test_myco_midi_monitor_exits_cleanly_after_jackd_restarts_and_dies(private_j
         controller.unplug()
         services.stop(private_jack.jack.process)
         monitor.send_signal(signal.SIGINT)  # Ctrl-C: stop with the server down, then exit
-        out = lines.finish(20)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            monitor.wait(30)
     finally:
+        if monitor.poll() is None:  # hung: faulthandler (-X faulthandler) writes every thread's stack
+            monitor.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                monitor.wait(10)
         if monitor.poll() is None:
             monitor.kill()
-        lines.finish(10)
+        out = lines.finish(10)
     log = errors.read_text()
     assert monitor.returncode == 0, f"exit code {monitor.returncode}\n{out}\n{log[-3000:]}"
     assert "Fatal Python error" not in log
