@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
 from installation.core.events import Event, EventKind  # noqa: E402
 from installation.synth.offline import render_show_audio, render_stream  # noqa: E402
 from installation.synth.synth import Synth  # noqa: E402
-from tests.audio_helpers import busy_main_process  # noqa: E402
+from tests.audio_helpers import busy_main_process, since  # noqa: E402
 from tests.core.synth_frames import STEP_S, frame, frames  # noqa: E402
 from tests.stalls import StallWitness  # noqa: E402
 from tests.waiting import wait_for  # noqa: E402
@@ -220,10 +220,11 @@ def myco_headless(seconds: float, env: dict[str, str], visuals: bool) -> dict[st
             process.wait(30)
     if not first:
         return {"error": "the sound never started"}
-    count = audio["underflows"] - first["underflows"]
     figures = _underflow_figures(seconds, audio["callbacks"] - first["callbacks"],
-                                 audio["recent_underflows"][-count:] if count else [], witness)
-    figures.update(underflows=count, starved=audio["starved"] - first["starved"],
+                                 since(first, audio, "underflows", "recent_underflows"), witness)
+    starved = since(first, audio, "starved", "recent_starved")
+    figures.update(starved=len(starved), starved_in_machine_stalls=sum(witness.explains(at) is not None
+                                                                       for at in starved),
                    **{key: audio[key] for key in ("load_p50", "load_p99", "load_max", "synth_load_p50",
                                                   "synth_load_p99", "synth_load_max", "callback_priority")})
     return figures
@@ -291,6 +292,7 @@ def beside_render(seconds: float) -> dict[str, Any]:
         services.stop(jack.process)
         _restore(saved)
     figures["unexplained_underflows"] = len(figures["unexplained_underflows"])
+    figures["unexplained_starved"] = len(figures["unexplained_starved"])
     return figures
 
 

@@ -119,12 +119,11 @@ def beside_myco_render(engine: AudioEngine, folder: Path, seconds: float) -> dic
         before, frames_before = engine.status(), frames_done()
         feeder.run(seconds, busy=busy_main_process)
         after, frames_rendered = engine.status(), frames_done() - frames_before
-    count = after["underflows"] - before["underflows"]
-    underflows = after["recent_underflows"][-count:] if count else []
-    assert count <= len(underflows), f"more underflows than the status keeps the times of: {count}"
-    return {"seconds": seconds, "callbacks": after["callbacks"] - before["callbacks"], "underflows": count,
+    underflows = since(before, after, "underflows", "recent_underflows")
+    starved = since(before, after, "starved", "recent_starved")
+    return {"seconds": seconds, "callbacks": after["callbacks"] - before["callbacks"], "underflows": len(underflows),
             "unexplained_underflows": [at for at in underflows if witness.explains(at) is None],
-            "starved": after["starved"] - before["starved"],
+            "starved": len(starved), "unexplained_starved": [at for at in starved if witness.explains(at) is None],
             "machine_stalls": len(witness.stalls),
             "machine_stall_ms_max": max((stall.ms for stall in witness.stalls), default=0.0),
             "late_callbacks": after["late_callbacks"] - before["late_callbacks"],
@@ -134,3 +133,11 @@ def beside_myco_render(engine: AudioEngine, folder: Path, seconds: float) -> dic
             "callback_errors": after["callback_errors"], "restarts": after["restarts"],
             "dropped_messages": engine.dropped, "frames_rendered": frames_rendered,
             "push_ms_p50": round(float(np.median(feeder.push_ms)), 3), "load_average": os.getloadavg()}
+
+
+def since(before: dict[str, Any], after: dict[str, Any], counter: str, times: str) -> list[float]:
+    """The ``time.monotonic()`` of each ``counter`` occurrence between two audio status reports."""
+    count = after[counter] - before[counter]
+    recent = after[times][-count:] if count else []
+    assert count <= len(recent), f"more {counter} than the status keeps the times of: {count}"
+    return list(recent)

