@@ -325,7 +325,26 @@ def run(quick: bool = False) -> dict[str, Any]:
         _restore(saved)
     results["beside_render"] = beside_render(seconds)
     results["ordinary_runs"] = ordinary_runs(30.0 if quick else 600.0)
+    results["headline"] = headline(results)
     return results
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures the README shows: Myco's own underflows and loads beside the control's."""
+    beside, runs = results["beside_render"], results["ordinary_runs"]
+    minutes = runs["minimal_client"]["seconds"] / 60
+    rows: dict[str, Any] = {"minutes_each": minutes}
+    for name, run in runs.items():
+        rows[f"{name}.underflows"] = f"{run['underflows']} ({run['underflows_in_machine_stalls']} in machine stalls)"
+        if "starved" in run:
+            rows[f"{name}.starved"] = f"{run['starved']} ({run['starved_in_machine_stalls']} in machine stalls)"
+    rows.update({"beside_render.callback_load_p50_p99": f"{beside['callback_load_p50']} / "
+                                                         f"{beside['callback_load_p99']}",
+                 "beside_render.synth_load_p50_p99": f"{beside['synth_load_p50']} / {beside['synth_load_p99']}",
+                 "beside_render.unexplained_underflows": beside["unexplained_underflows"],
+                 "beside_render.unexplained_starved": beside["unexplained_starved"],
+                 "in_busy_process.underflows_per_min": results["in_process"].get("underflows_per_min")})
+    return rows
 
 
 if __name__ == "__main__":

@@ -57,12 +57,14 @@ def load(path: Path) -> Any:
 
 def render_markdown(results: dict[str, Any]) -> str:
     """A short table per area: its ``headline`` figures if it names them, else its top-level ones."""
-    lines = [f"Measured {results['date']} on {results['machine']['cpu']} ({results['machine']['cores']} cores), "
-             f"GL: {results['machine']['gl_renderer']}. Every figure: `benchmarks/results.json`.", ""]
+    lines = [f"Last run {results['date']} on {results['machine']['cpu']} ({results['machine']['cores']} cores), "
+             f"GL: {results['machine']['gl_renderer']}; each area says which run measured it. Every figure: "
+             "`benchmarks/results.json`.", ""]
     for area, figures in results["benchmarks"].items():
         chosen = figures.get("headline") or figures
         rows = [(key, value) for key, value in _flatten(chosen) if key.count(".") <= 1][:MAX_ROWS]
-        lines += [f"**{area}**", "", "| figure | value |", "|---|---|"]
+        stamp = f" (measured {figures['measured']})" if "measured" in figures else " (measured in an earlier run)"
+        lines += [f"**{area}**{stamp}", "", "| figure | value |", "|---|---|"]
         lines += [f"| `{key}` | {value} |" for key, value in rows]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -131,6 +133,8 @@ def run_all(args: argparse.Namespace) -> int:
             figures = {"error": traceback.format_exc(limit=3).strip().splitlines()[-1]}
             failed = True
         figures["wall_s"] = round(time.perf_counter() - started, 1)
+        # areas kept from an earlier run (--only) keep the stamp of the run that measured them
+        figures["measured"] = f"{results['date']}, {results['machine']['cpu']}"
         results["benchmarks"][area] = figures
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     update_readme(render_markdown(results))
