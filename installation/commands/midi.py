@@ -14,6 +14,8 @@ import argparse
 import time
 from typing import Any
 
+from installation.app.launch import stop_on_signals
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("midi", help="list MIDI ports and profiles, or monitor what a controller sends",
@@ -88,15 +90,14 @@ def run_monitor(args: argparse.Namespace) -> int:
     ports = ", ".join(midi.open_ports()) or "none yet"
     print(f"monitoring {args.pattern or 'every port'} on {midi.api}; ports: {ports}", flush=True)
     end = time.monotonic() + args.seconds if args.seconds > 0 else float("inf")
-    try:
-        while time.monotonic() < end:
-            time.sleep(0.02)
-            for item in queue.drain():
-                _print_input(item)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        midi.stop()
+    # Ctrl-C or SIGTERM end it cleanly, also where a shell started it with SIGINT ignored
+    with stop_on_signals() as stop:
+        try:
+            while not stop.wait(0.02) and time.monotonic() < end:
+                for item in queue.drain():
+                    _print_input(item)
+        finally:
+            midi.stop()
     return 0
 
 
@@ -130,15 +131,14 @@ def run_learn(args: argparse.Namespace) -> int:
     print(f"move a control on {', '.join(midi.open_ports()) or 'a MIDI port'} to bind it to {args.target} ...",
           flush=True)
     end = time.monotonic() + args.seconds
-    try:
-        while midi.status()["learning"] and time.monotonic() < end:
-            time.sleep(0.02)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        still_armed = midi.router.learner.armed
-        midi.cancel()
-        midi.stop()
+    with stop_on_signals() as stop:
+        try:
+            while midi.status()["learning"] and time.monotonic() < end and not stop.wait(0.02):
+                pass
+        finally:
+            still_armed = midi.router.learner.armed
+            midi.cancel()
+            midi.stop()
     if still_armed or not midi.router.learned:
         print("nothing learned: no control moved")
         return 1
