@@ -158,11 +158,11 @@ def _in_process_main(seconds: float) -> None:
             player.inbox.append(("frame", summarise(f), None))
 
         feed(push, 2.0, busy=False)
-        underflows, late = player.underflows, player.late
+        underflows, late = player.underflows.count, player.late
         feed(push, seconds, busy=True)
         figures = player.figures()
     minutes = seconds / 60
-    print(json.dumps({"underflows_per_min": (player.underflows - underflows) / minutes,
+    print(json.dumps({"underflows_per_min": (player.underflows.count - underflows) / minutes,
                       "late_callbacks_per_min": (player.late - late) / minutes,
                       "callback_load_p50": figures["load_p50"], "callback_load_p99": figures["load_p99"],
                       "callback_priority": player.thread_priority}))
@@ -198,7 +198,7 @@ def minimal_client(seconds: float, env: dict[str, str]) -> dict[str, Any]:
 def myco_headless(seconds: float, env: dict[str, str], visuals: bool) -> dict[str, Any]:
     """``myco run --headless`` (the default show; with or without its offscreen visuals) for
     ``seconds`` of playing, its audio figures read from /status as an operator would."""
-    from tests.services import free_port
+    from tests.services import free_port, myco_status
 
     port = free_port()
     arguments = ["run", "--headless", "--seconds", str(seconds + 30), "--status", f"127.0.0.1:{port}"]
@@ -210,7 +210,7 @@ def myco_headless(seconds: float, env: dict[str, str], visuals: bool) -> dict[st
             first: dict[str, Any] = {}
             while process.poll() is None:
                 time.sleep(1.0)
-                audio = _status(port).get("audio", {})
+                audio = (myco_status(port) or {}).get("audio", {})
                 if not first and audio.get("running"):
                     first, started = audio, time.monotonic()
                 if first and time.monotonic() - started >= seconds:
@@ -228,16 +228,6 @@ def myco_headless(seconds: float, env: dict[str, str], visuals: bool) -> dict[st
                    **{key: audio[key] for key in ("load_p50", "load_p99", "load_max", "synth_load_p50",
                                                   "synth_load_p99", "synth_load_max", "callback_priority")})
     return figures
-
-
-def _status(port: int) -> dict[str, Any]:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as reply:
-            return dict(json.loads(reply.read()))
-    except OSError:
-        return {}
 
 
 def _underflow_figures(seconds: float, callbacks: int, times: list[float], witness: StallWitness) -> dict[str, Any]:

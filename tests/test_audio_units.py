@@ -48,7 +48,7 @@ def test_an_exception_in_the_synth_outputs_a_silent_block_and_is_counted(new_pla
     for _ in range(8):
         player.render_ahead()
         player.callback(out, 256, None, sd.CallbackFlags())
-    assert np.abs(out).max() > 1e-3 and player.errors == 1 and player.starved == 0
+    assert np.abs(out).max() > 1e-3 and player.errors == 1 and player.starved.count == 0
 
 
 def test_underflow_flags_are_counted(new_player: Callable[..., Player]) -> None:
@@ -59,7 +59,7 @@ def test_underflow_flags_are_counted(new_player: Callable[..., Player]) -> None:
     player.render_ahead()
     player.callback(out, 256, None, flags)
     player.callback(out, 256, None, sd.CallbackFlags())
-    assert player.underflows == 1 and player.callbacks == 2
+    assert player.underflows.count == 1 and player.callbacks == 2
     assert player.figures()["load_p50"] > 0 and player.figures()["synth_load_p50"] > 0
 
 
@@ -71,9 +71,9 @@ def test_a_callback_that_finds_no_rendered_block_plays_silence_and_counts_it_as_
     player.render_ahead()  # fills all three slots: the one to play and two ahead
     for _ in range(3):
         player.callback(out, 256, None, sd.CallbackFlags())
-    assert player.starved == 0 and np.abs(out).max() > 1e-4
+    assert player.starved.count == 0 and np.abs(out).max() > 1e-4
     player.callback(out, 256, None, sd.CallbackFlags())
-    assert player.starved == 1 and not out.any()
+    assert player.starved.count == 1 and not out.any()
     assert player.figures()["starved"] == 1
 
 
@@ -98,7 +98,7 @@ def test_the_synth_thread_keeps_the_ring_full_and_wakes_when_a_block_is_played()
         for _ in range(50):
             player.callback(out, 256, None, sd.CallbackFlags())
             wait_for(lambda: player.ring.free() == 0, 5, "the synth thread to render the played block again")
-        assert player.starved == 0 and player.blocks == 50 + 3
+        assert player.starved.count == 0 and player.blocks == 50 + 3
     finally:
         player.stop()
         thread.join(5)

@@ -109,6 +109,24 @@ class BlockRing:
         return True
 
 
+class Occurrences:
+    """A count of something the callback saw, with the ``time.monotonic()`` of the latest ones
+    (for setting them against the machine's stalls); recording allocates nothing."""
+
+    def __init__(self, kept: int) -> None:
+        self.count = 0
+        self._times = np.zeros(kept)
+
+    def record(self) -> None:
+        self._times[self.count % len(self._times)] = time.monotonic()
+        self.count += 1
+
+    def recent(self) -> list[float]:
+        """The kept times, oldest first."""
+        kept = min(self.count, len(self._times))
+        return [float(self._times[n % len(self._times)]) for n in range(self.count - kept, self.count)]
+
+
 class Player:
     """The two halves of the audio process, and the counters the status reports.
 
@@ -136,10 +154,8 @@ class Player:
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
         self.callbacks = 0
-        self.underflows = 0
-        self.underflow_times = np.zeros(self.RING_UNDERFLOWS)  # time.monotonic() of the flagged callbacks
-        self.starved = 0
-        self.starved_times = np.zeros(self.RING_UNDERFLOWS)  # time.monotonic() of the last starved callbacks
+        self.underflows = Occurrences(self.RING_UNDERFLOWS)  # callbacks PortAudio flagged (JACK's xruns)
+        self.starved = Occurrences(self.RING_UNDERFLOWS)  # callbacks that found no block rendered
         self.late = 0
         self.errors = 0
         self.last_error = ""
@@ -164,11 +180,9 @@ class Player:
             self._dac_ahead = max(0.0, float(time_info.outputBufferDacTime - time_info.currentTime)) \
                 if time_info is not None else 0.0
             if status.output_underflow:
-                self.underflow_times[self.underflows % self.RING_UNDERFLOWS] = time.monotonic()
-                self.underflows += 1
+                self.underflows.record()
             if not self.ring.read(outdata, frames):
-                self.starved_times[self.starved % self.RING_UNDERFLOWS] = time.monotonic()
-                self.starved += 1
+                self.starved.record()
             self._wake()
         except Exception as error:  # silence, count, report; the stream must live on
             outdata.fill(0.0)
@@ -272,11 +286,6 @@ class Player:
                 return
             self.inbox.append(message)
 
-    def _recent(self, times: NDArray[np.float64], count: int) -> list[float]:
-        """The kept times of the last ``count`` occurrences (the ring keeps the latest 64), oldest first."""
-        kept = min(count, len(times))
-        return [float(times[n % len(times)]) for n in range(count - kept, count)]
-
     def figures(self) -> dict[str, Any]:
         def percentiles(ring: NDArray[np.float64], count: int) -> dict[str, float]:
             filled = ring[: min(count, len(ring))]
@@ -288,9 +297,9 @@ class Player:
         load, synth_load = percentiles(self.loads, self.callbacks), percentiles(self.synth_loads, self.blocks)
         latencies = self.event_latency[: min(self.events, self.RING_EVENTS)]
         e50, e99 = (np.percentile(latencies, [50, 99]) if len(latencies) else (0.0, 0.0))
-        return {"callbacks": self.callbacks, "underflows": self.underflows,
-                "recent_underflows": self._recent(self.underflow_times, self.underflows),
-                "starved": self.starved, "recent_starved": self._recent(self.starved_times, self.starved),
+        return {"callbacks": self.callbacks, "underflows": self.underflows.count,
+                "recent_underflows": self.underflows.recent(),
+                "starved": self.starved.count, "recent_starved": self.starved.recent(),
                 "late_callbacks": self.late,
                 "callback_errors": self.errors, "last_error": self.last_error,
                 "load_p50": load["p50"], "load_p99": load["p99"], "load_max": load["max"],
