@@ -9,16 +9,19 @@ every one of them.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
 import struct
 import subprocess
 import tempfile
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.waiting import wait_for
 
@@ -37,6 +40,15 @@ def accepting(port: int) -> bool:
     """Whether a TCP server accepts connections on the loopback ``port``."""
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def myco_status(port: int) -> dict[str, Any] | None:
+    """The /status document of a Myco serving it on the loopback ``port``; None while none answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as reply:
+            return dict(json.loads(reply.read()))
+    except OSError:
+        return None
 
 
 def require(binary: str) -> str:

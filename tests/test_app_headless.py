@@ -19,18 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from tests.services import Jack, Mosquitto, free_port, require
+from tests.services import Jack, Mosquitto, free_port, myco_status, require
 from tests.waiting import wait_for
 
 MYCO = [sys.executable, "-m", "installation"]
-
-
-def status(port: int) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as reply:
-            return json.loads(reply.read())  # type: ignore[no-any-return]
-    except OSError:
-        return None
 
 
 @contextlib.contextmanager
@@ -74,7 +66,7 @@ def wait_for_status(port: int, ready: Callable[[dict[str, Any]], bool], what: st
                     process: subprocess.Popen[str] | None = None) -> dict[str, Any]:
     """Poll /status (rebuilt once a second) until ``ready`` holds; return that document."""
     def ready_report() -> dict[str, Any] | None:
-        report = status(port)
+        report = myco_status(port)
         return report if report is not None and ready(report) else None
 
     return wait_for(ready_report, timeout, f"/status to show {what}", process=process, every=0.2)
@@ -141,7 +133,7 @@ def test_headless_runs_ten_seconds_with_sound_osc_nodes_and_status(tmp_path: Pat
     elapsed = time.monotonic() - started
     assert process.returncode == 0, output
     assert 10 <= elapsed < 30
-    assert status(status_port) is None, "status server still answering after exit"
+    assert myco_status(status_port) is None, "status server still answering after exit"
     wait_for(lambda: not any(running(pid) for pid in children), 2, "the app's child processes to end with it")
     assert not myco_ports(), "JACK ports left behind"
 
