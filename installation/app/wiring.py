@@ -91,7 +91,9 @@ def start_inputs(options: RunOptions, engine: Engine, audio: Any = None) -> list
         try:
             from installation.inputs import midi as midi_input
 
-            midi = midi_input.start(options.midi, engine, options, audio=audio)  # notes: the short path
+            midi = midi_input.start(options.midi, queue=engine.inputs, bank=engine.bank, api=options.midi_api,
+                                    preset_of=lambda: engine.preset,
+                                    on_event=audio.push_event if audio is not None else None)  # the short path
             started.append(Started("midi", midi.stop, lambda: midi_figures(midi.status()), midi))
         except Exception as error:
             log.error("MIDI input %s could not start: %s", options.midi, error)

@@ -227,13 +227,15 @@ class MidiInputs:
                 self.queue_dropped += 1
 
 
-def start(pattern: str, engine: Any, options: Any, audio: Any = None) -> MidiInputs:
-    """For ``myco run --midi PATTERN [--midi-api NAME]``: MIDI into ``engine``, following its presets.
+def start(pattern: str, *, queue: InputQueue, bank: ParamBank, api: str | None = None,
+          preset_of: Callable[[], Preset] | None = None, on_event: EventSink | None = None) -> MidiInputs:
+    """For ``myco run --midi PATTERN [--midi-api NAME]``: the controllers matching ``pattern``, started.
 
-    With ``audio`` (an AudioEngine), notes also take the short path to the sound.
+    Inputs go to ``queue`` (the engine's), parameters are looked up in ``bank``; ``preset_of``
+    returns the current preset, whose ``[midi]`` bindings then override the profiles';
+    ``on_event`` also gets every event at once: the short path to the sound (the audio
+    engine's ``push_event``), so a note sounds without waiting for the engine's tick.
     """
-    inputs = MidiInputs(engine.inputs, engine.bank, pattern=pattern, api=getattr(options, "midi_api", None),
-                        preset_of=lambda: engine.preset,
-                        on_event=audio.push_event if audio is not None else None)
+    inputs = MidiInputs(queue, bank, pattern=pattern, api=api, preset_of=preset_of, on_event=on_event)
     inputs.start()
     return inputs
