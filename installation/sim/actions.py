@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,29 +16,10 @@ import numpy as np
 from installation.core.events import Event, EventKind
 from installation.core.frames import NODE_ID_PATTERN
 from installation.core.seeds import NODE_KINDS
+from installation.sim.spiking import Interference
 
 if TYPE_CHECKING:
     from installation.sim.kernel import Kernel
-
-
-@dataclass
-class Cluster:
-    """A toxin pool the kernel watches until the network has consumed it."""
-
-    x: float
-    y: float
-    radius: float
-    mass: float  # toxin inside the disc when it appeared (or will have, once an act's fields blend in)
-    present: bool = False  # it has (nearly) reached that mass: only then can it be purified
-
-
-@dataclass
-class Interference:
-    x: float
-    y: float
-    radius: float
-    until: float
-    strength: float
 
 
 def _where(kernel: Kernel, event: Event) -> tuple[float, float]:

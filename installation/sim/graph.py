@@ -98,6 +98,25 @@ class Graph:
         self.linked[dying] = False
         self.progress[dying] = 0.3
 
+    def link_nearest(self, lengths: Floats, count: int) -> None:
+        """Each of ``count`` nodes' shortest candidate becomes a young link (how a seed's network starts)."""
+        first = np.full(count, -1)
+        for edge in np.argsort(lengths, kind="stable"):
+            for end in (self.a[edge], self.b[edge]):
+                if first[end] < 0:
+                    first[end] = edge
+        chosen = np.unique(first[first >= 0])
+        self.linked[chosen] = True
+        self.progress[chosen] = 1.0
+        self.thickness[chosen] = 0.3
+        self.flow[chosen] = 0.3
+
+    def reknit(self, strength: float) -> None:
+        """A surge: every hypha not yet linked grows on (a scar starts afresh) and every link thickens."""
+        regrow = ~self.linked
+        self.progress[regrow] = np.maximum(self.progress[regrow], 0.0) + 0.4 * strength
+        self.thickness[self.linked] += 0.2 * strength
+
     def cut(self, which: NDArray[np.bool_]) -> int:
         cut = which & self.linked
         self.linked[which] = False
