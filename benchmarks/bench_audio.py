@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from installation.app.compose import render_show_audio  # noqa: E402
 from installation.core.events import Event, EventKind  # noqa: E402
-from installation.synth.offline import render_show_audio, render_stream  # noqa: E402
+from installation.synth.offline import render_stream  # noqa: E402
 from installation.synth.synth import Synth  # noqa: E402
 from tests.audio_helpers import busy_main_process, since  # noqa: E402
 from tests.core.synth_frames import STEP_S, frame, frames  # noqa: E402

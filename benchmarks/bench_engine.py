@@ -10,7 +10,8 @@ import time
 
 import numpy as np
 
-from installation.engine import Engine
+from installation.app.compose import build_engine
+from installation.app.options import RunOptions
 
 SHOWS = ("kai-festival", "elara-mural")
 
@@ -20,7 +21,7 @@ def run(quick: bool = False) -> dict[str, object]:
     seconds = 5.0 if quick else 20.0
     for name in SHOWS:
         started = time.perf_counter()
-        engine = Engine.for_show(name)
+        engine = build_engine(RunOptions(show=name, audio=False, status=None))
         build_ms = (time.perf_counter() - started) * 1000
         engine.player.jump(0, engine.player.act.duration_s - seconds / 2)  # cross into act 2 mid-run
         times = []

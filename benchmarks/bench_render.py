@@ -57,12 +57,13 @@ def _bare(frames: int, target: Any) -> list[float]:
 def run(quick: bool = False) -> dict[str, Any]:
     from vispy import gloo
 
-    from installation.engine import Engine
+    from installation.app.compose import build_engine
+    from installation.app.options import RunOptions
     from installation.render.offscreen import Offscreen
 
     quality = "low" if quick else "medium"
     frames = 20 if quick else 120
-    engine = Engine.for_show("kai-festival")
+    engine = build_engine(RunOptions(show="kai-festival", audio=False, status=None))
     engine.advance(20.0)
     world = [engine.advance(1 / 30)[-1] for _ in range(frames + 10)]
     params = engine.bank.snapshot()

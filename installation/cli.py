@@ -9,13 +9,13 @@ so ``myco check`` and ``myco simulate`` start quickly.
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Sequence
 
 from installation import __version__
+from installation.commands import check, devices, midi, nodes, render, render_audio, run, simulate
 from installation.core.logs import configured_logging
 
-COMMANDS = ("check", "run", "simulate", "nodes", "render", "midi", "devices", "render_audio")
+COMMANDS = (check, run, simulate, nodes, render, midi, devices, render_audio)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,8 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"myco {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"installation.commands.{name}").register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 

@@ -1,7 +1,7 @@
 """The engine: one fixed-step tick that turns inputs and the show into WorldFrames.
 
 Each :meth:`Engine.step` drains the input queue (parameter changes, events, commands from
-MIDI, OSC, MQTT, the UI and HTTP), advances the show timeline (cues become events, act
+MIDI, OSC and the UI), advances the show timeline (cues become events, act
 changes start a preset morph and reseed the world), steps the world source (the kernel,
 or the live-node mux around it), and advances parameter smoothing. It is the only writer
 of the parameter bank; every other thread posts to :attr:`Engine.inputs` and reads
@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from installation.core.commands import SPECS, Command, switch
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, Event, InputQueue, ParamInput
 from installation.core.frames import WorldFrame, empty_frame
@@ -28,14 +29,14 @@ from installation.core.resume import ShowPosition, load_position, save_position
 from installation.core.seeds import Seed, find_seed
 from installation.core.shows import ActChange, ShowPlayer, find_show
 from installation.core.world import WorldSource
-from installation.registry import all_param_specs
 
 log = logging.getLogger(__name__)
 
 PRESET_POLL_S = 0.25
 RESUME_SAVE_S = 5.0
 RESUME_MAX_AGE_S = 6 * 3600.0
-BLACKOUT = "render.blackout"
+LOOP = SPECS[Command.LOOP].state
+PAUSED = SPECS[Command.PAUSE].state
 
 
 @dataclass
@@ -62,27 +63,26 @@ WorldFactory = Callable[[Seed], WorldSource]
 
 
 class Engine:
-    def __init__(self, player: ShowPlayer, world_factory: WorldFactory, *, step_hz: float = 60.0,
-                 presets: PresetLibrary | None = None, bank: ParamBank | None = None,
-                 inputs: InputQueue | None = None) -> None:
+    def __init__(self, player: ShowPlayer, world_factory: WorldFactory, *, bank: ParamBank, step_hz: float = 60.0,
+                 presets: PresetLibrary | None = None, inputs: InputQueue | None = None) -> None:
+        """``bank`` holds every parameter already (:func:`installation.registry.build_bank`)."""
         self.player = player
         self.step_hz = step_hz
         self.dt = 1.0 / step_hz
-        self.bank = bank or ParamBank()
+        self.bank = bank
         self.inputs = inputs or InputQueue()
         self.presets = presets or PresetLibrary(UserDirs.default())
         self.errors: deque[tuple[float, str]] = deque(maxlen=50)
         self.input_errors = 0
         self.t = 0.0
         self.step_count = 0
-        self.bank.register_all(all_param_specs())
+        self.bank.set_many({LOOP: player.loop, PAUSED: player.paused}, "show", immediate=True)
         first = self._load_preset(player.act.preset)
         if first is None:
             raise LoadError.single(player.act.preset, 0, "", "the show's first preset cannot be loaded")
         self.preset: Preset = first
         self.seed: Seed = find_seed(first.seed)
         self.world: WorldSource = world_factory(self.seed)
-        self.world.register_params(self.bank)
         self.fade: Fade | None = None
         self._preset_mtime = self._mtime(first)
         self._since_poll = 0.0
@@ -92,8 +92,9 @@ class Engine:
         self._apply(first, transition_s=0.0)
 
     @classmethod
-    def for_show(cls, name: str, *, step_hz: float = 60.0, world_factory: WorldFactory | None = None,
-                 presets: PresetLibrary | None = None, resume: bool = False) -> Engine:
+    def for_show(cls, name: str, *, bank: ParamBank, step_hz: float = 60.0,
+                 world_factory: WorldFactory | None = None, presets: PresetLibrary | None = None,
+                 resume: bool = False) -> Engine:
         """An engine playing the shipped or user show ``name`` on the built-in simulation.
 
         With ``resume``, it starts in the act (and at the time) where the same show was when it
@@ -108,7 +109,7 @@ class Engine:
             player.jump(saved.act_index, min(saved.position_s, show.acts[saved.act_index].duration_s))
             player.advance(0.0)  # the jump is where the engine starts, not a change to morph
             log.info("resuming %s at act %d, %.0f s", name, saved.act_index + 1, saved.position_s)
-        engine = cls(player, world_factory or default_world, step_hz=step_hz, presets=library)
+        engine = cls(player, world_factory or default_world, bank=bank, step_hz=step_hz, presets=library)
         engine.user = user
         return engine
 
@@ -122,6 +123,8 @@ class Engine:
                 self._param_input(item)
             else:
                 self.command(item)
+        self.player.loop = bool(self.bank.get(LOOP))
+        self.player.paused = bool(self.bank.get(PAUSED))
         scale = self.bank.number("show.time_scale")
         cues, changes = self.player.advance(self.dt * scale)
         events.extend(cues)
@@ -142,23 +145,25 @@ class Engine:
 
     # -- commands ---------------------------------------------------------------------------
     def command(self, item: CommandInput) -> None:
-        """Carry out a command from MIDI, OSC, the UI or HTTP; bad ones are reported, not raised."""
-        handlers: dict[str, Callable[[str], object]] = {
-            "next_act": lambda _: self.player.next(),
-            "previous_act": lambda _: self.player.previous(),
-            "jump_act": lambda argument: self.player.jump(int(argument)),
-            "preset": self.recall,
-            "panic": lambda _: self._apply(self.preset, transition_s=0.0),
-            "loop": lambda argument: setattr(self.player, "loop", _switch(argument, True)),
-            "pause": lambda _: setattr(self.player, "paused", True),
-            "resume": lambda _: setattr(self.player, "paused", False),
-            "blackout": lambda argument: self.blackout(_switch(argument, None), item.source),
+        """The one dispatcher of commands from MIDI, OSC and the UI; a bad one is reported."""
+        handlers: dict[Command, Callable[[str], object]] = {
+            Command.NEXT_ACT: lambda _: self.player.next(),
+            Command.PREVIOUS_ACT: lambda _: self.player.previous(),
+            Command.JUMP_ACT: lambda argument: self.player.jump(int(argument)),
+            Command.PRESET: self.recall,
+            Command.PANIC: lambda _: self._apply(self.preset, transition_s=0.0),
         }
         try:
-            handler = handlers.get(item.command)
-            if handler is None:
-                raise ValueError(f"unknown command (one of {', '.join(handlers)})")
-            handler(item.argument)
+            state = SPECS[item.command].state
+            if state:
+                on = switch(item.argument)
+                if on is None:  # toggle
+                    on = self.bank.spec(state).to_normalized(self.bank.target(state)) < 0.5
+                self.bank.set_normalized(state, 1.0 if on else 0.0, item.source)
+            elif item.command in handlers:
+                handlers[item.command](item.argument)
+            else:
+                raise ValueError("it belongs to the MIDI layer")
         except (ValueError, IndexError, LoadError) as error:
             self.report(f"command {item.command} {item.argument} from {item.source}: {error}")
 
@@ -170,12 +175,6 @@ class Engine:
         fade = self.bank.number("show.recall_crossfade") if crossfade_s is None else crossfade_s
         self._apply(preset, transition_s=fade)
         return True
-
-    def blackout(self, on: bool | None, source: str) -> None:
-        """Fade to black (or back); ``None`` toggles. The fade time is the parameter's smoothing."""
-        if on is None:
-            on = self.bank.target(BLACKOUT) < 0.5  # type: ignore[operator]
-        self.bank.set(BLACKOUT, 1.0 if on else 0.0, source)
 
     def report(self, message: str) -> None:
         log.error("%s", message)
@@ -200,10 +199,7 @@ class Engine:
     # -- internals --------------------------------------------------------------------------
     def _param_input(self, item: ParamInput) -> None:
         try:
-            if item.normalized:
-                self.bank.set_normalized(item.name, float(item.value), item.source)  # type: ignore[arg-type]
-            else:
-                self.bank.set(item.name, item.value, item.source)
+            self.bank.set(item.name, item.value, item.source)
         except (KeyError, ValueError, TypeError) as error:
             self.input_errors += 1
             self.report(f"parameter {item.name} from {item.source}: {error}")
@@ -288,13 +284,6 @@ class Engine:
         if reloaded is not None:
             log.info("preset %s reloaded from %s", reloaded.name, reloaded.path)
             self._apply(reloaded, transition_s=0.5)
-
-
-def _switch(argument: str, default: bool | None) -> bool | None:
-    """'on'/'off' style arguments; an empty one gives ``default`` (None: toggle)."""
-    if not argument:
-        return default
-    return argument.strip().lower() in ("1", "true", "on", "yes")
 
 
 def default_world(seed: Seed) -> WorldSource:

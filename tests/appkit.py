@@ -8,10 +8,9 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from installation.app.compose import build_runtime
 from installation.app.gui import DesktopApp
-from installation.app.launch import build_engine
 from installation.app.options import RunOptions
-from installation.app.runtime import Runtime
 
 
 def pump(seconds: float, until: Callable[[], bool] | None = None) -> bool:
@@ -32,7 +31,7 @@ def pump(seconds: float, until: Callable[[], bool] | None = None) -> bool:
 def start_app(**overrides: object) -> DesktopApp:
     options = RunOptions(**{"audio": False, "status": None, "quality": "low", "thumbnails": False,
                              **overrides})  # type: ignore[arg-type]
-    runtime = Runtime(options, build_engine(options)).start()
+    runtime = build_runtime(options).start()
     desktop = DesktopApp(runtime)
     desktop.show()
     return desktop

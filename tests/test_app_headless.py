@@ -220,13 +220,12 @@ def test_headless_with_mqtt_nodes(mqtt_broker: Mosquitto) -> None:
 def test_headless_output_follows_a_quality_change_and_keeps_drawing(qt_session: object) -> None:
     # in this process, on the test X server: vispy takes one GL backend per process, and the
     # render tests that follow need PySide6's (EGL, with no display, is for myco processes)
+    from installation.app.compose import build_runtime
     from installation.app.headless import HeadlessOutput
-    from installation.app.launch import build_engine
     from installation.app.options import RunOptions
-    from installation.app.runtime import Runtime
 
     options = RunOptions(headless=True, audio=False, status=None, headless_size=(160, 90))
-    runtime = Runtime(options, build_engine(options))
+    runtime = build_runtime(options)
     output = HeadlessOutput(runtime)
     try:
         assert output.quality == "medium"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.app.launch import build_engine
+from installation.app.compose import build_engine
 from installation.app.options import RunOptions
 from installation.core.errors import LoadError
 from installation.core.frames import NodeReading

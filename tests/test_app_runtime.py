@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 
 import pytest
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
 
+from installation.app.compose import build_runtime
 from installation.app.health import FrameClock
-from installation.app.launch import build_engine
 from installation.app.options import RunOptions
 from installation.app.runtime import MAX_CATCH_UP, Runtime
+from tests.test_osc_listener import oscsend
+from tests.waiting import wait_for
 
 
 @pytest.fixture
 def runtime() -> Runtime:
     options = RunOptions(audio=False, status=None)
-    return Runtime(options, build_engine(options)).start()
+    return build_runtime(options).start()
 
 
 def test_steps_follow_the_clock_and_skip_a_long_stall(runtime: Runtime) -> None:
@@ -75,3 +80,31 @@ def test_a_draw_after_several_steps_gets_every_steps_events() -> None:
     assert merged.step == 3 and merged.events == (surge, spike)
     assert with_all_events(frames[1:2]) is frames[1]
 
+
+
+def test_osc_commands_reach_the_one_dispatcher_and_their_state_comes_back() -> None:
+    """oscsend (liblo) gives the commands; a controller's socket gets the state back."""
+    runtime = build_runtime(RunOptions(audio=False, status=None, osc="127.0.0.1:0")).start()
+    try:
+        port = runtime.part("osc").port
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as controller:
+            controller.bind(("127.0.0.1", 0))
+            controller.settimeout(5)
+            message = OscMessageBuilder("/myco/command/blackout")
+            message.add_arg(1)
+            controller.sendto(message.build().dgram, ("127.0.0.1", port))
+            oscsend(port, "/myco/command/pause", "i", 1)
+            oscsend(port, "/myco/command/loop", "s", "off")
+            bank = runtime.engine.bank
+            wait_for(lambda: bool(runtime.tick()) and bank.target("render.blackout") == 1.0
+                     and bank.get("show.paused") is True and bank.get("show.loop") is False, 10,
+                     "blackout, pause and loop set by OSC")
+            replies = {}
+            while len(replies) < 3:
+                reply = OscMessage(controller.recv(1024))
+                replies[reply.address] = reply.params[0]
+        assert replies == {"/myco/param/render.blackout": 1.0, "/myco/param/show.paused": 1.0,
+                           "/myco/param/show.loop": 0.0}
+        assert runtime.engine.player.paused and not runtime.engine.player.loop
+    finally:
+        runtime.stop()

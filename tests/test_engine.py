@@ -10,15 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from installation.core.commands import Command
 from installation.core.events import CommandInput, Event, EventKind, ParamInput
 from installation.core.paths import UserDirs
 from installation.core.presets import PresetLibrary
 from installation.engine import Engine
+from installation.registry import build_bank
 
 
 def test_the_default_show_runs_deterministically_on_a_fixed_step() -> None:
-    first = Engine.for_show("kai-festival")
-    second = Engine.for_show("kai-festival")
+    first = Engine.for_show("kai-festival", bank=build_bank())
+    second = Engine.for_show("kai-festival", bank=build_bank())
     frames = first.advance(2.0)
     second.advance(2.0)
     assert len(frames) == 120
@@ -30,7 +32,7 @@ def test_the_default_show_runs_deterministically_on_a_fixed_step() -> None:
 
 
 def test_act_changes_morph_the_preset_over_the_transition_and_reseed_the_world() -> None:
-    engine = Engine.for_show("kai-festival")
+    engine = Engine.for_show("kai-festival", bank=build_bank())
     engine.bank.set("show.time_scale", 8.0, "ui")
     toxin_before = float(engine.latest.fields["toxin"].mean()) if engine.latest.fields else 0.0
     engine.advance(90 / 8 + 0.5)
@@ -42,9 +44,9 @@ def test_act_changes_morph_the_preset_over_the_transition_and_reseed_the_world()
 
 
 def test_inputs_from_other_threads_reach_params_events_and_commands() -> None:
-    engine = Engine.for_show("elara-mural")
+    engine = Engine.for_show("elara-mural", bank=build_bank())
     engine.inputs.put(ParamInput("show.recall_crossfade", 7.0, "osc"))
-    engine.inputs.put(ParamInput("show.time_scale", 0.5, "midi", normalized=True))
+    engine.inputs.put(ParamInput("show.time_scale", 4.0, "midi"))
     engine.inputs.put(ParamInput("sim.no_such_param", 1.0, "osc"))
     engine.inputs.put(Event(EventKind.SURGE, strength=2.0, x=0.5, y=0.5, source="osc"))
     frame = engine.step()
@@ -67,7 +69,7 @@ def test_a_preset_edited_on_disk_is_live_within_a_second_and_a_broken_one_keeps_
     shipped = PresetLibrary(user).path("kai-1-living-city")
     mine = user.presets / "kai-1-living-city.toml"
     mine.write_text(shipped.read_text())
-    engine = Engine.for_show("kai-festival", presets=PresetLibrary(user))
+    engine = Engine.for_show("kai-festival", bank=build_bank(), presets=PresetLibrary(user))
     assert engine.preset.path == mine.resolve()
     engine.advance(0.5)
     mine.write_text(mine.read_text().replace('"show.recall_crossfade" = 4.0', '"show.recall_crossfade" = 11.0'))
@@ -88,7 +90,7 @@ def test_a_hostile_save_is_reported_and_a_windows_save_is_live(tmp_path: Path) -
         b'"show.recall_crossfade" = 4.0', b'"show.recall_crossfade" = 7.0')  # not the shipped value
     mine = user.presets / "kai-1-living-city.toml"
     mine.write_bytes(good)
-    engine = Engine.for_show("kai-festival", presets=PresetLibrary(user))
+    engine = Engine.for_show("kai-festival", bank=build_bank(), presets=PresetLibrary(user))
     stamp = time.time()
 
     def saved(reason: str | None) -> None:
@@ -130,7 +132,7 @@ def test_a_hostile_save_is_reported_and_a_windows_save_is_live(tmp_path: Path) -
     assert engine.bank.get("show.recall_crossfade") == pytest.approx(11.0)
 
 def test_recall_crossfades_numbers_smoothly() -> None:
-    engine = Engine.for_show("kai-festival")
+    engine = Engine.for_show("kai-festival", bank=build_bank())
     engine.bank.set("show.recall_crossfade", 2.0, "ui")
     start = engine.bank.get("show.recall_crossfade")
     assert engine.recall("elara-1-reclamation", crossfade_s=2.0)
@@ -144,22 +146,23 @@ def test_recall_crossfades_numbers_smoothly() -> None:
 
 
 def test_after_a_crash_the_show_resumes_in_the_same_act() -> None:
-    engine = Engine.for_show("elara-mural", resume=True)
+    engine = Engine.for_show("elara-mural", bank=build_bank(), resume=True)
     engine.bank.set("show.time_scale", 8.0, "ui")
     engine.advance(100 / 8)  # act 1 lasts 90 s: now in act 2, and the position was saved
     assert engine.player.act_index == 1
     saved_at = engine.player.position_s
     del engine  # the "crash"
-    again = Engine.for_show("elara-mural", resume=True)
+    again = Engine.for_show("elara-mural", bank=build_bank(), resume=True)
     assert again.player.act_index == 1
     assert again.preset.name == "elara-2-unveiled"
     assert again.player.position_s == pytest.approx(saved_at, abs=5 * 8)
-    assert Engine.for_show("kai-festival", resume=True).player.act_index == 0, "another show starts at the top"
-    assert Engine.for_show("elara-mural").player.act_index == 0, "resume is asked for, not assumed"
+    other = Engine.for_show("kai-festival", bank=build_bank(), resume=True)
+    assert other.player.act_index == 0, "another show starts at the top"
+    assert Engine.for_show("elara-mural", bank=build_bank()).player.act_index == 0, "resume is asked for, not assumed"
 
 
 def test_blackout_command_fades_to_black_and_back() -> None:
-    engine = Engine.for_show("kai-festival")
+    engine = Engine.for_show("kai-festival", bank=build_bank())
     engine.inputs.put(CommandInput("blackout", source="midi"))
     engine.advance(0.1)
     assert engine.bank.target("render.blackout") == 1.0
@@ -169,3 +172,34 @@ def test_blackout_command_fades_to_black_and_back() -> None:
     engine.inputs.put(CommandInput("blackout", "off", source="ui"))
     engine.advance(3.0)
     assert engine.bank.number("render.blackout") == 0.0
+
+
+def test_blackout_loop_and_pause_are_live_state_a_recall_or_an_act_change_leaves_alone() -> None:
+    engine = Engine.for_show("kai-festival", bank=build_bank())
+    for command in (Command.BLACKOUT, Command.PAUSE):
+        engine.inputs.put(CommandInput(command, "on", source="midi"))
+    engine.inputs.put(CommandInput(Command.LOOP, "off", source="osc"))
+    engine.advance(0.1)
+    assert (engine.bank.target("render.blackout"), engine.bank.get("show.paused"), engine.bank.get("show.loop")) \
+        == (1.0, True, False)
+    position = engine.player.position_s
+    engine.advance(1.0)
+    assert engine.player.position_s == position and engine.player.paused, "paused: the timeline holds"
+    assert not engine.player.loop
+    engine.recall("kai-3-surge", crossfade_s=0.5)
+    engine.inputs.put(CommandInput(Command.NEXT_ACT, source="ui"))
+    engine.advance(1.0)
+    assert engine.player.act_index == 1
+    assert engine.bank.target("render.blackout") == 1.0, "a recall and an act change keep the blackout"
+    assert engine.bank.get("show.paused") is True and engine.bank.get("show.loop") is False
+    engine.inputs.put(CommandInput(Command.PAUSE, source="ui"))  # no argument: toggle
+    engine.advance(1.0)
+    assert engine.player.position_s > 0.5, "the timeline runs again"
+
+
+@pytest.mark.parametrize(("command", "argument"), [("dance", ""), ("jump_act", "two"), ("blackout", "maybe"),
+                                                   ("preset", ""), ("learn", "render.glow")])
+def test_a_command_that_does_not_exist_or_does_not_fit_its_argument_is_refused_where_it_arrives(
+        command: str, argument: str) -> None:
+    with pytest.raises(ValueError):
+        CommandInput(command, argument, "osc")  # type: ignore[arg-type]

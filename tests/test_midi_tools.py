@@ -21,6 +21,7 @@ from installation.midi.bindings import Binding, ButtonMode, Control, ControlType
 from installation.midi.clock import PPQN
 from installation.midi.params import param_specs
 from installation.midi.profile import Profile
+from installation.registry import build_bank
 from tests.midi_rig import Applier, TestController
 from tests.services import Jack, require, stop
 from tests.waiting import wait_for
@@ -113,7 +114,7 @@ def test_preset_recall_sends_feedback_to_the_controller(jack_server: Jack, myco_
         header + '[params]\n"render.exposure" = 2.5\n"synth.mute" = true\n\n'
         '# this preset lends knob 17 to the growth rate\n[[midi.binding]]\ntype = "cc"\nnumber = 17\n'
         'param = "sim.growth_rate"\ntakeover = "jump"\n')
-    engine = Engine.for_show("kai-festival")
+    engine = Engine.for_show("kai-festival", bank=build_bank())
     engine.bank.set("show.recall_crossfade", 0.0, "ui")
     controller = TestController()
     profile = Profile("ctl", controller.name, (

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from installation.app.placement import OutputRequest, assign, requests_for, split_regions
+from installation.ui.placement import OutputRequest, assign, requests_for, split_regions
 from tests.appkit import pump
 from tests.services import require
 
@@ -129,7 +129,7 @@ def test_requests_name_the_screens_and_refuse_a_missing_one() -> None:
 PLACEMENT_SCRIPT = """
 import json, sys, time
 from PySide6.QtWidgets import QApplication
-from installation.app.placement import requests_for
+from installation.ui.placement import requests_for
 from installation.ui.output import OutputManager, OutputWindow
 from installation.ui.output_view import MapOutput
 app = QApplication([])

@@ -18,15 +18,14 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from installation.app.placement import requests_for
 from installation.app.runtime import Runtime
 from installation.app.status import PREVIEW_WIDTH
+from installation.core.commands import Command
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput
 from installation.core.frames import with_all_events
 from installation.core.params import Value
 from installation.core.paths import UserDirs
-from installation.render.params import param_specs as render_param_specs
 from installation.ui import theme
 from installation.ui.browser import PresetBrowser
 from installation.ui.control import ControlWindow
@@ -36,6 +35,7 @@ from installation.ui.monitor import NodeMonitor
 from installation.ui.output import OutputManager, OutputWindow
 from installation.ui.output_view import OutputView, Scene, make_output_view
 from installation.ui.param_panel import ParamPanel
+from installation.ui.placement import requests_for
 from installation.ui.transport import TransportPanel
 
 log = logging.getLogger(__name__)
@@ -65,19 +65,12 @@ class DesktopApp(QObject):
         self.params.edited.connect(self.edit)
         self.params.reset_requested.connect(self.reset_to_preset)
         self.params.learn_requested.connect(self.learn)
-        self.browser.recall.connect(lambda name: self.post(CommandInput("preset", name)))
+        self.browser.recall.connect(lambda name: self.post(CommandInput(Command.PRESET, name)))
         self.control.action_triggered.connect(self.act)
         self.control.closing.connect(self.quit)
         screens = [screen.name() for screen in QGuiApplication.screens()]
         self.views: list[OutputView] = []
         windows: list[OutputWindow] = []
-        specs = render_param_specs(runtime.options.shader_dir)
-        if runtime.options.shader_dir is not None:  # the artist's headers replace the shipped ones
-            for owner in {spec.owner for spec in specs if spec.owner.startswith("shader.")}:
-                engine.bank.unregister_owner(owner)
-        engine.bank.register_all(specs)
-        if runtime.options.shader_dir is not None:
-            engine.recall(engine.preset.name, crossfade_s=0.0)  # the preset's values on the new declarations
         requests = requests_for(screens, list(runtime.options.output_screens))
         quality = runtime.options.quality or str(engine.bank.get("render.quality"))
         for index, request in enumerate(requests):
@@ -236,13 +229,11 @@ class DesktopApp(QObject):
         log.warning("%s", message)  # the runtime's log handler puts it in the operator's error list
 
     def act(self, name: str) -> None:
-        if name in ("next_act", "previous_act", "panic"):
-            self.post(CommandInput(name))
-            if name == "panic":
+        command = next((c for c in Command if c.value == name), None)
+        if command is not None:  # the engine's own dispatcher carries it out (blackout, acts, pause, panic)
+            self.post(CommandInput(command))
+            if command is Command.PANIC:
                 self.history.clear()
-        elif name == "blackout":
-            dark = self.runtime.engine.bank.target("render.blackout") >= 0.5  # type: ignore[operator]
-            self.set_param("render.blackout", 0.0 if dark else 1.0)
         elif name == "fullscreen":
             for window in self.outputs.windows:
                 window.toggle_full_screen()

@@ -12,11 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-from installation.core.params import ParamBank
 from installation.core.paths import UserDirs
-from installation.core.presets import PresetLibrary
+from installation.core.presets import PresetLibrary, thumbnail_file
 from installation.core.seeds import find_seed
-from installation.registry import all_param_specs
+from installation.registry import build_bank
 from installation.sim.kernel import Kernel
 
 GROW_S = 3.0
@@ -25,25 +24,17 @@ PR_SET_PDEATHSIG = 1
 SIZE = (384, 216)  # rendered at twice the browser's icon size, downscaled for smooth edges
 
 
-def thumbnail_file(folder: Path, library: PresetLibrary, name: str) -> Path:
-    """Where the thumbnail of preset ``name`` is cached; a new file whenever the preset is saved."""
-    mtime = int(library.path(name).stat().st_mtime)
-    return folder / f"{name}-{mtime}.png"
-
-
 def render_preset(name: str, library: PresetLibrary, size: tuple[int, int] = SIZE) -> object:
     """The preset's still as a PIL image."""
     from PIL import Image
 
     from installation.render.offscreen import Offscreen
 
-    specs = {spec.name: spec for spec in all_param_specs()}
+    bank = build_bank()
+    specs = {spec.name: spec for spec in bank.specs()}
     preset = library.load(name, specs)
     seed = find_seed(preset.seed)
     kernel = Kernel(seed)
-    bank = ParamBank()
-    bank.register_all(specs.values())
-    kernel.register_params(bank)
     bank.set_many(preset.resolved(specs), "preset", immediate=True)
     offscreen = Offscreen(size, "low")
     try:

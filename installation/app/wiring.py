@@ -7,7 +7,6 @@ the app goes on. That is the reliability rule: no black projector because one pa
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from installation.app.options import DEFAULT_OSC, RunOptions
 from installation.app.status import parse_address
+from installation.core.commands import LIVE_PARAMS
 from installation.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -33,13 +33,13 @@ class Started:
 def start_audio(options: RunOptions) -> tuple[Any, str]:
     """The audio engine (its own process), or None and a notice saying why there is no sound."""
     try:
-        module = importlib.import_module("installation.audio.engine")
-    except ImportError as error:
+        from installation.audio.engine import AudioEngine
+    except ImportError as error:  # a machine without PortAudio: the show goes on without sound
         notice = f"no audio engine available ({error}); visuals only"
         log.warning("%s", notice)
         return None, notice
     try:
-        audio = module.AudioEngine()
+        audio = AudioEngine()
         audio.start(device=options.audio_device, sample_rate=48000, block=256, channels=2)
     except Exception as error:
         notice = f"sound could not start on {options.audio_device or 'the default device'}: {error}; visuals only"
@@ -74,7 +74,15 @@ def start_inputs(options: RunOptions, engine: Engine, audio: Any = None) -> list
             host, port = parse_address(options.osc, "OSC", DEFAULT_OSC)
             osc = OscListener(mux, engine.inputs, host, port)  # type: ignore[arg-type]
             osc.start()
-            started.append(Started("osc", osc.stop, lambda: {"listening": f"{host}:{osc.port}"}, osc))
+            unsubscribe = engine.bank.subscribe(lambda change: osc.feedback(change)
+                                                if change.name in LIVE_PARAMS else None)
+
+            def stop_osc() -> None:
+                unsubscribe()
+                osc.stop()
+
+            started.append(Started("osc", stop_osc,
+                                   lambda: {"listening": f"{host}:{osc.port}", "feedback_sent": osc.sent}, osc))
         except Exception as error:
             log.error("OSC input on %s could not start: %s", options.osc, error)
     if options.mqtt is not None:

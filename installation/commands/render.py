@@ -73,19 +73,18 @@ class Progress:
 
 
 def _engine(show: str, fps: float) -> Any:
-    from installation.engine import Engine
+    from installation.app.compose import build_engine
+    from installation.app.options import RunOptions
 
     # The engine's fixed step must divide the frame time so frames land on steps.
     step_hz = fps * max(1, round(60.0 / fps))
-    return Engine.for_show(show, step_hz=step_hz)
+    return build_engine(RunOptions(show=show, step_hz=step_hz, audio=False, status=None))
 
 
 def _audio(show: str, start: float, seconds: float, folder: Path) -> Path | None:
-    try:
-        from installation.synth.offline import render_show_audio, write_wav
-    except ImportError as error:
-        print(f"no audio: the sound engine is not available ({error})", file=sys.stderr)
-        return None
+    from installation.app.compose import render_show_audio
+    from installation.synth.offline import write_wav
+
     rate = 48000
     try:
         samples = render_show_audio(show, start + seconds, sample_rate=rate)[int(start * rate):]

@@ -31,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from installation.app.compose import render_show_audio
     from installation.core.errors import LoadError
-    from installation.synth.offline import render_show_audio, write_wav
+    from installation.synth.offline import write_wav
 
     if not 0 < args.seconds <= 24 * 3600:
         print("myco render-audio: --seconds must be between 0 and 86400", file=sys.stderr)

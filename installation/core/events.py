@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from installation.core.commands import Command, check_argument
+
 
 class EventKind(StrEnum):
     """Every kind of event Myco knows. Story events first, then the kernel's own."""
@@ -79,7 +81,7 @@ class Event:
 
 @dataclass(frozen=True)
 class ParamInput:
-    """A parameter change posted from another thread (MIDI, OSC, UI, HTTP)."""
+    """A parameter change posted from another thread (MIDI, OSC, the UI)."""
 
     name: str
     value: object
@@ -89,11 +91,19 @@ class ParamInput:
 
 @dataclass(frozen=True)
 class CommandInput:
-    """A command posted from another thread: next/previous act, preset recall, blackout, ..."""
+    """A command posted from any thread (see :mod:`installation.core.commands`).
 
-    command: str
+    Raises ValueError for an unknown command or an argument that does not fit it, so each
+    source rejects (and counts) a bad one where it arrives.
+    """
+
+    command: Command
     argument: str = ""
     source: str = "ui"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "command", Command(self.command))
+        check_argument(self.command, self.argument)
 
 
 Input = Event | ParamInput | CommandInput

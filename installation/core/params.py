@@ -8,8 +8,8 @@ and listeners are told. Numeric parameters glide towards their target with a per
 smoothing time, advanced by the engine's fixed-step :meth:`ParamBank.tick`.
 
 Readers on other threads take :meth:`ParamBank.snapshot`: an immutable mapping rebuilt
-by the single writer and swapped in as one reference, so it is never torn. Readers in
-other processes use :class:`installation.core.shared.SharedParams`.
+by the single writer and swapped in as one reference, so it is never torn. The audio
+process gets the ``synth.*`` values that changed with each tick's frames, over its pipe.
 """
 
 from __future__ import annotations
@@ -275,12 +275,6 @@ class ParamBank:
     def register_all(self, specs: Iterable[ParamSpec]) -> None:
         for spec in specs:
             self.register(spec)
-
-    def unregister_owner(self, owner: str) -> None:
-        """Drop every parameter of one owner (a shader that was removed or reloaded)."""
-        for name in [n for n, slot in self._slots.items() if slot.spec.owner == owner]:
-            del self._slots[name]
-        self._publish()
 
     def declare(self, owner: str, specs: Iterable[ParamSpec]) -> None:
         """Make ``specs`` the whole of ``owner``'s parameters (a shader header saved with inputs

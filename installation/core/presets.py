@@ -30,6 +30,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import Table
 
+from installation.core.commands import LIVE_PARAMS
 from installation.core.errors import LoadError, Problem
 from installation.core.params import NAME_PATTERN, Kind, ParamSpec, Value, color_hex
 from installation.core.paths import SAFE_NAME, UserDirs, inside, preset_search_path, safe_name
@@ -54,8 +55,9 @@ class Preset:
     path: Path | None = field(default=None, compare=False)
 
     def resolved(self, specs: Mapping[str, ParamSpec]) -> dict[str, Value]:
-        """Every known parameter's value under this preset (defaults where it says nothing)."""
-        values = {name: spec.default for name, spec in specs.items()}
+        """Every known parameter's value under this preset (defaults where it says nothing), but
+        the live state of commands (:data:`~installation.core.commands.LIVE_PARAMS`)."""
+        values = {name: spec.default for name, spec in specs.items() if name not in LIVE_PARAMS}
         for name, raw in self.params.items():
             spec = specs.get(name)
             if spec is not None:
@@ -66,8 +68,9 @@ class Preset:
         return values
 
     def with_params(self, updates: Mapping[str, object]) -> Preset:
+        """This preset with ``updates`` (edits of live state are not the preset's, and left out)."""
         merged = dict(self.params)
-        merged.update(updates)
+        merged.update({name: value for name, value in updates.items() if name not in LIVE_PARAMS})
         return replace(self, params=merged)
 
 
@@ -116,6 +119,8 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
     for name in params:
         if not NAME_PATTERN.match(name):
             checker.fail(f"params.{name}", "not a parameter name (expected e.g. sim.growth_rate)")
+        elif name in LIVE_PARAMS:
+            checker.fail(f"params.{name}", "is live state, set by its command; presets do not store it")
     tags = meta.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         checker.fail("preset.tags", "must be a list of strings")
@@ -259,3 +264,8 @@ class PresetLibrary:
         atomic_write(target, text.encode("utf-8"))
         return target
 
+
+def thumbnail_file(folder: Path, library: PresetLibrary, name: str) -> Path:
+    """Where the thumbnail of preset ``name`` is cached; a new file whenever the preset is saved."""
+    mtime = int(library.path(name).stat().st_mtime)
+    return folder / f"{name}-{mtime}.png"

@@ -33,7 +33,7 @@ from typing import Any
 from installation.core.errors import LoadError
 from installation.core.events import Event, EventKind
 from installation.core.frames import NODE_ID_PATTERN
-from installation.core.params import ParamSpec, float_param
+from installation.core.params import ParamSpec, bool_param, float_param
 from installation.core.paths import SAFE_NAME, resource_dir, safe_name
 from installation.core.tomlsource import Checker, TomlSource
 
@@ -47,6 +47,9 @@ def param_specs() -> list[ParamSpec]:
     return [
         float_param("show.time_scale", 1.0, 0.0, 8.0, "x", "How fast the show timeline runs (1 = real time)"),
         float_param("show.recall_crossfade", 3.0, 0.0, 60.0, "s", "Crossfade time when a preset is recalled"),
+        # The state of the loop and pause commands (live state: presets leave them alone).
+        bool_param("show.loop", True, "Start the show again after its last act", label="Loop show"),
+        bool_param("show.paused", False, "Hold the timeline; the organism lives on", label="Pause show"),
     ]
 
 

@@ -12,14 +12,11 @@ from typing import Protocol
 
 from installation.core.events import Event
 from installation.core.frames import WorldFrame
-from installation.core.params import ParamBank, Value
+from installation.core.params import Value
 from installation.core.seeds import Seed
 
 
 class WorldSource(Protocol):
-    def register_params(self, bank: ParamBank) -> None:
-        """Register the parameters this source owns."""
-
     def step(self, dt: float, events: Sequence[Event], params: Mapping[str, Value]) -> WorldFrame:
         """Advance by ``dt`` seconds of show time and return the new frame."""
 

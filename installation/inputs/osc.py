@@ -5,6 +5,7 @@ use ``BlockingOSCUDPServer`` in a single thread (the threading server starts a t
 datagram), turn strict timing off (it would sleep until a bundle's time tag), return None
 from every handler (anything else is sent back to the sender) and count, rather than
 silently drop, every malformed packet and unknown address. Nothing escapes the thread.
+The state of commands (blackout, loop, pause) goes back to whoever sent us anything lately.
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from typing import Any
 
 from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_server import BlockingOSCUDPServer
 
 from installation.core.events import InputQueue
-from installation.nodes.codec import MAX_PACKET_BYTES, NodeValues, decode_osc
+from installation.core.params import Change
+from installation.nodes.codec import MAX_PACKET_BYTES, PARAM_PREFIX, NodeValues, decode_osc
 from installation.nodes.mux import NodeMux
 from installation.nodes.validate import Rejection
 
 log = logging.getLogger(__name__)
 SOURCE = "osc"
+PEER_KEEP_S = 600.0  # a controller silent for ten minutes gets no more feedback
+MAX_PEERS = 16
 
 
 class _CountingDispatcher(Dispatcher):
@@ -36,6 +42,7 @@ class _CountingDispatcher(Dispatcher):
 
     def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list[Any]:
         listener = self._listener
+        listener.peers.seen(client_address)
         if len(data) > MAX_PACKET_BYTES:
             listener.mux.reject(SOURCE, "oversize")
             return []
@@ -70,12 +77,39 @@ class _Server(BlockingOSCUDPServer):
     _mux: NodeMux
 
 
+class Peers:
+    """The addresses that sent to us lately: they get the feedback (a controller app such as
+    TouchOSC listens where it sends from, so its buttons show Myco's state)."""
+
+    def __init__(self, keep_s: float = PEER_KEEP_S, most: int = MAX_PEERS) -> None:
+        self._seen: dict[tuple[str, int], float] = {}
+        self._keep_s = keep_s
+        self._most = most
+        self._lock = threading.Lock()
+
+    def seen(self, address: tuple[str, int]) -> None:
+        with self._lock:
+            self._seen.pop(address, None)
+            self._seen[address] = time.monotonic()
+            while len(self._seen) > self._most:  # the oldest goes first
+                del self._seen[next(iter(self._seen))]
+
+    def current(self) -> list[tuple[str, int]]:
+        now = time.monotonic()
+        with self._lock:
+            for address in [a for a, t in self._seen.items() if now - t > self._keep_s]:
+                del self._seen[address]
+            return list(self._seen)
+
+
 class OscListener:
     """Listens on ``host:port`` (loopback by default; port 0 picks a free one)."""
 
     def __init__(self, mux: NodeMux, inputs: InputQueue, host: str = "127.0.0.1", port: int = 9000) -> None:
         self.mux = mux
         self.inputs = inputs
+        self.peers = Peers()
+        self.sent = 0
         self.host = host
         self._requested_port = port
         self._server: _Server | None = None
@@ -109,6 +143,22 @@ class OscListener:
         if thread is not None:
             thread.join(timeout=5)
         self._server = self._thread = None
+
+    def feedback(self, change: Change) -> None:
+        """Send a command's state (``/myco/param/<name> value``) to every recent peer."""
+        server = self._server
+        if server is None:
+            return
+        value = change.value
+        builder = OscMessageBuilder(PARAM_PREFIX + change.name)
+        builder.add_arg(float(value) if isinstance(value, (int, float)) else str(value))  # bools as 1.0/0.0
+        datagram = builder.build().dgram
+        for peer in self.peers.current():
+            try:
+                server.socket.sendto(datagram, peer)
+                self.sent += 1
+            except OSError as error:  # a peer gone from the network: it ages out of the list
+                log.debug("OSC feedback to %s: %s", peer, error)
 
     def handle(self, address: str, args: list[Any]) -> None:
         decoded = decode_osc(address, args)

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from installation.core.commands import COMMAND_NAMES, SPECS, Command, check_argument
 from installation.core.events import EventKind
 from installation.core.params import NAME_PATTERN
 
@@ -81,7 +82,6 @@ class ButtonMode(StrEnum):
     VALUE = "value"          # the raw value (velocity, CC value) is a position like a fader
 
 
-COMMANDS = ("preset", "next_act", "previous_act", "blackout", "tap_tempo", "panic", "learn")
 
 # The shape of the log and exp curves: e**K - 1 is the ratio between the steepest and
 # flattest part, a taper like an audio potentiometer's.
@@ -120,8 +120,15 @@ class Target:
             raise ValueError(f"{self.name!r} is not a parameter name like 'render.glow'")
         if self.kind is TargetKind.EVENT:
             EventKind(self.name)
-        elif self.kind is TargetKind.COMMAND and self.name not in COMMANDS:
-            raise ValueError(f"unknown command {self.name!r} (expected one of: {', '.join(COMMANDS)})")
+        elif self.kind is TargetKind.COMMAND:
+            if self.name not in COMMAND_NAMES:
+                raise ValueError(f"unknown command {self.name!r} (expected one of: {', '.join(COMMAND_NAMES)})")
+            check_argument(Command(self.name), self.argument)
+
+    @property
+    def state(self) -> str:
+        """The parameter that holds a command target's state (its LED follows it), or ""."""
+        return SPECS[Command(self.name)].state if self.kind is TargetKind.COMMAND else ""
 
     def __str__(self) -> str:
         suffix = f" {self.argument}" if self.argument else ""

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from installation.core.commands import Command
 from installation.core.events import CommandInput, Event, EventKind, Input, ParamInput
 from installation.core.params import Kind, ParamSpec, Value
 from installation.midi.bindings import (
@@ -185,7 +186,7 @@ class Mapper:
         target = binding.target
         press = self._press(binding, control, raw)
         if target.kind is TargetKind.COMMAND:
-            return [CommandInput(target.name, target.argument, SOURCE)] if press else []
+            return [CommandInput(Command(target.name), target.argument, SOURCE)] if press else []
         if target.kind is TargetKind.EVENT:
             if not press:
                 return []

@@ -38,6 +38,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Table
 
+from installation.core.commands import COMMAND_NAMES
 from installation.core.errors import LoadError, Problem
 from installation.core.events import EventKind
 from installation.core.params import NAME_PATTERN
@@ -45,7 +46,6 @@ from installation.core.paths import UserDirs, resource_dir
 from installation.core.textfile import read_text
 from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 from installation.midi.bindings import (
-    COMMANDS,
     Binding,
     ButtonMode,
     Control,
@@ -105,13 +105,15 @@ def _target(checker: Checker, table: Mapping[str, Any], key: str) -> Target | No
     if kind is TargetKind.EVENT and name not in {k.value for k in EventKind}:
         checker.fail(where, f"unknown event {name!r} (expected one of: {', '.join(k.value for k in EventKind)})")
         return None
-    if kind is TargetKind.COMMAND and name not in COMMANDS:
-        checker.fail(where, f"unknown command {name!r} (expected one of: {', '.join(COMMANDS)})")
+    if kind is TargetKind.COMMAND and name not in COMMAND_NAMES:
+        checker.fail(where, f"unknown command {name!r} (expected one of: {', '.join(COMMAND_NAMES)})")
         return None
     argument = checker.string(table, "argument", f"{key}.argument", default="")
-    if kind is TargetKind.COMMAND and name == "preset" and not argument:
-        checker.fail(f"{key}.argument", "command 'preset' needs the preset's name as argument")
-    return Target(kind, name, argument)
+    try:
+        return Target(kind, name, argument)
+    except ValueError as error:
+        checker.fail(f"{key}.argument", str(error))
+        return None
 
 
 def _range(checker: Checker, table: Mapping[str, Any], key: str) -> tuple[float, float] | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from installation.core.events import CommandInput, Input, ParamInput
 from installation.core.params import Kind, Value
-from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, Target, TargetKind, parse_target
+from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, TargetKind, parse_target
 from installation.midi.clock import ClockFollower, TapTempo
 from installation.midi.learn import Learner
 from installation.midi.mapper import SOURCE, Mapper, SpecLookup, ValueLookup
@@ -103,8 +103,6 @@ class Router:
         spec = self._spec_of(target.name) if target.kind is TargetKind.PARAM else None
         if target.kind is TargetKind.PARAM and spec is None:
             raise ValueError(f"unknown parameter {target.name!r}")
-        if target == Target.command("preset"):
-            raise ValueError("command:preset needs the preset's name, e.g. 'command:preset kai-3-surge'")
         self.learner.arm(target, toggle=spec is not None and spec.kind is Kind.BOOL)
 
     def cancel(self) -> None:
@@ -249,7 +247,7 @@ class Router:
                 if echo:
                     continue
                 for binding in mapper.bindings:
-                    if binding.feedback and binding.target.kind is TargetKind.PARAM and binding.target.name == name:
+                    if binding.feedback and name in (binding.target.state, _param_of(binding)):
                         out.extend((port, message) for message in self._messages(mapper, binding, value))
         return self._counted(out)
 
@@ -260,8 +258,9 @@ class Router:
             return []
         out = []
         for binding in mapper.bindings:
-            if binding.feedback and binding.target.kind is TargetKind.PARAM:
-                value = self._value_of(binding.target.name)
+            shown = binding.target.state or _param_of(binding)
+            if binding.feedback and shown:
+                value = self._value_of(shown)
                 if value is not None:
                     out.extend(self._messages(mapper, binding, value))
         return out + self._preset_lights(mapper)
@@ -284,12 +283,20 @@ class Router:
                 for message in feedback_messages(binding.control, float(binding.target.argument == self._preset),
                                                  binding)]
 
-    @staticmethod
-    def _messages(mapper: Mapper, binding: Binding, value: Value) -> list[list[int]]:
-        position = mapper.feedback_position(binding, value)
+    def _messages(self, mapper: Mapper, binding: Binding, value: Value) -> list[list[int]]:
+        """A parameter binding's control follows its value; a command's LED, the command's state."""
+        if binding.target.state:
+            spec = self._spec_of(binding.target.state)
+            position = spec.to_normalized(value) if spec is not None else None
+        else:
+            position = mapper.feedback_position(binding, value)
         if position is None:
             return []
         return feedback_messages(binding.control, position, binding)
+
+
+def _param_of(binding: Binding) -> str:
+    return binding.target.name if binding.target.kind is TargetKind.PARAM else ""
 
 
 def feedback_messages(control: Control, position: float, binding: Binding) -> list[list[int]]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from installation.core.commands import COMMAND_NAMES, SPECS, Argument, Command
 from installation.core.events import CommandInput, Event, EventKind, Input, ParamInput
 from installation.core.frames import NodeReading
 from installation.core.params import NAME_PATTERN
@@ -22,6 +23,7 @@ NODE_PREFIX = "/myco/node/"
 PARAM_PREFIX = "/myco/param/"
 EVENT_PREFIX = "/myco/event/"
 PRESET_ADDRESS = "/myco/preset"
+COMMAND_PREFIX = "/myco/command/"
 MQTT_TOPIC = re.compile(r"^myco/nodes/([^/]*)$")
 PRESET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POSITIONAL = ("potential_mv", "toxin", "waste", "moisture", "x", "y")
@@ -54,11 +56,37 @@ def decode_osc(address: str, args: Sequence[object]) -> NodeValues | Input | Rej
         return ParamInput(name, args[0], "osc")
     if address.startswith(EVENT_PREFIX):
         return _osc_event(address[len(EVENT_PREFIX):], args)
+    if address.startswith(COMMAND_PREFIX):
+        return _osc_command(address[len(COMMAND_PREFIX):], args)
     if address == PRESET_ADDRESS:
         if len(args) != 1 or not isinstance(args[0], str) or not PRESET_NAME.match(args[0]):
             return Rejection("wrong_type", "/myco/preset takes one preset name")
-        return CommandInput("preset", args[0], "osc")
+        return CommandInput(Command.PRESET, args[0], "osc")
     return Rejection("unknown_address", address[:80])
+
+
+def _osc_command(name: str, args: Sequence[object]) -> Input | Rejection:
+    """``/myco/command/<name> [argument]``: a switch takes 1/0 (or on/off), jump_act an act number."""
+    if name not in COMMAND_NAMES or SPECS[Command(name)].midi_only:
+        return Rejection("unknown_address", f"command {name[:40]!r}")
+    if len(args) > 1:
+        return Rejection("wrong_type", "a command takes at most one argument")
+    argument = args[0] if args else ""
+    if isinstance(argument, bool):
+        argument = "on" if argument else "off"
+    elif isinstance(argument, (int, float)):
+        if not math.isfinite(argument):
+            return Rejection("not_finite", name)
+        if SPECS[Command(name)].argument is Argument.SWITCH:
+            argument = "on" if argument >= 0.5 else "off"
+        else:
+            argument = str(int(argument))
+    elif not isinstance(argument, str):
+        return Rejection("wrong_type", "a command's argument is a string or a number")
+    try:
+        return CommandInput(Command(name), argument, "osc")
+    except ValueError as error:
+        return Rejection("wrong_type", str(error)[:120])
 
 
 def _osc_node(node: str, args: Sequence[object]) -> NodeValues | Rejection:

@@ -24,7 +24,7 @@ import numpy as np
 
 from installation.core.events import Event, EventKind
 from installation.core.frames import NodeReading, WorldFrame
-from installation.core.params import ParamBank, Value
+from installation.core.params import Value
 from installation.core.seeds import Seed
 from installation.nodes.counters import Counters
 from installation.nodes.params import param_specs
@@ -117,10 +117,6 @@ class NodeMux:
         return float(np.percentile(np.array(self.latencies), percentile) * 1000) if self.latencies else None
 
     # -- the engine thread ----------------------------------------------------------------------
-    def register_params(self, bank: ParamBank) -> None:
-        self.kernel.register_params(bank)
-        bank.register_all(param_specs())
-
     def reseed(self, seed: Seed, transition_s: float) -> None:
         self.kernel.reseed(seed, transition_s)
 

@@ -1,7 +1,8 @@
-"""Offline rendering: frames or a whole show to samples, and samples to a WAV file.
+"""Offline rendering: frames to samples, and samples to a WAV file.
 
-Deterministic for a show and a seed (the synth's random choices come from its own seeded
-generator, the world from the engine's seed). World time and sample time stay locked: the
+Deterministic for the same frames and seed (the synth's random choices come from its own
+seeded generator). A whole show is played through the engine by
+:func:`installation.app.compose.render_show_audio`. World time and sample time stay locked: the
 frame of step ``k`` covers samples from ``round(k * step_s * rate)``, so the audio lines up
 with video rendered from the same show at the same step rate.
 """
@@ -46,21 +47,6 @@ def render_stream(frames: Iterable[WorldFrame], params: Mapping[str, Value] | Pa
             pushed += 1
         synth.process(out[start:start + block])
     return out[:total]
-
-
-def render_show_audio(show_name: str, seconds: float, sample_rate: int = 48000, channels: int = 2,
-                      block: int = 256, step_hz: float = 60.0, seed: int = 0) -> NDArray[np.float32]:
-    """Play a show through the engine (no window, no device) and render its sound."""
-    from installation.engine import Engine  # the engine pulls in the world; import on use
-
-    engine = Engine.for_show(show_name, step_hz=step_hz)
-
-    def frames() -> Iterable[WorldFrame]:
-        while True:
-            yield engine.step()
-
-    return render_stream(frames(), engine.bank.snapshot, 1.0 / step_hz, seconds, sample_rate, channels, block,
-                         seed)
 
 
 def write_wav(path: Path, samples: NDArray[np.float32], sample_rate: int, bits: int = 24) -> None:

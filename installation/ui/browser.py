@@ -1,7 +1,7 @@
 """The preset browser: thumbnails, search, recall with the crossfade time.
 
 Thumbnails are rendered offscreen from each preset by a separate process
-(:mod:`installation.app.thumbnails`), so the output never stalls while they are made, and
+(:mod:`installation.app.thumbnails`, started by module name), so the output never stalls while they are made, and
 cached as PNG in the user's state folder, keyed by the preset file's modification time.
 A timer picks up each file as it appears.
 """
@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from installation.app.thumbnails import thumbnail_file
-from installation.core.presets import PresetLibrary
+from installation.core.presets import PresetLibrary, thumbnail_file
 from installation.ui import theme
 
 log = logging.getLogger(__name__)

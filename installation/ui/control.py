@@ -21,6 +21,7 @@ SHORTCUTS = (
     ("blackout", "Show", "B", "Blackout / fade back"),
     ("next_act", "Show", "PgDown", "Next act"),
     ("previous_act", "Show", "PgUp", "Previous act"),
+    ("pause", "Show", "P", "Pause / go on with the show timeline"),
     ("fullscreen", "Show", "F11", "Output full screen / windowed"),
     ("panic", "Show", "Esc", "Panic: reset to the preset"),
     ("undo", "Edit", "Ctrl+Z", "Undo"),

@@ -4,7 +4,7 @@ Each window embeds one output canvas (its own GL context and renderer for now, s
 docs/pitfalls.md: "One world, many views") showing its region of the wide canvas.
 :class:`OutputManager` follows screens being connected and disconnected (Qt's
 screenAdded/screenRemoved) and re-places every window with the pure rule in
-:mod:`installation.app.placement`. Blackout is the ``render.blackout`` parameter (the
+:mod:`installation.ui.placement`. Blackout is the ``render.blackout`` parameter (the
 renderer fades it); the failsafe map output shows it as a black veil.
 """
 
@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QColor, QGuiApplication, QPainter, QPaintEvent, QScreen
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
-from installation.app.placement import OutputRequest, assign
+from installation.ui.placement import OutputRequest, assign
 
 log = logging.getLogger(__name__)
 

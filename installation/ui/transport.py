@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from installation.core.commands import Command
 from installation.core.events import CommandInput
 from installation.core.shows import ShowPlayer
 
@@ -28,7 +29,7 @@ def clock(seconds: float) -> str:
 
 
 class TransportPanel(QWidget):
-    """Acts list, position and time left, previous / next / jump, loop and crossfade length.
+    """Acts list, position and time left, previous / next / jump, loop, pause and crossfade length.
 
     Commands go to the engine through ``post``; the crossfade length is the
     ``show.recall_crossfade`` parameter, set through ``set_param``.
@@ -56,12 +57,16 @@ class TransportPanel(QWidget):
         self.previous_button = QPushButton("◀ Previous  [PgUp]")
         self.next_button = QPushButton("Next ▶  [PgDown]")
         self.jump_button = QPushButton("Jump to selected")
-        self.previous_button.clicked.connect(lambda: post(CommandInput("previous_act")))
-        self.next_button.clicked.connect(lambda: post(CommandInput("next_act")))
+        self.previous_button.clicked.connect(lambda: post(CommandInput(Command.PREVIOUS_ACT)))
+        self.next_button.clicked.connect(lambda: post(CommandInput(Command.NEXT_ACT)))
         self.jump_button.clicked.connect(self.jump)
         self.loop = QCheckBox("Loop show")
         self.loop.setChecked(player.loop)
-        self.loop.toggled.connect(lambda on: post(CommandInput("loop", "on" if on else "off")))
+        self.loop.toggled.connect(lambda on: post(CommandInput(Command.LOOP, "on" if on else "off")))
+        self.pause = QCheckBox("Pause  [P]")
+        self.pause.setToolTip("Hold the show timeline; the organism lives on")
+        self.pause.setChecked(player.paused)
+        self.pause.toggled.connect(lambda on: post(CommandInput(Command.PAUSE, "on" if on else "off")))
         self.crossfade = QDoubleSpinBox()
         self.crossfade.setRange(0.0, 60.0)
         self.crossfade.setSuffix(" s")
@@ -73,6 +78,7 @@ class TransportPanel(QWidget):
             buttons.addWidget(widget)
         options = QHBoxLayout()
         options.addWidget(self.loop)
+        options.addWidget(self.pause)
         options.addStretch(1)
         options.addWidget(QLabel("Crossfade"))
         options.addWidget(self.crossfade)
@@ -88,7 +94,7 @@ class TransportPanel(QWidget):
     def jump(self) -> None:
         row = self.acts.currentRow()
         if row >= 0:
-            self._post(CommandInput("jump_act", str(row)))
+            self._post(CommandInput(Command.JUMP_ACT, str(row)))
 
     def refresh(self, crossfade_s: float) -> None:
         player = self.player
@@ -104,10 +110,11 @@ class TransportPanel(QWidget):
                               f"({clock(player.time_left_s)} left)")
         self.progress.setRange(0, max(1, round(act.duration_s)))
         self.progress.setValue(round(player.position_s))
-        if self.loop.isChecked() != player.loop:
-            self.loop.blockSignals(True)
-            self.loop.setChecked(player.loop)
-            self.loop.blockSignals(False)
+        for box, on in ((self.loop, player.loop), (self.pause, player.paused)):  # MIDI or OSC may have switched
+            if box.isChecked() != on:
+                box.blockSignals(True)
+                box.setChecked(on)
+                box.blockSignals(False)
         if not self.crossfade.hasFocus():
             self.crossfade.blockSignals(True)
             self.crossfade.setValue(crossfade_s)

@@ -99,7 +99,7 @@ def test_learn_rejects_unknown_targets() -> None:
         rig.router.arm("param:render.nothing")
     with pytest.raises(ValueError):
         rig.router.arm("command:explode")
-    with pytest.raises(ValueError, match="needs the preset's name"):
+    with pytest.raises(ValueError, match="needs a preset name"):
         rig.router.arm("command:preset")
     assert not rig.router.learner.armed
 

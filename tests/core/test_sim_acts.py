@@ -6,10 +6,11 @@ import numpy as np
 
 from installation.core.events import CommandInput, EventKind
 from installation.engine import Engine
+from installation.registry import build_bank
 
 
 def test_kai_festival_act_change_blends() -> None:
-    engine = Engine.for_show("kai-festival")
+    engine = Engine.for_show("kai-festival", bank=build_bank())
     frames = engine.advance(5.0)
     before = frames[-1]
     engine.inputs.put(CommandInput("next_act", source="ui"))

@@ -1,0 +1,59 @@
+"""Commands as one typed set: what OSC and MIDI make of them, and the feedback of their state."""
+
+from __future__ import annotations
+
+import pytest
+
+from installation.core.commands import LIVE_PARAMS, SPECS, Command, switch
+from installation.core.events import CommandInput
+from installation.core.params import bool_param, float_param
+from installation.midi.bindings import Binding, Control, ControlType, Target
+from installation.nodes.codec import decode_osc
+from installation.nodes.validate import Rejection
+from tests.core.midi_helpers import Rig
+
+
+def test_every_command_with_a_state_keeps_it_in_a_live_parameter() -> None:
+    assert LIVE_PARAMS == {"render.blackout", "show.loop", "show.paused"}
+    assert {spec.command for spec in SPECS.values() if spec.state} == {Command.BLACKOUT, Command.LOOP, Command.PAUSE}
+    assert [switch(word) for word in ("on", "OFF", " 1 ", "", "yes")] == [True, False, True, None, True]
+
+
+@pytest.mark.parametrize(("address", "args", "expected"), [
+    ("/myco/command/blackout", [1], CommandInput(Command.BLACKOUT, "on", "osc")),
+    ("/myco/command/blackout", [0.2], CommandInput(Command.BLACKOUT, "off", "osc")),
+    ("/myco/command/pause", [], CommandInput(Command.PAUSE, "", "osc")),
+    ("/myco/command/loop", [True], CommandInput(Command.LOOP, "on", "osc")),
+    ("/myco/command/jump_act", [2], CommandInput(Command.JUMP_ACT, "2", "osc")),
+    ("/myco/command/preset", ["kai-3-surge"], CommandInput(Command.PRESET, "kai-3-surge", "osc")),
+    ("/myco/command/next_act", [], CommandInput(Command.NEXT_ACT, "", "osc")),
+])
+def test_osc_commands_are_typed_where_they_arrive(address: str, args: list[object], expected: CommandInput) -> None:
+    assert decode_osc(address, args) == expected
+
+
+@pytest.mark.parametrize(("address", "args"), [
+    ("/myco/command/explode", []),          # no such command
+    ("/myco/command/learn", ["param:x.y"]),  # the MIDI layer's own
+    ("/myco/command/jump_act", ["two"]),
+    ("/myco/command/blackout", ["dim"]),
+    ("/myco/command/preset", []),
+    ("/myco/command/blackout", [1, 2]),
+    ("/myco/command/blackout", [float("nan")]),
+])
+def test_bad_osc_commands_are_rejected_not_raised(address: str, args: list[object]) -> None:
+    assert isinstance(decode_osc(address, args), Rejection)
+
+
+def test_a_command_buttons_led_follows_the_commands_state_whoever_changed_it() -> None:
+    blackout = Binding(Control(ControlType.NOTE, 0, 98), Target.command("blackout"), feedback=True, led_on=3, led_off=0)
+    pause = Binding(Control(ControlType.NOTE, 0, 97), Target.command("pause"), feedback=True, led_on=1, led_off=0)
+    rig = Rig([blackout, pause])
+    rig.bank.register(float_param("render.blackout", 0.0, 0.0, 1.0, smoothing_s=1.5))
+    rig.bank.register(bool_param("show.paused", False))
+    assert rig.router.full_feedback(rig.port) == [[0x90, 98, 0], [0x90, 97, 0]]  # a controller plugged in
+    rig.bank.set("render.blackout", 1.0, "osc")  # from OSC, the control window or the button itself
+    rig.bank.set("show.paused", True, "ui")
+    assert rig.router.feedback() == [(rig.port, [0x90, 98, 3]), (rig.port, [0x90, 97, 1])]
+    rig.send(0x90, 98, 127)  # pressing it gives the command; the engine will set the state
+    assert rig.commands == [CommandInput(Command.BLACKOUT, "", "midi")]
