@@ -66,13 +66,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_monitor(args: argparse.Namespace) -> int:
     from installation.core.events import InputQueue
-    from installation.core.params import ParamBank
     from installation.inputs.midi import MidiInputs
     from installation.midi.messages import parse
-    from installation.registry import all_param_specs
+    from installation.registry import build_bank
 
-    bank = ParamBank()
-    bank.register_all(all_param_specs())
+    bank = build_bank()
     queue = InputQueue()
 
     def show(port: str, data: list[int], t: float) -> None:
@@ -114,12 +112,10 @@ def _print_input(item: Any) -> None:
 
 def run_learn(args: argparse.Namespace) -> int:
     from installation.core.events import InputQueue
-    from installation.core.params import ParamBank
     from installation.inputs.midi import MidiInputs
-    from installation.registry import all_param_specs
+    from installation.registry import build_bank
 
-    bank = ParamBank()
-    bank.register_all(all_param_specs())
+    bank = build_bank()
     midi = MidiInputs(InputQueue(), bank, pattern=args.pattern, api=args.midi_api)
     try:
         midi.start()

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from installation.core.events import Event, EventKind
 from installation.core.frames import FIELD_NAMES, WorldFrame
-from installation.core.params import ParamBank, Value
+from installation.core.params import Value
 from installation.core.seeds import Seed
 from installation.sim import actions
 from installation.sim.clusters import Cluster, ClusterWatch
@@ -109,9 +109,6 @@ class Kernel:
     @property
     def aspect(self) -> float:
         return self.geometry.aspect
-
-    def register_params(self, bank: ParamBank) -> None:
-        bank.register_all(param_specs())
 
     def reseed(self, seed: Seed, transition_s: float) -> None:
         """An act change: the network lives on; nodes new to the seed join, absent ones fade out."""

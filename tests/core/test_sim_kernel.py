@@ -7,8 +7,8 @@ import pytest
 
 from installation.core.events import Event, EventKind
 from installation.core.frames import FIELD_NAMES, WorldFrame
-from installation.core.params import ParamBank
 from installation.core.seeds import Blob, FieldRecipe, SeedNode
+from installation.registry import build_bank
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
 
@@ -214,11 +214,10 @@ def test_mask_steers_growth() -> None:
     assert density[:, 32:].mean() > 1.3 * density[:, :32].mean()
 
 
-def test_parameters_register_and_change_behaviour() -> None:
-    bank = ParamBank()
+def test_parameters_are_declared_and_change_behaviour() -> None:
     kernel = Kernel(demo_seed(13, 24), grid=GRID)
-    kernel.register_params(bank)
-    assert {"sim.growth_rate", "sim.spike_rate", "sim.time_compression", "sim.propagation_delay"} <= set(bank.names())
+    declared = set(build_bank().names())
+    assert {"sim.growth_rate", "sim.spike_rate", "sim.time_compression", "sim.propagation_delay"} <= declared
     slow = kinds(run(kernel, 5.0, params={"sim.spike_rate": 0.2})).get(EventKind.SPIKE, 0)
     twin = Kernel(demo_seed(13, 24), grid=GRID)
     fast = kinds(run(twin, 5.0, params={"sim.spike_rate": 4.0})).get(EventKind.SPIKE, 0)
