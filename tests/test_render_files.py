@@ -61,14 +61,58 @@ def test_include_problems_are_errors_with_a_line(tmp_path: Path) -> None:
     _write(tmp_path, "include/loop.glsl", '#include "loop.glsl"\n')
     missing = _write(tmp_path, "m.frag", 'void main() {}\n#include "nope.glsl"\n')
     with pytest.raises(LoadError) as caught:
-        assemble(missing, load_header_of(missing), missing.read_text(), 1, tmp_path)
+        assemble(missing, load_header_of(missing), tmp_path)
     assert (caught.value.problems[0].line, "not found" in caught.value.problems[0].reason) == (2, True)
     looping = _write(tmp_path, "l.frag", '#include "loop.glsl"\n')
     with pytest.raises(LoadError, match="includes itself"):
-        assemble(looping, load_header_of(looping), looping.read_text(), 1, tmp_path)
+        assemble(looping, load_header_of(looping), tmp_path)
     escaping = _write(tmp_path, "e.frag", '#include "../../etc/passwd"\n')
     with pytest.raises(LoadError, match="not found"):
-        assemble(escaping, load_header_of(escaping), escaping.read_text(), 1, tmp_path)
+        assemble(escaping, load_header_of(escaping), tmp_path)
+
+
+QUAD = "attribute vec2 a_position;\nvoid main() { gl_Position = vec4(a_position, 0, 1); }\n"
+FADE = ('/*{\n "INPUTS": [\n  {"NAME": "fade", "PARAM": "render.fade", "TYPE": "float", "DEFAULT": 1},\n'
+        '  {"NAME": "surge", "TYPE": "event"}\n ]\n}*/\nfloat faded(float x) { return x * fade; }\n')
+
+QUALITY = '/*{ "INPUTS": [\n {"NAME": "q", "PARAM": "render.quality", "TYPE": "long"}\n] }*/\n'
+
+
+def test_an_include_headers_inputs_join_the_program_that_includes_it(tmp_path: Path) -> None:
+    include = _write(tmp_path, "include/fade.glsl", FADE)
+    body = '#include "fade.glsl"\nvoid main() { gl_FragColor = vec4(faded(gain)); }\n'
+    frag = _write(tmp_path, "a.frag", HEADER + body)
+    _write(tmp_path, "quad.vert", QUAD)
+    program = load_program(frag, tmp_path)
+    assert [(i.name, i.param, i.line) for i in program.inputs] == [
+        ("gain", "shader.a.gain", 2), ("fade", "render.fade", 3), ("surge", "", 4)]
+    for stage in (program.fragment, program.vertex):
+        declared = stage.code.split("\n").index("uniform float fade;") + 1
+        assert stage.origin(declared) == (str(include.resolve()), 3)
+    faded = program.fragment.code.split("\n").index("float faded(float x) { return x * fade; }") + 1
+    assert program.fragment.origin(faded) == (str(include.resolve()), 7)  # the header is no GLSL
+
+
+def test_a_header_input_that_collides_is_an_error_at_its_line(tmp_path: Path) -> None:
+    _write(tmp_path, "quad.vert", QUAD)
+    _write(tmp_path, "include/fade.glsl", FADE)
+    _write(tmp_path, "include/palette.glsl", '/*{ "INPUTS": [\n {"NAME": "pal_ground", "TYPE": "color"}\n] }*/\n')
+    clash = _write(tmp_path, "clash.frag", HEADER.replace('"gain"', '"fade"') + '#include "fade.glsl"\n')
+    with pytest.raises(LoadError) as caught:
+        load_program(clash, tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{(tmp_path / 'include/fade.glsl').resolve()}:3: INPUTS.fade: the uniform 'fade' is declared already, "
+        f"at {clash}:2"]
+    palette = _write(tmp_path, "p.frag", '#include "palette.glsl"\nvoid main() {}\n')
+    with pytest.raises(LoadError) as caught:
+        load_program(palette, tmp_path)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.key) == (
+        str((tmp_path / "include/palette.glsl").resolve()), 2, "INPUTS.pal_ground.NAME")
+    quality = _write(tmp_path, "q.frag", QUALITY)
+    with pytest.raises(LoadError) as caught:
+        load_program(quality, tmp_path)
+    assert [(p.line, p.key) for p in caught.value.problems] == [(2, "INPUTS.q.PARAM")]  # it sizes textures
 
 
 def load_header_of(path: Path):  # type: ignore[no-untyped-def]
@@ -135,6 +179,40 @@ def test_every_shipped_shader_parameter_registers() -> None:
     bank.register_all(param_specs())
     assert bank.get("render.quality") == "medium"
     assert all(name.startswith(("render.", "shader.")) for name in bank.names())
+
+
+# What render/params.renderer_specs() declared in code before the headers took over: name ->
+# (default, minimum, maximum, smoothing, label, unit). Presets, MIDI maps and OSC use these names.
+RENDER_PARAMS = {
+    "render.exposure": (1.0, 0.1, 4.0, 0.5, "Exposure", "x"),
+    "render.blackout": (0.0, 0.0, 1.0, 1.5, "Blackout", ""),
+    "render.hue_shift": (0.0, -0.5, 0.5, 1.0, "Hue shift", "turn"),
+    "render.saturation": (1.0, 0.0, 2.0, 1.0, "Saturation", "x"),
+    "render.speed": (1.0, 0.0, 3.0, 0.5, "Speed", "x"),
+    "render.events": (1.0, 0.0, 2.0, 0.3, "Event intensity", "x"),
+}
+
+
+def test_every_render_parameter_is_declared_as_before() -> None:
+    specs = {spec.name: spec for spec in param_specs()}
+    assert sorted(name for name in specs if name.startswith("render.")) == sorted([*RENDER_PARAMS, "render.quality"])
+    for name, expected in RENDER_PARAMS.items():
+        spec = specs[name]
+        assert (spec.default, spec.minimum, spec.maximum, spec.smoothing_s, spec.label, spec.unit) == expected, name
+    assert (specs["render.quality"].default, specs["render.quality"].choices) == (
+        "medium", ("low", "medium", "high", "ultra"))
+    assert len(specs) == len(param_specs())  # each once, however many programs read it
+
+
+def test_headers_that_declare_one_parameter_unalike_are_reported(tmp_path: Path) -> None:
+    _write(tmp_path, "include/fade.glsl", FADE)
+    other = _write(tmp_path, "b.frag", FADE.replace('"DEFAULT": 1', '"DEFAULT": 0.5'))
+    quality = _write(tmp_path, "c.frag", QUALITY)
+    specs, problems = shader_specs(tmp_path)
+    assert [spec.name for spec in specs] == ["render.fade"]
+    assert [(p.file, p.line, p.key) for p in problems] == [
+        (str(tmp_path / "include/fade.glsl"), 3, "INPUTS.fade"), (str(quality), 2, "INPUTS.q.PARAM")]
+    assert f"unlike {other}:3" in problems[0].reason and "the renderer declares it" in problems[1].reason
 
 
 def test_a_broken_header_drops_only_its_own_parameters(tmp_path: Path) -> None:

@@ -79,6 +79,21 @@ def test_check_shaders_compiles_everything_and_names_the_broken_line(tmp_path: P
     assert check_shaders([folder / "include" / "common.glsl"], shader_dir=folder)[0].line == index + 1
 
 
+@pytest.mark.usefixtures("qt_session")
+def test_check_shaders_finds_one_parameter_declared_unalike_by_two_programs(tmp_path: Path) -> None:
+    from installation.render.check import check_shaders
+
+    quad = "attribute vec2 a_position;\nvoid main() { gl_Position = vec4(a_position, 0, 1); }\n"
+    (tmp_path / "quad.vert").write_text(quad)
+    for name, default in (("a", 1.0), ("b", 0.5)):
+        (tmp_path / f"{name}.frag").write_text(
+            f'/*{{ "INPUTS": [\n {{"NAME": "gain", "PARAM": "render.gain", "TYPE": "float", "DEFAULT": {default}}}\n'
+            '] }*/\nvoid main() { gl_FragColor = vec4(gain); }\n')
+    problems = check_shaders(shader_dir=tmp_path)  # each compiles on its own: only together do they clash
+    assert [(Path(p.file).name, p.line, p.key) for p in problems] == [("b.frag", 2, "INPUTS.gain")]
+    assert f"unlike {(tmp_path / 'a.frag').resolve()}:2" in problems[0].reason
+
+
 def test_stills_cover_every_act_and_cue() -> None:
     from installation.render.headless import show_stills
 

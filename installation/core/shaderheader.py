@@ -11,15 +11,19 @@ A shader file in ``shaders/`` may start with a ``/*{ ... }*/`` comment holding J
       ]
     }*/
 
-Each input of type float, long, bool or color becomes the parameter
-``shader.<file stem>.<NAME>`` and the uniform ``NAME`` in the program. An ``event`` input
-is no parameter: its uniform carries the envelope (1 fading to 0) of the latest event of
-that kind. Pure: no GL here, so ``myco check`` and the parameter bank can use it.
+Each input of type float, long, bool or color becomes the uniform ``NAME`` in the program and
+the parameter ``shader.<file stem>.<NAME>``, or the renderer's parameter named by ``"PARAM"``
+(``"render.exposure"``). An ``event`` input is no parameter: its uniform carries the envelope
+(1 fading to 0) of the latest event of that kind. An include file may have a header too: its
+inputs join those of every program that includes it (:func:`program_inputs`). A ``NAME`` may
+not take a name Myco gives a uniform, attribute or varying of its own (:func:`reserved`).
+Pure: no GL here, so ``myco check`` and the parameter bank can use it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,17 +43,32 @@ from installation.core.textfile import loads_json, read_text
 INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 STEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 INPUT_TYPES = ("float", "long", "bool", "color", "event")
-INPUT_KEYS = {"NAME", "TYPE", "MIN", "MAX", "DEFAULT", "LABEL", "UNIT", "SMOOTHING", "CURVE", "DESCRIPTION"}
+# A header may bind an input to one of the renderer's own parameters (the ``render.`` part); any
+# other part's parameter is declared by that part, and a shader's own is named after its file.
+BOUND_PARAM = re.compile(r"^render\.[a-z][a-z0-9_]{0,31}$")
+INPUT_KEYS = {"NAME", "PARAM", "TYPE", "MIN", "MAX", "DEFAULT", "LABEL", "UNIT", "SMOOTHING", "CURVE",
+              "DESCRIPTION"}
 HEADER_KEYS = {"DESCRIPTION", "CREDIT", "CATEGORIES", "VERTEX", "INPUTS", "ISFVSN", "VSN"}
-# Names the renderer itself gives every program; an input may not shadow them.
-RESERVED = {"main", "u_time", "u_dt", "u_frame", "u_resolution", "u_aspect", "u_region"}
+# Names Myco gives things itself: its uniforms (u_time, u_trail, u_events...), attributes
+# (a_position...), varyings (v_uv...), the look's palette (pal_ground...); GLSL's built-ins; main.
+RESERVED_PREFIXES = ("u_", "a_", "v_", "pal_", "gl_")
+RESERVED_NAMES = frozenset({"main"})
 _OPEN = re.compile(r"\A\s*/\*\s*(?=\{)")
+
+
+def reserved(name: str) -> bool:
+    """Whether a header input may not be called ``name`` (the uniform would be one Myco sets)."""
+    return name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES)
 
 
 @dataclass(frozen=True)
 class ShaderInput:
+    """One header input. ``param`` is the parameter it reads ('' for an event input); ``file``
+    and ``line`` say where it is declared."""
+
     name: str
     type: str
+    param: str = ""
     default: Any = None
     minimum: float = 0.0
     maximum: float = 1.0
@@ -59,6 +78,11 @@ class ShaderInput:
     curve: Curve = Curve.LINEAR
     description: str = ""
     line: int = 0
+    file: str = field(default="", compare=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
 
     @property
     def glsl_type(self) -> str:
@@ -89,15 +113,18 @@ class ShaderHeader:
         return tuple(i for i in self.inputs if i.type != "event")
 
     def param_specs(self) -> list[ParamSpec]:
-        return [input_spec(self.stem, item) for item in self.param_inputs()]
+        """The parameters named after this file (``shader.<stem>.<NAME>``), what a save of it declares
+        again; not the renderer's that its inputs bind with ``PARAM`` (see :func:`declared_inputs`)."""
+        own = f"shader.{self.stem}."
+        return [input_spec(item) for item in self.param_inputs() if item.param.startswith(own)]
 
 
 def param_name(stem: str, input_name: str) -> str:
     return f"shader.{stem}.{input_name}"
 
 
-def input_spec(stem: str, item: ShaderInput) -> ParamSpec:
-    name = param_name(stem, item.name)
+def input_spec(item: ShaderInput) -> ParamSpec:
+    name = item.param
     if item.type == "float":
         return float_param(name, float(item.default), item.minimum, item.maximum, item.unit, item.description,
                            item.smoothing_s, item.curve, item.label)
@@ -143,7 +170,22 @@ def _input_line(text: str, json_line: int, name: Any, fallback: int) -> int:
     return fallback
 
 
-def _parse_input(problems: list[Problem], path: str, raw: Any, index: int, line: int) -> ShaderInput | None:
+def _bound_param(problems: list[Problem], path: str, line: int, key: str, value: Any, default: str) -> str:
+    """The parameter an input reads: its ``PARAM`` if that is valid, else its default name."""
+    if value is None or value == default:
+        return default
+    if isinstance(value, str) and BOUND_PARAM.match(value):
+        return value
+    if isinstance(value, str) and value.startswith("shader."):
+        reason = f"a shader's own parameter is named after its file and input: leave PARAM out for {default}"
+    else:
+        reason = "must name one of the renderer's parameters, render.<name> (lower_case)"
+    problems.append(Problem(path, line, f"{key}.PARAM", f"{reason}, got {value!r}"))
+    return default
+
+
+def _parse_input(problems: list[Problem], path: str, stem: str, raw: Any, index: int,
+                 line: int) -> ShaderInput | None:
     key = f"INPUTS[{index}]"
     if not isinstance(raw, dict):
         problems.append(Problem(path, line, key, "must be an object with NAME and TYPE"))
@@ -157,8 +199,9 @@ def _parse_input(problems: list[Problem], path: str, raw: Any, index: int, line:
         problems.append(Problem(path, line, f"{key}.NAME", "must be lower_case letters, digits and '_' (max 32)"))
         return None
     key = f"INPUTS.{name}"
-    if name in RESERVED:
-        problems.append(Problem(path, line, f"{key}.NAME", "is reserved for a built-in uniform"))
+    if reserved(name):
+        problems.append(Problem(path, line, f"{key}.NAME", f"{name!r} is Myco's or GLSL's own: an input may not be "
+                                f"'main' nor start with {', '.join(RESERVED_PREFIXES)}"))
         return None
     if kind not in INPUT_TYPES:
         problems.append(Problem(path, line, f"{key}.TYPE", f"must be one of {', '.join(INPUT_TYPES)}, got {kind!r}"))
@@ -168,7 +211,11 @@ def _parse_input(problems: list[Problem], path: str, raw: Any, index: int, line:
             problems.append(Problem(path, line, f"{key}.NAME", "an event input must be named after an event kind "
                                     f"({', '.join(k.value for k in EventKind)})"))
             return None
-        return ShaderInput(name, kind, line=line)
+        if "PARAM" in raw:
+            problems.append(Problem(path, line, f"{key}.PARAM", "an event input reads no parameter"))
+            return None
+        return ShaderInput(name, kind, line=line, file=path)
+    param = _bound_param(problems, path, line, key, raw.get("PARAM"), param_name(stem, name))
     before = len(problems)
     minimum = _number(problems, path, line, f"{key}.MIN", raw.get("MIN"), 0.0)
     maximum = _number(problems, path, line, f"{key}.MAX", raw.get("MAX"), 1.0)
@@ -186,12 +233,12 @@ def _parse_input(problems: list[Problem], path: str, raw: Any, index: int, line:
             texts[text_key] = ""
     if len(problems) > before:
         return None
-    item = ShaderInput(name, kind, default, minimum, maximum, texts["LABEL"], texts["UNIT"], smoothing,
-                       Curve(curve_name), texts["DESCRIPTION"], line)
+    item = ShaderInput(name, kind, param, default, minimum, maximum, texts["LABEL"], texts["UNIT"], smoothing,
+                       Curve(curve_name), texts["DESCRIPTION"], line, path)
     try:
-        input_spec("x", item)
+        input_spec(item)
     except (ValueError, TypeError) as error:
-        problems.append(Problem(path, line, key, str(error).replace("shader.x.", "")))
+        problems.append(Problem(path, line, key, str(error).removeprefix(f"{param}: ")))
         return None
     return item
 
@@ -208,8 +255,10 @@ def parse_header(text: str, path: Path) -> ShaderHeader:
     if not isinstance(data, dict):
         raise LoadError.single(where, json_line, "header", "must be a JSON object")
     problems: list[Problem] = []
-    if not STEM_NAME.match(path.stem):
+    stem = path.stem
+    if not STEM_NAME.match(stem):
         problems.append(Problem(where, 1, "", f"file name {path.name!r} must be lower_case (it names parameters)"))
+        stem = "x"  # reported once, here, not again for every input
     for unknown in sorted(set(data) - HEADER_KEYS):
         known = ", ".join(sorted(HEADER_KEYS))
         problems.append(Problem(where, json_line, unknown, f"unknown header key (known: {known})"))
@@ -221,7 +270,7 @@ def parse_header(text: str, path: Path) -> ShaderHeader:
     seen: set[str] = set()
     for index, raw in enumerate(raw_inputs):
         line = _input_line(json_text, json_line, raw.get("NAME") if isinstance(raw, dict) else None, json_line)
-        item = _parse_input(problems, where, raw, index, line)
+        item = _parse_input(problems, where, stem, raw, index, line)
         if item is None:
             continue
         if item.name in seen:
@@ -242,3 +291,56 @@ def parse_header(text: str, path: Path) -> ShaderHeader:
 
 def read_header(path: Path) -> ShaderHeader:
     return parse_header(read_text(path), path)
+
+
+def _unalike(first_of: dict[str, ShaderInput], item: ShaderInput) -> Problem | None:
+    """Note the parameter ``item`` reads; a problem naming both lines if an earlier input declared
+    that parameter otherwise (another range, default, label...)."""
+    first = first_of.setdefault(item.param, item)
+    if first is item or input_spec(first) == input_spec(item):
+        return None
+    return Problem(item.file, item.line, f"INPUTS.{item.name}",
+                   f"declares {item.param} unlike {first.where}: one parameter, one declaration")
+
+
+def program_inputs(headers: Iterable[ShaderHeader]) -> tuple[ShaderInput, ...]:
+    """The inputs of a program made of the files with these ``headers`` (its fragment file first,
+    then its vertex file and its includes; a file met twice counts once), one uniform each.
+
+    Raise LoadError, naming both lines, where two inputs would be one uniform, or where two
+    declare one parameter unalike.
+    """
+    files: dict[Path, ShaderHeader] = {}
+    for header in headers:
+        files.setdefault(header.path, header)
+    inputs: list[ShaderInput] = []
+    problems: list[Problem] = []
+    by_uniform: dict[str, ShaderInput] = {}
+    by_param: dict[str, ShaderInput] = {}
+    for item in (item for header in files.values() for item in header.inputs):
+        first = by_uniform.setdefault(item.name, item)
+        problem = (Problem(item.file, item.line, f"INPUTS.{item.name}",
+                           f"the uniform {item.name!r} is declared already, at {first.where}")
+                   if first is not item else _unalike(by_param, item) if item.param else None)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            inputs.append(item)
+    if problems:
+        raise LoadError(problems)
+    return tuple(inputs)
+
+
+def declared_inputs(headers: Iterable[ShaderHeader]) -> tuple[list[ShaderInput], list[Problem]]:
+    """The input that first declares each parameter of the ``headers`` (its spec: :func:`input_spec`),
+    and a problem naming both lines wherever two declare one parameter unalike."""
+    declared: list[ShaderInput] = []
+    problems: list[Problem] = []
+    by_param: dict[str, ShaderInput] = {}
+    for item in (item for header in headers for item in header.param_inputs()):
+        problem = _unalike(by_param, item)
+        if problem is not None:
+            problems.append(problem)
+        elif by_param[item.param] is item:
+            declared.append(item)
+    return declared, problems

@@ -8,15 +8,16 @@ from pathlib import Path
 from installation.core.errors import LoadError, Problem
 from installation.core.paths import resource_dir
 from installation.render.looks import load_look, look_names
-from installation.render.params import shader_files
+from installation.render.params import shader_files, shader_specs
 
 
 def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = None) -> list[Problem]:
     """Compile and link each program (all of ``shaders/*.frag`` by default) in a hidden GL context.
 
     A ``.frag`` path is compiled as a program; any other shader file (a vertex or include
-    file) stands for every program beside it, since they may use it. Returns every problem
-    as ``file:line: key: reason``; an empty list means all compiled.
+    file) stands for every program beside it, since they may use it. The headers of each folder
+    checked are checked together too (one parameter declared unalike by two of them). Returns
+    every problem as ``file:line: key: reason``; an empty list means all compiled.
     Needs an X display or Qt's offscreen platform with Mesa (see docs/shaders.md).
     """
     from installation.render.offscreen import hidden_canvas
@@ -48,6 +49,8 @@ def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = Non
             program = ShaderProgram(path, base, glsl_defines())
             problems.extend(program.errors)
             program.delete()
+        for base in sorted(set(programs.values())):
+            problems.extend(problem for problem in shader_specs(base.resolve())[1] if problem not in problems)
     finally:
         canvas.close()
         gc.collect()  # destroy the hidden canvas now, not in the middle of someone else's frame

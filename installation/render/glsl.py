@@ -2,7 +2,8 @@
 
 A program is a fragment file with an ISF-style header plus a vertex file (named by the
 header's ``VERTEX``, ``quad.vert`` by default). The assembled text starts with
-``#version 120``, then the uniforms every program gets and those the header declares,
+``#version 120``, then the uniforms every program gets and those its inputs declare (the
+inputs of the headers of its fragment file, its vertex file and every file they include),
 then the body with ``#include "x.glsl"`` expanded (looked up beside the file, then in
 ``shaders/include``). Each output line remembers its file and line, so the compiler's
 ``line 57`` becomes ``shaders/festival.frag:31``. No GL here.
@@ -11,12 +12,13 @@ then the body with ``#include "x.glsl"`` expanded (looked up beside the file, th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
-from installation.core.shaderheader import ShaderHeader, parse_header
+from installation.core.shaderheader import ShaderHeader, ShaderInput, parse_header, program_inputs
 from installation.core.textfile import read_text
+from installation.render.params import declared_in_code
 
 VERSION = "#version 120"
 MAX_INCLUDE_DEPTH = 8
@@ -64,33 +66,49 @@ class Source:
 
 @dataclass(frozen=True)
 class ProgramSource:
+    """A program's two stages; ``header`` is its fragment file's, ``inputs`` all the program's."""
+
     header: ShaderHeader
     vertex: Source
     fragment: Source
+    inputs: tuple[ShaderInput, ...] = ()
 
     @property
     def files(self) -> tuple[Path, ...]:
         return tuple(dict.fromkeys(self.vertex.files + self.fragment.files))
 
 
-def _expand(path: Path, text: str, first_line: int, roots: list[Path], stack: tuple[Path, ...],
-            lines: list[str], origins: list[Origin | None], files: list[Path]) -> None:
+@dataclass
+class _Body:
+    """One stage's GLSL with its includes expanded, and the headers of the files it included."""
+
+    lines: list[str] = field(default_factory=list)
+    origins: list[Origin | None] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    headers: list[ShaderHeader] = field(default_factory=list)
+
+
+def _expand(path: Path, text: str, first_line: int, roots: list[Path], stack: tuple[Path, ...], into: _Body) -> None:
     if len(stack) > MAX_INCLUDE_DEPTH:
         raise LoadError.single(path, first_line, "include", f"includes nested deeper than {MAX_INCLUDE_DEPTH}")
     for offset, line in enumerate(text.split("\n")):
         number = first_line + offset
         match = _INCLUDE.match(line)
         if not match:
-            lines.append(line.removesuffix("\r"))  # a Windows editor's CRLF: still one line to the compiler
-            origins.append((str(path), number))
+            into.lines.append(line.removesuffix("\r"))  # a Windows editor's CRLF: still one line to the compiler
+            into.origins.append((str(path), number))
             continue
         target = _find_include(match.group(1), path.parent, roots)
         if target is None:
             raise LoadError.single(path, number, "include", f"{match.group(1)!r} not found")
         if target in stack:
             raise LoadError.single(path, number, "include", f"{match.group(1)!r} includes itself")
-        files.append(target)
-        _expand(target, read_text(target), 1, roots, (*stack, target), lines, origins, files)
+        into.files.append(target)
+        header = parse_header(read_text(target), target)
+        if header.vertex:
+            raise LoadError.single(target, 1, "VERTEX", "only a program's fragment file names its vertex shader")
+        into.headers.append(header)
+        _expand(target, header.body, header.body_line, roots, (*stack, target), into)
 
 
 def _find_include(name: str, folder: Path, roots: list[Path]) -> Path | None:
@@ -103,8 +121,13 @@ def _find_include(name: str, folder: Path, roots: list[Path]) -> Path | None:
     return None
 
 
-def assemble(path: Path, header: ShaderHeader, body: str, body_line: int, shader_dir: Path,
-             defines: dict[str, str] | None = None) -> Source:
+def _body(path: Path, header: ShaderHeader, shader_dir: Path) -> _Body:
+    body = _Body(files=[path])
+    _expand(path, header.body, header.body_line, [shader_dir / "include"], (path,), body)
+    return body
+
+
+def _compose(body: _Body, inputs: tuple[ShaderInput, ...], defines: dict[str, str] | None) -> Source:
     lines: list[str] = [VERSION]
     origins: list[Origin | None] = [None]
     for name, value in (defines or {}).items():
@@ -113,12 +136,16 @@ def assemble(path: Path, header: ShaderHeader, body: str, body_line: int, shader
     for glsl_type, name in STANDARD_UNIFORMS:
         lines.append(f"uniform {glsl_type} {name};")
         origins.append(None)
-    for item in header.inputs:
+    for item in inputs:
         lines.append(f"uniform {item.glsl_type} {item.name};")
-        origins.append((str(header.path), item.line))
-    files = [path]
-    _expand(path, body, body_line, [shader_dir / "include"], (path,), lines, origins, files)
-    return Source("\n".join(lines) + "\n", tuple(origins), tuple(files))
+        origins.append((item.file, item.line))
+    return Source("\n".join(lines + body.lines) + "\n", tuple(origins + body.origins), tuple(body.files))
+
+
+def assemble(path: Path, header: ShaderHeader, shader_dir: Path, defines: dict[str, str] | None = None) -> Source:
+    """One stage on its own: the file with ``header``, its includes, and the inputs of them all."""
+    body = _body(path, header, shader_dir)
+    return _compose(body, program_inputs([header, *body.headers]), defines)
 
 
 def load_program(fragment_path: Path, shader_dir: Path, defines: dict[str, str] | None = None) -> ProgramSource:
@@ -128,9 +155,12 @@ def load_program(fragment_path: Path, shader_dir: Path, defines: dict[str, str] 
     if not vertex_path.is_file():
         raise LoadError.single(fragment_path, 1, "VERTEX", f"vertex shader {vertex_path.name} not found")
     vertex_header = parse_header(read_text(vertex_path), vertex_path)
-    fragment = assemble(fragment_path, header, header.body, header.body_line, shader_dir, defines)
-    vertex = assemble(vertex_path, header, vertex_header.body, vertex_header.body_line, shader_dir, defines)
-    return ProgramSource(header, vertex, fragment)
+    fragment = _body(fragment_path, header, shader_dir)
+    vertex = _body(vertex_path, vertex_header, shader_dir)
+    inputs = program_inputs([header, vertex_header, *fragment.headers, *vertex.headers])
+    if problems := declared_in_code(inputs):
+        raise LoadError(problems)
+    return ProgramSource(header, _compose(vertex, inputs, defines), _compose(fragment, inputs, defines), inputs)
 
 
 def map_errors(message: str, program: ProgramSource) -> list[Problem]:

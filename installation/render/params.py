@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
 from installation.core.params import ParamSpec, enum_param, float_param
 from installation.core.paths import resource_dir
-from installation.core.shaderheader import read_header
+from installation.core.shaderheader import ShaderHeader, ShaderInput, declared_inputs, input_spec, read_header
 
 QUALITIES = ("low", "medium", "high", "ultra")
 
@@ -32,22 +33,42 @@ def renderer_specs() -> list[ParamSpec]:
     ]
 
 
+IN_CODE = frozenset(spec.name for spec in renderer_specs())
+
+
+def declared_in_code(inputs: Iterable[ShaderInput]) -> list[Problem]:
+    """Inputs that bind one of :func:`renderer_specs`: those are no uniforms (``render.quality``)."""
+    return [Problem(item.file, item.line, f"INPUTS.{item.name}.PARAM",
+                    f"{item.param} is no uniform: the renderer declares it (render/params.py)")
+            for item in inputs if item.param in IN_CODE]
+
+
 def shader_files(shader_dir: Path | None = None) -> list[Path]:
     """Every program's fragment file (include files and vertex files are not programs)."""
     folder = shader_dir or resource_dir("shaders")
     return sorted(folder.glob("*.frag"))
 
 
+def header_files(shader_dir: Path | None = None) -> list[Path]:
+    """Every file that may have a header: the programs, their vertex files and the include files."""
+    folder = shader_dir or resource_dir("shaders")
+    return sorted({*folder.glob("*.frag"), *folder.glob("*.vert"), *folder.glob("*.glsl"),
+                   *folder.glob("include/*.glsl")})
+
+
 def shader_specs(shader_dir: Path | None = None) -> tuple[list[ParamSpec], list[Problem]]:
-    """Parameters of every shader header, and the problems of headers that do not parse."""
-    specs: list[ParamSpec] = []
+    """Parameters of every shader header, each once, and the problems: headers that do not parse,
+    one parameter declared unalike by two headers, a header declaring one of :func:`renderer_specs`."""
+    headers: list[ShaderHeader] = []
     problems: list[Problem] = []
-    for path in shader_files(shader_dir):
+    for path in header_files(shader_dir):
         try:
-            specs.extend(read_header(path).param_specs())
+            headers.append(read_header(path))
         except LoadError as error:
             problems.extend(error.problems)
-    return specs, problems
+    declared, clashes = declared_inputs(headers)
+    specs = [input_spec(item) for item in declared if item.param not in IN_CODE]
+    return specs, problems + clashes + declared_in_code(declared)
 
 
 def param_specs(shader_dir: Path | None = None) -> list[ParamSpec]:

@@ -19,7 +19,7 @@ from vispy import gloo
 
 from installation.core.errors import LoadError, Problem
 from installation.core.params import Value
-from installation.core.shaderheader import ShaderHeader, param_name
+from installation.core.shaderheader import ShaderHeader, input_spec
 from installation.render.glsl import ProgramSource, load_program, map_errors
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class ShaderProgram:
         self.source = source
         self.errors = []
         self._variables = {**source.vertex.variables(), **source.fragment.variables()}
-        self._defaults = {spec.name: spec.default for spec in source.header.param_specs()}
+        self._defaults = {item.param: input_spec(item).default for item in source.inputs if item.param}
         self._stamps = _mtimes(source.files)
         return True
 
@@ -127,16 +127,15 @@ class ShaderProgram:
             self.set(name, value)
 
     def apply_inputs(self, params: Mapping[str, Value], envelopes: Mapping[str, float]) -> None:
-        """Set every header input: parameters from the snapshot (or the default), events from envelopes."""
-        header = self.header
-        if header is None:
+        """Set every input of the program's headers (its own, its vertex file's, its includes'):
+        parameters from the snapshot (or the header's default), events from envelopes."""
+        if self.source is None:
             return
-        for item in header.inputs:
+        for item in self.source.inputs:
             if item.type == "event":
                 self.set(item.name, float(envelopes.get(item.name, 0.0)))
                 continue
-            full = param_name(self.stem, item.name)
-            value = params.get(full, self._defaults[full])
+            value = params.get(item.param, self._defaults[item.param])
             if item.type == "color":
                 self.set(item.name, np.asarray(value, np.float32)[:3])
             elif item.type == "bool":
