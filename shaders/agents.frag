@@ -16,6 +16,7 @@
   ]
 }*/
 #include "common.glsl"
+#include "speed.glsl"
 
 uniform sampler2D u_agents;   // this texture: agent states
 uniform sampler2D u_trail;    // r: hyphal density, g: sour, b: mural, a: scar
@@ -24,7 +25,6 @@ uniform sampler2D u_nodes;    // splatted nodes: r activity-weighted pull, g pre
 uniform sampler2D u_mask;     // the mural mask (0 when the seed has none)
 uniform sampler2D u_node_list;// node i at texel i: (x, y, activity, live)
 uniform float u_node_count;
-uniform float u_speed;
 varying vec2 v_uv;
 
 float guide(vec2 p) {
@@ -51,7 +51,7 @@ void main() {
     float heading = agent.z;
     float seed = agent.w;
     vec2 rnd = hash22(v_uv * 4096.0 + vec2(u_frame * 0.618, seed * 97.0));
-    float dt = u_dt * u_speed;
+    float dt = u_dt * speed;
 
     float forward = guide(pos + step_dir(heading) * sensor_distance);
     float left = guide(pos + step_dir(heading + sensor_angle) * sensor_distance);

@@ -9,7 +9,8 @@
     {"NAME": "surge", "TYPE": "event"}
   ]
 }*/
-uniform float u_speed;
+#include "speed.glsl"
+
 varying vec2 v_along;
 varying vec4 v_link;
 varying vec2 v_spikes;
@@ -25,9 +26,9 @@ void main() {
     float across = v_along.y;
     float strand = exp(-across * across * 3.0) * (0.25 + 0.75 * v_link.z) * (0.3 + flow);
     float at = v_along.x * len;
-    float speed = pulse_speed * u_speed;
-    float pulses = pulse(v_spikes.x * speed, at) + pulse(v_spikes.y * speed, len - at);
-    float wave = ripple * flow * pow(0.5 + 0.5 * sin(at * 90.0 - u_time * 6.0 * flow * u_speed), 4.0);
+    float travel = pulse_speed * speed;
+    float pulses = pulse(v_spikes.x * travel, at) + pulse(v_spikes.y * travel, len - at);
+    float wave = ripple * flow * pow(0.5 + 0.5 * sin(at * 90.0 - u_time * 6.0 * flow * speed), 4.0);
     float energy = (pulses * 2.0 + wave + surge * 1.5 * flow) * exp(-across * across * 2.0);
     gl_FragColor = vec4(strand, energy, 0.0, 0.0);
 }

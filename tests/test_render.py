@@ -138,6 +138,21 @@ def test_blackout_fades_to_black(warm: Offscreen) -> None:
     assert luma(run(warm, 1, {"render.blackout": 0.0})).max() > 50.0
 
 
+def test_exposure_reaches_post_through_its_header(warm: Offscreen) -> None:
+    normal = luma(run(warm, 1)).mean()
+    assert luma(run(warm, 1, {"render.exposure": 0.4})).mean() < 0.7 * normal
+    assert luma(run(warm, 1, {"render.exposure": 2.5})).mean() > 1.3 * normal
+
+
+def test_the_renderers_parameters_reach_the_programs_that_read_them(warm: Offscreen) -> None:
+    bound = {name: {(i.name, i.param) for i in program.source.inputs if i.param.startswith("render.")}
+             for name, program in warm.renderer.programs.items() if program.source}
+    assert bound["post"] == {("exposure", "render.exposure"), ("blackout", "render.blackout"),
+                             ("hue_shift", "render.hue_shift"), ("saturation", "render.saturation")}
+    assert bound["agents"] == bound["links"] == {("speed", "render.speed")}  # include/speed.glsl
+    assert bound["festival"] == bound["diffuse"] == {("event_gain", "render.events")}  # include/events.glsl
+
+
 @pytest.fixture
 def shader_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "shaders"
@@ -211,12 +226,30 @@ def test_a_new_header_input_becomes_a_parameter_on_reload(shader_copy: Path) -> 
     post = shader_copy / "post.frag"
     text = post.read_text().replace('"INPUTS": [', '"INPUTS": [\n    {"NAME": "tint", "TYPE": "color", '
                                     '"DEFAULT": "#ff0000"},', 1)
-    _save(post, text.replace("col *= 1.0 - u_blackout;", "col *= tint * (1.0 - u_blackout);"))
+    _save(post, text.replace("col *= 1.0 - blackout;", "col *= tint * (1.0 - blackout);"))
     assert offscreen.renderer.poll_reload(force=True) == []
     assert bank.get("shader.post.tint") == (1.0, 0.0, 0.0)
     image = run(offscreen, 3, bank.snapshot())
     assert image[..., 1].max() == 0 and image[..., 0].max() > 0
     assert "shader.post.vignette" in bank
+    offscreen.close()
+
+
+def test_an_include_headers_input_sets_the_uniform_of_a_program_including_it(shader_copy: Path) -> None:
+    from installation.core.params import ParamBank
+
+    (shader_copy / "include" / "fade.glsl").write_text(
+        '/*{ "INPUTS": [{"NAME": "fade", "PARAM": "render.fade", "TYPE": "float", "DEFAULT": 1}] }*/\n')
+    post = shader_copy / "post.frag"
+    text = post.read_text().replace('#include "common.glsl"', '#include "common.glsl"\n#include "fade.glsl"')
+    post.write_text(text.replace("col *= 1.0 - blackout;", "col *= fade * (1.0 - blackout);"))
+    offscreen = make(shader_copy)
+    bank = ParamBank()
+    offscreen.renderer.register_params(bank)
+    assert bank.get("render.fade") == 1.0 and bank.get("render.blackout") == 0.0
+    assert luma(run(offscreen, 20, bank.snapshot())).max() > 50.0
+    assert luma(run(offscreen, 1, {"render.fade": 0.0})).max() == 0.0
+    assert offscreen.renderer.errors == []
     offscreen.close()
 
 

@@ -1,4 +1,10 @@
-"""The renderer's parameters and those declared by every shader header (no GL imported)."""
+"""The renderer's parameters: ``render.quality``, and those declared by every shader header (no GL imported).
+
+Every parameter a program reads as a uniform is declared in a header: a shader's own
+(``shader.<file>.<input>``) and the renderer's that a header binds with ``PARAM``
+(``render.exposure`` in post.frag, ``render.speed`` in include/speed.glsl, ...). Only
+``render.quality``, which sizes textures and is no uniform, is declared here in code.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
-from installation.core.params import ParamSpec, enum_param, float_param
+from installation.core.params import ParamBank, ParamSpec, enum_param
 from installation.core.paths import resource_dir
 from installation.core.shaderheader import ShaderHeader, ShaderInput, declared_inputs, input_spec, read_header
 
@@ -14,22 +20,11 @@ QUALITIES = ("low", "medium", "high", "ultra")
 
 
 def renderer_specs() -> list[ParamSpec]:
+    """The renderer's parameters that no shader reads (the others are in the headers)."""
     return [
         enum_param("render.quality", "medium", QUALITIES,
                    "agent count and simulation resolution; a change rebuilds the renderer (the hyphae weave again)",
                    label="Quality"),
-        float_param("render.exposure", 1.0, 0.1, 4.0, "x", "overall brightness before tone mapping",
-                    smoothing_s=0.5, label="Exposure"),
-        float_param("render.blackout", 0.0, 0.0, 1.0, "", "fade to black (1 = black)", smoothing_s=1.5,
-                    label="Blackout"),
-        float_param("render.hue_shift", 0.0, -0.5, 0.5, "turn", "rotate the look's palette", smoothing_s=1.0,
-                    label="Hue shift"),
-        float_param("render.saturation", 1.0, 0.0, 2.0, "x", "palette saturation", smoothing_s=1.0,
-                    label="Saturation"),
-        float_param("render.speed", 1.0, 0.0, 3.0, "x", "how fast the hyphae move and pulses travel",
-                    smoothing_s=0.5, label="Speed"),
-        float_param("render.events", 1.0, 0.0, 2.0, "x", "strength of the transient event layers",
-                    smoothing_s=0.3, label="Event intensity"),
     ]
 
 
@@ -74,3 +69,16 @@ def shader_specs(shader_dir: Path | None = None) -> tuple[list[ParamSpec], list[
 def param_specs(shader_dir: Path | None = None) -> list[ParamSpec]:
     """Renderer parameters plus every valid shader header's inputs."""
     return renderer_specs() + shader_specs(shader_dir)[0]
+
+
+def declare_specs(bank: ParamBank, specs: Iterable[ParamSpec]) -> None:
+    """Declare ``specs`` in ``bank`` over what it held: a shader file's set replaces that file's
+    (an input taken out of its header goes); another (``render.*``) replaces only its own name's.
+    An unchanged declaration keeps its value."""
+    owners: dict[str, dict[str, ParamSpec]] = {}
+    for spec in specs:
+        owners.setdefault(spec.owner, {})[spec.name] = spec
+    for owner, named in owners.items():
+        if not owner.startswith("shader."):
+            named = {**{spec.name: spec for spec in bank.specs() if spec.owner == owner}, **named}
+        bank.declare(owner, named.values())

@@ -23,12 +23,12 @@ from vispy import gloo
 
 from installation.core.errors import LoadError, Problem
 from installation.core.frames import WorldFrame, empty_frame
-from installation.core.params import ParamBank, ParamSpec, Value
+from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
 from installation.core.seeds import Seed, resample
 from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
-from installation.render.params import QUALITIES, renderer_specs, shader_specs
+from installation.render.params import QUALITIES, declare_specs, renderer_specs, shader_specs
 from installation.render.programs import ShaderProgram, mtime
 from installation.render.transients import Transients, glsl_defines
 
@@ -135,15 +135,10 @@ class Renderer:
         self._seed: Seed | None = None
 
     def register_params(self, bank: ParamBank) -> None:
-        """Declare the renderer's and every shader header's parameters in ``bank`` (a shader's
-        header here replaces another declaration of it, such as the shipped one when running
+        """Declare the renderer's and every shader header's parameters in ``bank`` (a header here
+        replaces another declaration of its parameters, such as the shipped one when running
         from ``--shader-dir``), and keep the bank: a header saved later declares its inputs again."""
-        bank.register_all(renderer_specs())
-        by_shader: dict[str, list[ParamSpec]] = {}
-        for spec in shader_specs(self.shader_dir)[0]:
-            by_shader.setdefault(spec.owner, []).append(spec)
-        for owner, specs in by_shader.items():
-            bank.declare(owner, specs)
+        declare_specs(bank, renderer_specs() + shader_specs(self.shader_dir)[0])
         self._bank = bank
 
     def _load_look(self, name: str) -> Look:
@@ -224,12 +219,10 @@ class Renderer:
                 look: Look | None = None) -> None:
         envelopes = self.transients.envelopes(self.t)
         program.apply_inputs(self._params, envelopes)
-        speed = float(self._params.get("render.speed", 1.0))  # type: ignore[arg-type]
         program.set_many({
             "u_time": self.t, "u_dt": self._dt, "u_frame": float(self.frame_count % 100000),
-            "u_resolution": resolution, "u_aspect": self.aspect, "u_region": region, "u_speed": speed,
+            "u_resolution": resolution, "u_aspect": self.aspect, "u_region": region,
             "u_events": self._events, "u_event_count": float(len(self.transients.items)),
-            "u_event_gain": float(self._params.get("render.events", 1.0)),  # type: ignore[arg-type]
             "u_fields": self._fields, "u_mask": self._mask, "u_nodes": self._nodes.texture,
             "u_links": self._links.texture, "u_node_list": self._node_list,
             "u_node_count": float(min(self._frame.node_count, geometry.MAX_NODES)),
@@ -362,10 +355,6 @@ class Renderer:
             "a_position": self._quad, "u_scene": self._scene.texture, "u_bloom": source.texture,
             "u_scene_from": (self._scene_from if fading else self._scene).texture,
             "u_look_mix": self._fade if fading else 1.0,
-            "u_exposure": float(self._params.get("render.exposure", 1.0)),  # type: ignore[arg-type]
-            "u_blackout": float(self._params.get("render.blackout", 0.0)),  # type: ignore[arg-type]
-            "u_hue_shift": float(self._params.get("render.hue_shift", 0.0)),  # type: ignore[arg-type]
-            "u_saturation": float(self._params.get("render.saturation", 1.0)),  # type: ignore[arg-type]
         })
         gloo.set_viewport(0, 0, *viewport)
         gloo.set_state(**OPAQUE)

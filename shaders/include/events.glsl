@@ -1,3 +1,9 @@
+/*{
+  "DESCRIPTION": "Transient event layers: Fx fx_at(vec2 p).",
+  "INPUTS": [
+    {"NAME": "event_gain", "PARAM": "render.events", "TYPE": "float", "MIN": 0.0, "MAX": 2.0, "DEFAULT": 1.0, "LABEL": "Event intensity", "UNIT": "x", "DESCRIPTION": "strength of the transient event layers", "SMOOTHING": 0.3}
+  ]
+}*/
 // Transient event layers. The renderer keeps the recent events in u_events, a 32x2 float
 // texture: row 0 = (kind code, x, y, age s), row 1 = (strength, duration s, seed, turn age s).
 // x < 0 means "the whole canvas" (the centre for waves). Kind codes are the EV_* defines.
@@ -6,7 +12,6 @@
 #define EVENT_SLOTS 32
 uniform sampler2D u_events;
 uniform float u_event_count;
-uniform float u_event_gain;
 
 struct Fx {
     float surge;    // bright ring travelling outward
@@ -71,7 +76,7 @@ Fx fx_at(vec2 p) {
         float age = a.w;
         float life = clamp(age / b.y, 0.0, 1.0);
         float fade = 1.0 - life;
-        float s = b.x * u_event_gain;
+        float s = b.x * event_gain;
         vec2 c = ev_centre(a);
         float r = canvas_dist(p, c);
         if (is_kind(a.x, EV_SURGE) || is_kind(a.x, EV_SPIKE_BURST)) {
