@@ -16,6 +16,7 @@ from PIL import Image
 from installation.core.events import Event, EventKind
 from installation.core.frames import WorldFrame
 from installation.core.paths import resource_dir
+from installation.registry import build_bank
 from installation.render.offscreen import Offscreen
 
 pytestmark = pytest.mark.usefixtures("qt_session")
@@ -217,11 +218,9 @@ def test_hot_reload_picks_up_a_saved_change_within_a_second(shader_copy: Path) -
 
 
 def test_a_new_header_input_becomes_a_parameter_on_reload(shader_copy: Path) -> None:
-    from installation.core.params import ParamBank
-
     offscreen = make(shader_copy)
-    bank = ParamBank()
-    offscreen.renderer.register_params(bank)
+    bank = build_bank(shader_copy)
+    offscreen.renderer.follow_headers(bank)
     assert "shader.post.tint" not in bank
     post = shader_copy / "post.frag"
     text = post.read_text().replace('"INPUTS": [', '"INPUTS": [\n    {"NAME": "tint", "TYPE": "color", '
@@ -236,16 +235,13 @@ def test_a_new_header_input_becomes_a_parameter_on_reload(shader_copy: Path) -> 
 
 
 def test_an_include_headers_input_sets_the_uniform_of_a_program_including_it(shader_copy: Path) -> None:
-    from installation.core.params import ParamBank
-
     (shader_copy / "include" / "fade.glsl").write_text(
         '/*{ "INPUTS": [{"NAME": "fade", "PARAM": "render.fade", "TYPE": "float", "DEFAULT": 1}] }*/\n')
     post = shader_copy / "post.frag"
     text = post.read_text().replace('#include "common.glsl"', '#include "common.glsl"\n#include "fade.glsl"')
     post.write_text(text.replace("col *= 1.0 - blackout;", "col *= fade * (1.0 - blackout);"))
     offscreen = make(shader_copy)
-    bank = ParamBank()
-    offscreen.renderer.register_params(bank)
+    bank = build_bank(shader_copy)
     assert bank.get("render.fade") == 1.0 and bank.get("render.blackout") == 0.0
     assert luma(run(offscreen, 20, bank.snapshot())).max() > 50.0
     assert luma(run(offscreen, 1, {"render.fade": 0.0})).max() == 0.0

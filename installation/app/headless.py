@@ -69,8 +69,7 @@ class HeadlessOutput:
         self.quality = self._wanted_quality()
         self.offscreen = Offscreen(options.headless_size, self.quality, options.shader_dir,
                                    seed=self.runtime.engine.seed.rng_seed)
-        # shader headers saved while running declare their inputs in the engine's bank
-        self.offscreen.renderer.register_params(self.runtime.engine.bank)
+        self.offscreen.renderer.follow_headers(self.runtime.engine.bank)
 
     def _wanted_quality(self) -> str:
         return self.runtime.options.quality or str(self.runtime.engine.bank.get("render.quality"))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
-from installation.core.params import ParamBank, ParamSpec, enum_param
+from installation.core.params import ParamSpec, enum_param
 from installation.core.paths import resource_dir
 from installation.core.shaderheader import ShaderHeader, ShaderInput, declared_inputs, input_spec, read_header
 
@@ -69,16 +69,3 @@ def shader_specs(shader_dir: Path | None = None) -> tuple[list[ParamSpec], list[
 def param_specs(shader_dir: Path | None = None) -> list[ParamSpec]:
     """Renderer parameters plus every valid shader header's inputs."""
     return renderer_specs() + shader_specs(shader_dir)[0]
-
-
-def declare_specs(bank: ParamBank, specs: Iterable[ParamSpec]) -> None:
-    """Declare ``specs`` in ``bank`` over what it held: a shader file's set replaces that file's
-    (an input taken out of its header goes); another (``render.*``) replaces only its own name's.
-    An unchanged declaration keeps its value."""
-    owners: dict[str, dict[str, ParamSpec]] = {}
-    for spec in specs:
-        owners.setdefault(spec.owner, {})[spec.name] = spec
-    for owner, named in owners.items():
-        if not owner.startswith("shader."):
-            named = {**{spec.name: spec for spec in bank.specs() if spec.owner == owner}, **named}
-        bank.declare(owner, named.values())

@@ -28,7 +28,7 @@ from installation.core.paths import resource_dir
 from installation.core.seeds import Seed, resample
 from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
-from installation.render.params import QUALITIES, declare_specs, renderer_specs, shader_specs
+from installation.render.params import QUALITIES
 from installation.render.programs import ShaderProgram, mtime
 from installation.render.transients import Transients, glsl_defines
 
@@ -134,11 +134,9 @@ class Renderer:
         self._frame_mask: NDArray[np.float32] | None = None
         self._seed: Seed | None = None
 
-    def register_params(self, bank: ParamBank) -> None:
-        """Declare the renderer's and every shader header's parameters in ``bank`` (a header here
-        replaces another declaration of its parameters, such as the shipped one when running
-        from ``--shader-dir``), and keep the bank: a header saved later declares its inputs again."""
-        declare_specs(bank, renderer_specs() + shader_specs(self.shader_dir)[0])
+    def follow_headers(self, bank: ParamBank) -> None:
+        """Keep ``bank`` (built by the composition root from the same shader folder): a header
+        saved while running declares its program's inputs in it again."""
         self._bank = bank
 
     def _load_look(self, name: str) -> Look:

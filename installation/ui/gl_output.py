@@ -69,7 +69,7 @@ class RendererOutput:
         from installation.render.renderer import Renderer
 
         self.renderer = Renderer(self._canvas_size, self.quality, self.shader_dir)
-        self.renderer.register_params(self.bank)
+        self.renderer.follow_headers(self.bank)
 
     def _on_draw(self, event: object) -> None:
         from vispy import gloo
