@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from installation.core.commands import LIVE_PARAMS, SPECS, Command, switch
+from installation.core.errors import LoadError
 from installation.core.events import CommandInput
 from installation.core.params import bool_param, float_param
+from installation.core.presets import parse_preset
+from installation.core.tomlsource import TomlSource
 from installation.midi.bindings import Binding, Control, ControlType, Target
 from installation.nodes.codec import decode_osc
 from installation.nodes.validate import Rejection
@@ -57,3 +62,13 @@ def test_a_command_buttons_led_follows_the_commands_state_whoever_changed_it() -
     assert rig.router.feedback() == [(rig.port, [0x90, 98, 3]), (rig.port, [0x90, 97, 1])]
     rig.send(0x90, 98, 127)  # pressing it gives the command; the engine will set the state
     assert rig.commands == [CommandInput(Command.BLACKOUT, "", "midi")]
+
+
+def test_a_preset_that_sets_live_state_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "dark.toml"
+    text = '[preset]\nseed = "kai-city"\nlook = "festival"\n\n[params]\n"render.blackout" = 1.0\n'
+    with pytest.raises(LoadError) as caught:
+        parse_preset(TomlSource.parse(text, path))
+    assert f"{path}:6: params.render.blackout: is live state" in str(caught.value)
+    edited = parse_preset(TomlSource.parse(text.replace('"render.blackout" = 1.0', ""), path))
+    assert "show.paused" not in edited.with_params({"show.paused": True, "sim.growth_rate": 2.0}).params
