@@ -1,4 +1,4 @@
-"""The JACK server supervision's locking, without a restart.
+"""The JACK server supervision's locking, and the MIDI thread's pause, without a restart.
 
 A client open after the server died makes libjack free every client of the process, so the
 supervisor's check that opens one must hold the lock that guards the rtmidi handles, and drop
@@ -9,8 +9,15 @@ tests/test_midi_jack_restart.py.
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 
+from installation.core.events import InputQueue
+from installation.core.params import ParamBank
+from installation.inputs.midi import MidiInputs
 from installation.inputs.midi_server import ServerSupervisor
+from tests.services import Jack
+from tests.waiting import wait_for
 
 
 class FakeServer:
@@ -59,3 +66,21 @@ def test_a_dead_server_seen_through_its_socket_is_checked_again_under_the_lock()
     assert supervise(server, lock) == [True]
     assert server.asked == [("socket", False), ("restarted", True)]
 
+
+def voluntary_switches(thread: threading.Thread) -> int:
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return int(next(line.split(":")[1] for line in status.splitlines() if line.startswith("voluntary_ctxt")))
+
+
+def test_with_no_controller_open_the_midi_thread_sleeps_until_the_next_scan(jack_server: Jack) -> None:
+    midi = MidiInputs(InputQueue(), ParamBank(), [], pattern="matches-no-port", api="jack")
+    midi.start()
+    try:
+        thread = wait_for(lambda: next((t for t in threading.enumerate() if t.name == "myco-midi"), None), 3,
+                          "the MIDI thread")
+        before = voluntary_switches(thread)
+        time.sleep(2.0)
+        assert voluntary_switches(thread) - before < 20, "the MIDI thread polled with nothing to poll"
+    finally:
+        midi.stop()
+    assert not thread.is_alive()

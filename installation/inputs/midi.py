@@ -85,6 +85,7 @@ class MidiInputs:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_scan = 0.0
         self._supervisor: ServerSupervisor | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -179,19 +180,39 @@ class MidiInputs:
 
     # -- the MIDI thread -----------------------------------------------------------------------
     def _run(self) -> None:
-        next_scan = time.monotonic() + SCAN_S
-        while not self._stop.wait(POLL_S):
-            now = time.monotonic()
-            with self._lock:
-                if now >= next_scan:
-                    next_scan = now + SCAN_S
-                    self.ports.scan()
-                self._follow_preset()
-                for port in self.ports.inputs.values():
-                    self._poll(port)
-                self._put(self.router.tick(time.monotonic()))
-                for port_name, message in self.router.feedback():
-                    self.ports.send(port_name, message)
+        self._next_scan = time.monotonic() + SCAN_S
+        self._pause()
+        while not self._stop.is_set():
+            self._turn()
+            self._pause()
+
+    def _pause(self) -> None:
+        """Until the next turn: ``POLL_S`` while a controller is open, else until the next scan.
+
+        rtmidi's JACK input has nothing to wait on but its callback, which runs in JACK's real-time
+        thread and takes the GIL (docs/pitfalls.md), so this thread polls. ``time.sleep`` is the
+        cheapest wakeup Python has (``Event.wait`` builds a lock each time); with no input open,
+        nothing can arrive or need feedback before the scan that opens one. The figures, and why
+        this thread stays in the GUI's process: docs/midi.md, benchmarks/bench_midi_process.py.
+        """
+        if self.ports.inputs:
+            time.sleep(POLL_S)
+        else:
+            self._stop.wait(max(0.0, self._next_scan - time.monotonic()))
+
+    def _turn(self) -> None:
+        """One turn of the MIDI thread: scan when due, read every input, glides, feedback."""
+        now = time.monotonic()
+        with self._lock:
+            if now >= self._next_scan:
+                self._next_scan = now + SCAN_S
+                self.ports.scan()
+            self._follow_preset()
+            for port in self.ports.inputs.values():
+                self._poll(port)
+            self._put(self.router.tick(time.monotonic()))
+            for port_name, message in self.router.feedback():
+                self.ports.send(port_name, message)
 
     def _poll(self, port: InputPort) -> None:
         while True:
