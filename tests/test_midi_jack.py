@@ -19,6 +19,7 @@ from installation.inputs import midi_ports
 from installation.inputs.midi import MidiInputs
 from installation.inputs.midi_ports import api_names
 from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, Takeover, Target
+from installation.midi.params import param_specs as midi_param_specs
 from installation.midi.profile import Profile, learned_path, load_learned
 from tests.midi_rig import Applier, TestController
 from tests.services import Jack
@@ -27,6 +28,7 @@ from tests.waiting import wait_for
 
 def make_bank() -> ParamBank:
     bank = ParamBank()
+    bank.register_all(midi_param_specs())  # the MIDI layer's own (tempo, clock)
     bank.register(float_param("render.exposure", 1.0, 0.1, 4.0))
     bank.register(float_param("sim.growth_rate", 1.0, 0.0, 4.0))
     bank.register(bool_param("synth.mute", False))

@@ -22,6 +22,7 @@ from installation.core.params import ParamBank, float_param
 from installation.inputs.midi import MidiInputs
 from installation.inputs.midi_ports import JackServerWatch
 from installation.midi.bindings import Binding, Control, ControlType, Takeover, Target
+from installation.midi.params import param_specs as midi_param_specs
 from installation.midi.profile import Profile
 from tests import services
 from tests.midi_rig import Applier, TestController
@@ -53,6 +54,7 @@ def private_jack(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateJack]:
 def test_midi_survives_a_jackd_restart(private_jack: PrivateJack) -> None:
     controller = TestController()
     bank, queue = ParamBank(), InputQueue()
+    bank.register_all(midi_param_specs())  # the MIDI layer's own (tempo, clock)
     bank.register(float_param("render.exposure", 1.0, 0.0, 4.0))
     app = Applier(queue, bank)
     profile = Profile("t", controller.name, (Binding(Control(ControlType.CC, None, 7),

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from installation.core.events import InputQueue
-from installation.core.params import ParamBank
 from installation.inputs.midi import MidiInputs
 from installation.inputs.midi_server import ServerSupervisor
+from installation.registry import build_bank
 from tests.services import Jack
 from tests.waiting import wait_for
 
@@ -73,7 +73,7 @@ def voluntary_switches(thread: threading.Thread) -> int:
 
 
 def test_with_no_controller_open_the_midi_thread_sleeps_until_the_next_scan(jack_server: Jack) -> None:
-    midi = MidiInputs(InputQueue(), ParamBank(), [], pattern="matches-no-port", api="jack")
+    midi = MidiInputs(InputQueue(), build_bank(), [], pattern="matches-no-port", api="jack")
     midi.start()
     try:
         thread = wait_for(lambda: next((t for t in threading.enumerate() if t.name == "myco-midi"), None), 3,

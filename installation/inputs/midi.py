@@ -30,7 +30,6 @@ from installation.inputs.midi_hotplug import Hotplug, InputPort
 from installation.inputs.midi_ports import load_profiles, preset_bindings
 from installation.inputs.midi_server import MidiServer, ServerSupervisor
 from installation.midi.bindings import Binding
-from installation.midi.params import param_specs
 from installation.midi.profile import (
     Profile,
     learned_path,
@@ -65,7 +64,6 @@ class MidiInputs:
                  on_message: MessageHook | None = None, on_event: EventSink | None = None) -> None:
         self.queue = queue
         self.bank = bank
-        bank.register_all(param_specs())
         self.pattern = re.compile(pattern or ".", re.IGNORECASE)
         self.learned_file = learned_file or learned_path()
         learned: list[Binding] = []
