@@ -87,24 +87,37 @@ def test_osc_commands_reach_the_one_dispatcher_and_their_state_comes_back() -> N
     runtime = build_runtime(RunOptions(audio=False, status=None, osc="127.0.0.1:0")).start()
     try:
         port = runtime.part("osc").port
+        bank = runtime.engine.bank
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as controller:
             controller.bind(("127.0.0.1", 0))
             controller.settimeout(5)
+
+            def replies(*wanted: str) -> dict[str, object]:
+                """The latest value of each address until every one of ``wanted`` came."""
+                seen: dict[str, object] = {}
+                while not set(wanted) <= set(seen):
+                    runtime.tick()
+                    reply = OscMessage(controller.recv(1024))
+                    seen[reply.address] = reply.params[0]
+                return seen
+
             message = OscMessageBuilder("/myco/command/blackout")
             message.add_arg(1)
             controller.sendto(message.build().dgram, ("127.0.0.1", port))
+            greeting = replies("/myco/state/preset", "/myco/state/act")  # a new peer gets the state at once
+            assert greeting["/myco/state/preset"] == runtime.engine.preset.name
+            assert greeting["/myco/state/act"] == 0
             oscsend(port, "/myco/command/pause", "i", 1)
             oscsend(port, "/myco/command/loop", "s", "off")
-            bank = runtime.engine.bank
+            oscsend(port, "/myco/command/next_act", "")
             wait_for(lambda: bool(runtime.tick()) and bank.target("render.blackout") == 1.0
-                     and bank.get("show.paused") is True and bank.get("show.loop") is False, 10,
-                     "blackout, pause and loop set by OSC")
-            replies = {}
-            while len(replies) < 3:
-                reply = OscMessage(controller.recv(1024))
-                replies[reply.address] = reply.params[0]
-        assert replies == {"/myco/param/render.blackout": 1.0, "/myco/param/show.paused": 1.0,
-                           "/myco/param/show.loop": 0.0}
+                     and bank.get("show.paused") is True and bank.get("show.loop") is False
+                     and runtime.engine.player.act_index == 1, 10, "blackout, pause, loop and the act set by OSC")
+            state = replies("/myco/param/render.blackout", "/myco/param/show.paused", "/myco/param/show.loop",
+                            "/myco/state/act", "/myco/state/preset")
+        assert state["/myco/param/render.blackout"] == 1.0
+        assert (state["/myco/param/show.paused"], state["/myco/param/show.loop"]) == (1.0, 0.0)
+        assert state["/myco/state/act"] == 1 and state["/myco/state/preset"] == runtime.engine.preset.name
         assert runtime.engine.player.paused and not runtime.engine.player.loop
     finally:
         runtime.stop()

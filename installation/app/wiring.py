@@ -72,7 +72,8 @@ def start_inputs(options: RunOptions, engine: Engine, audio: Any = None) -> list
             from installation.inputs.osc import OscListener
 
             host, port = parse_address(options.osc, "OSC", DEFAULT_OSC)
-            osc = OscListener(mux, engine.inputs, host, port)  # type: ignore[arg-type]
+            osc = OscListener(mux, engine.inputs, host, port,  # type: ignore[arg-type]
+                              state_of=lambda: {"preset": engine.preset.name, "act": engine.player.act_index})
             osc.start()
             unsubscribe = engine.bank.subscribe(lambda change: osc.feedback(change)
                                                 if change.name in LIVE_PARAMS else None)

@@ -5,7 +5,8 @@ use ``BlockingOSCUDPServer`` in a single thread (the threading server starts a t
 datagram), turn strict timing off (it would sleep until a bundle's time tag), return None
 from every handler (anything else is sent back to the sender) and count, rather than
 silently drop, every malformed packet and unknown address. Nothing escapes the thread.
-The state of commands (blackout, loop, pause) goes back to whoever sent us anything lately.
+The state of commands (blackout, loop, pause) and of the show (preset, act) goes back to
+whoever sent us anything lately.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pythonosc import osc_packet
@@ -29,6 +31,7 @@ from installation.nodes.validate import Rejection
 
 log = logging.getLogger(__name__)
 SOURCE = "osc"
+STATE_PREFIX = "/myco/state/"
 PEER_KEEP_S = 600.0  # a controller silent for ten minutes gets no more feedback
 MAX_PEERS = 16
 
@@ -42,7 +45,8 @@ class _CountingDispatcher(Dispatcher):
 
     def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list[Any]:
         listener = self._listener
-        listener.peers.seen(client_address)
+        if listener.peers.seen(client_address):
+            listener.greet(client_address)
         if len(data) > MAX_PACKET_BYTES:
             listener.mux.reject(SOURCE, "oversize")
             return []
@@ -74,7 +78,15 @@ class _Server(BlockingOSCUDPServer):
         log.exception("OSC packet from %s", client_address)
         self._mux.reject(SOURCE, "handler_error")
 
+    def service_actions(self) -> None:
+        """Between datagrams (at least every poll interval): send what changed of the show's state."""
+        try:
+            self._listener.follow_state()
+        except Exception:  # a bug of ours must not kill the listener thread
+            log.exception("OSC state feedback")
+
     _mux: NodeMux
+    _listener: OscListener
 
 
 class Peers:
@@ -87,12 +99,14 @@ class Peers:
         self._most = most
         self._lock = threading.Lock()
 
-    def seen(self, address: tuple[str, int]) -> None:
+    def seen(self, address: tuple[str, int]) -> bool:
+        """Note ``address``; True when it is new (or had aged out)."""
         with self._lock:
-            self._seen.pop(address, None)
+            new = self._seen.pop(address, None) is None
             self._seen[address] = time.monotonic()
             while len(self._seen) > self._most:  # the oldest goes first
                 del self._seen[next(iter(self._seen))]
+            return new
 
     def current(self) -> list[tuple[str, int]]:
         now = time.monotonic()
@@ -105,11 +119,16 @@ class Peers:
 class OscListener:
     """Listens on ``host:port`` (loopback by default; port 0 picks a free one)."""
 
-    def __init__(self, mux: NodeMux, inputs: InputQueue, host: str = "127.0.0.1", port: int = 9000) -> None:
+    def __init__(self, mux: NodeMux, inputs: InputQueue, host: str = "127.0.0.1", port: int = 9000, *,
+                 state_of: Callable[[], Mapping[str, str | int]] | None = None) -> None:
+        """``state_of`` gives the show's state (e.g. ``{"preset": ..., "act": ...}``), sent to the
+        peers as ``/myco/state/<key>`` when it changes and to a new peer at once."""
         self.mux = mux
         self.inputs = inputs
         self.peers = Peers()
         self.sent = 0
+        self._state_of = state_of
+        self._state: Mapping[str, str | int] = {}
         self.host = host
         self._requested_port = port
         self._server: _Server | None = None
@@ -126,6 +145,7 @@ class OscListener:
             return
         server = _Server((self.host, self._requested_port), _CountingDispatcher(self))
         server._mux = self.mux
+        server._listener = self
         # A roomy receive buffer absorbs bursts while the one server thread is busy.
         server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self._server = server
@@ -146,14 +166,33 @@ class OscListener:
 
     def feedback(self, change: Change) -> None:
         """Send a command's state (``/myco/param/<name> value``) to every recent peer."""
-        server = self._server
-        if server is None:
-            return
         value = change.value
-        builder = OscMessageBuilder(PARAM_PREFIX + change.name)
-        builder.add_arg(float(value) if isinstance(value, (int, float)) else str(value))  # bools as 1.0/0.0
+        self._send(PARAM_PREFIX + change.name, float(value) if isinstance(value, (int, float)) else str(value),
+                   self.peers.current())  # bools as 1.0/0.0
+
+    def follow_state(self) -> None:
+        """Send each entry of the show's state that changed since the last call to every peer."""
+        if self._state_of is None:
+            return
+        state = dict(self._state_of())
+        for key, value in state.items():
+            if self._state.get(key) != value:
+                self._send(STATE_PREFIX + key, value, self.peers.current())
+        self._state = state
+
+    def greet(self, peer: tuple[str, int]) -> None:
+        """A new peer gets the whole state at once, so its display is right before anything changes."""
+        for key, value in self._state.items():
+            self._send(STATE_PREFIX + key, value, [peer])
+
+    def _send(self, address: str, value: float | str, peers: list[tuple[str, int]]) -> None:
+        server = self._server
+        if server is None or not peers:
+            return
+        builder = OscMessageBuilder(address)
+        builder.add_arg(value)
         datagram = builder.build().dgram
-        for peer in self.peers.current():
+        for peer in peers:
             try:
                 server.socket.sendto(datagram, peer)
                 self.sent += 1
