@@ -19,7 +19,9 @@ from installation.core.textfile import read_text
 from installation.core.validate import check_toml_file
 from installation.midi.profile import check_targets, load_profile, preset_overrides
 from installation.registry import all_param_specs
+from installation.render.glsl import load_program
 from installation.render.looks import load_look, look_names
+from installation.render.params import shader_folder, shader_specs
 
 
 @cache
@@ -74,11 +76,18 @@ def check_shaders(paths: list[Path]) -> list[Problem]:
 
 
 def check_shader_headers(paths: list[Path]) -> list[Problem]:
-    """What needs no GL: each shader file is read and its header parsed (``myco check --no-shaders``)."""
+    """What needs no GL (``myco check --no-shaders``): each program assembled with its vertex file
+    and includes (so an input clashing with an include's is found), any other shader file's
+    header parsed, and the headers of each folder compared (one parameter declared unalike)."""
     problems: list[Problem] = []
     for path in paths:
         try:
-            read_header(path)
+            if path.suffix == ".frag":
+                load_program(path, shader_folder(path))
+            else:
+                read_header(path)
         except LoadError as error:
-            problems.extend(error.problems)
+            problems.extend(problem for problem in error.problems if problem not in problems)
+    for folder in sorted({shader_folder(path) for path in paths}):
+        problems.extend(problem for problem in shader_specs(folder)[1] if problem not in problems)
     return problems

@@ -145,3 +145,19 @@ def test_files_a_windows_editor_saved_pass_and_load_the_same(tmp_path: Path, x_d
     assert load_seed(seed) == load_seed(seeds / "elara-wall.toml")
     assert replace(load_show(show), path=None) == replace(load_show(shows / "kai-festival.toml"), path=None)
     assert load_profile(midi) == load_profile(presets / "midi" / "korg_nanokontrol2.toml")
+
+
+def test_check_without_gl_finds_an_input_clashing_with_an_includes_and_headers_declared_unalike(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "shaders"
+    shutil.copytree(resource_dir("shaders"), folder)
+    links = folder / "links.frag"  # it includes include/speed.glsl, which declares the uniform 'speed'
+    links.write_text(links.read_text().replace('"INPUTS": [', '"INPUTS": [\n {"NAME": "speed", "TYPE": "float"},', 1))
+    blur = folder / "blur.frag"  # a second declaration of render.exposure, unlike post.frag's
+    blur.write_text(blur.read_text().replace('"INPUTS": [', '"INPUTS": [\n    {"NAME": "exposure", "PARAM": '
+                                             '"render.exposure", "TYPE": "float", "MAX": 9.0},', 1))
+    result = myco("check", "--no-shaders", folder, timeout=60)
+    assert result.returncode == 1
+    speed, post = folder / "include" / "speed.glsl", folder / "post.frag"
+    assert f"{speed}:4: INPUTS.speed: the uniform 'speed' is declared already, at {links}:5" in result.stdout
+    assert f"{post}:7: INPUTS.exposure: declares render.exposure unlike {blur}:4" in result.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 from installation.core.errors import LoadError, Problem
 from installation.core.paths import resource_dir
 from installation.render.looks import load_look, look_names
-from installation.render.params import shader_files, shader_specs
+from installation.render.params import shader_files, shader_folder, shader_specs
 
 
 def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = None) -> list[Problem]:
@@ -42,7 +42,7 @@ def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = Non
         if path.suffix == ".frag":
             programs[path.resolve()] = path.parent
         else:
-            base = path.parent.parent if path.parent.name == "include" else path.parent
+            base = shader_folder(path)
             programs.update({p.resolve(): base for p in shader_files(base)})
     try:
         for path, base in programs.items():

@@ -44,6 +44,11 @@ def shader_files(shader_dir: Path | None = None) -> list[Path]:
     return sorted(folder.glob("*.frag"))
 
 
+def shader_folder(path: Path) -> Path:
+    """The shader folder a shader file belongs to (an include file's is the folder above ``include``)."""
+    return path.parent.parent if path.parent.name == "include" else path.parent
+
+
 def header_files(shader_dir: Path | None = None) -> list[Path]:
     """Every file that may have a header: the programs, their vertex files and the include files."""
     folder = shader_dir or resource_dir("shaders")
