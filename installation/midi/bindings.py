@@ -130,6 +130,12 @@ class Target:
         """The parameter that holds a command target's state (its LED follows it), or ""."""
         return SPECS[Command(self.name)].state if self.kind is TargetKind.COMMAND else ""
 
+    @property
+    def shown(self) -> str:
+        """The parameter whose value a feedback control shows: a parameter target's own, or a
+        command's state; "" when there is none."""
+        return self.name if self.kind is TargetKind.PARAM else self.state
+
     def __str__(self) -> str:
         suffix = f" {self.argument}" if self.argument else ""
         return f"{self.kind.value}:{self.name}{suffix}"

@@ -247,7 +247,7 @@ class Router:
                 if echo:
                     continue
                 for binding in mapper.bindings:
-                    if binding.feedback and name in (binding.target.state, _param_of(binding)):
+                    if binding.feedback and binding.target.shown == name:
                         out.extend((port, message) for message in self._messages(mapper, binding, value))
         return self._counted(out)
 
@@ -258,7 +258,7 @@ class Router:
             return []
         out = []
         for binding in mapper.bindings:
-            shown = binding.target.state or _param_of(binding)
+            shown = binding.target.shown
             if binding.feedback and shown:
                 value = self._value_of(shown)
                 if value is not None:
@@ -293,10 +293,6 @@ class Router:
         if position is None:
             return []
         return feedback_messages(binding.control, position, binding)
-
-
-def _param_of(binding: Binding) -> str:
-    return binding.target.name if binding.target.kind is TargetKind.PARAM else ""
 
 
 def feedback_messages(control: Control, position: float, binding: Binding) -> list[list[int]]:
