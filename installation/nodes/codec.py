@@ -67,7 +67,8 @@ def decode_osc(address: str, args: Sequence[object]) -> NodeValues | Input | Rej
 
 def _osc_command(name: str, args: Sequence[object]) -> Input | Rejection:
     """``/myco/command/<name> [argument]``: a switch takes 1/0 (or on/off), jump_act an act number."""
-    if name not in COMMAND_NAMES or SPECS[Command(name)].midi_only:
+    spec = SPECS[Command(name)] if name in COMMAND_NAMES else None
+    if spec is None or spec.midi_only:
         return Rejection("unknown_address", f"command {name[:40]!r}")
     if len(args) > 1:
         return Rejection("wrong_type", "a command takes at most one argument")
@@ -77,14 +78,14 @@ def _osc_command(name: str, args: Sequence[object]) -> Input | Rejection:
     elif isinstance(argument, (int, float)):
         if not math.isfinite(argument):
             return Rejection("not_finite", name)
-        if SPECS[Command(name)].argument is Argument.SWITCH:
+        if spec.argument is Argument.SWITCH:
             argument = "on" if argument >= 0.5 else "off"
         else:
             argument = str(int(argument))
     elif not isinstance(argument, str):
         return Rejection("wrong_type", "a command's argument is a string or a number")
     try:
-        return CommandInput(Command(name), argument, "osc")
+        return CommandInput(spec.command, argument, "osc")
     except ValueError as error:
         return Rejection("wrong_type", str(error)[:120])
 
