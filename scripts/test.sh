@@ -18,8 +18,8 @@ PYTHONPATH="$PWD" .venv-core/bin/python -m pytest -q -p no:cacheprovider tests/c
 step "adapters and integration, against real Xvfb, jackd and mosquitto (the core ran above)"
 .venv/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/core --ignore-glob='tests/test_ui_*' \
   --ignore-glob='tests/test_midi_*' tests "$@" || status=1
-# MIDI over JACK gets a process of its own too: libjack state left in a process by the audio
-# tests' clients (PortAudio's, on a server made real-time) crashed rtmidi's port close there.
+# MIDI over JACK gets a process of its own too: the MIDI tests open and close many JACK clients,
+# and libjack can crash a process that closes a port mid-notification (docs/pitfalls.md).
 step "MIDI controllers over real JACK"
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_midi_*.py "$@" || status=1
 # The windows get a process of their own: one Qt application per process, and none of the

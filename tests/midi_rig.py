@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import queue
 import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
-
-import rtmidi
+from pathlib import Path
+from typing import IO, Any
 
 from installation.core.events import InputQueue
 from installation.core.params import ParamBank
@@ -15,29 +17,66 @@ from tests.core.midi_helpers import InputSink
 from tests.services import require
 from tests.waiting import wait_for
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 class TestController:
-    """A 'hardware' controller: one JACK client sending (out) and one receiving feedback (in)."""
+    """A 'hardware' controller: a JACK MIDI out port it sends from and an in port for feedback.
+
+    It lives in a process of its own (``tests/midi_controller.py``) and is unplugged by killing
+    that process, as hardware vanishes: closing rtmidi's JACK ports races libjack's notification
+    thread (jack2 issue #216), which crashed the test process on a loaded machine.
+    """
 
     __test__ = False
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or f"ctl{uuid.uuid4().hex[:6]}"
-        self.out: Any = None
-        self.inp: Any = None
+        self.process: subprocess.Popen[str] | None = None
+        self._got: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+        self._reader: threading.Thread | None = None
         self.plug()
 
     def plug(self) -> None:
-        self.out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name=self.name)
-        self.out.open_virtual_port("out")
-        self.inp = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=self.name)
-        self.inp.ignore_types(sysex=False, timing=False, active_sense=True)
-        self.inp.open_virtual_port("in")
+        """Open the ports (on the server in use now); a controller still running is lost first."""
+        self._kill()
+        process = subprocess.Popen([sys.executable, "-m", "tests.midi_controller", self.name], cwd=REPO,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        ready = process.stdout.readline()
+        if ready.strip() != "ready":
+            process.kill()
+            process.wait()
+            raise AssertionError(f"the test controller {self.name} did not start: {ready!r}")
+        self.process = process
+        self._reader = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
+        self._reader.start()
 
     def unplug(self) -> None:
-        for port in (self.out, self.inp):
-            port.close_port()
-            port.delete()
+        """Pull the cable: the ports vanish, and this returns once the server no longer lists them."""
+        self._kill()
+        wait_for(lambda: not self._ports_listed(), 10, f"the ports of {self.name} to vanish")
+
+    def _kill(self) -> None:
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait()
+        assert self._reader is not None and self.process.stdin is not None
+        self._reader.join(5)
+        self.process.stdin.close()
+        self.process = self._reader = None
+
+    def _read(self, stream: IO[str]) -> None:
+        with stream:
+            for line in stream:
+                words = line.split()
+                if words[:1] == ["got"]:
+                    self._got.put([int(word) for word in words[1:]])
+
+    def _ports_listed(self) -> bool:
+        listing = subprocess.run([require("jack_lsp")], capture_output=True, text=True, timeout=10).stdout
+        return any(line.split(":")[0].startswith(self.name) for line in listing.splitlines())
 
     def listened_to(self) -> bool:
         """Whether some JACK port is connected to this controller's out port (``jack_lsp -c``)."""
@@ -46,7 +85,9 @@ class TestController:
         return any(line[:1].isspace() for line in listing.splitlines())  # connections are listed indented
 
     def send(self, *message: int) -> None:
-        self.out.send_message(list(message))
+        assert self.process is not None and self.process.stdin is not None, f"{self.name} is unplugged"
+        self.process.stdin.write("send " + " ".join(str(byte) for byte in message) + "\n")
+        self.process.stdin.flush()
 
     def collect(self, count: int, timeout: float = 3.0) -> list[list[int]]:
         """Wait until ``count`` messages came back (feedback) and return them."""
@@ -61,8 +102,8 @@ class TestController:
 
     def received(self) -> list[list[int]]:
         messages = []
-        while (item := self.inp.get_message()) is not None:
-            messages.append(item[0])
+        while not self._got.empty():
+            messages.append(self._got.get())
         return messages
 
 

@@ -68,7 +68,6 @@ def test_midi_survives_a_jackd_restart(private_jack: PrivateJack) -> None:
         app.until(lambda: bank.get("render.exposure") == 4.0)
         services.stop(private_jack.jack.process)
         wait_for(lambda: not midi.open_ports(), 8, "the ports to close with the server (checked every second)")
-        controller.out = controller.inp = None  # died with the server too: dropped, never closed
         private_jack.restart()
         controller.plug()
         wait_for(midi.open_ports, 8, "the ports to reopen on the new server")
@@ -165,15 +164,12 @@ def test_myco_midi_monitor_exits_cleanly_after_jackd_restarts_and_dies(private_j
         controller.send(0xB0, 7, 127)
         lines.wait_for("b0 07 7f", 5, "the first message")
         services.stop(private_jack.jack.process)
-        controller.out = controller.inp = None  # died with the server: dropped, never closed
         private_jack.restart()
         controller.plug()
         wait_for(controller.listened_to, 10, "the monitor to reconnect on the new server")
         controller.send(0xB0, 7, 0)
         lines.wait_for("b0 07 00", 5, "a message after the restart")
-        # Unplugged while the server runs: dead clients of this process would stay in libjack
-        # (sockets, semaphores) until its next client open, which this test never makes.
-        controller.unplug()
+        controller.unplug()  # while the server runs, so its ports are seen to vanish
         services.stop(private_jack.jack.process)
         monitor.send_signal(signal.SIGINT)  # Ctrl-C: stop with the server down, then exit
         with contextlib.suppress(subprocess.TimeoutExpired):
