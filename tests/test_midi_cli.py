@@ -35,7 +35,7 @@ def test_midi_monitor_prints_messages_and_mapping(jack_server: Jack, capsys: pyt
     player = threading.Thread(target=play)
     player.start()
     try:
-        assert main(["midi", "monitor", "APC", "--seconds", "1.2"]) == 0
+        assert main(["midi", "monitor", "APC", "--seconds", "5"]) == 0  # time to connect on a loaded machine
     finally:
         player.join()
         controller.unplug()
