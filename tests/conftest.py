@@ -87,6 +87,10 @@ def qt_session(x_display: str) -> Iterator[object]:
     """
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from installation.ui.gl_output import share_gl_contexts
+
+    if QApplication.instance() is None:
+        share_gl_contexts()  # as run_gui does: the outputs' views sample the one world's picture
     app = QApplication.instance() or QApplication([])
     assert app.platformName() == "xcb", (
         f"a QApplication was already created on Qt's {app.platformName()!r} platform by an earlier test; "

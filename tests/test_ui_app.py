@@ -20,6 +20,7 @@ from PIL import Image
 
 from installation.app.gui import DesktopApp
 from installation.core.paths import resource_dir
+from installation.ui.gl_output import GlWorld
 from installation.ui.param_panel import SLIDER_STEPS
 from tests.appkit import pixels, pump, start_app, stop_app
 from tests.services import Jack
@@ -246,11 +247,12 @@ def test_closing_leaves_no_thread_or_process(qt_session: object, jack_server: Ja
 def test_a_quality_change_rebuilds_the_output_which_keeps_drawing(qt_session: object) -> None:
     app = start_app(quality=None)  # not pinned by --quality: the output follows render.quality
     try:
-        view = app.views[0]
-        assert pump(30, lambda: view.renderer is not None and app.runtime.clock.frames >= 2)
-        assert view.renderer.quality == "medium"  # the parameter's default; no shipped preset sets it
+        pictures = app.pictures
+        assert isinstance(pictures, GlWorld)
+        assert pump(30, lambda: pictures.world is not None and app.runtime.clock.frames >= 2)
+        assert pictures.world.quality == "medium"  # the parameter's default; no shipped preset sets it
         app.runtime.engine.bank.set("render.quality", "low", "ui")
-        assert pump(20, lambda: view.renderer is not None and view.renderer.quality == "low")
+        assert pump(20, lambda: pictures.world is not None and pictures.world.quality == "low")
         assert pixels(app).std() > 5.0, "the rebuilt output draws the network"
     finally:
         stop_app(app)

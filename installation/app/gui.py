@@ -13,11 +13,13 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Sequence
 
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
+from installation.app.health import FrameClock
 from installation.app.runtime import Runtime
 from installation.app.status import PREVIEW_WIDTH
 from installation.core.commands import Command
@@ -30,10 +32,11 @@ from installation.ui import theme
 from installation.ui.browser import PresetBrowser
 from installation.ui.control import ControlWindow
 from installation.ui.editing import EditHistory
+from installation.ui.gl_output import share_gl_contexts
 from installation.ui.health import HealthPanel
 from installation.ui.monitor import NodeMonitor
 from installation.ui.output import OutputManager, OutputWindow
-from installation.ui.output_view import OutputView, Scene, make_output_view
+from installation.ui.output_view import OutputView, Pictures, Scene, make_pictures
 from installation.ui.param_panel import ParamPanel
 from installation.ui.placement import requests_for
 from installation.ui.transport import TransportPanel
@@ -69,17 +72,19 @@ class DesktopApp(QObject):
         self.control.action_triggered.connect(self.act)
         self.control.closing.connect(self.quit)
         screens = [screen.name() for screen in QGuiApplication.screens()]
-        self.views: list[OutputView] = []
-        windows: list[OutputWindow] = []
-        requests = requests_for(screens, list(runtime.options.output_screens))
-        quality = runtime.options.quality or str(engine.bank.get("render.quality"))
-        for index, request in enumerate(requests):
-            view = make_output_view(request.region, runtime.clock.frame_done, self.report, engine.bank, len(requests),
-                                    quality, runtime.options.shader_dir,
-                                    follow_quality=runtime.options.quality is None)
-            self.views.append(view)
-            windows.append(OutputWindow(view, request, index))
+        options = runtime.options
+        requests = requests_for(screens, list(options.output_screens))
+        self.view_clocks = [FrameClock() for _ in requests]  # each output's own frame rate
+        self.pictures: Pictures = make_pictures(
+            options.canvas_for(len(requests)), [request.region for request in requests],
+            [clock.frame_done for clock in self.view_clocks], runtime.clock.frame_done, self.report, engine.bank,
+            options.quality or str(engine.bank.get("render.quality")), options.shader_dir,
+            follow_quality=options.quality is None)
+        self.views: Sequence[OutputView] = self.pictures.views
+        windows = [OutputWindow(view, request, index)
+                   for index, (view, request) in enumerate(zip(self.views, requests, strict=True))]
         self.outputs = OutputManager(windows, self.control_screen)
+        runtime.outputs_status = self.outputs_status
         self.tick_timer = QTimer(self)
         self.tick_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.tick_timer.setInterval(max(1, int(1000 / engine.step_hz)))
@@ -124,8 +129,8 @@ class DesktopApp(QObject):
         self.tick_timer.stop()
         self.ui_timer.stop()
         self.browser.stop()
-        for view in self.views:
-            view.close()
+        self.runtime.outputs_status = None
+        self.pictures.close()
         self.outputs.close()
         self.control.closing.disconnect(self.quit)
         self.control.close()
@@ -140,11 +145,15 @@ class DesktopApp(QObject):
         engine = runtime.engine
         self.outputs.set_veil(engine.bank.number("render.blackout"))
         if frames:
-            params = engine.bank.snapshot()
             scene = Scene(*engine.look_mix(), engine.seed)
-            latest = with_all_events(frames)
-            for view in self.views:
-                view.show_frame(latest, params, scene)
+            self.pictures.show_frame(with_all_events(frames), engine.bank.snapshot(), scene)
+
+    def outputs_status(self) -> list[dict[str, object]]:
+        """Each output window by name: its own frame rate and time, its screen and canvas region."""
+        return [{"name": f"output {window.index + 1}", "screen": window.screen_name,
+                 "full_screen": window.full_screen, "region": list(window.request.region),
+                 "fps": round(clock.fps(), 2), "frame_ms": clock.percentiles_ms()}
+                for window, clock in zip(self.outputs.windows, self.view_clocks, strict=True)]
 
     def refresh(self) -> None:
         runtime = self.runtime
@@ -168,15 +177,15 @@ class DesktopApp(QObject):
             latest = runtime.errors.last(1)[0].message
             if ".toml:" in latest:
                 self._problem = f"{latest}\nThe output keeps the last good state."
-        shader_problems = sorted({problem for view in self.views for problem in getattr(view, "problems", [])})
+        shader_problems = sorted(set(self.pictures.problems))
         if shader_problems:
             shader_problems.append("Shader error: the output keeps the last good shader.")
         self.control.show_problem("\n".join(filter(None, [self._problem, *shader_problems])))
         preset = engine.preset
         self.control.show_preset(preset.title or preset.name, preset.name, self.history.unsaved,
                                  self.history.can_undo, self.history.can_redo)
-        if self._refreshes % PREVIEW_EVERY == 0 and self.views:
-            image = self.views[0].grab()
+        if self._refreshes % PREVIEW_EVERY == 0:
+            image = self.pictures.preview(PREVIEW_WIDTH)  # read back at the preview's size only
             self.control.preview.show_image(image)
             if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0 and not image.isNull():
                 runtime.status_server.publish_preview(png_bytes(image, PREVIEW_WIDTH))
@@ -281,6 +290,8 @@ def png_bytes(image: QImage, width: int) -> bytes:
 
 def run_gui(runtime: Runtime, stop: threading.Event) -> int:
     """Show the windows and run Qt's event loop until the operator quits or time is up."""
+    if QApplication.instance() is None:
+        share_gl_contexts()  # the outputs' views sample the one world's picture
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName("Myco")

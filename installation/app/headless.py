@@ -51,7 +51,8 @@ class HeadlessOutput:
             self._open()
         engine = self.runtime.engine
         self.offscreen.canvas.set_current()
-        problems = [str(problem) for problem in self.offscreen.renderer.follow(
+        world = self.offscreen.world
+        problems = [str(problem) for problem in world.step(
             frame, engine.bank.snapshot(), dt, engine.look_mix(), engine.seed)]
         if problems != self.problems:
             for problem in problems:
@@ -59,7 +60,9 @@ class HeadlessOutput:
             self.problems = problems
         if now - self._last_preview >= PREVIEW_EVERY_S and self.runtime.status_server is not None:
             self._last_preview = now
-            self.runtime.status_server.publish_preview(png_bytes(self.offscreen.snapshot(), PREVIEW_WIDTH))
+            # the preview size read back from the world's picture, never the whole picture
+            preview = world.read(size=world.preview_size(PREVIEW_WIDTH))
+            self.runtime.status_server.publish_preview(png_bytes(preview, PREVIEW_WIDTH))
         return True
 
     def _open(self) -> None:
@@ -68,8 +71,7 @@ class HeadlessOutput:
         options = self.runtime.options
         self.quality = self._wanted_quality()
         self.offscreen = Offscreen(options.headless_size, self.quality, options.shader_dir,
-                                   seed=self.runtime.engine.seed.rng_seed)
-        self.offscreen.renderer.follow_headers(self.runtime.engine.bank)
+                                   bank=self.runtime.engine.bank, seed=self.runtime.engine.seed.rng_seed)
 
     def _wanted_quality(self) -> str:
         return self.runtime.options.quality or str(self.runtime.engine.bank.get("render.quality"))

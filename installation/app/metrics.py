@@ -56,10 +56,17 @@ def to_prometheus(status: Mapping[str, Any]) -> str:
     out.metric("act_index", "gauge", "Index of the act now playing (0-based).", [({}, status.get("act_index"))])
     out.metric("position_seconds", "gauge", "Position in the current act.", [({}, status.get("position_s"))])
     out.metric("uptime_seconds", "gauge", "Seconds since the app started.", [({}, status.get("uptime_s"))])
-    out.metric("fps", "gauge", "Output frames completed per second.", [({}, status.get("fps"))])
+    out.metric("fps", "gauge", "World frames completed per second (one step for every output).",
+               [({}, status.get("fps"))])
     frame = status.get("frame_ms") or {}
-    out.metric("frame_ms", "gauge", "Frame time percentiles in milliseconds.",
+    out.metric("frame_ms", "gauge", "World frame time percentiles in milliseconds.",
                [({"quantile": "0.5"}, frame.get("p50")), ({"quantile": "0.99"}, frame.get("p99"))])
+    outputs = status.get("outputs") or []
+    out.metric("output_fps", "gauge", "Frames each output window painted per second.",
+               [({"output": view.get("name"), "screen": view.get("screen")}, view.get("fps")) for view in outputs])
+    out.metric("output_frame_ms", "gauge", "Each output window's paint time percentiles in milliseconds.",
+               [({"output": view.get("name"), "quantile": quantile}, (view.get("frame_ms") or {}).get(key))
+                for view in outputs for quantile, key in (("0.5", "p50"), ("0.99", "p99"))])
     audio = status.get("audio") or {}
     device = {"device": audio.get("device") or ""}
     out.metric("audio_running", "gauge", "1 while the audio engine runs.", [(device, audio.get("running"))])

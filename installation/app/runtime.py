@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from installation.app.health import ErrorLog, ErrorLogHandler, FrameClock
@@ -32,7 +33,8 @@ class Runtime:
     def __init__(self, options: RunOptions, engine: Engine) -> None:
         self.options = options
         self.engine = engine
-        self.clock = FrameClock()
+        self.clock = FrameClock()  # the world's steps (a window's own paints: outputs_status)
+        self.outputs_status: Callable[[], list[dict[str, Any]]] | None = None  # set by the windows' front-end
         self.errors = ErrorLog()
         self._log_handler = ErrorLogHandler(self.errors)
         logging.getLogger("installation").addHandler(self._log_handler)
@@ -147,8 +149,10 @@ class Runtime:
             "look": engine.current_look(),
             "step": engine.step_count,
             "uptime_s": round(time.monotonic() - self.started, 3),
-            "fps": round(self.clock.fps(), 2),
+            "fps": round(self.clock.fps(), 2),  # the world's: one step per frame for every output
             "frame_ms": self.clock.percentiles_ms(),
+            "world_frames": self.clock.frames,
+            "outputs": self.outputs_status() if self.outputs_status is not None else [],
             "late_steps": self.late_steps,
             "blackout": bank.get("render.blackout") if "render.blackout" in bank else 0.0,
             "visuals": self.output_notice or "on",

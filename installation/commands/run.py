@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="no windows: engine, inputs, sound, status, and the visuals rendered offscreen")
     parser.add_argument("--size", type=frame_size, metavar="WxH",
                         help="with --headless: the offscreen output's size (default 640x360)")
+    parser.add_argument("--canvas", type=frame_size, metavar="WxH",
+                        help="the picture the outputs show regions of (default 1920x1080 per output, side by side)")
     parser.add_argument("--no-visuals", action="store_true",
                         help="with --headless: no renderer at all (an audio- or sensor-only machine)")
     parser.add_argument("--status", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
@@ -63,7 +65,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         visuals=not args.no_visuals,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
         seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, resume=args.resume,
-        replay=args.replay,
+        replay=args.replay, canvas=args.canvas,
     )
 
 

@@ -48,13 +48,11 @@ def hidden_canvas() -> Any:
 
 
 class Offscreen:
-    """A Renderer in a hidden context, producing ``(height, width, 3)`` uint8 frames."""
+    """A :class:`World` in a hidden context, producing ``(height, width, 3)`` uint8 frames."""
 
     def __init__(self, size: tuple[int, int], quality: str = "medium", shader_dir: Path | None = None,
                  **renderer_options: Any) -> None:
-        from vispy import gloo
-
-        from installation.render.renderer import Renderer
+        from installation.render.world import World
 
         self.size = (int(size[0]), int(size[1]))
         # A closed canvas still waiting for the garbage collector makes its own GL context
@@ -62,14 +60,16 @@ class Offscreen:
         # such leftovers now, before our context exists (seen in tests that close canvases).
         gc.collect()
         self.canvas = hidden_canvas()
-        self.renderer = Renderer(self.size, quality, shader_dir, **renderer_options)
-        width, height = self.size
-        self._target = gloo.FrameBuffer(color=gloo.Texture2D((height, width, 4), format="rgba"))
+        self.world = World(self.size, quality, shader_dir, **renderer_options)
+
+    @property
+    def renderer(self) -> Any:
+        return self.world.renderer
 
     def step(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
         """Advance the hyphae without drawing (warm-up, or frames between stills)."""
         self.canvas.set_current()
-        self.renderer.update(frame, params, dt)
+        self.world.advance(frame, params, dt)
 
     def render(self, frame: WorldFrame, params: Mapping[str, Value], dt: float,
                region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> RGB:
@@ -78,17 +78,13 @@ class Offscreen:
         return self.snapshot(region)
 
     def snapshot(self, region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> RGB:
-        from vispy import gloo
-
+        """Paint the picture from the current state and read back ``region`` of it at full size."""
         self.canvas.set_current()
-        width, height = self.size
-        with self._target:
-            self.renderer.draw(self.size, region)
-            pixels = gloo.read_pixels((0, 0, width, height), alpha=False)
-        return np.ascontiguousarray(pixels)
+        self.world.compose()
+        return self.world.read(region, self.size)
 
     def close(self) -> None:
         self.canvas.set_current()
-        self.renderer.close()
+        self.world.close()
         self.canvas.close()
         gc.collect()  # destroy the canvas now, not in the middle of someone else's frame

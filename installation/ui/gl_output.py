@@ -1,137 +1,205 @@
-"""The GPU output: a vispy canvas (PySide6 backend) running the renderer for one window.
+"""The GPU outputs: one world rendered once per frame, and a view of it in every output window.
 
-Each output window gets its own canvas, GL context and :class:`Renderer`, all fed the same
-frames and parameters, so the regions of a wide canvas across several projectors line up.
-Each view still grows its own hyphae; docs/pitfalls.md ("One world, many views") says how
-the world is to be computed once and shared instead. The renderer is built on the first draw,
-when the widget's GL context exists. A draw that fails is reported once and the last good
-picture stays; the frame clock only counts frames that completed.
+:class:`GlWorld` keeps the :class:`~installation.render.world.World` in the GL context of the
+first output's vispy canvas and steps it from the app's tick, once per frame whatever the
+number of outputs. Every output window holds a :class:`WorldView`: a vispy canvas created
+``shared=`` that first one, in the same GL share group (``Qt.AA_ShareOpenGLContexts``, see
+:func:`share_gl_contexts`), that resamples its region of the world's picture when it paints.
+A view never waits for another output and always shows the latest picture; a step or a draw
+that fails is reported once and the last good picture stays. docs/architecture.md ("One
+world, many views") says why this and not the alternatives measured.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
 from installation.core.params import ParamBank, Value
-from installation.ui.output_view import Scene
+from installation.ui.output_view import FrameDone, Region, Scene
 
 log = logging.getLogger(__name__)
 
-CANVAS_HEIGHT = 1080  # the wide canvas is this tall and 16:9 wide per output
+
+def share_gl_contexts() -> None:
+    """Put every GL context of the app in one share group. Call before the QApplication exists.
+
+    vispy's Qt backend leaves sharing off unless ``VISPY_PYQT5_SHARE_CONTEXT`` is set (it read
+    occasional crashes with old PyQt5 into it); measured here with PySide6 6.11 under Xvfb and
+    llvmpipe, sampling one context's texture from another works (tests/test_ui_views.py).
+    """
+    os.environ["VISPY_PYQT5_SHARE_CONTEXT"] = "true"
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
 
 
-class RendererOutput:
-    fades_itself = True  # the renderer's post pass applies render.blackout
+def _pending_events(older: WorldFrame | None, frame: WorldFrame) -> WorldFrame:
+    """A frame not yet drawn keeps its events in the next one, or their layers never start."""
+    return frame if older is None else replace(frame, events=older.events + frame.events)
 
-    def __init__(self, region: tuple[float, float, float, float], frame_done: Callable[[float], None],
-                 bank: ParamBank, outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None,
-                 follow_quality: bool = False) -> None:
-        from installation.render.offscreen import gl_app
 
-        gl_app()
-        from vispy import app
+class WorldView:
+    """One output window's view: its region of the world's picture, resampled at every paint."""
 
+    fades_itself = True  # the world's post pass applies render.blackout
+
+    def __init__(self, world: GlWorld, canvas: Any, region: Region, frame_done: FrameDone) -> None:
+        self.world = world
+        self.canvas = canvas
         self.region = region
-        self.bank = bank  # shader headers saved while running declare their inputs here
-        self.quality = quality
-        self.follow_quality = follow_quality  # rebuild when render.quality changes (not pinned by --quality)
-        self.shader_dir = shader_dir
-        self._frame_done = frame_done
-        self._canvas_size = (round(CANVAS_HEIGHT * 16 / 9) * outputs, CANVAS_HEIGHT)
-        self.canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=True, title="Myco output")
-        self.widget: QWidget = self.canvas.native
-        self.renderer: Any = None
+        self.widget: QWidget = canvas.native
         self.failed = ""
-        self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
-        self._pending: tuple[WorldFrame, Mapping[str, Value], Scene, float] | None = None
-        self._last_update = 0.0
-        self._capture_wanted = False
-        self._captured = QImage()
-        self.canvas.events.draw.connect(self._on_draw)
-
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
-        if self._pending is not None:  # not drawn yet: keep its events, or their layers never start
-            frame = replace(frame, events=self._pending[0].events + frame.events)
-        self._pending = (frame, params, scene, time.monotonic())
-        self.canvas.update()
-
-    def _build(self) -> None:
-        from installation.render.renderer import Renderer
-
-        self.renderer = Renderer(self._canvas_size, self.quality, self.shader_dir)
-        self.renderer.follow_headers(self.bank)
+        self._frame_done = frame_done
+        self.counting = True  # a screenshot's extra paint is not an output frame
+        canvas.events.draw.connect(self._on_draw)
 
     def _on_draw(self, event: object) -> None:
         from vispy import gloo
 
         started = time.perf_counter()
+        width, height = self.canvas.physical_size
         try:
-            pending, self._pending = self._pending, None
-            if pending is not None and self.follow_quality:
-                self._follow_quality(str(pending[1].get("render.quality", self.quality)))
-            if self.renderer is None:
-                self._build()
-            if pending is not None:
-                frame, params, scene, stamp = pending
-                dt = stamp - self._last_update if self._last_update else 1 / 60
-                self._last_update = stamp
-                self.problems = [str(problem) for problem in self.renderer.follow(
-                    frame, params, dt, (scene.look_from, scene.look_to, scene.mix), scene.seed)]
-            width, height = self.canvas.physical_size
-            gloo.set_viewport(0, 0, width, height)
-            self.renderer.draw((width, height), self.region)
-            if self._capture_wanted:
-                self._capture_wanted = False
-                self._capture(width, height)
+            # Opaque black: vispy clears the widget's alpha with the clear colour after this draw,
+            # and the first view's context shares the world's, whose targets clear to alpha 0.
+            gloo.set_clear_color("black")
+            if self.world.world is None:  # the first step has not run yet
+                gloo.set_viewport(0, 0, width, height)
+                gloo.clear(color=True)
+                return
+            self.world.world.show((width, height), self.region)
         except Exception as error:  # vispy would only print it: report once, keep the last picture
-            message = f"output draw failed: {error}"
+            message = f"output view failed: {error}"
             if message != self.failed:
                 self.failed = message
                 log.error("%s", message)
             return
         self.failed = ""
+        if self.counting:
+            self._frame_done(time.perf_counter() - started)
+
+    def grab(self) -> QImage:
+        """What this window shows, painted again now (a screenshot; the preview comes from the world)."""
+        self.counting = False
+        try:
+            return self.widget.grabFramebuffer()  # type: ignore[attr-defined]
+        finally:
+            self.counting = True
+
+    def close(self) -> None:
+        self.canvas.close()
+
+
+class GlWorld:
+    """The world in the first view's GL context, stepped by the app's tick; the outputs' views."""
+
+    def __init__(self, canvas_size: tuple[int, int], bank: ParamBank, frame_done: FrameDone,
+                 quality: str = "medium", shader_dir: Path | None = None, follow_quality: bool = False) -> None:
+        if not QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts):
+            raise RuntimeError("GL context sharing is off (share_gl_contexts() must run before the QApplication)")
+        from installation.render.offscreen import gl_app
+
+        gl_app()
+        self.canvas_size = canvas_size
+        self.bank = bank  # shader headers saved while running declare their inputs here
+        self.quality = quality
+        self.follow_quality = follow_quality  # rebuild when render.quality changes (not pinned by --quality)
+        self.shader_dir = shader_dir
+        self.world: Any = None  # built by the first step, once the first view's context exists
+        self.views: list[WorldView] = []
+        self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
+        self.failed = ""
+        self._frame_done = frame_done
+        self._host: Any = None  # the first view's canvas: the world's GL objects live in its context
+        self._pending: WorldFrame | None = None
+        self._last_step = 0.0
+
+    def add_view(self, region: Region, frame_done: FrameDone) -> WorldView:
+        from vispy import app
+
+        canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=True, title="Myco output",
+                            shared=self._host)
+        self._host = self._host or canvas
+        view = WorldView(self, canvas, region, frame_done)
+        self.views.append(view)
+        return view
+
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
+        """One step of the world for every view, then every view is asked to paint."""
+        frame = self._pending = _pending_events(self._pending, frame)
+        if self._host is None or not self._host.native.isValid():
+            return  # the first view is not shown yet: its GL context does not exist
+        started = time.perf_counter()
+        now = time.monotonic()
+        dt = now - self._last_step if self._last_step else 1 / 60
+        try:
+            self._host.set_current()
+            self._follow_quality(str(params.get("render.quality", self.quality)))
+            if self.world is None:
+                self._build()
+            problems = self.world.step(frame, params, dt, (scene.look_from, scene.look_to, scene.mix), scene.seed)
+            self._host.context.flush_commands()
+            from vispy import gloo
+
+            gloo.gl.glFlush()  # the views sample the picture from other contexts
+        except Exception as error:  # report once; the views keep the last good picture
+            message = f"world step failed: {error}"
+            if message != self.failed:
+                self.failed = message
+                log.error("%s", message)
+            return
+        self.failed = ""
+        self.problems = [str(problem) for problem in problems]
+        self._pending = None
+        self._last_step = now
         self._frame_done(time.perf_counter() - started)
+        for view in self.views:
+            view.canvas.update()
+
+    def _build(self) -> None:
+        from installation.render.world import World
+
+        self.world = World(self.canvas_size, self.quality, self.shader_dir, bank=self.bank)
 
     def _follow_quality(self, wanted: str) -> None:
-        """A new quality needs a new renderer (its agent and trail textures are sized by it)."""
-        if wanted == self.quality:
+        """A new quality needs a new world (its agent and trail textures are sized by it)."""
+        if not self.follow_quality or wanted == self.quality:
             return
         log.info("output quality %s -> %s: the hyphae weave again", self.quality, wanted)
         self.quality = wanted
-        if self.renderer is not None:
-            self.renderer.close()
-            self.renderer = None
+        if self.world is not None:
+            self.world.close()
+            self.world = None
 
-    def _capture(self, width: int, height: int) -> None:
-        from vispy import gloo
-
-        pixels = np.ascontiguousarray(gloo.read_pixels((0, 0, width, height), alpha=False))
-        self._captured = QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-
-    def grab(self) -> QImage:
-        """The picture captured at the end of a recent draw, and ask for a new one at the next.
-
-        Not ``grabFramebuffer()``: that renders the whole picture again just to read it back.
-        """
-        self._capture_wanted = True
-        return self._captured
+    def preview(self, width: int) -> QImage:
+        """The latest picture ``width`` wide, read back at that size only (empty before the first step)."""
+        if self.world is None:
+            return QImage()
+        try:
+            self._host.set_current()
+            width, height = self.world.preview_size(width)
+            pixels = np.ascontiguousarray(self.world.read(size=(width, height)))
+        except Exception as error:
+            log.warning("preview: %s", error)
+            return QImage()
+        return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
     def close(self) -> None:
-        if self.renderer is not None:
+        if self.world is not None:
             try:
-                self.canvas.set_current()
-                self.renderer.close()
+                self._host.set_current()
+                self.world.close()
             except Exception as error:
-                log.warning("closing the renderer: %s", error)
-            self.renderer = None
-        self.canvas.close()
+                log.warning("closing the world: %s", error)
+            self.world = None
+        for view in reversed(self.views):  # the host last: the others share its GL objects
+            view.close()

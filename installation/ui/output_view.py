@@ -1,15 +1,16 @@
-"""What an output window shows: the renderer's canvas, or the network map if GL is not available.
+"""What the output windows show: views of the GPU world, or the network map if GL is not available.
 
-:func:`make_output_view` prefers the GPU renderer. If it cannot start (no renderer in this
-build, no usable OpenGL), the output shows the live network map instead of going black,
-and the reason goes to the operator's error list.
+:func:`make_pictures` prefers the GPU world (one simulation for every output, see
+:mod:`installation.ui.gl_output`). If it cannot start (no renderer in this build, no usable
+OpenGL), every output shows the live network map instead of going black, and the reason goes
+to the operator's error list.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -40,14 +41,31 @@ class Scene:
 
 
 class OutputView(Protocol):
+    """What one output window holds."""
+
     widget: QWidget
     fades_itself: bool
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
-        """Hand over the newest frame; the view redraws at its own pace."""
-
     def grab(self) -> QImage:
-        """A recently drawn picture (for the preview and screenshots); may be empty at first."""
+        """What the window shows now (a screenshot)."""
+
+    def close(self) -> None: ...
+
+
+class Pictures(Protocol):
+    """Where every output's picture comes from, fed once per frame by the app's tick."""
+
+    problems: list[str]  # shader problems of the last reload, for the operator
+
+    @property
+    def views(self) -> Sequence[OutputView]:
+        """One per output window, in order."""
+
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
+        """Hand over the newest frame; the views repaint at their own pace."""
+
+    def preview(self, width: int) -> QImage:
+        """The latest picture about ``width`` wide (for the control window and ``/preview.png``)."""
 
     def close(self) -> None: ...
 
@@ -74,9 +92,6 @@ class MapOutput:
         self.map = _TimedMap(frame_done)
         self.widget: QWidget = self.map
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
-        self.map.show_frame(frame)
-
     def grab(self) -> QImage:
         self.map.counting = False
         try:
@@ -88,16 +103,39 @@ class MapOutput:
         self.map.close()
 
 
-def make_output_view(region: Region, frame_done: FrameDone, report: Callable[[str], None], bank: ParamBank,
-                     outputs: int = 1, quality: str = "medium", shader_dir: Path | None = None,
-                     follow_quality: bool = False) -> OutputView:
+class MapPictures:
+    """Every output shows the network map (each window paints it itself)."""
+
+    def __init__(self, frame_dones: Sequence[FrameDone]) -> None:
+        self.views = [MapOutput(frame_done) for frame_done in frame_dones]
+        self.problems: list[str] = []
+
+    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
+        for view in self.views:
+            view.map.show_frame(frame)
+
+    def preview(self, width: int) -> QImage:
+        return self.views[0].grab().scaledToWidth(width) if self.views else QImage()
+
+    def close(self) -> None:
+        for view in self.views:
+            view.close()
+
+
+def make_pictures(canvas_size: tuple[int, int], regions: Sequence[Region], frame_dones: Sequence[FrameDone],
+                  world_done: FrameDone, report: Callable[[str], None], bank: ParamBank, quality: str = "medium",
+                  shader_dir: Path | None = None, follow_quality: bool = False) -> Pictures:
+    """One view per region (with its own frame clock) of one world painted at ``canvas_size``."""
     try:
-        from installation.ui.gl_output import RendererOutput
+        from installation.ui.gl_output import GlWorld
     except ImportError as error:
-        report(f"GPU renderer not available ({error}); the output shows the network map")
-        return MapOutput(frame_done)
+        report(f"GPU renderer not available ({error}); the outputs show the network map")
+        return MapPictures(frame_dones)
     try:
-        return RendererOutput(region, frame_done, bank, outputs, quality, shader_dir, follow_quality)
+        world = GlWorld(canvas_size, bank, world_done, quality, shader_dir, follow_quality)
+        for region, frame_done in zip(regions, frame_dones, strict=True):
+            world.add_view(region, frame_done)
+        return world
     except Exception as error:
-        report(f"GPU renderer failed to start ({error}); the output shows the network map")
-        return MapOutput(frame_done)
+        report(f"GPU renderer failed to start ({error}); the outputs show the network map")
+        return MapPictures(frame_dones)

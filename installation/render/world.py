@@ -1,0 +1,106 @@
+"""One world for every view: the organism and its finished picture, computed once per frame.
+
+:meth:`World.step` advances the hyphae and composites the whole canvas (look, glow, post)
+into one canvas-sized picture. A view (an output window, the control window's preview,
+``/preview.png``, a video frame) is a resample of a region of that picture: adding an output
+costs one textured quad, never another simulation. The world is created inside one GL context
+(the first output's, or a hidden one); views in other contexts of the same share group sample
+its picture (docs/architecture.md, "One world, many views").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from vispy import gloo
+
+from installation.core.errors import Problem
+from installation.core.frames import WorldFrame
+from installation.core.params import ParamBank, Value
+from installation.core.paths import resource_dir
+from installation.core.seeds import Seed
+from installation.render.programs import ShaderProgram
+from installation.render.renderer import OPAQUE, QUAD, Renderer
+
+Region = tuple[float, float, float, float]  # x0, y0, x1, y1 in 0..1 of the canvas, top-left origin
+WHOLE: Region = (0.0, 0.0, 1.0, 1.0)
+RGB = np.ndarray
+
+
+class World:
+    """Create inside a current GL context; every view must share that context's GL objects."""
+
+    def __init__(self, canvas_size: tuple[int, int], quality: str = "medium", shader_dir: Path | None = None,
+                 bank: ParamBank | None = None, **renderer_options: Any) -> None:
+        shader_dir = shader_dir or resource_dir("shaders")
+        self.renderer = Renderer(canvas_size, quality, shader_dir, **renderer_options)
+        if bank is not None:
+            self.renderer.follow_headers(bank)
+        self.size = self.renderer.size
+        self.quality = quality
+        self.steps = 0
+        width, height = self.size
+        self.picture = gloo.Texture2D((height, width, 4), format="rgba", interpolation="linear",
+                                      wrapping="clamp_to_edge")
+        self._picture_fbo = gloo.FrameBuffer(color=self.picture)
+        self._view = ShaderProgram(shader_dir / "view.frag", shader_dir)
+        self._view.set_many({"a_position": gloo.VertexBuffer(QUAD), "u_picture": self.picture})
+        self._reads: dict[tuple[int, int], gloo.FrameBuffer] = {}
+
+    @property
+    def errors(self) -> list[Problem]:
+        return self.renderer.errors + self._view.errors
+
+    def step(self, frame: WorldFrame, params: Mapping[str, Value], dt: float,
+             look_mix: tuple[str, str, float], seed: Seed | None) -> list[Problem]:
+        """One frame of the world: the engine's looks and seed, shader files saved since, the
+        simulation step, and the finished picture. Returns the current shader and look problems."""
+        problems = self.renderer.follow(frame, params, dt, look_mix, seed)
+        self.compose()
+        self.steps += 1
+        return problems + self._view.errors
+
+    def advance(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
+        """The simulation alone, no picture (warm-up, or frames between stills)."""
+        self.renderer.update(frame, params, dt)
+
+    def compose(self) -> None:
+        """Paint the whole canvas from the current simulation state into the picture."""
+        with self._picture_fbo:
+            self.renderer.draw(self.size)
+
+    def show(self, viewport: tuple[int, int], region: Region = WHOLE) -> None:
+        """Resample ``region`` of the picture into the bound framebuffer, filling ``viewport``."""
+        x0, y0, x1, y1 = region
+        self._view.set("u_view_region", (x0, 1.0 - y1, x1, 1.0 - y0))  # the texture's rows run bottom-up
+        gloo.set_viewport(0, 0, max(1, int(viewport[0])), max(1, int(viewport[1])))
+        gloo.set_state(**OPAQUE)
+        self._view.draw("triangle_strip")
+
+    def read(self, region: Region = WHOLE, size: tuple[int, int] | None = None) -> RGB:
+        """``region`` of the picture as ``(height, width, 3)`` uint8, top row first, at ``size``
+        (default: the region's own pixels). A small size reads back only that many pixels."""
+        if size is None:
+            x0, y0, x1, y1 = region
+            size = (round((x1 - x0) * self.size[0]), round((y1 - y0) * self.size[1]))
+        width, height = max(1, int(size[0])), max(1, int(size[1]))
+        target = self._reads.get((width, height))
+        if target is None:
+            target = gloo.FrameBuffer(color=gloo.Texture2D((height, width, 4), format="rgba"))
+            self._reads[(width, height)] = target
+        with target:
+            self.show((width, height), region)
+            pixels = gloo.read_pixels((0, 0, width, height), alpha=False)
+        return np.ascontiguousarray(pixels)
+
+    def preview_size(self, width: int) -> tuple[int, int]:
+        """A preview ``width`` wide (at most the canvas) with the canvas's aspect."""
+        width = max(1, min(int(width), self.size[0]))
+        return width, max(1, round(width * self.size[1] / self.size[0]))
+
+    def close(self) -> None:
+        self.renderer.close()
+        self._view.delete()
