@@ -76,6 +76,7 @@ class WorldView:
                 gloo.set_viewport(0, 0, width, height)
                 gloo.clear(color=True)
                 return
+            self.world.fence.wait()
             self.world.world.show((width, height), self.region)
         except Exception as error:  # vispy would only print it: report once, keep the last picture
             message = f"output view failed: {error}"
@@ -115,6 +116,7 @@ class GlWorld:
         self.follow_quality = follow_quality  # rebuild when render.quality changes (not pinned by --quality)
         self.shader_dir = shader_dir
         self.world: Any = None  # built by the first step, once the first view's context exists
+        self.fence: Any = None  # the picture's completion mark, waited for by every view
         self.views: list[WorldView] = []
         self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
         self.failed = ""
@@ -148,9 +150,7 @@ class GlWorld:
                 self._build()
             problems = self.world.step(frame, params, dt, (scene.look_from, scene.look_to, scene.mix), scene.seed)
             self._host.context.flush_commands()
-            from vispy import gloo
-
-            gloo.gl.glFlush()  # the views sample the picture from other contexts
+            self.fence.mark()  # the views sample the picture from other contexts
         except Exception as error:  # report once; the views keep the last good picture
             message = f"world step failed: {error}"
             if message != self.failed:
@@ -166,9 +166,11 @@ class GlWorld:
             view.canvas.update()
 
     def _build(self) -> None:
+        from installation.render.gl_sync import Fence
         from installation.render.world import World
 
         self.world = World(self.canvas_size, self.quality, self.shader_dir, bank=self.bank)
+        self.fence = self.fence or Fence()
 
     def _follow_quality(self, wanted: str) -> None:
         """A new quality needs a new world (its agent and trail textures are sized by it)."""
@@ -198,6 +200,7 @@ class GlWorld:
             try:
                 self._host.set_current()
                 self.world.close()
+                self.fence.close()
             except Exception as error:
                 log.warning("closing the world: %s", error)
             self.world = None
