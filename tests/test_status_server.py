@@ -127,3 +127,12 @@ def test_stop_joins_the_thread() -> None:
 def test_metrics_of_an_empty_status() -> None:
     text = to_prometheus({})
     assert text.startswith("# HELP myco_info")
+
+
+def test_metrics_tell_the_world_and_each_output_apart() -> None:
+    outputs = [{"name": "output 1", "screen": "HDMI-1", "fps": 60.0, "frame_ms": {"p50": 0.8, "p99": 2.0}},
+               {"name": "output 2", "screen": "HDMI-2", "fps": 30.0, "frame_ms": {"p50": 1.1, "p99": 30.5}}]
+    text = to_prometheus({**STATUS, "outputs": outputs})
+    assert "myco_fps 59.8" in text  # the world's
+    assert 'myco_output_fps{output="output 2",screen="HDMI-2"} 30' in text
+    assert 'myco_output_frame_ms{output="output 2",quantile="0.99"} 30.5' in text
