@@ -3,6 +3,8 @@
 Both run in the same process, the same GL context and the same output size, each frame
 finished with ``glFinish`` so the time is the GPU's (or llvmpipe's) and not just queueing.
 The world comes from the engine playing Kai's festival (computed before timing starts).
+The views part measures what an extra output window and the preview cost beside one output
+(one world, resampled per view; the issue's bound: at most 0.25x of one output's frame).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             frame_s.append(time.perf_counter() - started)
     bare_s = _bare(frames, target)[5:]
     offscreen.close()
+    views = _views(world, params, quality, engine.seed.rng_seed)
 
     frame_p50, frame_p99 = _percentiles(frame_s)
     bare_p50, bare_p99 = _percentiles(bare_s)
@@ -106,6 +109,65 @@ def run(quick: bool = False) -> dict[str, Any]:
         "bare_shader_ms_p99": bare_p99,
         "ratio_to_bare_p50": frame_p50 / bare_p50 if bare_p50 > 0 else float("inf"),
         "agent_steps_per_s": renderer.agent_count / (update_p50 / 1000.0),
+        **views,
+    }
+
+
+VIEW_SETTINGS = {  # name -> the canvas regions shown by output windows, and whether a preview is read
+    "1_output": ([(0.0, 0.0, 1.0, 1.0)], False),
+    "2_outputs": ([(0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0)], False),
+    "2_outputs_preview": ([(0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0)], True),
+}
+
+
+def _views(world_frames: list[Any], params: Any, quality: str, seed: int) -> dict[str, Any]:
+    """Frame cost of one world with 1 output, 2 outputs, and 2 outputs plus the preview, the
+    three settings taking turns frame by frame (side by side in time). Every output window is
+    an output-sized framebuffer the world's picture is resampled into; the canvas is the same
+    for all three (two outputs wide), so what differs is only the views."""
+    from vispy import gloo
+
+    from installation.app.status import PREVIEW_WIDTH
+    from installation.render.offscreen import Offscreen
+
+    canvas = (SIZE[0] * 2, SIZE[1])
+    offscreen = Offscreen(canvas, quality, seed=seed)
+    world = offscreen.world
+    windows = [gloo.FrameBuffer(color=gloo.Texture2D((SIZE[1], SIZE[0], 4), format="rgba")) for _ in range(2)]
+    times: dict[str, list[float]] = {name: [] for name in VIEW_SETTINGS}
+    regions_of_two = VIEW_SETTINGS["2_outputs"][0]
+    upload = gloo.Texture2D((SIZE[1], SIZE[0], 3), format="rgb")
+    readback_s: list[float] = []
+    for index, frame in enumerate(world_frames):
+        for name, (regions, preview) in VIEW_SETTINGS.items():
+            started = time.perf_counter()
+            world.advance(frame, params, 1 / 30)
+            world.compose()
+            for window, region in zip(windows, regions, strict=False):
+                with window:
+                    world.show(SIZE, region)
+            if preview:
+                world.read(size=world.preview_size(PREVIEW_WIDTH))
+            gloo.gl.glFinish()
+            if index >= 10:
+                times[name].append(time.perf_counter() - started)
+        # The alternative not taken: a second window fed through the CPU (its region read back
+        # at full size and uploaded into that window's own texture) instead of sampling the picture.
+        started = time.perf_counter()
+        upload.set_data(world.read(regions_of_two[1], SIZE))
+        gloo.gl.glFinish()
+        if index >= 10:
+            readback_s.append(time.perf_counter() - started)
+    offscreen.close()
+    p50 = {name: _percentiles(samples)[0] for name, samples in times.items()}
+    one = p50["1_output"]
+    return {
+        "views_canvas": f"{canvas[0]}x{canvas[1]}",
+        **{f"views_{name}_ms_p50": value for name, value in p50.items()},
+        "views_extra_output_ratio": (p50["2_outputs"] - one) / one,
+        "views_extra_output_and_preview_ratio": (p50["2_outputs_preview"] - one) / one,
+        "views_view_ms_p50": p50["2_outputs"] - one,
+        "views_readback_upload_ms_p50": _percentiles(readback_s)[0],
     }
 
 
