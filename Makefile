@@ -1,5 +1,5 @@
 # Myco: the two commands of the README, and a few more for developers.
-.PHONY: run test bench check screenshots clean
+.PHONY: run test bench soak check screenshots clean
 
 run:  ## run Myco: the default show on the built-in simulation
 	@scripts/setup.sh run
@@ -12,6 +12,10 @@ test:  ## install everything the tests need, start the services, run every check
 bench:  ## run the benchmarks and write benchmarks/results.json
 	@scripts/setup.sh test
 	.venv/bin/python benchmarks/run.py $(ARGS)
+
+soak:  ## an hour of two outputs of one world, the seam between them read back every minute
+	@scripts/setup.sh test
+	.venv/bin/python scripts/soak_views.py $(ARGS)
 
 check:  ## validate the shipped presets, seeds, shows, MIDI maps and shaders
 	@scripts/setup.sh run

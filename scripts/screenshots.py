@@ -9,30 +9,15 @@ nodes arriving over OSC, preset thumbnails rendered), and saves each window and 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-@contextlib.contextmanager
-def x_server() -> Iterator[None]:
-    if os.environ.get("DISPLAY"):
-        yield
-        return
-    from tests import services
-
-    with services.xvfb() as server:
-        os.environ["DISPLAY"] = server.display
-        os.environ["QT_QPA_PLATFORM"] = "xcb"
-        yield
 
 
 def send_nodes(port: int, step: int) -> None:
@@ -53,6 +38,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     # A private home: the shots show the shipped presets only, and thumbnails are cached between runs.
     os.environ["MYCO_HOME"] = str(Path(tempfile.gettempdir()) / "myco-screenshots-home")
+    from tests.services import x_server
+
     with x_server():
         from PySide6.QtWidgets import QApplication
 

@@ -101,6 +101,18 @@ def xvfb(width: int = 1920, height: int = 1080) -> Iterator[Xvfb]:
     raise ServiceUnavailable("no free X display number for Xvfb")
 
 
+@contextlib.contextmanager
+def x_server() -> Iterator[None]:
+    """For the scripts run by hand: the X server in ``DISPLAY``, or an Xvfb started for them."""
+    if os.environ.get("DISPLAY"):
+        yield
+        return
+    with xvfb() as server:
+        os.environ["DISPLAY"] = server.display
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+        yield
+
+
 @dataclass
 class Jack:
     server_name: str
