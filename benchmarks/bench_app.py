@@ -58,8 +58,10 @@ def child(seconds: float) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from PySide6.QtWidgets import QApplication
 
+    from installation.ui.gl_output import share_gl_contexts
     from tests.appkit import pump, start_app, stop_app
 
+    share_gl_contexts()  # as run_gui does
     QApplication([])
     app = start_app(quality=QUALITY)
     pump(60, lambda: app.runtime.clock.frames >= 5)
