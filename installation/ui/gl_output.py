@@ -128,7 +128,10 @@ class GlWorld:
     def add_view(self, region: Region, frame_done: FrameDone) -> WorldView:
         from vispy import app
 
-        canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=True, title="Myco output",
+        # Only the first output waits for its display's refresh: its swap paces the frame clock.
+        # The others swap at once, so a second projector's vsync never stalls the GUI thread
+        # (and with it the world and every other view) a second time per frame.
+        canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=self._host is None, title="Myco output",
                             shared=self._host)
         self._host = self._host or canvas
         view = WorldView(self, canvas, region, frame_done)
