@@ -53,9 +53,13 @@ void main() {
     vec2 rnd = hash22(v_uv * 4096.0 + vec2(u_frame * 0.618, seed * 97.0));
     float dt = u_dt * speed;
 
-    float forward = guide(pos + step_dir(heading) * sensor_distance);
-    float left = guide(pos + step_dir(heading + sensor_angle) * sensor_distance);
-    float right = guide(pos + step_dir(heading - sensor_angle) * sensor_distance);
+    // One sine and cosine for the three sensors: the side ones are the forward one rotated.
+    vec2 ahead = vec2(cos(heading), sin(heading));
+    vec2 side = vec2(cos(sensor_angle), sin(sensor_angle));
+    vec2 reach = vec2(sensor_distance / u_aspect, sensor_distance);
+    float forward = guide(pos + ahead * reach);
+    float left = guide(pos + vec2(ahead.x * side.x - ahead.y * side.y, ahead.y * side.x + ahead.x * side.y) * reach);
+    float right = guide(pos + vec2(ahead.x * side.x + ahead.y * side.y, ahead.y * side.x - ahead.x * side.y) * reach);
     float turn = turn_speed * dt;
     if (forward >= left && forward >= right) {
         heading += (rnd.x - 0.5) * wander * turn;

@@ -14,16 +14,16 @@ varying vec2 v_uv;
 
 void main() {
     vec4 centre = texture2D(u_trail, v_uv);
-    vec4 sum = vec4(0.0);
-    for (int dy = -1; dy <= 1; dy++) {
-        for (int dx = -1; dx <= 1; dx++) {
-            sum += texture2D(u_trail, v_uv + vec2(float(dx), float(dy)) * u_texel);
-        }
-    }
+    // The 3x3 box from four bilinear taps (the trail filters linearly): per axis, one tap halfway
+    // between texels -1 and 0 weighs both alike, one on texel +1 (weights 2 and 1 of 3).
+    vec2 lo = v_uv - 0.5 * u_texel;
+    vec2 hi = v_uv + u_texel;
+    vec4 sum = 4.0 * texture2D(u_trail, lo) + 2.0 * texture2D(u_trail, vec2(hi.x, lo.y))
+             + 2.0 * texture2D(u_trail, vec2(lo.x, hi.y)) + texture2D(u_trail, hi);
     vec4 blurred = mix(centre, sum / 9.0, clamp(diffusion * u_dt * 60.0, 0.0, 1.0));
     vec3 trail = blurred.rgb * exp(-decay * u_dt);
     float scar = centre.a * exp(-heal * u_dt);
-    Fx fx = fx_at(v_uv);
+    Fx fx = fx_at(v_uv);  // the renderer counts only the events up to the last drone or shield
     // Drones burn the hyphae under them; their claws leave furrows that outlast them.
     scar = max(scar, fx.scar);
     trail *= 1.0 - fx.drone * 0.5;

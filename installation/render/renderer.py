@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from vispy import gloo
 
 from installation.core.errors import LoadError, Problem
+from installation.core.events import EventKind
 from installation.core.frames import WorldFrame, empty_frame
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
@@ -30,7 +31,7 @@ from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
 from installation.render.params import QUALITIES
 from installation.render.programs import ShaderProgram, mtime
-from installation.render.transients import Transients, glsl_defines
+from installation.render.transients import SLOTS, Transients, glsl_defines
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class _Target:
 
 class Renderer:
     """Create inside a current GL context (a vispy canvas or :mod:`installation.render.offscreen`)."""
+
+    #: Profiling hook: when set, :meth:`update` calls it with each pass's name right after
+    #: issuing that pass (``benchmarks/bench_physarum.py`` finishes the GL work there and times it).
+    pass_timer: Callable[[str], None] | None = None
 
     def __init__(self, size: tuple[int, int], quality: str = "medium", shader_dir: Path | None = None, *,
                  agents: int | None = None, sim_height: int | None = None, seed: int = 0) -> None:
@@ -259,7 +264,10 @@ class Renderer:
         self._params = params
         self._frame = frame
         self.transients.add(frame.events, self.t, frame.node_ids, frame.positions)
+        timer = self.pass_timer
         self._upload(frame)
+        if timer:
+            timer("upload")
         height, width = self.sim_shape
         sim_res = (width, height)
 
@@ -271,13 +279,25 @@ class Renderer:
             gloo.set_viewport(0, 0, width, height)
             gloo.set_state(**ADDITIVE)
             nodes.draw("points")
+        if timer:
+            timer("nodes")
 
         self._fullscreen("agents", self._agents[1], {"u_agents": self._agents[0].texture,
                                                      "u_trail": self._trail[0].texture})
         self._agents.reverse()
+        if timer:
+            timer("agents")
+        # The diffusion shows only drones (scars) and shields: its event loop stops after the last
+        # of those (on llvmpipe every event visited costs a pass over all its kinds' code).
+        scarring = (EventKind.DISRUPTION, EventKind.SHIELD, EventKind.NODE_LOST)
+        kinds = [item.kind for item in self.transients.items[:SLOTS]]
+        scar_events = max((slot + 1 for slot, kind in enumerate(kinds) if kind in scarring), default=0)
         self._fullscreen("diffuse", self._trail[1], {"u_trail": self._trail[0].texture,
-                                                     "u_texel": (1.0 / width, 1.0 / height)})
+                                                     "u_texel": (1.0 / width, 1.0 / height),
+                                                     "u_event_count": float(scar_events)})
         self._trail.reverse()
+        if timer:
+            timer("diffuse")
         deposit = self.programs["deposit"]
         self._common(deposit, sim_res, (0.0, 0.0, 1.0, 1.0))
         deposit.set_many({"a_index": self._agent_index, "u_agents": self._agents[0].texture,
@@ -286,6 +306,8 @@ class Renderer:
             gloo.set_viewport(0, 0, width, height)
             gloo.set_state(**ADDITIVE)
             deposit.draw("points")
+        if timer:
+            timer("deposit")
 
         self._links.clear()
         links = self.programs["links"]
@@ -297,6 +319,8 @@ class Renderer:
             gloo.set_state(**ADDITIVE)
             links.draw("triangles")
         gloo.set_state(**OPAQUE)
+        if timer:
+            timer("links")
 
     def _upload(self, frame: WorldFrame) -> None:
         mask = frame.fields.get("mask")
