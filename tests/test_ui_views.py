@@ -47,3 +47,22 @@ def test_two_outputs_whose_regions_touch_show_one_continuous_picture(qt_session:
         assert np.corrcoef(together.mean(axis=2).ravel(), whole.mean(axis=2).ravel())[0, 1] > 0.9
     finally:
         stop_app(app)
+
+
+def test_the_world_outlives_the_gl_context_of_any_output(qt_session: object) -> None:
+    """The first output's canvas and GL context are destroyed (as Qt does to an output whose
+    window it re-creates); the world, in a context of its own, goes on and the others show it."""
+    app = start_app(output_screens=(0, 0), canvas=CANVAS)
+    try:
+        world = app.pictures
+        assert isinstance(world, GlWorld)
+        assert pump(30, lambda: app.runtime.clock.frames >= 10 and world.world is not None), "not stepping"
+        renderer, steps = world.world.renderer, world.world.steps
+        app.views[0].close()
+        assert pump(20, lambda: world.world.steps >= steps + 10), "the world stopped"
+        assert world.world.renderer is renderer and world.failed == "", "the world was rebuilt or failed"
+        before = app.view_clocks[1].frames
+        assert pump(10, lambda: app.view_clocks[1].frames > before + 3), "the other output stopped painting"
+        assert rgb_of(app.views[1].grab().convertToFormat(QImage.Format.Format_RGB888)).mean() > 10
+    finally:
+        stop_app(app)

@@ -1,13 +1,13 @@
 """The GPU outputs: one world rendered once per frame, and a view of it in every output window.
 
-:class:`GlWorld` keeps the :class:`~installation.render.world.World` in the GL context of the
-first output's vispy canvas and steps it from the app's tick, once per frame whatever the
-number of outputs. Every output window holds a :class:`WorldView`: a vispy canvas created
-``shared=`` that first one, in the same GL share group (``Qt.AA_ShareOpenGLContexts``, see
-:func:`share_gl_contexts`), that resamples its region of the world's picture when it paints.
-A view never waits for another output and always shows the latest picture; a step or a draw
-that fails is reported once and the last good picture stays. docs/architecture.md ("One
-world, many views") says why this and not the alternatives measured.
+:class:`GlWorld` keeps the :class:`~installation.render.world.World` in a GL context of its own
+(:class:`WorldContext`, tied to no window) and steps it from the app's tick, once per frame
+whatever the number of outputs. Every output window holds a :class:`WorldView`: a vispy canvas
+in the same GL share group (``Qt.AA_ShareOpenGLContexts``, see :func:`share_gl_contexts`) that
+resamples its region of the world's picture when it paints. A view never waits for another
+output and always shows the latest picture; a step or a draw that fails is reported once and
+the last good picture stays. docs/architecture.md ("One world, many views") says why this and
+not the alternatives measured.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +42,6 @@ def share_gl_contexts() -> None:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
 
 
-def _pending_events(older: WorldFrame | None, frame: WorldFrame) -> WorldFrame:
-    """A frame not yet drawn keeps its events in the next one, or their layers never start."""
-    return frame if older is None else replace(frame, events=older.events + frame.events)
-
-
 class WorldView:
     """One output window's view: its region of the world's picture, resampled at every paint."""
 
@@ -69,8 +63,8 @@ class WorldView:
         started = time.perf_counter()
         width, height = self.canvas.physical_size
         try:
-            # Opaque black: vispy clears the widget's alpha with the clear colour after this draw,
-            # and the first view's context shares the world's, whose targets clear to alpha 0.
+            # Opaque black: vispy clears the widget's alpha with the context's clear colour after
+            # this draw, and a transparent output window is a black one on most screens.
             gloo.set_clear_color("black")
             if self.world.world is None:  # the first step has not run yet
                 gloo.set_viewport(0, 0, width, height)
@@ -100,8 +94,47 @@ class WorldView:
         self.canvas.close()
 
 
+class WorldContext:
+    """A GL context of the app's share group that belongs to no window, and a never-shown vispy
+    canvas naming it to vispy. The world lives here, so an output window whose GL context Qt
+    recreates (moved to another screen or GPU, hidden, re-parented) takes no world state with it:
+    framebuffer objects, which the world renders into, are never shared between contexts."""
+
+    def __init__(self) -> None:
+        from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
+        from vispy import app
+
+        share = QOpenGLContext.globalShareContext()
+        if share is None:
+            raise RuntimeError("Qt has no global share context (share_gl_contexts() must run before the QApplication)")
+        self.canvas = app.Canvas(keys=None, show=False, size=(16, 16), title="Myco world")
+        self.context = QOpenGLContext()
+        self.context.setShareContext(share)
+        self.context.setFormat(share.format())
+        if not self.context.create():
+            raise RuntimeError("the world's GL context could not be created")
+        self.surface = QOffscreenSurface()
+        self.surface.setFormat(self.context.format())
+        self.surface.create()
+
+    def make_current(self) -> None:
+        if not self.context.makeCurrent(self.surface):
+            raise RuntimeError("the world's GL context could not be made current")
+        # vispy's canvas is never shown, so its own set_current leaves our context current and
+        # only tells vispy where the GL commands go
+        self.canvas.set_current()
+
+    def flush(self) -> None:
+        self.canvas.context.flush_commands()
+
+    def close(self) -> None:
+        self.canvas.close()
+        self.context.doneCurrent()
+        self.surface.destroy()
+
+
 class GlWorld:
-    """The world in the first view's GL context, stepped by the app's tick; the outputs' views."""
+    """The world in a GL context of its own, stepped by the app's tick; the outputs' views."""
 
     def __init__(self, canvas_size: tuple[int, int], bank: ParamBank, frame_done: FrameDone,
                  quality: str = "medium", shader_dir: Path | None = None, follow_quality: bool = False) -> None:
@@ -115,14 +148,13 @@ class GlWorld:
         self.quality = quality
         self.follow_quality = follow_quality  # rebuild when render.quality changes (not pinned by --quality)
         self.shader_dir = shader_dir
-        self.world: Any = None  # built by the first step, once the first view's context exists
+        self.context = WorldContext()
+        self.world: Any = None  # built by the first step
         self.fence: Any = None  # the picture's completion mark, waited for by every view
         self.views: list[WorldView] = []
         self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
         self.failed = ""
         self._frame_done = frame_done
-        self._host: Any = None  # the first view's canvas: the world's GL objects live in its context
-        self._pending: WorldFrame | None = None
         self._last_step = 0.0
 
     def add_view(self, region: Region, frame_done: FrameDone) -> WorldView:
@@ -131,28 +163,24 @@ class GlWorld:
         # Only the first output waits for its display's refresh: its swap paces the frame clock.
         # The others swap at once, so a second projector's vsync never stalls the GUI thread
         # (and with it the world and every other view) a second time per frame.
-        canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=self._host is None, title="Myco output",
-                            shared=self._host)
-        self._host = self._host or canvas
+        canvas = app.Canvas(keys=None, show=False, size=(640, 360), vsync=not self.views, title="Myco output",
+                            shared=self.context.canvas)
         view = WorldView(self, canvas, region, frame_done)
         self.views.append(view)
         return view
 
     def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
         """One step of the world for every view, then every view is asked to paint."""
-        frame = self._pending = _pending_events(self._pending, frame)
-        if self._host is None or not self._host.native.isValid():
-            return  # the first view is not shown yet: its GL context does not exist
         started = time.perf_counter()
         now = time.monotonic()
         dt = now - self._last_step if self._last_step else 1 / 60
         try:
-            self._host.set_current()
+            self.context.make_current()
             self._follow_quality(str(params.get("render.quality", self.quality)))
             if self.world is None:
                 self._build()
             problems = self.world.step(frame, params, dt, (scene.look_from, scene.look_to, scene.mix), scene.seed)
-            self._host.context.flush_commands()
+            self.context.flush()
             self.fence.mark()  # the views sample the picture from other contexts
         except Exception as error:  # report once; the views keep the last good picture
             message = f"world step failed: {error}"
@@ -162,7 +190,6 @@ class GlWorld:
             return
         self.failed = ""
         self.problems = [str(problem) for problem in problems]
-        self._pending = None
         self._last_step = now
         self._frame_done(time.perf_counter() - started)
         for view in self.views:
@@ -190,7 +217,7 @@ class GlWorld:
         if self.world is None:
             return QImage()
         try:
-            self._host.set_current()
+            self.context.make_current()
             width, height = self.world.preview_size(width)
             pixels = np.ascontiguousarray(self.world.read(size=(width, height)))
         except Exception as error:
@@ -201,11 +228,12 @@ class GlWorld:
     def close(self) -> None:
         if self.world is not None:
             try:
-                self._host.set_current()
+                self.context.make_current()
                 self.world.close()
                 self.fence.close()
             except Exception as error:
                 log.warning("closing the world: %s", error)
             self.world = None
-        for view in reversed(self.views):  # the host last: the others share its GL objects
+        for view in self.views:
             view.close()
+        self.context.close()
