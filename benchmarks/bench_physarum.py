@@ -95,7 +95,7 @@ void main() {
 }
 """
 BARE_PASSES = ("move", "deposit", "diffuse")
-MYCO_UPDATE_PASSES = ("upload", "nodes", "agents", "diffuse", "deposit", "links")
+MYCO_UPDATE_PASSES = ("upload", "nodes", "guide", "agents", "diffuse", "deposit", "links")
 MYCO_DRAW_PASSES = ("composite", "blur", "post")
 
 

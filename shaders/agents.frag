@@ -24,9 +24,14 @@ uniform sampler2D u_fields;   // waste, toxin, density, flora from the world fra
 uniform sampler2D u_nodes;    // splatted nodes: r activity-weighted pull, g presence
 uniform sampler2D u_mask;     // the mural mask (0 when the seed has none)
 uniform sampler2D u_node_list;// node i at texel i: (x, y, activity, live)
+uniform sampler2D u_guide;    // guide() at every simulation pixel, made by this file's GUIDE build
 uniform float u_node_count;
 varying vec2 v_uv;
 
+// What attracts the hyphae at p. The renderer runs this file twice a frame: built with GUIDE it
+// paints guide() over the simulation grid (reads in order, cheap), and the agents then sense
+// that one texture (a read at a scattered point costs far more on a CPU rasteriser than four
+// in order: measured, benchmarks/bench_physarum.py).
 float guide(vec2 p) {
     vec4 trail = texture2D(u_trail, p);
     vec4 f = texture2D(u_fields, p);
@@ -45,6 +50,15 @@ vec2 step_dir(float heading) {
     return vec2(cos(heading) / u_aspect, sin(heading));
 }
 
+#ifdef GUIDE
+void main() {
+    gl_FragColor = vec4(guide(v_uv), 0.0, 0.0, 1.0);
+}
+#else
+float sense(vec2 p) {
+    return texture2D(u_guide, p).r;
+}
+
 void main() {
     vec4 agent = texture2D(u_agents, v_uv);
     vec2 pos = agent.xy;
@@ -57,9 +71,9 @@ void main() {
     vec2 ahead = vec2(cos(heading), sin(heading));
     vec2 side = vec2(cos(sensor_angle), sin(sensor_angle));
     vec2 reach = vec2(sensor_distance / u_aspect, sensor_distance);
-    float forward = guide(pos + ahead * reach);
-    float left = guide(pos + vec2(ahead.x * side.x - ahead.y * side.y, ahead.y * side.x + ahead.x * side.y) * reach);
-    float right = guide(pos + vec2(ahead.x * side.x + ahead.y * side.y, ahead.y * side.x - ahead.x * side.y) * reach);
+    float forward = sense(pos + ahead * reach);
+    float left = sense(pos + vec2(ahead.x * side.x - ahead.y * side.y, ahead.y * side.x + ahead.x * side.y) * reach);
+    float right = sense(pos + vec2(ahead.x * side.x + ahead.y * side.y, ahead.y * side.x - ahead.x * side.y) * reach);
     float turn = turn_speed * dt;
     if (forward >= left && forward >= right) {
         heading += (rnd.x - 0.5) * wander * turn;
@@ -87,3 +101,4 @@ void main() {
     }
     gl_FragColor = vec4(pos, mod(heading, 2.0 * PI), seed);
 }
+#endif

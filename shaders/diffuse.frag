@@ -1,5 +1,5 @@
 /*{
-  "DESCRIPTION": "Trail diffusion and decay; drones scar the trail (alpha), scars heal slowly.",
+  "DESCRIPTION": "Trail diffusion and decay; this frame's deposit joins it with what it crossed; drones scar the trail (alpha), scars heal slowly.",
   "INPUTS": [
     {"NAME": "decay", "TYPE": "float", "MIN": 0.0, "MAX": 5.0, "DEFAULT": 2.5, "LABEL": "Trail decay", "UNIT": "1/s", "SMOOTHING": 0.5},
     {"NAME": "diffusion", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.05, "LABEL": "Diffusion", "SMOOTHING": 0.5},
@@ -9,6 +9,9 @@
 #include "events.glsl"
 
 uniform sampler2D u_trail;
+uniform sampler2D u_fresh;   // this frame's deposit (r), from deposit.frag's points
+uniform sampler2D u_fields;  // waste, toxin, density, flora
+uniform sampler2D u_mask;    // the mural mask
 uniform vec2 u_texel;
 varying vec2 v_uv;
 
@@ -29,5 +32,8 @@ void main() {
     trail *= 1.0 - fx.drone * 0.5;
     // The shield heals what it covers a little faster.
     scar *= 1.0 - clamp(fx.shield * u_dt, 0.0, 1.0);
+    // The fresh deposit: r hyphal density, g where it crossed toxin, b where it crossed the mural.
+    float fresh = texture2D(u_fresh, v_uv).r;
+    trail += fresh * vec3(1.0, texture2D(u_fields, v_uv).g, texture2D(u_mask, v_uv).r);
     gl_FragColor = vec4(trail, scar);
 }

@@ -40,7 +40,6 @@ STANDARD_UNIFORMS = (
     ("float", "u_frame"),
     ("vec2", "u_resolution"),
     ("float", "u_aspect"),
-    ("vec4", "u_region"),
 )
 
 Origin = tuple[str, int]

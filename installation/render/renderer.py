@@ -104,6 +104,12 @@ class Renderer:
         self._defines = glsl_defines()
         self.programs = {name: ShaderProgram(self.shader_dir / f"{name}.frag", self.shader_dir, self._defines)
                          for name in PASSES}
+        # Programs built again from the same file with one more define: CALM (include/events.glsl
+        # draws no event layer; used while no event is to be shown: on llvmpipe an event loop that
+        # runs zero times still costs a pass through its body for every pixel) and GUIDE
+        # (agents.frag paints what attracts the hyphae over the grid). Same file, same header:
+        # the same parameters reach both builds.
+        self._variants: dict[tuple[str, str], ShaderProgram] = {}
         self._quad = gloo.VertexBuffer(QUAD)
         self._init_state(side, seed)
         names = look_names(self.shader_dir)
@@ -121,6 +127,10 @@ class Renderer:
         self._agents = [_Target((side, side), "rgba32f", False, agents), _Target((side, side), "rgba32f", False)]
         self._trail = [_Target(self.sim_shape), _Target(self.sim_shape)]
         self._nodes = _Target(self.sim_shape)
+        height, width = self.sim_shape
+        one_channel = np.zeros((height, width, 1), np.float32)
+        self._guide = _Target(self.sim_shape, "r16f", data=one_channel)
+        self._fresh = _Target(self.sim_shape, "r16f", data=one_channel)
         self._links = _Target(self.sim_shape)
         centres = (np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1).reshape(-1, 2) + 0.5) / side
         self._agent_index = gloo.VertexBuffer(centres.astype(np.float32))
@@ -193,7 +203,21 @@ class Renderer:
     # -- errors and hot reload ------------------------------------------------------
     @property
     def errors(self) -> list[Problem]:
-        return self._look_errors + [p for program in self.programs.values() for p in program.errors]
+        # a calm build fails where its program does: each problem once
+        return self._look_errors + list(dict.fromkeys(p for program in self._all_programs() for p in program.errors))
+
+    def _all_programs(self) -> list[ShaderProgram]:
+        return [*self.programs.values(), *self._variants.values()]
+
+    def _program(self, name: str, variant: str = "") -> ShaderProgram:
+        """``name``'s program, or its build with ``variant`` defined (CALM, GUIDE)."""
+        if not variant:
+            return self.programs[name]
+        program = self._variants.get((name, variant))
+        if program is None:
+            program = ShaderProgram(self.programs[name].path, self.shader_dir, {**self._defines, variant: "1"})
+            self._variants[(name, variant)] = program
+        return program
 
     def poll_reload(self, force: bool = False) -> list[Problem]:
         """Rebuild programs whose files changed (checked at most every 250 ms); return current errors."""
@@ -208,7 +232,7 @@ class Renderer:
             except LoadError as error:  # keep the last good look
                 self._look_stamp = mtime(self.look.path)
                 self._look_errors = error.problems
-        for program in self.programs.values():
+        for program in self._all_programs():
             if program.changed():
                 before = program.header.inputs if program.header else None
                 if program.reload():
@@ -218,13 +242,12 @@ class Renderer:
         return self.errors
 
     # -- the simulation -------------------------------------------------------------
-    def _common(self, program: ShaderProgram, resolution: tuple[int, int], region: tuple[float, ...],
-                look: Look | None = None) -> None:
+    def _common(self, program: ShaderProgram, resolution: tuple[int, int], look: Look | None = None) -> None:
         envelopes = self.transients.envelopes(self.t)
         program.apply_inputs(self._params, envelopes)
         program.set_many({
             "u_time": self.t, "u_dt": self._dt, "u_frame": float(self.frame_count % 100000),
-            "u_resolution": resolution, "u_aspect": self.aspect, "u_region": region,
+            "u_resolution": resolution, "u_aspect": self.aspect,
             "u_events": self._events, "u_event_count": float(len(self.transients.items)),
             "u_fields": self._fields, "u_mask": self._mask, "u_nodes": self._nodes.texture,
             "u_links": self._links.texture, "u_node_list": self._node_list,
@@ -234,11 +257,11 @@ class Renderer:
         if look is not None:
             program.set_many({f"pal_{key}": look.palette[key] for key in PALETTE_KEYS})
 
-    def _fullscreen(self, name: str, target: _Target, extra: Mapping[str, object],
-                    region: tuple[float, ...] = (0.0, 0.0, 1.0, 1.0), look: Look | None = None) -> None:
-        program = self.programs[name]
+    def _fullscreen(self, name: str, target: _Target, extra: Mapping[str, object], look: Look | None = None,
+                    variant: str = "") -> None:
+        program = self._program(name, variant)
         height, width = target.shape
-        self._common(program, (width, height), region, look)
+        self._common(program, (width, height), look)
         program.set("a_position", self._quad)
         program.set_many(extra)
         with target.fbo:
@@ -273,7 +296,7 @@ class Renderer:
 
         self._nodes.clear()
         nodes = self.programs["nodes"]
-        self._common(nodes, sim_res, (0.0, 0.0, 1.0, 1.0))
+        self._common(nodes, sim_res)
         nodes.set("a_node", self._node_vbo)
         with self._nodes.fbo:
             gloo.set_viewport(0, 0, width, height)
@@ -282,36 +305,47 @@ class Renderer:
         if timer:
             timer("nodes")
 
+        self._fullscreen("agents", self._guide, {"u_trail": self._trail[0].texture}, variant="GUIDE")
+        if timer:
+            timer("guide")
         self._fullscreen("agents", self._agents[1], {"u_agents": self._agents[0].texture,
-                                                     "u_trail": self._trail[0].texture})
+                                                     "u_guide": self._guide.texture})
         self._agents.reverse()
         if timer:
             timer("agents")
-        # The diffusion shows only drones (scars) and shields: its event loop stops after the last
-        # of those (on llvmpipe every event visited costs a pass over all its kinds' code).
-        scarring = (EventKind.DISRUPTION, EventKind.SHIELD, EventKind.NODE_LOST)
-        kinds = [item.kind for item in self.transients.items[:SLOTS]]
-        scar_events = max((slot + 1 for slot, kind in enumerate(kinds) if kind in scarring), default=0)
-        self._fullscreen("diffuse", self._trail[1], {"u_trail": self._trail[0].texture,
-                                                     "u_texel": (1.0 / width, 1.0 / height),
-                                                     "u_event_count": float(scar_events)})
-        self._trail.reverse()
-        if timer:
-            timer("diffuse")
+        # The agents' deposit: one channel, in points (llvmpipe blends four channels of half floats
+        # into a trail for every point at a cost the bare step does not pay; measured). What the
+        # hyphae crossed (toxin, the mural) is added to the other channels by the diffusion,
+        # reading the fields in order at every pixel instead of at every scattered agent.
+        self._fresh.clear()
         deposit = self.programs["deposit"]
-        self._common(deposit, sim_res, (0.0, 0.0, 1.0, 1.0))
+        self._common(deposit, sim_res)
         deposit.set_many({"a_index": self._agent_index, "u_agents": self._agents[0].texture,
                           "u_coverage": width * height / self.agent_count})
-        with self._trail[0].fbo:
+        with self._fresh.fbo:
             gloo.set_viewport(0, 0, width, height)
             gloo.set_state(**ADDITIVE)
             deposit.draw("points")
         if timer:
             timer("deposit")
+        # The diffusion shows only drones (scars) and shields: its event loop stops after the last
+        # of those (on llvmpipe every event visited costs a pass over all its kinds' code), and
+        # with none of them the calm build runs, with no loop at all.
+        scarring = (EventKind.DISRUPTION, EventKind.SHIELD, EventKind.NODE_LOST)
+        kinds = [item.kind for item in self.transients.items[:SLOTS]]
+        scar_events = max((slot + 1 for slot, kind in enumerate(kinds) if kind in scarring), default=0)
+        self._fullscreen("diffuse", self._trail[1], {"u_trail": self._trail[0].texture,
+                                                     "u_fresh": self._fresh.texture,
+                                                     "u_texel": (1.0 / width, 1.0 / height),
+                                                     "u_event_count": float(scar_events)},
+                         variant="" if scar_events else "CALM")
+        self._trail.reverse()
+        if timer:
+            timer("diffuse")
 
         self._links.clear()
         links = self.programs["links"]
-        self._common(links, sim_res, (0.0, 0.0, 1.0, 1.0))
+        self._common(links, sim_res)
         for name, vbo in self._link_vbos.items():
             links.set(name, vbo)
         with self._links.fbo:
@@ -353,16 +387,17 @@ class Renderer:
             small = (max(1, height // 4), max(1, width // 4))
             self._bloom = [_Target(small), _Target(small)]
 
-    def draw(self, viewport: tuple[int, int], region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> None:
-        """Composite the picture (or one region of the canvas) into the bound framebuffer."""
+    def draw(self, viewport: tuple[int, int]) -> None:
+        """Composite the whole canvas into the bound framebuffer (the world's picture)."""
         viewport = (max(1, int(viewport[0])), max(1, int(viewport[1])))
         self._ensure_output(viewport)
         assert self.look is not None
         trail = {"u_trail": self._trail[0].texture}
-        self._fullscreen(self.look.composite, self._scene, trail, region)
+        calm = "" if self.transients.items else "CALM"  # no event layer to draw
+        self._fullscreen(self.look.composite, self._scene, trail, variant=calm)
         fading = self._fading_from
         if fading is not None:
-            self._fullscreen(fading.composite, self._scene_from, trail, region, fading)
+            self._fullscreen(fading.composite, self._scene_from, trail, fading, variant=calm)
         bloom_h, bloom_w = self._bloom[0].shape
         source = self._scene
         for step in range(4):
@@ -372,7 +407,7 @@ class Renderer:
                                               "u_bright_pass": 1.0 if step == 0 else 0.0})
             source = target
         post = self.programs["post"]
-        self._common(post, viewport, region)
+        self._common(post, viewport)
         post.set_many({
             "a_position": self._quad, "u_scene": self._scene.texture, "u_bloom": source.texture,
             "u_scene_from": (self._scene_from if fading else self._scene).texture,
@@ -383,5 +418,5 @@ class Renderer:
         post.draw("triangle_strip")
 
     def close(self) -> None:
-        for program in self.programs.values():
+        for program in self._all_programs():
             program.delete()

@@ -9,9 +9,10 @@ uniform sampler2D u_links;   // r strand, g pulse energy
 uniform sampler2D u_mask;    // the mural mask
 varying vec2 v_uv;
 
-// The canvas point this output pixel shows (outputs may show a region of the canvas).
+// The canvas point of this pixel: the world paints the whole canvas (outputs show regions
+// of the finished picture).
 vec2 canvas_point() {
-    return u_region.xy + v_uv * u_region.zw;
+    return v_uv;
 }
 
 // Interference displaces rows sideways and adds static.
