@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from installation.ui.placement import OutputRequest, assign, requests_for, split_regions
+from installation.ui.placement import (
+    OutputRequest,
+    assign,
+    default_canvas,
+    requests_for,
+    split_regions,
+    window_size,
+)
 from tests.appkit import pump
 from tests.services import require
 
@@ -115,6 +122,14 @@ def test_assign_prefers_the_wanted_screen_then_a_free_one() -> None:
     # two outputs, one projector gone: they do not pile onto the same screen while another is free
     two = [OutputRequest("a"), OutputRequest("b")]
     assert assign(["ctl", "a", "c"], "ctl", two) == [("a", True), ("c", True)]
+
+
+def test_the_default_canvas_has_the_pixels_the_output_windows_show() -> None:
+    two_projectors = [window_size((1920, 1080), True), window_size((1920, 1080), True)]
+    assert default_canvas(two_projectors) == (3840, 1080)
+    beside_the_control_window = window_size((1920, 1080), False)
+    assert beside_the_control_window == (960, 540) and default_canvas([beside_the_control_window]) == (960, 540)
+    assert default_canvas([(1920, 1080), (1280, 720)]) == (3840, 1080)  # equal shares: the larger sets them
 
 
 def test_requests_name_the_screens_and_refuse_a_missing_one() -> None:

@@ -38,7 +38,7 @@ from installation.ui.monitor import NodeMonitor
 from installation.ui.output import OutputManager, OutputWindow
 from installation.ui.output_view import OutputView, Pictures, Scene, make_pictures
 from installation.ui.param_panel import ParamPanel
-from installation.ui.placement import requests_for
+from installation.ui.placement import assign, default_canvas, requests_for, window_size
 from installation.ui.transport import TransportPanel
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,15 @@ class DesktopApp(QObject):
         self.browser.recall.connect(lambda name: self.post(CommandInput(Command.PRESET, name)))
         self.control.action_triggered.connect(self.act)
         self.control.closing.connect(self.quit)
-        screens = [screen.name() for screen in QGuiApplication.screens()]
+        screens = {screen.name(): screen.geometry() for screen in QGuiApplication.screens()}
         options = runtime.options
-        requests = requests_for(screens, list(options.output_screens))
+        requests = requests_for(list(screens), list(options.output_screens))
+        plan = assign(list(screens), self.control_screen(), requests)
+        canvas = options.canvas or default_canvas(
+            [window_size((screens[name].width(), screens[name].height()), full) for name, full in plan])
         self.view_clocks = [FrameClock() for _ in requests]  # each output's own frame rate
         self.pictures: Pictures = make_pictures(
-            options.canvas_for(len(requests)), [request.region for request in requests],
+            canvas, [request.region for request in requests],
             [clock.frame_done for clock in self.view_clocks], runtime.clock.frame_done, self.report, engine.bank,
             options.quality or str(engine.bank.get("render.quality")), options.shader_dir,
             follow_quality=options.quality is None)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 DEFAULT_SHOW = "kai-festival"
 DEFAULT_OSC = "127.0.0.1:9000"
-OUTPUT_WIDTH, OUTPUT_HEIGHT = 1920, 1080  # one projector's share of the default canvas
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,4 @@ class RunOptions:
     shader_dir: Path | None = None  # an artist's working copy of shaders/ (hot-reloaded)
     resume: bool = False  # start in the act where the same show was before a crash or power cut
     replay: Path | None = None  # a node recording played as live nodes, looped
-    canvas: tuple[int, int] | None = None  # the world's picture; None: 1920x1080 per output side by side
-
-    def canvas_for(self, outputs: int) -> tuple[int, int]:
-        """The size of the picture the world paints for ``outputs`` windows (each shows a region)."""
-        return self.canvas or (OUTPUT_WIDTH * max(1, outputs), OUTPUT_HEIGHT)
+    canvas: tuple[int, int] | None = None  # the world's picture; None: the output windows' pixels side by side

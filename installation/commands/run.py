@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=frame_size, metavar="WxH",
                         help="with --headless: the offscreen output's size (default 640x360)")
     parser.add_argument("--canvas", type=frame_size, metavar="WxH",
-                        help="the picture the outputs show regions of (default 1920x1080 per output, side by side)")
+                        help="the picture the outputs show regions of (default: the windows' pixels side by side)")
     parser.add_argument("--no-visuals", action="store_true",
                         help="with --headless: no renderer at all (an audio- or sensor-only machine)")
     parser.add_argument("--status", default=DEFAULT_ADDRESS, metavar="HOST:PORT",

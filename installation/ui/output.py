@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QColor, QGuiApplication, QPainter, QPaintEvent, QScreen
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
-from installation.ui.placement import OutputRequest, assign
+from installation.ui.placement import OutputRequest, assign, window_size
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class OutputWindow(QWidget):
             self.setGeometry(geometry)
             self.showFullScreen()
         else:
-            width, height = geometry.width() // 2, geometry.height() // 2
+            width, height = window_size((geometry.width(), geometry.height()), False)
             self.showNormal()
             self.setGeometry(geometry.x() + geometry.width() - width - 20, geometry.y() + 40, width, height)
         log.info("output %d on screen %s (%s)", self.index + 1, self.screen_name,

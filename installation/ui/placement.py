@@ -42,6 +42,21 @@ def requests_for(screens: list[str], indices: list[int]) -> list[OutputRequest]:
     return [OutputRequest(screens[index], region) for index, region in zip(indices, regions, strict=True)]
 
 
+def window_size(screen_size: tuple[int, int], full_screen: bool) -> tuple[int, int]:
+    """An output window's size on a screen of ``screen_size``: all of it, or half each way when
+    it shares the control window's screen."""
+    width, height = screen_size
+    return (width, height) if full_screen else (max(1, width // 2), max(1, height // 2))
+
+
+def default_canvas(sizes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The canvas when none is given: as many pixels as the output windows show side by side
+    (each shows an equal share, ``split_regions``), so the picture is never resampled up."""
+    width = max(size[0] for size in sizes)
+    height = max(size[1] for size in sizes)
+    return width * len(sizes), height
+
+
 def assign(screens: list[str], control: str | None, requests: list[OutputRequest]) -> list[tuple[str, bool]]:
     """For each request, (screen name, full screen?).
 
