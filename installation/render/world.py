@@ -22,12 +22,12 @@ from installation.core.frames import WorldFrame
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
 from installation.core.seeds import Seed
+from installation.render.offscreen import RGB
 from installation.render.programs import ShaderProgram
 from installation.render.renderer import OPAQUE, QUAD, Renderer
 
 Region = tuple[float, float, float, float]  # x0, y0, x1, y1 in 0..1 of the canvas, top-left origin
 WHOLE: Region = (0.0, 0.0, 1.0, 1.0)
-RGB = np.ndarray
 
 
 class World:
