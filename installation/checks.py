@@ -1,6 +1,6 @@
 """The checks behind ``myco check``, gathered from every part that reads files.
 
-The pure core checks presets, seeds, shows and shader headers; the MIDI layer checks
+The pure core checks presets, seeds, shows, venues and shader headers; the MIDI layer checks
 controller profiles (and that their targets exist); the renderer validates looks and
 compiles shaders in a hidden GL context. Each returns problems as ``file:line: key: reason``.
 """
@@ -17,6 +17,7 @@ from installation.core.presets import PresetLibrary
 from installation.core.shaderheader import read_header
 from installation.core.textfile import read_text
 from installation.core.validate import check_toml_file
+from installation.core.venue import load_venue
 from installation.midi.profile import check_targets, load_profile, preset_overrides
 from installation.registry import all_param_specs
 from installation.render.glsl import load_program
@@ -45,6 +46,15 @@ def check_look(path: Path) -> list[Problem]:
     return []
 
 
+def check_venue(path: Path) -> list[Problem]:
+    """A venue file (``[venue]`` and its ``[[output]]`` tables): every problem at once."""
+    try:
+        load_venue(path)
+    except LoadError as error:
+        return error.problems
+    return []
+
+
 def check_preset_midi(path: Path) -> list[Problem]:
     """A preset's ``[[midi.binding]]`` overrides follow the controller profiles' schema."""
     _, problems = preset_overrides(path)
@@ -56,7 +66,8 @@ def check_file(path: Path) -> list[Problem]:
         return check_look(path)
     library = PresetLibrary(UserDirs.default())
     problems = check_toml_file(path, _specs(), library.names(), look_names(),
-                               extra={"controller": check_profile, "binding": check_profile})
+                               extra={"controller": check_profile, "binding": check_profile,
+                                      "venue": check_venue, "output": check_venue})
     if path.suffix == ".toml" and _mentions_midi(path):
         problems.extend(check_preset_midi(path))
     return problems

@@ -1,6 +1,6 @@
-"""``myco check [PATH...]``: validate presets, seeds, shows, MIDI maps and shaders.
+"""``myco check [PATH...]``: validate presets, seeds, shows, MIDI maps, venues and shaders.
 
-With no paths it checks everything shipped and the user's presets. Each problem is printed
+With no paths it checks everything shipped, the user's presets and the user's venues. Each problem is printed
 as ``file:line: key: reason``; the exit status is 1 if there was any.
 """
 
@@ -17,7 +17,7 @@ SHADER_SUFFIXES = {".glsl", ".frag", ".vert", ".fs", ".vs"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("check", help="validate presets, seeds, shows, MIDI maps and shaders",
+    parser = sub.add_parser("check", help="validate presets, seeds, shows, MIDI maps, venues and shaders",
                             description="Validate Myco's files; prints file:line: key: reason for each problem.")
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: everything shipped)")
     parser.add_argument("--no-shaders", action="store_true",
@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def default_paths() -> list[Path]:
-    folders = [resource_dir("seeds"), resource_dir("presets"), resource_dir("shaders"), UserDirs.default().presets]
+    user = UserDirs.default()
+    folders = [resource_dir("seeds"), resource_dir("presets"), resource_dir("shaders"), user.presets,
+               user.config / "venues"]
     return [folder for folder in folders if folder.is_dir()]
 
 
