@@ -139,3 +139,32 @@ def test_fuzz_messages_through_the_socket(osc: OscListener, tail: str, args: lis
     wait_for(lambda: received(osc) > before, 5, "the fuzzed datagram")
     counts = osc.mux.counters.snapshot()["osc"]
     assert counts["accepted"] + counts["dropped_total"] == counts["received"]  # type: ignore[operator]
+
+
+def test_mapping_messages_go_whole_to_the_sink_and_without_one_are_refused(osc: OscListener) -> None:
+    oscsend(osc.port, "/myco/output/left/corner/1", "ff", 0.9, 0.05)  # the fixture's listener has no sink
+    wait_for(lambda: received(osc) == 1, 5, "the mapping message counted")
+    assert osc.mux.counters.snapshot()["osc"]["dropped"] == {"no_venue": 1}
+    messages: list[tuple[str, list[object]]] = []
+    room = [True]
+
+    def sink(address: str, args: list[object]) -> bool:
+        if room[0]:
+            messages.append((address, args))
+        return room[0]
+
+    mux = NodeMux(Kernel(demo_seed(51, 8), grid=(18, 32)))
+    with OscListener(mux, InputQueue(), port=0, mapping_sink=sink) as listener:
+        oscsend(listener.port, "/myco/output/left/corner/1", "ff", 0.9, 0.05)
+        oscsend(listener.port, "/myco/venue/save", "")
+        oscsend(listener.port, "/myco/node/n001", "f", 0.5)  # the node decoding is untouched
+        wait_for(lambda: received(listener) == 3, 5, "three messages received")
+        room[0] = False  # the app's queue is full
+        oscsend(listener.port, "/myco/output/left/pattern", "s", "grid")
+        wait_for(lambda: received(listener) == 4, 5, "four messages received")
+        counts = mux.counters.snapshot()["osc"]
+    assert [address for address, _ in messages] == ["/myco/output/left/corner/1", "/myco/venue/save"]
+    address, args = messages[0]
+    assert args == [pytest.approx(0.9), pytest.approx(0.05)] and all(isinstance(a, float) for a in args)
+    assert messages[1][1] == []
+    assert counts["accepted"] == 3 and counts["dropped"] == {"queue_full": 1}

@@ -137,7 +137,8 @@ def quad_problem(corners: Quad) -> str | None:
     turns = []
     for index in range(4):
         a, b, c = points[index], points[(index + 1) % 4], points[(index + 2) % 4]
-        turns.append(float(np.cross(b - a, c - b)))
+        (ux, uy), (wx, wy) = b - a, c - b
+        turns.append(float(ux * wy - uy * wx))  # np.cross of 2-vectors is deprecated (an error in the tests)
     # y runs down, so a clockwise outline on screen (TL, TR, BR, BL) turns positive
     if not all(turn > 1e-9 for turn in turns):
         return "the four corners must make a convex quad, in the order top-left, top-right, bottom-right, bottom-left"

@@ -6,7 +6,9 @@ datagram), turn strict timing off (it would sleep until a bundle's time tag), re
 from every handler (anything else is sent back to the sender) and count, rather than
 silently drop, every malformed packet and unknown address. Nothing escapes the thread.
 The state of commands (blackout, loop, pause) and of the show (preset, act) goes back to
-whoever sent us anything lately.
+whoever sent us anything lately. Projection-mapping messages (``/myco/output/...`` and
+``/myco/venue/save``, see :mod:`installation.core.venue_osc`) are not decoded here: they go
+whole to a ``mapping_sink`` (the app's queue, drained in the GUI thread).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 
 from installation.core.events import InputQueue
 from installation.core.params import Change
+from installation.core.venue_osc import SAVE_ADDRESS, is_mapping_address
 from installation.nodes.codec import MAX_PACKET_BYTES, PARAM_PREFIX, NodeValues, decode_osc
 from installation.nodes.mux import NodeMux
 from installation.nodes.validate import Rejection
@@ -120,10 +123,14 @@ class OscListener:
     """Listens on ``host:port`` (loopback by default; port 0 picks a free one)."""
 
     def __init__(self, mux: NodeMux, inputs: InputQueue, host: str = "127.0.0.1", port: int = 9000, *,
-                 state_of: Callable[[], Mapping[str, str | int]] | None = None) -> None:
+                 state_of: Callable[[], Mapping[str, str | int]] | None = None,
+                 mapping_sink: Callable[[str, list[Any]], bool] | None = None) -> None:
         """``state_of`` gives the show's state (e.g. ``{"preset": ..., "act": ...}``), sent to the
-        peers as ``/myco/state/<key>`` when it changes and to a new peer at once."""
+        peers as ``/myco/state/<key>`` when it changes and to a new peer at once. ``mapping_sink``
+        takes each projection-mapping message (address, arguments) from this thread and returns
+        False when it has no room (its queue is full); without one they are refused (``no_venue``)."""
         self.mux = mux
+        self._mapping_sink = mapping_sink
         self.inputs = inputs
         self.peers = Peers()
         self.sent = 0
@@ -200,6 +207,9 @@ class OscListener:
                 log.debug("OSC feedback to %s: %s", peer, error)
 
     def handle(self, address: str, args: list[Any]) -> None:
+        if is_mapping_address(address) or address == SAVE_ADDRESS:
+            self._handle_mapping(address, args)
+            return
         decoded = decode_osc(address, args)
         if isinstance(decoded, Rejection):
             self.mux.reject(SOURCE, decoded.reason)
@@ -213,6 +223,20 @@ class OscListener:
                 self.mux.counters.accepted(SOURCE)
             else:
                 self.mux.counters.dropped(SOURCE, "queue_full")
+
+    def _handle_mapping(self, address: str, args: list[Any]) -> None:
+        """A venue edit or action: checked by the app (``venue_osc``), which counts the malformed."""
+        sink = self._mapping_sink
+        if sink is None:
+            self.mux.reject(SOURCE, "no_venue")
+            return
+        self.mux.counters.received(SOURCE)
+        if not self.mux.limiter.allow(SOURCE):
+            self.mux.counters.dropped(SOURCE, "rate_limited")
+        elif sink(address, args):
+            self.mux.counters.accepted(SOURCE)
+        else:
+            self.mux.counters.dropped(SOURCE, "queue_full")
 
     def __enter__(self) -> OscListener:
         self.start()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 REASONS = (
     "malformed", "oversize", "bad_id", "unknown_field", "wrong_type", "not_finite", "out_of_range",
     "missing_field", "unknown_address", "rate_limited", "queue_full", "too_many_nodes", "handler_error",
+    "no_venue",  # a projection-mapping message (/myco/output/...) while nothing takes them
 )
 
 
