@@ -333,7 +333,7 @@ def venue_folders(user: UserDirs | None = None) -> list[Path]:
 def venue_path(name_or_file: str, user: UserDirs | None = None) -> Path:
     """A venue file named by its path, or by its name in the venue folders."""
     candidate = Path(name_or_file)
-    if candidate.suffix == ".toml" or candidate.exists():
+    if name_or_file and (candidate.suffix == ".toml" or candidate.exists()):  # "" is Path("."): no name
         return candidate
     safe_name(name_or_file)
     for folder in venue_folders(user):
