@@ -51,7 +51,7 @@ def check_venue(path: Path) -> list[Problem]:
     try:
         load_venue(path)
     except LoadError as error:
-        return error.problems
+        return sorted(error.problems, key=lambda problem: problem.line)  # the loader reads section by section
     return []
 
 

@@ -161,3 +161,42 @@ def test_check_without_gl_finds_an_input_clashing_with_an_includes_and_headers_d
     speed, post = folder / "include" / "speed.glsl", folder / "post.frag"
     assert f"{speed}:4: INPUTS.speed: the uniform 'speed' is declared already, at {links}:5" in result.stdout
     assert f"{post}:7: INPUTS.exposure: declares render.exposure unlike {blur}:4" in result.stdout
+
+
+def test_venues_are_checked_with_file_line_and_key(tmp_path: Path) -> None:
+    venues = resource_dir("presets") / "venues"
+    shipped = sorted(venues.glob("*.toml"))
+    assert len(shipped) >= 2
+    result = myco("check", "--no-shaders", *shipped, timeout=60)
+    assert result.returncode == 0 and result.stdout == "", result.stdout
+    assert f"checked {len(shipped)} files: 0 problems" in result.stderr
+    text = (venues / "two-projectors.toml").read_text()
+    broken = tmp_path / "broken-venue.toml"
+    broken.write_text(text.replace("screen = 2", "screen = true")
+                      .replace("[1.0, 0.0], [1.0, 1.0], [0.0, 0.97]", "[1.0, 1.0], [1.0, 0.0], [0.0, 0.97]")
+                      .replace("black_lift = 0.02", "black_lift = 0.9", 1) + "\n[speakers]\ncount = 2\n")
+    lines = broken.read_text().splitlines()
+
+    def line(fragment: str) -> int:
+        return next(number for number, content in enumerate(lines, start=1) if fragment in content)
+
+    result = myco("check", "--no-shaders", broken, timeout=60)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{broken}:{line('corners = [[0.01')}: output[0].pin.corners: the four corners must make a convex quad, "
+        "in the order top-left, top-right, bottom-right, bottom-left",
+        f"{broken}:{line('black_lift = 0.9')}: output[0].blend.black_lift: 0.9 is outside [0, 0.5]",
+        f"{broken}:{line('screen = true')}: output[1].screen: must be a screen's name or its index (0 is the first)",
+        f"{broken}:{line('[speakers]')}: speakers: unknown key (expected one of: output, venue)",
+    ], result.stdout
+    assert "checked 1 files: 4 problems" in result.stderr
+
+
+def test_the_users_venues_are_checked_too(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    folder = home / "config" / "venues"
+    folder.mkdir(parents=True)
+    (folder / "gallery.toml").write_text('[venue]\ntitle = "Gallery"\n\n[[output]]\nname = "a"\nregion = [0, 0, 2, 1]\n')
+    result = myco("check", "--no-shaders", env={**os.environ, "MYCO_HOME": str(home)}, timeout=120)
+    assert result.returncode == 1
+    assert result.stdout == f"{folder / 'gallery.toml'}:6: output[0].region: every number must be in [0, 1]\n"
