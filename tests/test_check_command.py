@@ -196,7 +196,8 @@ def test_the_users_venues_are_checked_too(tmp_path: Path) -> None:
     home = tmp_path / "home"
     folder = home / "config" / "venues"
     folder.mkdir(parents=True)
-    (folder / "gallery.toml").write_text('[venue]\ntitle = "Gallery"\n\n[[output]]\nname = "a"\nregion = [0, 0, 2, 1]\n')
+    (folder / "gallery.toml").write_text('[venue]\ntitle = "Gallery"\n\n[[output]]\nname = "a"\n'
+                                         'region = [0, 0, 2, 1]\n')
     result = myco("check", "--no-shaders", env={**os.environ, "MYCO_HOME": str(home)}, timeout=120)
     assert result.returncode == 1
     assert result.stdout == f"{folder / 'gallery.toml'}:6: output[0].region: every number must be in [0, 1]\n"

@@ -36,9 +36,13 @@ written with ``_`` in its place (``/myco/output/wall_left/...``), since many OSC
 refuse spaces in an address. Numbers may be ints or floats (TouchOSC sends floats); a count
 or a switch must then be whole.
 
-App actions, not venue edits (:func:`decode_action`): ``/myco/output/<name>/pattern NAME``
-(a test pattern, one of :data:`PATTERNS`) and ``/myco/venue/save`` (no argument, or one
-non-zero number: a button's press).
+App actions, not venue edits (:func:`decode_action`, None for any other address):
+``/myco/output/<name>/pattern NAME`` (a test pattern, one of :data:`PATTERNS`) and
+``/myco/venue/save`` (no argument, or one non-zero number: a button's press). So the app does::
+
+    action = decode_action(address, args, venue)   # ValueError: malformed
+    if action is None:
+        venue = apply_osc(venue, address, args)    # ValueError: malformed, venue unchanged
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from installation.core.mapping import EDGES, MAX_MASK_POINTS, MAX_MESH, Edge, Mask, Mesh, Point, Quad, quad_problem
 from installation.core.venue import COORDINATE_SLACK, MAX_MASKS, OutputSpec, Venue
@@ -164,7 +169,7 @@ def _index(text: str, count: int, name: str) -> int:
 Edit = Callable[[OutputSpec, list[str], Sequence[object]], OutputSpec]
 
 
-def _mapped(output: OutputSpec, **changes: object) -> OutputSpec:
+def _mapped(output: OutputSpec, **changes: Any) -> OutputSpec:
     return replace(output, mapping=replace(output.mapping, **changes))
 
 
@@ -254,9 +259,9 @@ def _mask(output: OutputSpec, path: list[str], args: Sequence[object]) -> Output
     if setting == "point" and len(path) == 4:
         point = _index(path[3], len(mask.points), "mask point")
         _count(args, 2, "x y")
-        points = list(mask.points)
-        points[point] = _point(args, 0, f"point {point}", MASK_SLACK)
-        masks[index] = replace(mask, points=tuple(points))
+        moved = list(mask.points)
+        moved[point] = _point(args, 0, f"point {point}", MASK_SLACK)
+        masks[index] = replace(mask, points=tuple(moved))
     elif setting == "feather" and len(path) == 3:
         _count(args, 1, "v")
         masks[index] = replace(mask, feather=_number(args[0], "feather", 0.0, 0.5))
@@ -331,19 +336,19 @@ def apply_osc(venue: Venue, address: str, args: Sequence[object]) -> Venue:
         raise ValueError(f"{_shown(address)}: {error}") from None
 
 
-def decode_action(address: str, args: Sequence[object], venue: Venue | None = None) -> OutputAction:
-    """The app action an OSC message asks for (see :func:`is_action_address`); ValueError for
-    a malformed one or an address that is no action. With ``venue``, the output's name is
-    resolved (``_`` for spaces) and must exist."""
+def decode_action(address: str, args: Sequence[object], venue: Venue | None = None) -> OutputAction | None:
+    """The app action an OSC message asks for, or None when ``address`` is no action (a venue
+    edit, for :func:`apply_osc`); ValueError for a malformed action. With ``venue``, the
+    output's name is resolved (``_`` for spaces) and must exist."""
+    if not is_action_address(address):
+        return None
     if address == SAVE_ADDRESS:
         if len(args) > 1:
             raise ValueError(f"{SAVE_ADDRESS}: takes no argument, or one number (a button's press)")
         if args and not _switch(args[0], "the argument"):
             raise ValueError(f"{SAVE_ADDRESS}: 0 is a button's release: send no argument, or 1, to save")
         return OutputAction(None, "save")
-    name, path = _parts(address)
-    if path != ["pattern"]:
-        raise ValueError(f"{_shown(address)}: not an action (/myco/output/<name>/pattern or {SAVE_ADDRESS})")
+    name, _ = _parts(address)
     if len(args) != 1 or not isinstance(args[0], str) or args[0] not in PATTERNS:
         raise ValueError(f"{_shown(address)}: takes one pattern name ({', '.join(PATTERNS)})")
     if venue is not None:

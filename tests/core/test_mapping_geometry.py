@@ -8,8 +8,23 @@ import numpy as np
 import pytest
 
 from installation.core.mapping import (
-    UNIT_QUAD, Blend, Edge, Mapping, Mask, Mesh, Quad, apply_homography, blend_factor, homography, mask_alpha,
-    mesh_warp, pin_point, quad_problem, ramp, unpin_point, warp,
+    UNIT_QUAD,
+    Blend,
+    Edge,
+    Mapping,
+    Mask,
+    Mesh,
+    Quad,
+    apply_homography,
+    blend_factor,
+    homography,
+    mask_alpha,
+    mesh_warp,
+    pin_point,
+    quad_problem,
+    ramp,
+    unpin_point,
+    warp,
 )
 
 QUADS: list[Quad] = [

@@ -18,8 +18,17 @@ from installation.core.mapping import UNIT_QUAD, Edge, Mask, Mesh
 from installation.core.paths import UnsafePathError, UserDirs, resource_dir
 from installation.core.tomlsource import TomlSource, parse_document
 from installation.core.venue import (
-    SECTIONS, OutputSpec, Venue, default_venue, load_venue, parse_venue, render_venue, save_target, save_venue,
-    venue_folders, venue_path,
+    SECTIONS,
+    OutputSpec,
+    Venue,
+    default_venue,
+    load_venue,
+    parse_venue,
+    render_venue,
+    save_target,
+    save_venue,
+    venue_folders,
+    venue_path,
 )
 
 SHIPPED = resource_dir("presets") / "venues"
@@ -144,12 +153,14 @@ def test_every_mistake_is_reported_at_its_line_and_key_all_at_once(tmp_path: Pat
         # wrong types
         (line_of(BROKEN, "title = 5"), "venue.title", "must be a string, got int"),
         (line_of(BROKEN, "canvas ="), "venue.canvas", "must be whole pixels [width, height]"),
-        (line_of(BROKEN, "screen = true"), "output[0].screen", "must be a screen's name or its index (0 is the first)"),
+        (line_of(BROKEN, "screen = true"), "output[0].screen",
+         "must be a screen's name or its index (0 is the first)"),
         (line_of(BROKEN, 'right = { width = "wide"'), "output[0].blend.right.width", "must be a number, got str"),
         (line_of(BROKEN, "gain = [1.0, 1.0]"), "output[0].color.gain", "must be a list of 3 numbers"),
         (line_of(BROKEN, 'invert = "yes"'), "output[1].mask[0].invert", "must be true or false, got str"),
         # out of range
-        (line_of(BROKEN, "fallback = -1"), "output[0].fallback", "must be a screen's name or its index (0 is the first)"),
+        (line_of(BROKEN, "fallback = -1"), "output[0].fallback",
+         "must be a screen's name or its index (0 is the first)"),
         (line_of(BROKEN, "region = [0.0, 0.0, 1.5"), "output[0].region", "every number must be in [0, 1]"),
         (line_of(BROKEN, "left = { width = 0.7"), "output[0].blend.left.width", "0.7 is outside [0, 0.5]"),
         (line_of(BROKEN, "black_lift = 0.9"), "output[0].blend.black_lift", "0.9 is outside [0, 0.5]"),
@@ -274,7 +285,8 @@ def test_removing_masks_and_the_mesh_reads_back_equal(tmp_path: Path) -> None:
     for changed in (two, venue.with_mapping("column", replace(venue.output("column").mapping, masks=(), mesh=None))):
         saved = save_venue(changed, tmp_path / "wall-and-column.toml")
         assert load_venue(saved) == replace(changed, path=saved)
-    one = venue.with_mapping("column", replace(two.output("column").mapping, masks=two.output("column").mapping.masks[1:]))
+    masks = two.output("column").mapping.masks
+    one = venue.with_mapping("column", replace(two.output("column").mapping, masks=masks[1:]))
     saved = save_venue(one, tmp_path / "one.toml")
     assert load_venue(saved).output("column").mapping.masks == one.output("column").mapping.masks
 

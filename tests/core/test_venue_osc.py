@@ -3,15 +3,23 @@ message raises ValueError naming why, the venue unchanged."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from installation.core.mapping import MAX_MASK_POINTS, Edge, Mask, Mesh
 from installation.core.paths import resource_dir
-from installation.core.venue import MAX_MASKS, OutputSpec, Venue, load_venue
+from installation.core.venue import MAX_MASKS, OutputSpec, Venue, load_venue, save_venue
 from installation.core.venue_osc import (
-    PATTERNS, SAVE_ADDRESS, OutputAction, apply_osc, decode_action, is_action_address, is_mapping_address,
+    PATTERNS,
+    SAVE_ADDRESS,
+    OutputAction,
+    apply_osc,
+    decode_action,
+    is_action_address,
+    is_mapping_address,
     output_name,
 )
 
@@ -108,10 +116,9 @@ def test_a_name_with_spaces_is_written_with_underscores() -> None:
         output_name(twins, "x_z")
 
 
-def test_every_edit_survives_a_save_and_reads_back(venue: Venue, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from installation.core.venue import save_venue
-
-    edits = [("/myco/output/column/corner/0", [0.35, 0.05]), ("/myco/output/column/mesh/size", [4, 4]),
+def test_every_edit_survives_a_save_and_reads_back(venue: Venue, tmp_path: Path) -> None:
+    edits: list[tuple[str, list[object]]] = [
+             ("/myco/output/column/corner/0", [0.35, 0.05]), ("/myco/output/column/mesh/size", [4, 4]),
              ("/myco/output/column/mesh/2/3", [1.02, 0.7]), ("/myco/output/wall-right/blend/top", [0.1, 1.5, 2.0]),
              ("/myco/output/column/mask/1/points", [0.1, 0.1, 0.3, 0.1, 0.2, 0.3]),
              ("/myco/output/column/mask/1/invert", [1]), ("/myco/output/column/color/gain", [0.9, 1, 1.1]),
@@ -229,20 +236,25 @@ def test_which_addresses_are_for_the_venue() -> None:
 
 def test_actions_decode_to_output_actions(venue: Venue) -> None:
     for pattern in PATTERNS:
-        assert decode_action(f"/myco/output/column/pattern", [pattern]) == OutputAction("column", "pattern", pattern)
+        assert decode_action("/myco/output/column/pattern", [pattern]) == OutputAction("column", "pattern", pattern)
+    assert decode_action("/myco/output/column/corner/0", [0, 0], venue) is None  # a venue edit: apply_osc's
+    assert decode_action("/myco/output/column/mask/0/pattern", ["grid"]) is None
+    assert decode_action("/myco/node/n1", [0.5]) is None
     assert decode_action(SAVE_ADDRESS, []) == OutputAction(None, "save", "")
     assert decode_action(SAVE_ADDRESS, [1.0]) == OutputAction(None, "save", "")  # a button's press
     spaced = Venue("v", outputs=(OutputSpec("wall left"),))
-    assert decode_action("/myco/output/wall_left/pattern", ["grid"], spaced).output == "wall left"
-    assert decode_action("/myco/output/wall_left/pattern", ["grid"]).output == "wall_left"  # unresolved
-    for address, args, reason in [
+    assert decode_action("/myco/output/wall_left/pattern", ["grid"], spaced) == OutputAction("wall left", "pattern",
+                                                                                              "grid")
+    unresolved = decode_action("/myco/output/wall_left/pattern", ["grid"])
+    assert unresolved == OutputAction("wall_left", "pattern", "grid")
+    malformed: list[tuple[str, list[object], str]] = [
             ("/myco/output/column/pattern", ["plaid"], "takes one pattern name (grid, bars, blend, white, black, off)"),
             ("/myco/output/column/pattern", [], "takes one pattern name"),
             ("/myco/output/column/pattern", [1], "takes one pattern name"),
             ("/myco/output/nope/pattern", ["grid"], "no output 'nope'"),
-            ("/myco/output/column/corner/0", [0, 0], "not an action"),
             (SAVE_ADDRESS, [0], "0 is a button's release"),
             (SAVE_ADDRESS, [1, 2], "takes no argument, or one number"),
-            (SAVE_ADDRESS, ["now"], "must be a number")]:
-        with pytest.raises(ValueError, match=f"^.*{__import__('re').escape(reason)}"):
+            (SAVE_ADDRESS, ["now"], "must be a number")]
+    for address, args, reason in malformed:
+        with pytest.raises(ValueError, match=re.escape(reason)):
             decode_action(address, args, venue)
