@@ -34,11 +34,12 @@ from PySide6.QtWidgets import (
 from installation.core.mapping import EDGES, MAX_MESH, Mapping, Point
 from installation.core.mapping_edit import MODES, MappingEditModel, Mode
 from installation.core.venue import Venue
+from installation.render.patterns import PATTERNS
 from installation.ui import theme
 
-# (pattern, key, label): the keys work while the view has the focus; 0 is the show again.
-PATTERNS = (("grid", "1", "Grid"), ("bars", "2", "Bars"), ("blend", "3", "Blend check"),
-            ("white", "4", "White"), ("black", "5", "Black"))
+# (pattern, key, label): keys 1..5 in the renderer's order work while the view has the focus; 0 is the show again.
+LABELS = {"grid": "Grid", "bars": "Colour bars", "blend": "Blend check", "white": "White", "black": "Black"}
+PATTERN_KEYS = tuple((pattern, str(index + 1), LABELS[pattern]) for index, pattern in enumerate(PATTERNS))
 MODE_LABELS = {"pin": "Corners", "mesh": "Mesh", "mask": "Masks"}
 HANDLE_RADIUS = 7  # pixels of the view, drawn and grabbed
 MARGIN = 28  # pixels round the output in the view: a corner pinned past the raster stays in reach
@@ -159,7 +160,7 @@ class MappingEditor(QWidget):
         super().__init__()
         self.hooks = hooks
         self.model = MappingEditModel(venue, hooks.set_mapping)
-        self.pattern: str | None = None  # shown on the selected output while this tab is open
+        self.pattern: str | None = None  # shown on every output while this tab is open
         self.editing = False
         self._showing = False  # set while the spin boxes are filled in: their signals are not edits
         self._outputs: list[QWidget] = []  # each output window's view widget, by index
@@ -180,7 +181,7 @@ class MappingEditor(QWidget):
         patterns = QHBoxLayout()
         patterns.addWidget(QLabel("Test pattern"))
         self.pattern_buttons: dict[str | None, QPushButton] = {}
-        for pattern, key, label in (*PATTERNS, (None, "0", "Off")):
+        for pattern, key, label in (*PATTERN_KEYS, (None, "0", "Off")):
             button = QPushButton(f"{key}  {label}")
             button.setCheckable(True)
             button.clicked.connect(lambda _checked=False, p=pattern: self.set_pattern(p))
@@ -293,8 +294,6 @@ class MappingEditor(QWidget):
         if venue == self.model.venue:
             return
         names = [o.name for o in self.model.venue.outputs]
-        if self.editing:
-            self.hooks.set_pattern(self.model.output, None)
         self.model.replace_venue(venue)
         if names != [o.name for o in venue.outputs]:
             self._fill_picker()
@@ -326,12 +325,10 @@ class MappingEditor(QWidget):
             self.preview_timer.stop()
 
     def _show_editing(self) -> None:
-        """The pattern on the selected output and a cross cursor on its window, while editing only."""
-        if self.editing:
-            self.hooks.set_pattern(self.model.output, self.pattern)
-        else:
-            for output in self.model.venue.outputs:
-                self.hooks.set_pattern(output.name, None)
+        """The pattern on every output (aligning two projectors is making their grids meet in the
+        overlap) and a cross cursor on the selected one's window, while editing only."""
+        for output in self.model.venue.outputs:
+            self.hooks.set_pattern(output.name, self.pattern if self.editing else None)
         for index, widget in enumerate(self._outputs):
             if self.editing and index == self.model.index:
                 widget.setCursor(Qt.CursorShape.CrossCursor)
@@ -351,8 +348,6 @@ class MappingEditor(QWidget):
     def _pick_output(self, index: int) -> None:
         if index < 0:
             return
-        if self.editing:
-            self.hooks.set_pattern(self.model.output, None)
         self.model.select_output(self.model.venue.outputs[index].name)
         self._show_editing()
         self._changed()
@@ -392,7 +387,7 @@ class MappingEditor(QWidget):
         arrows = {int(Qt.Key.Key_Left): (-step, 0), int(Qt.Key.Key_Right): (step, 0),
                   int(Qt.Key.Key_Up): (0, -step), int(Qt.Key.Key_Down): (0, step)}
         patterns: dict[int, str | None] = {int(Qt.Key.Key_0): None}
-        patterns.update({ord(k): pattern for pattern, k, _ in PATTERNS})  # Qt's digit keys are their ASCII codes
+        patterns.update({ord(k): pattern for pattern, k, _ in PATTERN_KEYS})  # Qt's digit keys are their ASCII codes
         key = int(key)
         if key in arrows:
             self._edit(lambda: self.model.nudge(*arrows[key], self.output_size()))
