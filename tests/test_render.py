@@ -17,7 +17,7 @@ from installation.core.events import Event, EventKind
 from installation.core.frames import WorldFrame
 from installation.core.paths import resource_dir
 from installation.registry import build_bank
-from installation.render.offscreen import Offscreen
+from installation.render.offscreen import Offscreen, OutputShot
 
 pytestmark = pytest.mark.usefixtures("qt_session")
 SIZE = (192, 108)
@@ -296,7 +296,11 @@ def test_a_saved_palette_is_live_and_a_broken_one_keeps_the_last(shader_copy: Pa
 
 def test_a_region_shows_that_part_of_the_canvas(warm: Offscreen) -> None:
     full = run(warm, 1)
-    left = warm.snapshot((0.0, 0.0, 0.5, 1.0)).astype(np.float32)
+    warm.output = OutputShot((0.0, 0.0, 0.5, 1.0))
+    try:
+        left = warm.snapshot().astype(np.float32)
+    finally:
+        warm.output = OutputShot()
     # The left half, stretched to the whole output, matches the left half of the full picture.
     expected = np.asarray(Image.fromarray(full[:, : SIZE[0] // 2].astype(np.uint8)).resize(SIZE), np.float32)
     other = np.asarray(Image.fromarray(full[:, SIZE[0] // 2:].astype(np.uint8)).resize(SIZE), np.float32)

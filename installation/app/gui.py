@@ -14,41 +14,75 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, QTimer
+from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from installation.app.health import FrameClock
+from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
 from installation.app.status import PREVIEW_WIDTH
 from installation.core.commands import Command
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput
 from installation.core.frames import with_all_events
+from installation.core.mapping import Mapping
 from installation.core.params import Value
 from installation.core.paths import UserDirs
+from installation.core.textfile import mtime
+from installation.core.venue import OutputSpec, Venue, load_venue, save_venue, venue_path
+from installation.core.venue_osc import OutputAction, apply_osc, decode_action
 from installation.ui import theme
 from installation.ui.browser import PresetBrowser
 from installation.ui.control import ControlWindow
 from installation.ui.editing import EditHistory
 from installation.ui.gl_output import share_gl_contexts
 from installation.ui.health import HealthPanel
+from installation.ui.mapping_editor import EditorHooks, MappingEditor
 from installation.ui.monitor import NodeMonitor
 from installation.ui.output import OutputManager, OutputWindow
 from installation.ui.output_view import OutputView, Pictures, Scene, make_pictures
 from installation.ui.param_panel import ParamPanel
-from installation.ui.placement import assign, default_canvas, requests_for, window_size
+from installation.ui.placement import (
+    OutputRequest,
+    assign,
+    default_canvas,
+    requests_for,
+    venue_requests,
+    window_size,
+)
 from installation.ui.transport import TransportPanel
 
 log = logging.getLogger(__name__)
 
 UI_REFRESH_MS = 100
 PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
+VENUE_POLL_EVERY = 10  # the venue file is looked at once a second for external edits
+
+
+def venue_and_requests(screens: list[str], options: RunOptions) -> tuple[Venue, list[OutputRequest]]:
+    """The venue (``--venue``, else one unmapped output per ``--output-screen``) and its outputs'
+    screen requests. Raises LoadError for a broken venue file, ValueError for a bad choice."""
+    if options.venue is None:
+        requests = requests_for(screens, list(options.output_screens))
+        venue = Venue("default", "", None, tuple(OutputSpec(f"output {index + 1}", request.wanted, None,
+                                                            request.region)
+                                                 for index, request in enumerate(requests)))
+        return venue, requests
+    if options.output_screens:
+        raise ValueError("--output-screen and --venue both choose screens: the venue file says which screen "
+                         "each output goes to")
+    venue = load_venue(venue_path(options.venue))
+    return venue, venue_requests(screens, venue)
 
 
 class DesktopApp(QObject):
     """Builds the windows for a runtime and carries out what the operator does."""
+
+    venue_changed = Signal(object)  # the venue, changed from outside the editor (file, OSC)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -73,10 +107,13 @@ class DesktopApp(QObject):
         self.control.closing.connect(self.quit)
         screens = {screen.name(): screen.geometry() for screen in QGuiApplication.screens()}
         options = runtime.options
-        requests = requests_for(list(screens), list(options.output_screens))
+        self.venue, requests = venue_and_requests(list(screens), options)
+        self.venue_unsaved = False  # mapping edits not yet saved to the venue file
+        self._venue_stamp = mtime(self.venue.path) if self.venue.path else -1
         plan = assign(list(screens), self.control_screen(), requests)
-        canvas = options.canvas or default_canvas(
-            [window_size((screens[name].width(), screens[name].height()), full) for name, full in plan])
+        canvas = options.canvas or self.venue.canvas or default_canvas(
+            [window_size((screens[name].width(), screens[name].height()), full) for name, full in plan],
+            [request.region for request in requests])
         self.view_clocks = [FrameClock() for _ in requests]  # each output's own frame rate
         self.pictures: Pictures = make_pictures(
             canvas, [request.region for request in requests],
@@ -88,6 +125,7 @@ class DesktopApp(QObject):
                    for index, (view, request) in enumerate(zip(self.views, requests, strict=True))]
         self.outputs = OutputManager(windows, self.control_screen)
         runtime.outputs_status = self.outputs_status
+        self.apply_venue(self.venue)
         self.tick_timer = QTimer(self)
         self.tick_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.tick_timer.setInterval(max(1, int(1000 / engine.step_hz)))
@@ -98,6 +136,20 @@ class DesktopApp(QObject):
         self._closed = False
         self._first_frame_logged = False
         self._problem = ""  # the latest preset problem, shown until the preset loads again
+        self._build_mapping_editor()
+
+    def _build_mapping_editor(self) -> None:
+        """The Mapping tab (Ctrl+M): the venue's projection mapping, edited on a live view of each
+        output or with the mouse on the output itself."""
+        self.mapping_editor = MappingEditor(self.venue, EditorHooks(
+            self.set_mapping, self.set_pattern, self.save_venue, self.pictures.output_preview, self.output_size))
+        self.mapping_editor.attach_outputs([window.view.widget for window in self.outputs.windows])
+        self.venue_changed.connect(self.mapping_editor.show_venue)
+        self.control.tabs.addTab(self.mapping_editor, "Mapping")
+
+    def mapping_current(self) -> bool:
+        """Is the Mapping tab open? Then undo, redo and save are the mapping's."""
+        return self.control.tabs.currentWidget() is self.mapping_editor
 
     # -- life cycle -------------------------------------------------------------------------
     def show(self) -> None:
@@ -153,15 +205,128 @@ class DesktopApp(QObject):
 
     def outputs_status(self) -> list[dict[str, object]]:
         """Each output window by name: its own frame rate and time, its screen and canvas region."""
-        return [{"name": f"output {window.index + 1}", "screen": window.screen_name,
+        return [{"name": self.venue.outputs[window.index].name, "screen": window.screen_name,
                  "full_screen": window.full_screen, "region": list(window.request.region),
                  "fps": round(clock.fps(), 2), "frame_ms": clock.percentiles_ms()}
                 for window, clock in zip(self.outputs.windows, self.view_clocks, strict=True)]
+
+    # -- the venue: outputs, their screens and projection mapping ------------------------------
+    def apply_venue(self, venue: Venue) -> None:
+        """Show ``venue``'s regions and mappings on the outputs of the same names, and send the
+        outputs to its screens. Outputs are made at start: ones added or removed in the file
+        wait for a restart (reported)."""
+        names = [output.name for output in venue.outputs]
+        shown = [output.name for output in self.venue.outputs]
+        if sorted(names) != sorted(shown):
+            self.report(f"venue {venue.name}: outputs added or removed ({', '.join(names)}) take effect on restart; "
+                        f"the outputs {', '.join(shown)} follow the file")
+        for index, output in enumerate(self.venue.outputs):
+            spec = venue.output(output.name) if output.name in names else output
+            self.pictures.set_mapping(index, spec.region, spec.mapping)
+        self.venue = replace(venue, outputs=tuple(venue.output(o.name) if o.name in names else o
+                                                  for o in self.venue.outputs))
+        screens = [screen.name() for screen in QGuiApplication.screens()]
+        for window, request in zip(self.outputs.windows, venue_requests(screens, self.venue), strict=True):
+            window.request = request
+        if self.outputs.windows and self.outputs.windows[0].screen_name:  # already placed: follow the file
+            self.outputs.place_all()
+
+    def set_mapping(self, name: str, mapping: Mapping) -> None:
+        """An edit of one output's mapping (the editor, OSC): shown from the next paint."""
+        self.venue = self.venue.with_mapping(name, mapping)
+        index = [output.name for output in self.venue.outputs].index(name)
+        self.pictures.set_mapping(index, self.venue.outputs[index].region, mapping)
+        self.venue_unsaved = True
+
+    def set_pattern(self, name: str, pattern: str | None) -> None:
+        index = [output.name for output in self.venue.outputs].index(name)
+        self.pictures.set_pattern(index, pattern)
+
+    def output_size(self, index: int) -> tuple[int, int]:
+        widget = self.outputs.windows[index].view.widget
+        ratio = widget.devicePixelRatio()
+        return max(1, round(widget.width() * ratio)), max(1, round(widget.height() * ratio))
+
+    def save_venue(self) -> Path | None:
+        """Save the venue (atomic, with backups, comments kept; a shipped example is saved as a
+        copy in the user's venue folder, which the app then follows)."""
+        try:
+            path = save_venue(self.venue)
+        except (LoadError, ValueError, OSError) as error:
+            self.report(f"saving venue: {error}")
+            self._problem = f"Venue not saved: {error}\nYour mapping is kept; save again."
+            return None
+        self.venue = replace(self.venue, path=path)
+        self._venue_stamp = mtime(path)
+        self.venue_unsaved = False
+        log.info("venue saved to %s", path)
+        return path
+
+    def _follow_venue_file(self) -> None:
+        """Reload the venue file after an external edit; a broken one keeps the last good mapping."""
+        path = self.venue.path
+        if path is None or mtime(path) == self._venue_stamp:
+            return
+        self._venue_stamp = mtime(path)
+        try:
+            venue = load_venue(path)
+        except LoadError as error:
+            self.report(f"venue file not loaded, the outputs keep their mapping:\n{error}")
+            self._problem = f"{error}\nThe outputs keep the last good mapping."
+            return
+        if venue != self.venue:
+            log.info("venue %s reloaded after an edit", path)
+            self.apply_venue(venue)
+            self.venue_unsaved = False
+            self.venue_changed.emit(self.venue)
+
+    def _follow_venue_osc(self) -> None:
+        """Mapping edits and actions received over OSC; a malformed one is counted and dropped."""
+        changed = False
+        for address, args in self.runtime.venue_edits.drain():
+            try:
+                action = decode_action(address, args)
+                if action is not None:
+                    self._osc_action(action)
+                    continue
+                venue = apply_osc(self.venue, address, args)
+            except (ValueError, KeyError) as error:
+                self.runtime.venue_edits.rejected += 1
+                log.debug("OSC %s %s: %s", address, args, error)
+                continue
+            if venue != self.venue:
+                self.apply_venue(venue)
+                self.venue_unsaved = True
+            changed = True
+        if changed:
+            self.venue_changed.emit(self.venue)
+
+    def _osc_action(self, action: OutputAction) -> None:
+        if action.action == "save":
+            self.save_venue()
+        elif action.action == "pattern" and action.output is not None:
+            self.set_pattern(self.venue.output(action.output).name, None if action.value == "off" else action.value)
+
+    def _publish_output_previews(self) -> None:
+        """``/preview.png?output=NAME`` for the outputs a client asked for in the last seconds."""
+        server = self.runtime.status_server
+        if server is None:
+            return
+        names = [output.name for output in self.venue.outputs]
+        server.set_outputs(names)
+        for name in server.wanted_outputs():
+            if name in names:
+                image = self.pictures.output_preview(names.index(name), PREVIEW_WIDTH)
+                if not image.isNull():
+                    server.publish_preview(png_bytes(image, PREVIEW_WIDTH), output=name)
 
     def refresh(self) -> None:
         runtime = self.runtime
         engine = runtime.engine
         self._refreshes += 1
+        self._follow_venue_osc()
+        if self._refreshes % VENUE_POLL_EVERY == 0:
+            self._follow_venue_file()
         self.params.refresh()
         crossfade = engine.bank.number("show.recall_crossfade")
         self.transport.refresh(crossfade)
@@ -185,13 +350,15 @@ class DesktopApp(QObject):
             shader_problems.append("Shader error: the output keeps the last good shader.")
         self.control.show_problem("\n".join(filter(None, [self._problem, *shader_problems])))
         preset = engine.preset
+        edits = self.mapping_editor.model if self.mapping_current() else self.history
         self.control.show_preset(preset.title or preset.name, preset.name, self.history.unsaved,
-                                 self.history.can_undo, self.history.can_redo)
+                                 edits.can_undo, edits.can_redo)
         if self._refreshes % PREVIEW_EVERY == 0:
             image = self.pictures.preview(PREVIEW_WIDTH)  # read back at the preview's size only
             self.control.preview.show_image(image)
             if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0 and not image.isNull():
                 runtime.status_server.publish_preview(png_bytes(image, PREVIEW_WIDTH))
+                self._publish_output_previews()
 
     def _preset_changed(self) -> None:
         """A recall, an act change or a reload from disk: edits start again from the new preset."""
@@ -249,10 +416,16 @@ class DesktopApp(QObject):
         elif name == "fullscreen":
             for window in self.outputs.windows:
                 window.toggle_full_screen()
+        elif name == "mapping":
+            self.control.tabs.setCurrentWidget(self.mapping_editor)
+        elif name in ("undo", "redo") and self.mapping_current():
+            getattr(self.mapping_editor, name)()
         elif name in ("undo", "redo"):
             edit = self.history.undo() if name == "undo" else self.history.redo()
             if edit is not None:
                 self.set_param(edit.name, edit.before if name == "undo" else edit.after)
+        elif name == "save" and self.mapping_current():
+            self.mapping_editor.save()
         elif name == "save":
             self.save(None)
         elif name == "save_as":
@@ -301,7 +474,7 @@ def run_gui(runtime: Runtime, stop: threading.Event) -> int:
     theme.apply(app)
     try:
         desktop = DesktopApp(runtime)
-    except ValueError as error:  # e.g. --output-screen naming a screen that is not there
+    except (ValueError, LoadError) as error:  # a screen that is not there, a broken venue file
         print(f"myco run: {error}", file=sys.stderr)
         return 2
     desktop.show()

@@ -32,4 +32,5 @@ class RunOptions:
     shader_dir: Path | None = None  # an artist's working copy of shaders/ (hot-reloaded)
     resume: bool = False  # start in the act where the same show was before a crash or power cut
     replay: Path | None = None  # a node recording played as live nodes, looped
-    canvas: tuple[int, int] | None = None  # the world's picture; None: the output windows' pixels side by side
+    canvas: tuple[int, int] | None = None  # the world's picture; None: the venue's, else the windows' pixels
+    venue: str | None = None  # a venue file (path) or name: the outputs, their screens and mapping

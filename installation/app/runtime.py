@@ -11,6 +11,7 @@ leaves no thread or process behind.
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,12 +30,39 @@ MAX_CATCH_UP = 30  # half a second: even at 2 fps the show keeps real time; long
 STATUS_PERIOD_S = 1.0
 
 
+class VenueEdits:
+    """Projection-mapping messages from OSC's thread, applied by the windows' front-end in the
+    GUI thread (where the outputs live). Bounded: a flood is dropped, never queued without end."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[str, list[Any]]] = queue.Queue(self.LIMIT)
+        self.rejected = 0  # malformed ones, counted by the front-end when it applies them
+
+    def offer(self, address: str, args: list[Any]) -> bool:
+        try:
+            self._queue.put_nowait((address, list(args)))
+        except queue.Full:
+            return False
+        return True
+
+    def drain(self) -> list[tuple[str, list[Any]]]:
+        items = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return items
+
+
 class Runtime:
     def __init__(self, options: RunOptions, engine: Engine) -> None:
         self.options = options
         self.engine = engine
         self.clock = FrameClock()  # the world's steps (a window's own paints: outputs_status)
         self.outputs_status: Callable[[], list[dict[str, Any]]] | None = None  # set by the windows' front-end
+        self.venue_edits = VenueEdits()  # mapping edits over OSC, for the windows' front-end
         self.errors = ErrorLog()
         self._log_handler = ErrorLogHandler(self.errors)
         logging.getLogger("installation").addHandler(self._log_handler)
@@ -55,7 +83,7 @@ class Runtime:
         """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
         if self.options.audio:
             self.audio, self.audio_notice = start_audio(self.options)
-        self.parts.extend(start_inputs(self.options, self.engine, self.audio))
+        self.parts.extend(start_inputs(self.options, self.engine, self.audio, self.venue_edits.offer))
         if self.options.status:
             host, port = parse_address(self.options.status)
             self.status_server = StatusServer(host, port, self.options.status_token).start()

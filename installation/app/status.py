@@ -17,6 +17,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,8 +28,11 @@ from installation.app.metrics import to_prometheus
 log = logging.getLogger(__name__)
 
 DEFAULT_ADDRESS = "127.0.0.1:8765"
+OUTPUT_PREVIEW_KEEP_S = 10.0  # an output's preview is rendered while asked for this recently
+OUTPUT_PREVIEW_WAIT_S = 3.0  # the first request for an output's preview waits this long for it
 PREVIEW_WIDTH = 480  # /preview.png: small enough to poll from a phone, big enough to see the show
-NOT_FOUND = b'{"error":"not found: try /status, /metrics or /preview.png (not with --no-visuals)"}\n'
+NOT_FOUND = (b'{"error":"not found: try /status, /metrics, /preview.png (not with --no-visuals) or '
+             b'/preview.png?output=NAME (an output of the windows)"}\n')
 
 
 class StatusConfigError(ValueError):
@@ -79,6 +83,10 @@ class StatusServer:
         self._body_json = json.dumps(self._status).encode()
         self._body_metrics = to_prometheus(self._status).encode()
         self._preview: bytes | None = None
+        self._output_previews: dict[str, bytes] = {}
+        self._outputs: list[str] = []  # the outputs ?output= may name
+        self._asked: dict[str, float] = {}  # output name: when a client last asked for its preview
+        self._preview_ready = threading.Condition(self._lock)
         self.refused = 0
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_class = type("_Server", (ThreadingHTTPServer,), {"address_family": family, "daemon_threads": True})
@@ -121,10 +129,36 @@ class StatusServer:
             self._body_json = body_json
             self._body_metrics = body_metrics
 
-    def publish_preview(self, png: bytes) -> None:
-        """A small PNG of the output for ``/preview.png`` (the app sends one a second, headless too)."""
+    def publish_preview(self, png: bytes, output: str | None = None) -> None:
+        """A small PNG for ``/preview.png`` (the whole picture: the app sends one a second, headless
+        too), or for ``/preview.png?output=NAME``: what that output shows, mapping included."""
         with self._lock:
-            self._preview = png
+            if output is None:
+                self._preview = png
+            else:
+                self._output_previews[output] = png
+                self._preview_ready.notify_all()
+
+    def set_outputs(self, names: list[str]) -> None:
+        with self._lock:
+            self._outputs = list(names)
+
+    def wanted_outputs(self) -> list[str]:
+        """The outputs whose preview a client asked for in the last :data:`OUTPUT_PREVIEW_KEEP_S`
+        (only those are rendered for it)."""
+        now = time.monotonic()
+        with self._lock:
+            return [name for name, asked in self._asked.items() if now - asked < OUTPUT_PREVIEW_KEEP_S]
+
+    def _output_preview(self, name: str) -> tuple[bytes, str] | None:
+        """Called with the lock held. The first request waits for the app's next preview."""
+        if name not in self._outputs:
+            return None
+        self._asked[name] = time.monotonic()
+        if name not in self._output_previews:
+            self._preview_ready.wait_for(lambda: name in self._output_previews, OUTPUT_PREVIEW_WAIT_S)
+        found = self._output_previews.get(name)
+        return (found, "image/png") if found is not None else None
 
     def authorised(self, header: str | None, query: str) -> bool:
         if self._token is None:
@@ -136,8 +170,11 @@ class StatusServer:
             offered = (parse_qs(query).get("token") or [""])[0]
         return hmac.compare_digest(offered.encode(), self._token.encode())
 
-    def body(self, path: str) -> tuple[bytes, str] | None:
+    def body(self, path: str, query: str = "") -> tuple[bytes, str] | None:
         with self._lock:
+            output = (parse_qs(query).get("output") or [""])[0]
+            if path == "/preview.png" and output:
+                return self._output_preview(output)
             if path == "/status":
                 return self._body_json, "application/json"
             if path == "/metrics":
@@ -162,7 +199,7 @@ def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
             path = parts.path.rstrip("/") or "/"
             if path == "/":
                 path = "/status"
-            found = server.body(path)
+            found = server.body(path, parts.query)
             if found is None:
                 self._reply(404, NOT_FOUND, "application/json")
                 return

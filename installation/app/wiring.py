@@ -63,8 +63,10 @@ def midi_figures(status: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def start_inputs(options: RunOptions, engine: Engine, audio: Any = None) -> list[Started]:
-    """Start the listeners asked for; one that fails is reported and the others still start."""
+def start_inputs(options: RunOptions, engine: Engine, audio: Any = None,
+                 mapping_sink: Callable[[str, list[Any]], bool] | None = None) -> list[Started]:
+    """Start the listeners asked for; one that fails is reported and the others still start.
+    ``mapping_sink`` takes OSC's projection-mapping messages (``/myco/output/...``)."""
     started: list[Started] = []
     mux = engine.world
     if options.osc is not None:
@@ -73,7 +75,8 @@ def start_inputs(options: RunOptions, engine: Engine, audio: Any = None) -> list
 
             host, port = parse_address(options.osc, "OSC", DEFAULT_OSC)
             osc = OscListener(mux, engine.inputs, host, port,  # type: ignore[arg-type]
-                              state_of=lambda: {"preset": engine.preset.name, "act": engine.player.act_index})
+                              state_of=lambda: {"preset": engine.preset.name, "act": engine.player.act_index},
+                              mapping_sink=mapping_sink)
             osc.start()
             unsubscribe = engine.bank.subscribe(lambda change: osc.feedback(change)
                                                 if change.name in LIVE_PARAMS else None)

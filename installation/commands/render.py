@@ -3,6 +3,7 @@
     myco render --show kai-festival --seconds 30 --size 1920x1080 --fps 30 --out festival.mp4
     myco render --show kai-festival --seconds 5 --png frames/
     myco render --show elara-mural --contact-sheet sheet.png
+    myco render --venue two-projectors --output left --seconds 2 --png frames/
 
 Deterministic: the same show, size, fps and quality give the same frames.
 """
@@ -20,6 +21,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from installation.app.options import DEFAULT_SHOW
+from installation.render.patterns import PATTERNS
+
 
 def frame_size(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text)
@@ -35,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("render", help="render a show to video, PNG frames or a contact sheet (headless)",
                             description="Render a show headless: video through ffmpeg, PNG frames, or a "
                                         "contact sheet with one still per act and per cue.")
-    parser.add_argument("--show", required=True, help="show name, e.g. kai-festival")
+    parser.add_argument("--show", default=DEFAULT_SHOW, help=f"show name (default {DEFAULT_SHOW})")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the video (default 30)")
     parser.add_argument("--start", type=float, default=0.0, help="start this many seconds into the show")
     parser.add_argument("--size", type=frame_size, default=None, help="WIDTHxHEIGHT (default 1920x1080; sheet 480x270)")
@@ -47,6 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--contact-sheet", type=Path, metavar="PNG", help="write a contact sheet of the show")
     parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                         help="mux the show's sound into the video (default on)")
+    parser.add_argument("--venue", metavar="NAME_OR_FILE",
+                        help="render what one output of this venue shows, projection mapping included (with --output)")
+    parser.add_argument("--output", metavar="NAME", help="with --venue: the output to render")
+    parser.add_argument("--pattern", choices=PATTERNS, help="with --venue: show this test pattern instead of the show")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -117,7 +125,9 @@ def _video(args: argparse.Namespace, size: tuple[int, int]) -> int:
     from installation.render.offscreen import Offscreen
 
     engine = _engine(args.show, args.fps)
-    offscreen = Offscreen(size, args.quality, agents=args.agents, seed=engine.seed.rng_seed)
+    canvas, shot = _venue_output(args, size)
+    offscreen = Offscreen(size, args.quality, canvas=canvas, output=shot, agents=args.agents,
+                          seed=engine.seed.rng_seed)
     driver = ShowDriver(engine, offscreen, args.fps)
     count = max(1, round(args.seconds * args.fps))
     # Start a little early so the hyphae have woven their network by the first frame.
@@ -155,6 +165,22 @@ def _video(args: argparse.Namespace, size: tuple[int, int]) -> int:
     return 0
 
 
+def _venue_output(args: argparse.Namespace, size: tuple[int, int]) -> tuple[tuple[int, int] | None, Any]:
+    """With ``--venue``: the canvas and what the ``--output`` shows of it (LoadError, KeyError
+    naming the outputs); without, the whole canvas at ``size``."""
+    if not args.venue:
+        return None, None
+    from installation.core.venue import load_venue, venue_path
+    from installation.render.offscreen import OutputShot
+
+    venue = load_venue(venue_path(args.venue))
+    output = venue.output(args.output)
+    x0, y0, x1, y1 = output.region
+    # without one in the venue, a canvas that gives the output's region ``size`` pixels
+    canvas = venue.canvas or (round(size[0] / (x1 - x0)), round(size[1] / (y1 - y0)))
+    return canvas, OutputShot(output.region, output.mapping, args.pattern)
+
+
 def _sheet(args: argparse.Namespace, size: tuple[int, int]) -> int:
     from installation.render.headless import ShowDriver, contact_sheet, show_stills, take_stills
     from installation.render.offscreen import Offscreen
@@ -181,6 +207,12 @@ def run(args: argparse.Namespace) -> int:
     if not (args.out or args.png or args.contact_sheet):
         print("nothing to write: give --out FILE, --png DIR or --contact-sheet PNG", file=sys.stderr)
         return 2
+    if bool(args.venue) != bool(args.output) or (args.pattern and not args.venue):
+        print("--venue and --output go together (--pattern with them)", file=sys.stderr)
+        return 2
+    if args.venue and args.contact_sheet:
+        print("--venue renders video or PNG frames of one output, not a contact sheet", file=sys.stderr)
+        return 2
     if args.seconds <= 0 or args.fps <= 0 or args.start < 0:
         print("--seconds and --fps must be positive, --start not negative", file=sys.stderr)
         return 2
@@ -191,3 +223,6 @@ def run(args: argparse.Namespace) -> int:
     except LoadError as error:
         print(error, file=sys.stderr)
         return 1
+    except KeyError as error:  # no such output in the venue
+        print(error.args[0], file=sys.stderr)
+        return 2

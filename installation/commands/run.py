@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="with --headless: the offscreen output's size (default 640x360)")
     parser.add_argument("--canvas", type=frame_size, metavar="WxH",
                         help="the picture the outputs show regions of (default: the windows' pixels side by side)")
+    parser.add_argument("--venue", metavar="NAME_OR_FILE",
+                        help="the room's venue file: outputs, their screens, regions and projection mapping "
+                             "(a name in the user's venues folder or presets/venues, or a path)")
     parser.add_argument("--no-visuals", action="store_true",
                         help="with --headless: no renderer at all (an audio- or sensor-only machine)")
     parser.add_argument("--status", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
@@ -65,7 +68,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         visuals=not args.no_visuals,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
         seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, resume=args.resume,
-        replay=args.replay, canvas=args.canvas,
+        replay=args.replay, canvas=args.canvas, venue=args.venue,
     )
 
 
@@ -82,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
     if not options.headless and (args.size or args.no_visuals):
         print("myco run: --size and --no-visuals go with --headless (windows take their screen's size)",
               file=sys.stderr)
+        return 2
+    if options.headless and options.venue:
+        print("myco run: --venue places output windows; headless, render one output of a venue with "
+              "myco render --venue FILE --output NAME", file=sys.stderr)
         return 2
     if not options.headless and not has_display():
         print(NO_DISPLAY, file=sys.stderr, end="")

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 Point = tuple[float, float]
 Quad = tuple[Point, Point, Point, Point]  # top-left, top-right, bottom-right, bottom-left
 Region = tuple[float, float, float, float]  # x0, y0, x1, y1 in 0..1 of the canvas
+WHOLE: Region = (0.0, 0.0, 1.0, 1.0)
 UNIT_QUAD: Quad = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 EDGES = ("left", "right", "top", "bottom")
 MAX_MESH = 33  # control points per side
@@ -61,7 +62,7 @@ class Blend:
     def with_edge(self, name: str, edge: Edge) -> Blend:
         if name not in EDGES:
             raise ValueError(f"no edge {name!r} (edges: {', '.join(EDGES)})")
-        return replace(self, **{name: edge})
+        return replace(self, **{name: edge})  # type: ignore[arg-type]  # name is one of EDGES
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def pin_point(corners: Quad, point: Point) -> Point:
 
 def unpin_point(corners: Quad, point: Point) -> Point:
     """Where in the pinned area (0..1) the output's ``point`` comes from."""
-    x, y = apply_homography(np.linalg.inv(homography(corners)), np.array([point[0]]), np.array([point[1]]))[0]
+    x, y = apply_homography(np.linalg.inv(homography(corners)).astype(np.float64), np.array([point[0]]), np.array([point[1]]))[0]
     return float(x), float(y)
 
 
@@ -220,10 +221,17 @@ def mesh_warp(mesh: Mesh | None, u: Floats, v: Floats) -> Floats:
     return result
 
 
+def warp_homogeneous(mapping: Mapping, u: Floats, v: Floats) -> Floats:
+    """Content points (u, v) through the mesh and the pin as homogeneous (x*w, y*w, w), (n, 3):
+    what the renderer hands the GPU, which divides by w per pixel (a true perspective warp)."""
+    warped = mesh_warp(mapping.mesh, u, v)
+    return (homography(mapping.corners) @ np.vstack([warped.T, np.ones(len(warped))])).T
+
+
 def warp(mapping: Mapping, u: Floats, v: Floats) -> Floats:
     """Where content points (u, v) land on the output (0..1): mesh, then corner pin."""
-    warped = mesh_warp(mapping.mesh, u, v)
-    return apply_homography(homography(mapping.corners), warped[:, 0], warped[:, 1])
+    points = warp_homogeneous(mapping, u, v)
+    return points[:, :2] / points[:, 2:]
 
 
 # -- soft-edge blend --------------------------------------------------------------------------

@@ -120,6 +120,14 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
     return decode(read_bytes(path, limit), path)
 
 
+def mtime(path: Path) -> int:
+    """A file's modification stamp, to reload it after an edit; -1 while it is missing (mid-save)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
 def line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 

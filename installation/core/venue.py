@@ -55,8 +55,21 @@ from tomlkit.items import AoT
 
 from installation.core.errors import LoadError
 from installation.core.mapping import (
-    EDGES, IDENTITY, MAX_MASK_POINTS, MAX_MESH, UNIT_QUAD, Blend, Color, Edge, Mapping, Mask, Mesh, Point, Quad,
-    Region, quad_problem,
+    EDGES,
+    IDENTITY,
+    MAX_MASK_POINTS,
+    MAX_MESH,
+    UNIT_QUAD,
+    Blend,
+    Color,
+    Edge,
+    Mapping,
+    Mask,
+    Mesh,
+    Point,
+    Quad,
+    Region,
+    quad_problem,
 )
 from installation.core.paths import SAFE_NAME, UserDirs, inside, resource_dir, safe_name
 from installation.core.textfile import read_text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from installation.core.frames import WorldFrame
+from installation.core.mapping import IDENTITY, Region
+from installation.core.mapping import Mapping as OutputMapping
 from installation.core.params import Value
 
 RGB = NDArray[np.uint8]
@@ -47,20 +50,33 @@ def hidden_canvas() -> Any:
     return canvas
 
 
+@dataclass(frozen=True)
+class OutputShot:
+    """What one output shows of the canvas: its region, its projection mapping, a test pattern."""
+
+    region: Region = (0.0, 0.0, 1.0, 1.0)
+    mapping: OutputMapping = IDENTITY
+    pattern: str | None = None
+
+
 class Offscreen:
-    """A :class:`World` in a hidden context, producing ``(height, width, 3)`` uint8 frames."""
+    """A :class:`World` in a hidden context, producing ``(height, width, 3)`` uint8 frames of
+    ``size``: the whole canvas, or (with ``output``) what one mapped output of that size shows
+    of a canvas of ``canvas`` pixels (``myco render --venue``)."""
 
     def __init__(self, size: tuple[int, int], quality: str = "medium", shader_dir: Path | None = None,
+                 canvas: tuple[int, int] | None = None, output: OutputShot | None = None,
                  **renderer_options: Any) -> None:
         from installation.render.world import World
 
         self.size = (int(size[0]), int(size[1]))
+        self.output = output or OutputShot()
         # A closed canvas still waiting for the garbage collector makes its own GL context
         # current when it is finally destroyed, which would send our GL calls astray; collect
         # such leftovers now, before our context exists (seen in tests that close canvases).
         gc.collect()
         self.canvas = hidden_canvas()
-        self.world = World(self.size, quality, shader_dir, **renderer_options)
+        self.world = World(canvas or self.size, quality, shader_dir, **renderer_options)
 
     @property
     def renderer(self) -> Any:
@@ -71,17 +87,17 @@ class Offscreen:
         self.canvas.set_current()
         self.world.advance(frame, params, dt)
 
-    def render(self, frame: WorldFrame, params: Mapping[str, Value], dt: float,
-               region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> RGB:
+    def render(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> RGB:
         """Advance by ``dt`` and return the picture, top row first."""
         self.step(frame, params, dt)
-        return self.snapshot(region)
+        return self.snapshot()
 
-    def snapshot(self, region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> RGB:
-        """Paint the picture from the current state and read back ``region`` of it at full size."""
+    def snapshot(self) -> RGB:
+        """Paint the picture from the current state and read back what the output shows."""
         self.canvas.set_current()
         self.world.compose()
-        return self.world.read(region, self.size)
+        output = self.output
+        return self.world.read(output.region, self.size, output.mapping, output.pattern)
 
     def close(self) -> None:
         self.canvas.set_current()

@@ -20,6 +20,7 @@ from vispy import gloo
 from installation.core.errors import LoadError, Problem
 from installation.core.params import Value
 from installation.core.shaderheader import ShaderHeader, input_spec
+from installation.core.textfile import mtime
 from installation.render.glsl import ProgramSource, load_program, map_errors
 
 log = logging.getLogger(__name__)
@@ -37,14 +38,6 @@ def compile_now(program: gloo.Program) -> None:
     context = current_context()
     context.glir.associate(program.glir)
     context.flush_commands()
-
-
-def mtime(path: Path) -> int:
-    """A file's modification stamp for hot reload; -1 while it is missing (mid-save)."""
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return -1
 
 
 def _mtimes(paths: tuple[Path, ...]) -> dict[Path, int]:

@@ -27,10 +27,11 @@ from installation.core.frames import WorldFrame, empty_frame
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
 from installation.core.seeds import Seed, resample
+from installation.core.textfile import mtime
 from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
 from installation.render.params import QUALITIES
-from installation.render.programs import ShaderProgram, mtime
+from installation.render.programs import ShaderProgram
 from installation.render.transients import SLOTS, Transients, glsl_defines
 
 log = logging.getLogger(__name__)

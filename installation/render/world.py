@@ -3,7 +3,7 @@
 :meth:`World.step` advances the hyphae and composites the whole canvas (look, glow, post)
 into one canvas-sized picture. A view (an output window, the control window's preview,
 ``/preview.png``, a video frame) is a resample of a region of that picture: adding an output
-costs one textured quad, never another simulation. The world is created inside one GL context
+costs one textured grid (its projection mapping), never another simulation. The world is created inside one GL context
 (the first output's, or a hidden one); views in other contexts of the same share group sample
 its picture (docs/architecture.md, "One world, many views").
 """
@@ -19,15 +19,16 @@ from vispy import gloo
 
 from installation.core.errors import Problem
 from installation.core.frames import WorldFrame
+from installation.core.mapping import EDGES, IDENTITY, WHOLE, Region
+from installation.core.mapping import Mapping as OutputMapping
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
 from installation.core.seeds import Seed
+from installation.render.mapping import MappedGeometry
 from installation.render.offscreen import RGB
+from installation.render.patterns import numbered_grid, pattern_code
 from installation.render.programs import ShaderProgram
-from installation.render.renderer import OPAQUE, QUAD, Renderer
-
-Region = tuple[float, float, float, float]  # x0, y0, x1, y1 in 0..1 of the canvas, top-left origin
-WHOLE: Region = (0.0, 0.0, 1.0, 1.0)
+from installation.render.renderer import OPAQUE, Renderer
 
 
 class World:
@@ -46,8 +47,10 @@ class World:
         self.picture = gloo.Texture2D((height, width, 4), format="rgba", interpolation="linear",
                                       wrapping="clamp_to_edge")
         self._picture_fbo = gloo.FrameBuffer(color=self.picture)
-        self._view = ShaderProgram(shader_dir / "view.frag", shader_dir)
-        self._view.set_many({"a_position": gloo.VertexBuffer(QUAD), "u_picture": self.picture})
+        self._view = ShaderProgram(shader_dir / "map.frag", shader_dir)
+        self._view.set_many({"u_picture": self.picture, "u_grid": self.picture})  # u_grid: until a grid is shown
+        self._mapped = MappedGeometry()
+        self._grid: gloo.Texture2D | None = None  # the numbered grid test pattern, drawn when first shown
         self._reads: dict[tuple[int, int], gloo.FrameBuffer] = {}
 
     @property
@@ -72,17 +75,45 @@ class World:
         with self._picture_fbo:
             self.renderer.draw(self.size)
 
-    def show(self, viewport: tuple[int, int], region: Region = WHOLE) -> None:
-        """Resample ``region`` of the picture into the bound framebuffer, filling ``viewport``."""
+    def show(self, viewport: tuple[int, int], region: Region = WHOLE, mapping: OutputMapping = IDENTITY,
+             pattern: str | None = None) -> None:
+        """Resample ``region`` of the picture (or a test ``pattern``) into the bound framebuffer,
+        through the output's ``mapping``, filling ``viewport``; what no content covers is black."""
+        viewport = (max(1, int(viewport[0])), max(1, int(viewport[1])))
         x0, y0, x1, y1 = region
-        self._view.set("u_view_region", (x0, 1.0 - y1, x1, 1.0 - y0))  # the texture's rows run bottom-up
-        gloo.set_viewport(0, 0, max(1, int(viewport[0])), max(1, int(viewport[1])))
+        view = self._view
+        view.set("u_view_region", (x0, 1.0 - y1, x1, 1.0 - y0))  # the texture's rows run bottom-up
+        view.set("u_region", region)
+        view.set("u_pattern", pattern_code(pattern))
+        if pattern == "grid":
+            view.set("u_grid", self._grid_texture())
+        color, blend = mapping.color, mapping.blend
+        edges = [blend.edge(name) for name in EDGES]
+        view.set_many({
+            "u_brightness": color.brightness, "u_contrast": color.contrast, "u_gain": color.gain,
+            "u_blend_width": tuple(edge.width for edge in edges), "u_blend_curve": tuple(edge.curve for edge in edges),
+            "u_blend_gamma": tuple(edge.gamma for edge in edges), "u_black_lift": blend.black_lift,
+            "u_mask": self._mapped.mask(mapping.masks, viewport), "u_viewport": viewport,
+        })
+        vertices, indices = self._mapped.grid(mapping)
+        view.set("a_position", vertices["a_position"])
+        view.set("a_content", vertices["a_content"])
+        gloo.set_viewport(0, 0, *viewport)
         gloo.set_state(**OPAQUE)
-        self._view.draw("triangle_strip")
+        gloo.set_clear_color("black")
+        gloo.clear(color=True)
+        view.draw("triangles", indices)
 
-    def read(self, region: Region = WHOLE, size: tuple[int, int] | None = None) -> RGB:
+    def _grid_texture(self) -> gloo.Texture2D:
+        if self._grid is None:
+            self._grid = gloo.Texture2D(numbered_grid(self.size), interpolation="linear", wrapping="clamp_to_edge")
+        return self._grid
+
+    def read(self, region: Region = WHOLE, size: tuple[int, int] | None = None, mapping: OutputMapping = IDENTITY,
+             pattern: str | None = None) -> RGB:
         """``region`` of the picture as ``(height, width, 3)`` uint8, top row first, at ``size``
-        (default: the region's own pixels). A small size reads back only that many pixels."""
+        (default: the region's own pixels), through ``mapping``: what an output of that size
+        shows. A small size reads back only that many pixels."""
         if size is None:
             x0, y0, x1, y1 = region
             size = (round((x1 - x0) * self.size[0]), round((y1 - y0) * self.size[1]))
@@ -92,7 +123,7 @@ class World:
             target = gloo.FrameBuffer(color=gloo.Texture2D((height, width, 4), format="rgba"))
             self._reads[(width, height)] = target
         with target:
-            self.show((width, height), region)
+            self.show((width, height), region, mapping, pattern)
             pixels = gloo.read_pixels((0, 0, width, height), alpha=False)
         return np.ascontiguousarray(pixels)
 
@@ -104,3 +135,6 @@ class World:
     def close(self) -> None:
         self.renderer.close()
         self._view.delete()
+        self._mapped.close()
+        if self._grid is not None:
+            self._grid.delete()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping as MappingType
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
+from installation.core.mapping import IDENTITY, WHOLE, Mapping
 from installation.core.params import ParamBank, Value
+from installation.render.patterns import pattern_code
 from installation.ui.output_view import FrameDone, Region, Scene
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class WorldView:
         self.world = world
         self.canvas = canvas
         self.region = region
+        self.mapping: Mapping = IDENTITY
+        self.pattern: str | None = None  # a test pattern shown instead of the picture
         self.widget: QWidget = canvas.native
         self.failed = ""
         self._frame_done = frame_done
@@ -71,7 +75,7 @@ class WorldView:
                 gloo.clear(color=True)
                 return
             self.world.fence.wait()
-            self.world.world.show((width, height), self.region)
+            self.world.world.show((width, height), self.region, self.mapping, self.pattern)
         except Exception as error:  # vispy would only print it: report once, keep the last picture
             message = f"output view failed: {error}"
             if message != self.failed:
@@ -169,7 +173,18 @@ class GlWorld:
         self.views.append(view)
         return view
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
+    def set_mapping(self, index: int, region: Region, mapping: Mapping) -> None:
+        view = self.views[index]
+        view.region, view.mapping = region, mapping
+        view.canvas.update()
+
+    def set_pattern(self, index: int, pattern: str | None) -> None:
+        pattern_code(pattern)  # a ValueError naming the patterns for an unknown one
+        view = self.views[index]
+        view.pattern = pattern
+        view.canvas.update()
+
+    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene) -> None:
         """One step of the world for every view, then every view is asked to paint."""
         started = time.perf_counter()
         now = time.monotonic()
@@ -216,13 +231,26 @@ class GlWorld:
         """The latest picture ``width`` wide, read back at that size only (empty before the first step)."""
         if self.world is None:
             return QImage()
+        return self._read(self.world.preview_size(width), WHOLE, IDENTITY, None)
+
+    def output_preview(self, index: int, width: int) -> QImage:
+        """What output ``index`` shows, mapping and test pattern included, ``width`` wide at its
+        window's aspect (empty before the first step)."""
+        view = self.views[index]
+        if self.world is None:
+            return QImage()
+        columns, rows = view.canvas.physical_size
+        size = (max(1, width), max(1, round(width * rows / max(1, columns))))
+        return self._read(size, view.region, view.mapping, view.pattern)
+
+    def _read(self, size: tuple[int, int], region: Region, mapping: Mapping, pattern: str | None) -> QImage:
         try:
             self.context.make_current()
-            width, height = self.world.preview_size(width)
-            pixels = np.ascontiguousarray(self.world.read(size=(width, height)))
+            pixels = np.ascontiguousarray(self.world.read(region, size, mapping, pattern))
         except Exception as error:
             log.warning("preview: %s", error)
             return QImage()
+        width, height = size
         return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
     def close(self) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +20,7 @@ from PySide6.QtGui import QImage, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
+from installation.core.mapping import Mapping, Region
 from installation.core.params import ParamBank, Value
 from installation.core.seeds import Seed
 from installation.ui.monitor import NetworkMap
@@ -26,7 +28,6 @@ from installation.ui.monitor import NetworkMap
 log = logging.getLogger(__name__)
 
 FrameDone = Callable[[float], None]
-Region = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,20 @@ class Pictures(Protocol):
     def views(self) -> Sequence[OutputView]:
         """One per output window, in order."""
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
+    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene) -> None:
         """Hand over the newest frame; the views repaint at their own pace."""
 
     def preview(self, width: int) -> QImage:
         """The latest picture about ``width`` wide (for the control window and ``/preview.png``)."""
+
+    def set_mapping(self, index: int, region: Region, mapping: Mapping) -> None:
+        """Output ``index`` shows ``region`` of the canvas through ``mapping`` from its next paint."""
+
+    def set_pattern(self, index: int, pattern: str | None) -> None:
+        """Output ``index`` shows a test pattern (None: the picture)."""
+
+    def output_preview(self, index: int, width: int) -> QImage:
+        """What output ``index`` shows now, ``width`` wide (``/preview.png?output=``, the editor)."""
 
     def close(self) -> None: ...
 
@@ -110,12 +120,21 @@ class MapPictures:
         self.views = [MapOutput(frame_done) for frame_done in frame_dones]
         self.problems: list[str] = []
 
-    def show_frame(self, frame: WorldFrame, params: Mapping[str, Value], scene: Scene) -> None:
+    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene) -> None:
         for view in self.views:
             view.map.show_frame(frame)
 
     def preview(self, width: int) -> QImage:
         return self.views[0].grab().scaledToWidth(width) if self.views else QImage()
+
+    def set_mapping(self, index: int, region: Region, mapping: Mapping) -> None:
+        """The map is not mapped: it is a failsafe that needs no GL, shown whole on every output."""
+
+    def set_pattern(self, index: int, pattern: str | None) -> None:
+        """No test patterns without GL."""
+
+    def output_preview(self, index: int, width: int) -> QImage:
+        return self.views[index].grab().scaledToWidth(width)
 
     def close(self) -> None:
         for view in self.views:
