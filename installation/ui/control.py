@@ -23,6 +23,7 @@ SHORTCUTS = (
     ("previous_act", "Show", "PgUp", "Previous act"),
     ("pause", "Show", "P", "Pause / go on with the show timeline"),
     ("fullscreen", "Show", "F11", "Output full screen / windowed"),
+    ("mapping", "Show", "Ctrl+M", "Projection mapping editor"),
     ("panic", "Show", "Esc", "Panic: reset to the preset"),
     ("undo", "Edit", "Ctrl+Z", "Undo"),
     ("redo", "Edit", "Ctrl+Shift+Z", "Redo"),

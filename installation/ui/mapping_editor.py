@@ -305,6 +305,8 @@ class MappingEditor(QWidget):
         return max(1, width), max(1, height)
 
     def refresh_preview(self) -> None:
+        if not self.editing:
+            return  # a read-back of the output costs a frame's worth of GPU time: only while shown
         width = min(PREVIEW_MAX_WIDTH, max(64, round(self.canvas.output_rect().width())))
         self.canvas.image = self.hooks.preview(self.model.index, width)
         self.canvas.update()
@@ -317,6 +319,7 @@ class MappingEditor(QWidget):
             self._show_editing()
             self.preview_timer.start()
             self.refresh_preview()
+            self.canvas.setFocus()  # the pattern and nudge keys work at once
 
     def hideEvent(self, event: QHideEvent) -> None:
         if not event.spontaneous():
