@@ -108,7 +108,7 @@ class DesktopApp(QObject):
         screens = {screen.name(): screen.geometry() for screen in QGuiApplication.screens()}
         options = runtime.options
         self.venue, requests = venue_and_requests(list(screens), options)
-        self.venue_unsaved = False  # mapping edits not yet saved to the venue file
+        self._saved_venue = self.venue  # as in the file: what venue_unsaved compares with
         self._venue_stamp = mtime(self.venue.path) if self.venue.path else -1
         plan = assign(list(screens), self.control_screen(), requests)
         canvas = options.canvas or self.venue.canvas or default_canvas(
@@ -225,18 +225,24 @@ class DesktopApp(QObject):
             self.pictures.set_mapping(index, spec.region, spec.mapping)
         self.venue = replace(venue, outputs=tuple(venue.output(o.name) if o.name in names else o
                                                   for o in self.venue.outputs))
+        if self.runtime.status_server is not None:  # the outputs /preview.png?output= may name
+            self.runtime.status_server.set_outputs([output.name for output in self.venue.outputs])
         screens = [screen.name() for screen in QGuiApplication.screens()]
         for window, request in zip(self.outputs.windows, venue_requests(screens, self.venue), strict=True):
             window.request = request
         if self.outputs.windows and self.outputs.windows[0].screen_name:  # already placed: follow the file
             self.outputs.place_all()
 
+    @property
+    def venue_unsaved(self) -> bool:
+        """Mapping edits not yet in the venue file (undone ones are not)."""
+        return self.venue != self._saved_venue
+
     def set_mapping(self, name: str, mapping: Mapping) -> None:
         """An edit of one output's mapping (the editor, OSC): shown from the next paint."""
         self.venue = self.venue.with_mapping(name, mapping)
         index = [output.name for output in self.venue.outputs].index(name)
         self.pictures.set_mapping(index, self.venue.outputs[index].region, mapping)
-        self.venue_unsaved = True
 
     def set_pattern(self, name: str, pattern: str | None) -> None:
         index = [output.name for output in self.venue.outputs].index(name)
@@ -258,7 +264,7 @@ class DesktopApp(QObject):
             return None
         self.venue = replace(self.venue, path=path)
         self._venue_stamp = mtime(path)
-        self.venue_unsaved = False
+        self._saved_venue = self.venue
         log.info("venue saved to %s", path)
         return path
 
@@ -277,7 +283,7 @@ class DesktopApp(QObject):
         if venue != self.venue:
             log.info("venue %s reloaded after an edit", path)
             self.apply_venue(venue)
-            self.venue_unsaved = False
+            self._saved_venue = self.venue
             self.venue_changed.emit(self.venue)
 
     def _follow_venue_osc(self) -> None:
@@ -285,7 +291,7 @@ class DesktopApp(QObject):
         changed = False
         for address, args in self.runtime.venue_edits.drain():
             try:
-                action = decode_action(address, args)
+                action = decode_action(address, args, self.venue)
                 if action is not None:
                     self._osc_action(action)
                     continue
@@ -296,7 +302,6 @@ class DesktopApp(QObject):
                 continue
             if venue != self.venue:
                 self.apply_venue(venue)
-                self.venue_unsaved = True
             changed = True
         if changed:
             self.venue_changed.emit(self.venue)
@@ -313,7 +318,6 @@ class DesktopApp(QObject):
         if server is None:
             return
         names = [output.name for output in self.venue.outputs]
-        server.set_outputs(names)
         for name in server.wanted_outputs():
             if name in names:
                 image = self.pictures.output_preview(names.index(name), PREVIEW_WIDTH)
@@ -358,7 +362,7 @@ class DesktopApp(QObject):
             self.control.preview.show_image(image)
             if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0 and not image.isNull():
                 runtime.status_server.publish_preview(png_bytes(image, PREVIEW_WIDTH))
-                self._publish_output_previews()
+            self._publish_output_previews()
 
     def _preset_changed(self) -> None:
         """A recall, an act change or a reload from disk: edits start again from the new preset."""

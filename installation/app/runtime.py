@@ -83,7 +83,9 @@ class Runtime:
         """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
         if self.options.audio:
             self.audio, self.audio_notice = start_audio(self.options)
-        self.parts.extend(start_inputs(self.options, self.engine, self.audio, self.venue_edits.offer))
+        # Mapping edits over OSC go to the windows' outputs; headless there are none to map.
+        sink = None if self.options.headless else self.venue_edits.offer
+        self.parts.extend(start_inputs(self.options, self.engine, self.audio, sink))
         if self.options.status:
             host, port = parse_address(self.options.status)
             self.status_server = StatusServer(host, port, self.options.status_token).start()
@@ -204,6 +206,8 @@ class Runtime:
             counters.update(world_counters.snapshot())
         for part in self.parts:
             counters[part.name] = {**counters.get(part.name, {}), **part.figures()}
+        if "osc" in counters:  # mapping edits that reached the app but named no output or value it has
+            counters["osc"]["mapping_rejected"] = self.venue_edits.rejected
         return counters
 
     def audio_status(self) -> dict[str, Any]:

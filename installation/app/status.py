@@ -35,6 +35,10 @@ NOT_FOUND = (b'{"error":"not found: try /status, /metrics, /preview.png (not wit
              b'/preview.png?output=NAME (an output of the windows)"}\n')
 
 
+class PreviewNotReady(Exception):
+    """An output's preview was asked for and the app has not rendered one in time (503)."""
+
+
 class StatusConfigError(ValueError):
     """The --status address or token is not usable; the message says how to fix it."""
 
@@ -158,7 +162,9 @@ class StatusServer:
         if name not in self._output_previews:
             self._preview_ready.wait_for(lambda: name in self._output_previews, OUTPUT_PREVIEW_WAIT_S)
         found = self._output_previews.get(name)
-        return (found, "image/png") if found is not None else None
+        if found is None:
+            raise PreviewNotReady(name)
+        return found, "image/png"
 
     def authorised(self, header: str | None, query: str) -> bool:
         if self._token is None:
@@ -199,7 +205,12 @@ def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
             path = parts.path.rstrip("/") or "/"
             if path == "/":
                 path = "/status"
-            found = server.body(path, parts.query)
+            try:
+                found = server.body(path, parts.query)
+            except PreviewNotReady as error:
+                self._reply(503, json.dumps({"error": f"the preview of output {error} is not ready yet"}).encode(),
+                            "application/json", {"Retry-After": "1"})
+                return
             if found is None:
                 self._reply(404, NOT_FOUND, "application/json")
                 return

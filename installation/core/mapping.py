@@ -180,7 +180,8 @@ def pin_point(corners: Quad, point: Point) -> Point:
 
 def unpin_point(corners: Quad, point: Point) -> Point:
     """Where in the pinned area (0..1) the output's ``point`` comes from."""
-    x, y = apply_homography(np.linalg.inv(homography(corners)).astype(np.float64), np.array([point[0]]), np.array([point[1]]))[0]
+    inverse = np.linalg.inv(homography(corners)).astype(np.float64)
+    x, y = apply_homography(inverse, np.array([point[0]]), np.array([point[1]]))[0]
     return float(x), float(y)
 
 

@@ -27,11 +27,10 @@ from installation.core.mapping import (
     quad_problem,
     unpin_point,
 )
-from installation.core.venue import COORDINATE_SLACK, MAX_MASKS, Venue
+from installation.core.venue import COORDINATE_SLACK, MASK_SLACK, MAX_MASKS, Venue
 
 Mode = Literal["pin", "mesh", "mask"]
 MODES: tuple[Mode, ...] = ("pin", "mesh", "mask")
-MASK_SLACK = 0.5  # mask points may lie this far outside the output (the venue loader's limit)
 StepKey = tuple[object, ...] | None  # edits with one key in a row merge into one undo step; None never merges
 Changed = Callable[[str, Mapping], None]
 

@@ -81,6 +81,7 @@ OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
 OUTPUT_KEYS = {"name", "screen", "fallback", "region", "pin", "mesh", "blend", "color", "mask"}
 EDGE_KEYS = {"width", "curve", "gamma"}
 COORDINATE_SLACK = 1.0  # corners and mesh points may lie this far outside 0..1 (a pin past the raster's edge)
+MASK_SLACK = 0.5  # mask points may lie this far outside the output
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ def _masks(reader: _Reader, table: MappingType[str, Any], key: str) -> tuple[Mas
     for index, mask in enumerate(checker.tables(table, "mask", key, MAX_MASKS)):
         where = f"{key}[{index}]"
         checker.unknown_keys(mask, {"points", "feather", "invert"}, where)
-        points = reader.points(mask, "points", f"{where}.points", MAX_MASK_POINTS, slack=0.5)
+        points = reader.points(mask, "points", f"{where}.points", MAX_MASK_POINTS, slack=MASK_SLACK)
         if points is not None and len(points) < 3:
             checker.fail(f"{where}.points", "a mask needs at least three points")
             points = None

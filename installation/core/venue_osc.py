@@ -54,12 +54,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from installation.core.mapping import EDGES, MAX_MASK_POINTS, MAX_MESH, Edge, Mask, Mesh, Point, Quad, quad_problem
-from installation.core.venue import COORDINATE_SLACK, MAX_MASKS, OutputSpec, Venue
+from installation.core.venue import COORDINATE_SLACK, MASK_SLACK, MAX_MASKS, OutputSpec, Venue
 
 OUTPUT_PREFIX = "/myco/output/"
 SAVE_ADDRESS = "/myco/venue/save"
 PATTERNS = ("grid", "bars", "blend", "white", "black", "off")
-MASK_SLACK = 0.5  # mask points may lie this far outside the output (as the loader allows)
 MAX_ARGS = 2 * MAX_MASK_POINTS
 _INDEX = re.compile(r"^[0-9]{1,3}$")
 _SHOWN = 80

@@ -297,7 +297,7 @@ class MappingEditor(QWidget):
         self.model.replace_venue(venue)
         if names != [o.name for o in venue.outputs]:
             self._fill_picker()
-        self._show_editing()
+        self._show_cursor()  # patterns stay as they are: a reload is not the operator leaving the editor
         self._changed()
 
     def output_size(self) -> tuple[int, int]:
@@ -332,6 +332,9 @@ class MappingEditor(QWidget):
         overlap) and a cross cursor on the selected one's window, while editing only."""
         for output in self.model.venue.outputs:
             self.hooks.set_pattern(output.name, self.pattern if self.editing else None)
+        self._show_cursor()
+
+    def _show_cursor(self) -> None:
         for index, widget in enumerate(self._outputs):
             if self.editing and index == self.model.index:
                 widget.setCursor(Qt.CursorShape.CrossCursor)
