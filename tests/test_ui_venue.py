@@ -23,6 +23,7 @@ from installation.core.paths import resource_dir
 from installation.core.venue import load_venue
 from tests.appkit import pump, rgb_of, start_app, stop_app
 from tests.test_osc_listener import oscsend
+from tests.test_ui_screens import LEFT, RIGHT, two_projectors, xrandr  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("qt_session")
 SHIPPED = resource_dir("presets") / "venues" / "two-projectors.toml"
@@ -136,3 +137,48 @@ def test_preview_of_one_output_over_http(app: DesktopApp) -> None:
         fetch(f"{server.url}/preview.png?output=nowhere")
     refused.value.close()
     assert refused.value.code == 404
+
+
+@pytest.mark.usefixtures("two_projectors")
+def test_an_output_whose_screen_is_lost_keeps_its_mapping_and_returns_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "room.toml"
+    path.write_text(f"""[venue]
+title = "Two monitors"
+
+[[output]]
+name = "wall"
+screen = "{LEFT[0]}"
+region = [0.0, 0.0, 0.6, 1.0]
+
+[[output]]
+name = "door"
+screen = "{RIGHT[0]}"
+fallback = "{LEFT[0]}"
+region = [0.4, 0.0, 1.0, 1.0]
+
+[output.pin]
+corners = [[0.1, 0.05], [0.9, 0.0], [1.0, 1.0], [0.0, 0.95]]
+
+[[output.mask]]
+points = [[0.2, 0.2], [0.8, 0.2], [0.8, 0.8], [0.2, 0.8]]
+feather = 0.05
+""")
+    app = start_app(venue=str(path))
+    try:
+        door = app.outputs.windows[1]
+        assert pump(10, lambda: door.screen_name == RIGHT[0] and door.isFullScreen())
+        app.set_pattern("door", "white")
+        mapping = app.venue.output("door").mapping
+        before = shown(app, 1)
+        assert before[:, :, 0].max() == 255 and before[5, 5, 0] == 0, "the masked white pattern"
+
+        xrandr("--delmonitor", RIGHT[0])  # the door's projector is unplugged
+        assert pump(10, lambda: door.screen_name == LEFT[0]), "to its fallback screen"
+        assert door.isVisible() and app.venue.output("door").mapping == mapping
+
+        xrandr("--setmonitor", RIGHT[0], RIGHT[1], "none")  # and plugged back in
+        assert pump(10, lambda: door.screen_name == RIGHT[0] and door.geometry().getRect() == (960, 0, 960, 1080))
+        assert app.venue.output("door").mapping == mapping
+        assert np.array_equal(shown(app, 1), before), "the same mapped picture as before"
+    finally:
+        stop_app(app)
