@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from installation.core.mapping import IDENTITY, Blend, Edge, Mapping, Mask, Mesh
+
 SIZE = (1280, 720)
 BARE_FRAGMENT = """
 #version 120
@@ -113,9 +115,18 @@ def run(quick: bool = False) -> dict[str, Any]:
     }
     headline = ("quality", "agents", "fps", "frame_ms_p50", "ratio_to_bare_p50", "views_canvas",
                 "views_1_output_ms_p50", "views_2_outputs_ms_p50", "views_2_outputs_preview_ms_p50",
-                "views_extra_output_ratio", "views_extra_output_and_preview_ratio", "views_readback_upload_ms_p50")
+                "views_extra_output_ratio", "views_extra_output_and_preview_ratio", "views_readback_upload_ms_p50",
+                "views_two_plain_ms_p50", "views_two_mapped_ms_p50", "views_mapped_to_plain_ratio")
     return {**figures, "headline": {key: figures[key] for key in headline}}
 
+
+# Two projectors overlapping by a quarter, each corner-pinned, meshed, blended and masked.
+MAPPED = tuple(
+    Mapping(corners=((0.02, 0.03), (0.98, 0.0), (1.0, 0.97), (0.0, 1.0)),
+            mesh=Mesh.identity(5, 4).moved(7, (0.52, 0.3)),
+            blend=Blend(**{edge: Edge(0.25)}, black_lift=0.02),  # type: ignore[arg-type]
+            masks=(Mask(((0.05, 0.05), (0.95, 0.05), (0.95, 0.95), (0.05, 0.95)), 0.02),))
+    for edge in ("right", "left"))
 
 VIEW_SETTINGS = {  # name -> the canvas regions shown by output windows, and whether a preview is read
     "1_output": ([(0.0, 0.0, 1.0, 1.0)], False),
@@ -142,6 +153,7 @@ def _views(world_frames: list[Any], params: Any, quality: str, seed: int) -> dic
     regions_of_two = VIEW_SETTINGS["2_outputs"][0]
     upload = gloo.Texture2D((SIZE[1], SIZE[0], 3), format="rgb")
     readback_s: list[float] = []
+    mapping_s: dict[str, list[float]] = {"plain": [], "mapped": []}
     for index, frame in enumerate(world_frames):
         for name, (regions, preview) in VIEW_SETTINGS.items():
             started = time.perf_counter()
@@ -155,6 +167,17 @@ def _views(world_frames: list[Any], params: Any, quality: str, seed: int) -> dic
             gloo.gl.glFinish()
             if index >= 10:
                 times[name].append(time.perf_counter() - started)
+        # Projection mapping: the two views again, plain and then mapped (pin, mesh, blend, mask),
+        # timed alone after the picture is finished, taking turns frame by frame.
+        for name, mappings in (("plain", (IDENTITY, IDENTITY)), ("mapped", MAPPED)):
+            gloo.gl.glFinish()
+            started = time.perf_counter()
+            for window, region, mapping in zip(windows, regions_of_two, mappings, strict=True):
+                with window:
+                    world.show(SIZE, region, mapping)
+            gloo.gl.glFinish()
+            if index >= 10:
+                mapping_s[name].append(time.perf_counter() - started)
         # The alternative not taken: a second window fed through the CPU (its region read back
         # at full size and uploaded into that window's own texture) instead of sampling the picture.
         started = time.perf_counter()
@@ -172,6 +195,9 @@ def _views(world_frames: list[Any], params: Any, quality: str, seed: int) -> dic
         "views_extra_output_and_preview_ratio": (p50["2_outputs_preview"] - one) / one,
         "views_view_ms_p50": p50["2_outputs"] - one,
         "views_readback_upload_ms_p50": _percentiles(readback_s)[0],
+        "views_two_plain_ms_p50": _percentiles(mapping_s["plain"])[0],
+        "views_two_mapped_ms_p50": _percentiles(mapping_s["mapped"])[0],
+        "views_mapped_to_plain_ratio": _percentiles(mapping_s["mapped"])[0] / _percentiles(mapping_s["plain"])[0],
     }
 
 

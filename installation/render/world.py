@@ -19,7 +19,7 @@ from vispy import gloo
 
 from installation.core.errors import Problem
 from installation.core.frames import WorldFrame
-from installation.core.mapping import EDGES, IDENTITY, WHOLE, Region
+from installation.core.mapping import EDGES, IDENTITY, WHOLE, Blend, Region
 from installation.core.mapping import Mapping as OutputMapping
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
@@ -47,15 +47,21 @@ class World:
         self.picture = gloo.Texture2D((height, width, 4), format="rgba", interpolation="linear",
                                       wrapping="clamp_to_edge")
         self._picture_fbo = gloo.FrameBuffer(color=self.picture)
-        self._view = ShaderProgram(shader_dir / "map.frag", shader_dir)
-        self._view.set_many({"u_picture": self.picture, "u_grid": self.picture})  # u_grid: until a grid is shown
+        # the whole mapping, and the PLAIN build for outputs with no pattern, blend or mask
+        self._views = {plain: ShaderProgram(shader_dir / "map.frag", shader_dir, {"PLAIN": "1"} if plain else None)
+                       for plain in (False, True)}
+        for view in self._views.values():
+            view.set_many({"u_picture": self.picture, "u_grid": self.picture})  # u_grid: until a grid is shown
         self._mapped = MappedGeometry()
         self._grid: gloo.Texture2D | None = None  # the numbered grid test pattern, drawn when first shown
         self._reads: dict[tuple[int, int], gloo.FrameBuffer] = {}
 
     @property
     def errors(self) -> list[Problem]:
-        return self.renderer.errors + self._view.errors
+        return self.renderer.errors + self._view_errors()
+
+    def _view_errors(self) -> list[Problem]:
+        return [problem for view in self._views.values() for problem in view.errors]
 
     def step(self, frame: WorldFrame, params: Mapping[str, Value], dt: float,
              look_mix: tuple[str, str, float], seed: Seed | None) -> list[Problem]:
@@ -64,7 +70,7 @@ class World:
         problems = self.renderer.follow(frame, params, dt, look_mix, seed)
         self.compose()
         self.steps += 1
-        return problems + self._view.errors
+        return problems + self._view_errors()
 
     def advance(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
         """The simulation alone, no picture (warm-up, or frames between stills)."""
@@ -81,7 +87,7 @@ class World:
         through the output's ``mapping``, filling ``viewport``; what no content covers is black."""
         viewport = (max(1, int(viewport[0])), max(1, int(viewport[1])))
         x0, y0, x1, y1 = region
-        view = self._view
+        view = self._views[pattern is None and mapping.blend == Blend() and not mapping.masks]
         view.set("u_view_region", (x0, 1.0 - y1, x1, 1.0 - y0))  # the texture's rows run bottom-up
         view.set("u_region", region)
         view.set("u_pattern", pattern_code(pattern))
@@ -93,6 +99,7 @@ class World:
             "u_brightness": color.brightness, "u_contrast": color.contrast, "u_gain": color.gain,
             "u_blend_width": tuple(edge.width for edge in edges), "u_blend_curve": tuple(edge.curve for edge in edges),
             "u_blend_gamma": tuple(edge.gamma for edge in edges), "u_black_lift": blend.black_lift,
+            "u_blending": blend != Blend(), "u_masked": bool(mapping.masks),
             "u_mask": self._mapped.mask(mapping.masks, viewport), "u_viewport": viewport,
         })
         vertices, indices = self._mapped.grid(mapping)
@@ -134,7 +141,8 @@ class World:
 
     def close(self) -> None:
         self.renderer.close()
-        self._view.delete()
+        for view in self._views.values():
+            view.delete()
         self._mapped.close()
         if self._grid is not None:
             self._grid.delete()
