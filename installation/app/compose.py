@@ -20,6 +20,7 @@ from installation.app.runtime import Runtime
 from installation.core.errors import LoadError
 from installation.core.frames import WorldFrame
 from installation.core.seeds import Seed
+from installation.core.venue import load_venue, venue_path
 from installation.engine import Engine
 from installation.nodes.mux import NodeMux
 from installation.nodes.recording import open_replay
@@ -47,8 +48,10 @@ def build_engine(options: RunOptions) -> Engine:
 
 def build_runtime(options: RunOptions) -> Runtime:
     """Everything ``options`` asks for, not yet started (:meth:`Runtime.start` starts sound,
-    inputs and the status server); raises LoadError for a show or preset that cannot load."""
-    return Runtime(options, build_engine(options))
+    inputs and the status server); raises LoadError for a show, preset or venue file that
+    cannot load."""
+    venue = load_venue(venue_path(options.venue)) if options.venue else None
+    return Runtime(options, build_engine(options), venue)
 
 
 def render_show_audio(show: str, seconds: float, sample_rate: int = 48000, channels: int = 2,

@@ -33,7 +33,7 @@ from installation.core.mapping import Mapping
 from installation.core.params import Value
 from installation.core.paths import UserDirs
 from installation.core.textfile import mtime
-from installation.core.venue import OutputSpec, Venue, load_venue, save_venue, venue_path
+from installation.core.venue import OutputSpec, Venue, load_venue, save_venue
 from installation.core.venue_osc import OutputAction, apply_osc, decode_action
 from installation.ui import theme
 from installation.ui.browser import PresetBrowser
@@ -63,10 +63,11 @@ PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
 VENUE_POLL_EVERY = 10  # the venue file is looked at once a second for external edits
 
 
-def venue_and_requests(screens: list[str], options: RunOptions) -> tuple[Venue, list[OutputRequest]]:
-    """The venue (``--venue``, else one unmapped output per ``--output-screen``) and its outputs'
-    screen requests. Raises LoadError for a broken venue file, ValueError for a bad choice."""
-    if options.venue is None:
+def venue_and_requests(screens: list[str], options: RunOptions,
+                       venue: Venue | None) -> tuple[Venue, list[OutputRequest]]:
+    """The venue (``--venue``, loaded by the runtime; else one unmapped output per
+    ``--output-screen``) and its outputs' screen requests. ValueError for a bad choice."""
+    if venue is None:
         requests = requests_for(screens, list(options.output_screens))
         venue = Venue("default", "", None, tuple(OutputSpec(f"output {index + 1}", request.wanted, None,
                                                             request.region)
@@ -75,7 +76,6 @@ def venue_and_requests(screens: list[str], options: RunOptions) -> tuple[Venue, 
     if options.output_screens:
         raise ValueError("--output-screen and --venue both choose screens: the venue file says which screen "
                          "each output goes to")
-    venue = load_venue(venue_path(options.venue))
     return venue, venue_requests(screens, venue)
 
 
@@ -107,7 +107,7 @@ class DesktopApp(QObject):
         self.control.closing.connect(self.quit)
         screens = {screen.name(): screen.geometry() for screen in QGuiApplication.screens()}
         options = runtime.options
-        self.venue, requests = venue_and_requests(list(screens), options)
+        self.venue, requests = venue_and_requests(list(screens), options, runtime.venue)
         self._saved_venue = self.venue  # as in the file: what venue_unsaved compares with
         self._venue_stamp = mtime(self.venue.path) if self.venue.path else -1
         plan = assign(list(screens), self.control_screen(), requests)
@@ -225,6 +225,8 @@ class DesktopApp(QObject):
             self.pictures.set_mapping(index, spec.region, spec.mapping)
         self.venue = replace(venue, outputs=tuple(venue.output(o.name) if o.name in names else o
                                                   for o in self.venue.outputs))
+        if self.runtime.venue is not None:  # the runtime's parts (schedule, projectors) follow the file too
+            self.runtime.venue = self.venue
         if self.runtime.status_server is not None:  # the outputs /preview.png?output= may name
             self.runtime.status_server.set_outputs([output.name for output in self.venue.outputs])
         screens = [screen.name() for screen in QGuiApplication.screens()]

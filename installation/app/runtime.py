@@ -22,6 +22,7 @@ from installation.app.status import StatusServer, parse_address
 from installation.app.wiring import Started, start_audio, start_inputs
 from installation.core.frames import WorldFrame
 from installation.core.params import Kind
+from installation.core.venue import Venue
 from installation.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,10 @@ class VenueEdits:
 
 
 class Runtime:
-    def __init__(self, options: RunOptions, engine: Engine) -> None:
+    def __init__(self, options: RunOptions, engine: Engine, venue: Venue | None = None) -> None:
         self.options = options
         self.engine = engine
+        self.venue = venue  # the room (--venue): its outputs, schedule, projectors, speakers
         self.clock = FrameClock()  # the world's steps (a window's own paints: outputs_status)
         self.outputs_status: Callable[[], list[dict[str, Any]]] | None = None  # set by the windows' front-end
         self.venue_edits = VenueEdits()  # mapping edits over OSC, for the windows' front-end

@@ -86,10 +86,6 @@ def run(args: argparse.Namespace) -> int:
         print("myco run: --size and --no-visuals go with --headless (windows take their screen's size)",
               file=sys.stderr)
         return 2
-    if options.headless and options.venue:
-        print("myco run: --venue places output windows; headless, render one output of a venue with "
-              "myco render --venue FILE --output NAME", file=sys.stderr)
-        return 2
     if not options.headless and not has_display():
         print(NO_DISPLAY, file=sys.stderr, end="")
         return 2
