@@ -37,6 +37,7 @@ from installation.core.shaderheader import parse_header, read_header
 from installation.core.shows import load_show, parse_show
 from installation.core.textfile import MAX_DEPTH, MAX_TEXT_BYTES, decode
 from installation.core.tomlsource import TomlSource
+from installation.core.venue import load_venue, parse_venue
 from installation.midi.profile import load_profile, parse_profile
 from installation.nodes.recording import MAX_RECORDING_BYTES, read_recording
 
@@ -148,7 +149,7 @@ def test_show_loader_on_toml(document: dict[str, Any]) -> None:
 SECOND = 1.0
 SHIPPED_PRESET = resource_dir("presets") / "kai-1-living-city.toml"
 TOML_LOADERS: dict[str, Callable[[Path], object]] = {
-    "preset": load_preset, "seed": load_seed, "show": load_show, "midi map": load_profile}
+    "preset": load_preset, "seed": load_seed, "show": load_show, "midi map": load_profile, "venue": load_venue}
 FILE_LOADERS: dict[str, Callable[[Path], object]] = {
     **TOML_LOADERS, "shader header": read_header, "recording": read_recording}
 
@@ -322,7 +323,7 @@ SHIPPED_TOML = sorted([*resource_dir("presets").glob("*.toml"), *resource_dir("p
                        *resource_dir("seeds").glob("*.toml")])
 SHIPPED_SHADERS = sorted([*resource_dir("shaders").glob("*.frag"), *resource_dir("shaders").glob("*.vert")])
 PARSERS: dict[str, Callable[[TomlSource], object]] = {
-    "presets": parse_preset, "seeds": parse_seed, "shows": parse_show, "midi": parse_profile}
+    "presets": parse_preset, "seeds": parse_seed, "shows": parse_show, "midi": parse_profile, "venues": parse_venue}
 
 
 def _windows(raw: bytes) -> bytes:
