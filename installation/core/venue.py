@@ -72,6 +72,7 @@ from installation.core.mapping import (
     quad_problem,
 )
 from installation.core.paths import SAFE_NAME, UserDirs, inside, resource_dir, safe_name
+from installation.core.projectors import ProjectorSpec, parse_projectors
 from installation.core.textfile import read_text
 from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 
@@ -101,6 +102,7 @@ class Venue:
     title: str = ""
     canvas: tuple[int, int] | None = None
     outputs: tuple[OutputSpec, ...] = ()
+    projectors: tuple[ProjectorSpec, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     def output(self, name: str) -> OutputSpec:
@@ -314,10 +316,16 @@ def _parse_outputs(reader: _Reader, data: MappingType[str, Any], venue: Venue) -
     return replace(venue, outputs=outputs)
 
 
+def _parse_projector_section(reader: _Reader, data: MappingType[str, Any], venue: Venue) -> Venue:
+    outputs = {output.name for output in venue.outputs}
+    return replace(venue, projectors=parse_projectors(reader.checker, data, outputs))
+
+
 # One parser per top-level table, in order; a new part of the room is a new entry.
 SECTIONS: dict[str, Callable[[_Reader, MappingType[str, Any], Venue], Venue]] = {
     "venue": _parse_meta,
     "output": _parse_outputs,
+    "projector": _parse_projector_section,
 }
 
 
