@@ -84,7 +84,7 @@ class Runtime:
     def start(self) -> Runtime:
         """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
         if self.options.audio:
-            self.audio, self.audio_notice = start_audio(self.options)
+            self.audio, self.audio_notice = start_audio(self.options, self.venue)
         # Mapping edits over OSC go to the windows' outputs; headless there are none to map.
         sink = None if self.options.headless else self.venue_edits.offer
         self.parts.extend(start_inputs(self.options, self.engine, self.audio, sink))

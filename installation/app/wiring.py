@@ -15,6 +15,7 @@ from typing import Any
 from installation.app.options import DEFAULT_OSC, RunOptions
 from installation.app.status import parse_address
 from installation.core.commands import LIVE_PARAMS
+from installation.core.venue import Venue
 from installation.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -30,22 +31,35 @@ class Started:
     handle: Any = None
 
 
-def start_audio(options: RunOptions) -> tuple[Any, str]:
-    """The audio engine (its own process), or None and a notice saying why there is no sound."""
+def start_audio(options: RunOptions, venue: Venue | None = None) -> tuple[Any, str]:
+    """The audio engine (its own process), or None and a notice saying why there is no sound.
+
+    The venue's ``[audio]`` and ``[[speaker]]``s choose the device, channels, rate, block and
+    where the synth places each sound; ``--audio-device`` wins over the file's device."""
     try:
         from installation.audio.engine import AudioEngine
     except ImportError as error:  # a machine without PortAudio: the show goes on without sound
         notice = f"no audio engine available ({error}); visuals only"
         log.warning("%s", notice)
         return None, notice
+    from installation.synth.spatial import SpeakerLayout
+
+    setup = venue.audio if venue is not None else None
+    device = options.audio_device or (setup.device if setup is not None else None)
     try:
         audio = AudioEngine()
-        audio.start(device=options.audio_device, sample_rate=48000, block=256, channels=2)
+        if setup is None:
+            audio.start(device=device, sample_rate=48000, block=256, channels=2)
+        else:
+            audio.start(device=device, sample_rate=setup.sample_rate, block=setup.block, channels=setup.channels,
+                        speakers=SpeakerLayout.of(setup, venue.canvas if venue is not None else None),
+                        speaker_names=setup.speaker_names())
     except Exception as error:
-        notice = f"sound could not start on {options.audio_device or 'the default device'}: {error}; visuals only"
+        notice = f"sound could not start on {device or 'the default device'}: {error}; visuals only"
         log.error("%s", notice)
         return None, notice
-    return audio, f"playing on {options.audio_device or 'the default device'}"
+    channels = f" ({setup.channels} channels, {len(setup.speakers)} speakers)" if setup is not None else ""
+    return audio, f"playing on {device or 'the default device'}{channels}"
 
 
 def midi_figures(status: Mapping[str, Any]) -> dict[str, Any]:

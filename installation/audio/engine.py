@@ -25,6 +25,7 @@ from installation.audio.process import AHEAD_BLOCKS, EXIT_DEVICE_LOST, AudioConf
 from installation.core.events import Event
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
+from installation.synth.spatial import SpeakerLayout
 from installation.synth.summary import FrameSummary, summarise_steps
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,20 @@ class AudioEngine:
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self, device: str | None = None, sample_rate: int = 48000, block: int = 256, channels: int = 2,
-              latency: float | str = "low", ahead: int = AHEAD_BLOCKS) -> None:
+              latency: float | str = "low", ahead: int = AHEAD_BLOCKS, speakers: SpeakerLayout | None = None,
+              speaker_names: Sequence[str] = ()) -> None:
         """Start the audio process; returns at once (the status says when it plays). ``ahead``:
-        blocks the synth renders ahead of the one playing (headroom for a long block, and latency)."""
+        blocks the synth renders ahead of the one playing (headroom for a long block, and latency).
+        ``speakers``: the venue's speakers, where the synth places each sound (DBAP), with their
+        names by channel for the status; None: ``synth.speaker_layout`` over ``channels``."""
         if self._watchdog is not None:
             raise RuntimeError("audio engine already started")
         if channels < 1 or block < 16 or sample_rate < 8000 or ahead < 1:
             raise ValueError("need at least 1 channel, 16-frame blocks, 8 kHz and one block ahead")
-        self._config = AudioConfig(device, sample_rate, block, channels, latency, ahead=ahead)
+        if speakers is not None and max(speakers.outputs, default=0) >= channels:
+            raise ValueError(f"a speaker is on an output past the {channels} channels")
+        self._config = AudioConfig(device, sample_rate, block, channels, latency, ahead=ahead, speakers=speakers,
+                                   speaker_names=tuple(speaker_names))
         self._stopping.clear()
         self._spawn()
         self._watchdog = threading.Thread(target=self._watch, daemon=True, name="audio-watchdog")
@@ -197,4 +204,6 @@ class AudioEngine:
                       restarts=self.restarts, dropped_messages=self.dropped,
                       process_alive=bool(process is not None and process.is_alive()), updated=time.time())
         report.setdefault("load", report.get("load_p50", 0.0))
+        report.setdefault("channels", self._config.channels)  # before the process first reports
+        report.setdefault("speakers", list(self._config.speaker_names))
         return report

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from installation.audio.devices import find_output, list_devices
 from installation.core.events import Event, EventKind
+from installation.synth.spatial import SpeakerLayout
 from installation.synth.synth import Synth
 
 EXIT_DEVICE_LOST = 75
@@ -56,6 +57,8 @@ class AudioConfig:
     seed: int = 0
     realtime: bool = True  # ask for real-time scheduling of the audio process
     ahead: int = AHEAD_BLOCKS  # blocks rendered ahead of the one playing (latency: ahead x block)
+    speakers: SpeakerLayout | None = None  # the venue's speakers (DBAP); None: synth.speaker_layout
+    speaker_names: tuple[str, ...] = ()  # by output channel, for the status
 
 
 def read_only(data: dict[str, Any]) -> MappingProxyType[str, Any]:
@@ -147,7 +150,7 @@ class Player:
             raise ValueError("the synth must render at least one block ahead")
         self.config = config
         self.period_s = config.block / config.sample_rate
-        self.synth = Synth(config.sample_rate, config.channels, config.block, config.seed)
+        self.synth = Synth(config.sample_rate, config.channels, config.block, config.seed, config.speakers)
         self.ring = BlockRing(config.ahead + 1, config.block, config.channels)
         self.inbox: deque[tuple[Any, ...]] = deque()
         self.stopping = threading.Event()
@@ -246,7 +249,8 @@ class Player:
         """Run the synth through a busy passage before the stream starts, so the first
         blocks do not pay for first-use costs (imports, caches, page faults)."""
         scratch = np.zeros((self.config.block, self.config.channels), np.float32)
-        warm = Synth(self.config.sample_rate, self.config.channels, self.config.block, self.config.seed)
+        warm = Synth(self.config.sample_rate, self.config.channels, self.config.block, self.config.seed,
+                     self.config.speakers)
         for k in range(blocks):
             warm.on_event(Event(EVENT_KINDS[k % len(EVENT_KINDS)], strength=2.0), 0)
             warm.process(scratch)
@@ -363,7 +367,8 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
     for source in (frames_q, events_q):
         threading.Thread(target=player.receive, args=(source,), daemon=True, name="audio-inbox").start()
     state = {"state": "starting", "device": "", "hostapi": "", "sample_rate": config.sample_rate,
-             "block": config.block, "channels": config.channels, "priority": priority}
+             "block": config.block, "channels": config.channels, "speakers": list(config.speaker_names),
+             "priority": priority}
 
     def report() -> None:
         try:

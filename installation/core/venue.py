@@ -73,6 +73,7 @@ from installation.core.mapping import (
 )
 from installation.core.paths import SAFE_NAME, UserDirs, inside, resource_dir, safe_name
 from installation.core.projectors import ProjectorSpec, parse_projectors
+from installation.core.speakers import AudioSetup, parse_audio
 from installation.core.textfile import read_text
 from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 
@@ -103,6 +104,7 @@ class Venue:
     canvas: tuple[int, int] | None = None
     outputs: tuple[OutputSpec, ...] = ()
     projectors: tuple[ProjectorSpec, ...] = ()
+    audio: AudioSetup | None = None  # [audio] and [[speaker]]: the sound device and the speakers
     path: Path | None = field(default=None, compare=False)
 
     def output(self, name: str) -> OutputSpec:
@@ -321,10 +323,21 @@ def _parse_projector_section(reader: _Reader, data: MappingType[str, Any], venue
     return replace(venue, projectors=parse_projectors(reader.checker, data, outputs))
 
 
+def _parse_audio(reader: _Reader, data: MappingType[str, Any], venue: Venue) -> Venue:
+    """[audio] and [[speaker]] together (channels are checked against the speakers)."""
+    return replace(venue, audio=parse_audio(reader.checker, data))
+
+
+def _parse_speakers(reader: _Reader, data: MappingType[str, Any], venue: Venue) -> Venue:
+    return venue  # read with [audio] by _parse_audio
+
+
 # One parser per top-level table, in order; a new part of the room is a new entry.
 SECTIONS: dict[str, Callable[[_Reader, MappingType[str, Any], Venue], Venue]] = {
     "venue": _parse_meta,
     "output": _parse_outputs,
+    "audio": _parse_audio,
+    "speaker": _parse_speakers,
     "projector": _parse_projector_section,
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -43,10 +45,12 @@ class Reverb:
     LINES = 8
     BASE_MS = (29.7, 37.1, 41.1, 43.7, 47.9, 53.3, 59.9, 67.1)
 
-    def __init__(self, sample_rate: int, channels: int, block: int) -> None:
+    def __init__(self, sample_rate: int, channels: int, block: int, outputs: Sequence[int] | None = None) -> None:
+        """``outputs``: the channels the lines feed, in turn (default: all)."""
         self.sample_rate = sample_rate
         self.block = block
         self.channels = channels
+        feeds = list(range(channels)) if outputs is None or not len(outputs) else list(outputs)
         shortest = block + 4
         self.max_scale = 3.0
         self.size = int(max(ms for ms in self.BASE_MS) * 1e-3 * sample_rate * self.max_scale) + 2 * block + 8
@@ -63,8 +67,8 @@ class Reverb:
         self._in_signs = np.array([1, 1, -1, 1, -1, -1, 1, -1], np.float64)
         self._taps = np.zeros((self.LINES, channels))
         for line in range(self.LINES):
-            self._taps[line, line % channels] = signs[line]
-        self._taps /= np.sqrt(self.LINES / channels)
+            self._taps[line, feeds[line % len(feeds)]] = signs[line]
+        self._taps /= np.sqrt(self.LINES / len(feeds))
         self._n = np.arange(block)
         self._scale = 0.0
         self.configure(2.0, 1.0)

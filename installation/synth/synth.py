@@ -24,7 +24,7 @@ from installation.synth.modes import TIMBRE_FUNCTIONS, ModeBank
 from installation.synth.oscillators import Buzz, Envelope, Partials
 from installation.synth.params import CEILING_MAX_DB, param_specs
 from installation.synth.scales import Scale, midi_to_hz
-from installation.synth.spatial import speaker_gains, spread_gains
+from installation.synth.spatial import Panner, SpeakerLayout
 from installation.synth.summary import FrameSummary, summarise
 
 SPECS = {spec.name: spec for spec in param_specs()}
@@ -44,24 +44,30 @@ def lowpass_response(freqs: NDArray[np.float64], cutoff_hz: float) -> NDArray[np
 
 
 class Synth:
-    def __init__(self, sample_rate: int = 48000, channels: int = 2, block: int = 256, seed: int = 0) -> None:
+    def __init__(self, sample_rate: int = 48000, channels: int = 2, block: int = 256, seed: int = 0,
+                 speakers: SpeakerLayout | None = None) -> None:
+        """``speakers``: the venue's speakers (DBAP over them); None: the ``synth.speaker_layout``
+        line or ring over ``channels``."""
         if channels < 1 or block < 16 or sample_rate < 8000:
             raise ValueError("synth needs at least 1 channel, 16-frame blocks and 8 kHz")
         self.sample_rate, self.channels, self.block = sample_rate, channels, block
+        self.panner = Panner(channels, speakers)
+        # a speaker's trim on its output, silence where no speaker stands (None: every output as is)
+        self._trims = None if speakers is None else speakers.channel_trims(channels)
         self.position = 0  # samples rendered so far
         self.params: dict[str, Value] = dict(DEFAULTS)
         self.rng = np.random.default_rng(seed)
         self.scale = Scale("pentatonic_major", "C", 4)
         self.modes = ModeBank(sample_rate, channels, block)
         self.drone = Partials(sample_rate, channels, block, len(DRONE_WEIGHTS))
-        self.drone.pan[:] = spread_gains(len(DRONE_WEIGHTS), channels)
+        self.drone.pan[:] = self.panner.spread(len(DRONE_WEIGHTS))
         self.swell, self.hum, self.chord = (Partials(sample_rate, channels, block, n) for n in (10, 4, 5))
         for pad in (self.swell, self.hum, self.chord):
-            pad.pan[:] = spread_gains(len(pad.freqs), channels)
+            pad.pan[:] = self.panner.spread(len(pad.freqs))
         self.swell_env, self.hum_env, self.chord_env, self.static_env = Envelope(), Envelope(), Envelope(), Envelope()
         self.buzz = Buzz(sample_rate, channels, block)
         self.noise_filter = FirFilter(channels, block)
-        self.reverb = Reverb(sample_rate, channels, block)
+        self.reverb = Reverb(sample_rate, channels, block, self.panner.outputs())
         self.limiter = Limiter(sample_rate, channels, block)
         self.detector = ChangeDetector()
         self._dry = np.zeros((block, channels), np.float32)
@@ -224,8 +230,8 @@ class Synth:
         elif kind is EventKind.DISRUPTION:
             self.buzz.envelope.trigger(now, level * min(2.0, 0.6 + 0.5 * strength), 0.3, 1.5 * strength, 1.5)
             self.buzz.f_start, self.buzz.f_end = 70.0, 70.0 + 150.0 * min(1.5, strength)
-            self.buzz.pan_from[:] = speaker_gains(x, y, self.channels, self._layout())
-            self.buzz.pan_to[:] = speaker_gains(1 - x, 1 - y, self.channels, self._layout())
+            self.buzz.pan_from[:] = self.panner.gains(x, y, self._layout())
+            self.buzz.pan_to[:] = self.panner.gains(1 - x, 1 - y, self._layout())
         elif kind is EventKind.SHIELD:
             root = float(midi_to_hz(self.scale.root_midi - 24))
             self.hum.freqs[:] = (root, root * 1.004, root * 2.0, root * 3.0)
@@ -274,7 +280,7 @@ class Synth:
               x: float, y: float, delay: int) -> None:
         freqs, decays, amps = TIMBRE_FUNCTIONS[timbre](freq, decay, brightness, sour)
         amps = amps * amp * lowpass_response(freqs, max(self.cutoff_hz * 3, 400.0))
-        self.modes.add(freqs, decays, amps, speaker_gains(x, y, self.channels, self._layout()), delay)
+        self.modes.add(freqs, decays, amps, self.panner.gains(x, y, self._layout()), delay)
 
     def _texture_grain(self) -> None:
         degree = int(self.rng.integers(0, self.scale.size * 2)) + self.scale.size
@@ -330,6 +336,8 @@ class Synth:
         self._gain_ramp += self._gain
         out *= self._gain_ramp[:, None]
         self._gain = target
+        if self._trims is not None:
+            out *= self._trims
         ceiling = min(CEILING_MAX_DB, self._num("synth.limiter_ceiling"))
         np.nan_to_num(out, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         self.limiter.process(out, ceiling)
