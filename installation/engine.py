@@ -17,11 +17,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from installation.core.commands import SPECS, Command, switch
+from installation.core.commands import OPEN_LEVEL, SPECS, Command, switch
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, Event, InputQueue, ParamInput
 from installation.core.frames import WorldFrame, empty_frame
 from installation.core.morph import morph
+from installation.core.opening import OpeningHours, Transition
 from installation.core.params import ParamBank, ParamSpec, Value
 from installation.core.paths import UserDirs
 from installation.core.presets import Preset, PresetLibrary
@@ -37,6 +38,7 @@ RESUME_SAVE_S = 5.0
 RESUME_MAX_AGE_S = 6 * 3600.0
 LOOP = SPECS[Command.LOOP].state
 PAUSED = SPECS[Command.PAUSE].state
+BLACKOUT = SPECS[Command.BLACKOUT].state
 
 
 @dataclass
@@ -88,6 +90,7 @@ class Engine:
         self._since_poll = 0.0
         self._since_save = 0.0
         self.user: UserDirs | None = None
+        self.hours = OpeningHours(None)  # the venue's opening hours (without any: always open)
         self.latest: WorldFrame = empty_frame(aspect=self.seed.aspect)
         self._apply(first, transition_s=0.0)
 
@@ -123,6 +126,7 @@ class Engine:
                 self._param_input(item)
             else:
                 self.command(item)
+        self._follow_hours(self.hours.update())
         self.player.loop = bool(self.bank.get(LOOP))
         self.player.paused = bool(self.bank.get(PAUSED))
         scale = self.bank.number("show.time_scale")
@@ -152,6 +156,8 @@ class Engine:
             Command.JUMP_ACT: lambda argument: self.player.jump(int(argument)),
             Command.PRESET: self.recall,
             Command.PANIC: lambda _: self._apply(self.preset, transition_s=0.0),
+            Command.OPEN_NOW: lambda _: self._follow_hours(self.hours.open_now()),
+            Command.CLOSE_NOW: lambda _: self._follow_hours(self.hours.close_now()),
         }
         try:
             state = SPECS[item.command].state
@@ -197,6 +203,21 @@ class Engine:
         return {spec.name: spec for spec in self.bank.specs()}
 
     # -- internals --------------------------------------------------------------------------
+    def _follow_hours(self, change: Transition | None) -> None:
+        """Closing fades to black and silence (and holds the timeline if the night pauses);
+        opening fades back (from the first act if the schedule restarts the show)."""
+        if change is None:
+            return
+        level = 1.0 if change.open else 0.0
+        values: dict[str, object] = {name: value for name, value in ((BLACKOUT, 1.0 - level), (OPEN_LEVEL, level))
+                                     if name in self.bank}
+        self.bank.set_many(values, "hours", fade_s=change.fade_s)
+        if change.hold is not None:
+            self.bank.set(PAUSED, change.hold, "hours")
+        if change.restart:
+            self.player.jump(0)
+        log.info("%s %s", "opening" if change.open else "closing", "now (operator)" if change.manual else "(schedule)")
+
     def _param_input(self, item: ParamInput) -> None:
         try:
             self.bank.set(item.name, item.value, item.source)

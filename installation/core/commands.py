@@ -24,6 +24,8 @@ class Command(StrEnum):
     PANIC = "panic"
     TAP_TEMPO = "tap_tempo"
     LEARN = "learn"
+    OPEN_NOW = "open_now"
+    CLOSE_NOW = "close_now"
 
 
 class Argument(StrEnum):
@@ -56,13 +58,17 @@ SPECS: dict[Command, CommandSpec] = {spec.command: spec for spec in (
     CommandSpec(Command.PANIC, Argument.NONE, "put every parameter back to the current preset at once"),
     CommandSpec(Command.TAP_TEMPO, Argument.NONE, "tap the tempo", midi_only=True),
     CommandSpec(Command.LEARN, Argument.TARGET, "bind the next control moved to a target", midi_only=True),
+    CommandSpec(Command.OPEN_NOW, Argument.NONE, "open now, until the next scheduled change"),
+    CommandSpec(Command.CLOSE_NOW, Argument.NONE, "close now, until the next scheduled change"),
 )}
 
 COMMAND_NAMES = tuple(command.value for command in Command)
 
 # Parameters that are the state of a command: live performance state, which presets neither
 # store nor recall (a recall must not lift a blackout).
-LIVE_PARAMS = frozenset(spec.state for spec in SPECS.values() if spec.state)
+# The opening hours' sound level is live state too (an act change at night must not lift the silence).
+OPEN_LEVEL = "synth.open_level"
+LIVE_PARAMS = frozenset({*(spec.state for spec in SPECS.values() if spec.state), OPEN_LEVEL})
 
 _ON = ("1", "true", "on", "yes")
 _OFF = ("0", "false", "off", "no")

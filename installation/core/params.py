@@ -335,16 +335,21 @@ class ParamBank:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def set(self, name: str, value: object, source: str, *, immediate: bool = False) -> Change:
+    def set(self, name: str, value: object, source: str, *, immediate: bool = False,
+            fade_s: float | None = None) -> Change:
         """Set a target value from ``source``; clamps and logs out-of-range values.
 
         Raises :class:`KeyError` for an unknown name and :class:`ValueError` for a value of the
         wrong type; both are for the caller to count and report.
         """
-        return self.set_many({name: value}, source, immediate=immediate)[0]
+        return self.set_many({name: value}, source, immediate=immediate, fade_s=fade_s)[0]
 
-    def set_many(self, values: Mapping[str, object], source: str, *, immediate: bool = False) -> list[Change]:
-        """Set several targets and publish one snapshot (a preset recall, a morph step)."""
+    def set_many(self, values: Mapping[str, object], source: str, *, immediate: bool = False,
+                 fade_s: float | None = None) -> list[Change]:
+        """Set several targets and publish one snapshot (a preset recall, a morph step).
+
+        ``fade_s`` smooths these changes over that time instead of each parameter's own
+        smoothing (the opening hours' fades); 0 is immediate."""
         # Check everything first so that a bad value changes nothing.
         checked = [(self._slot(name), *self._slot(name).spec.coerce(value)) for name, value in values.items()]
         changes = []
@@ -354,11 +359,12 @@ class ParamBank:
                 log.warning("parameter %s from %s: %s", name, source, reason)
             slot.target = coerced
             slot.source = source
-            if immediate or slot.spec.smoothing_s <= 0 or slot.spec.kind in (Kind.BOOL, Kind.ENUM, Kind.INT):
+            smoothing_s = slot.spec.smoothing_s if fade_s is None else fade_s
+            if immediate or smoothing_s <= 0 or slot.spec.kind in (Kind.BOOL, Kind.ENUM, Kind.INT):
                 slot.current = coerced
                 slot.remaining_s = 0.0
             else:
-                slot.remaining_s = slot.spec.smoothing_s
+                slot.remaining_s = smoothing_s
             changes.append(Change(name, coerced, source, reason))
         self._publish()
         for change in changes:

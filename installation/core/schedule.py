@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -143,7 +144,7 @@ def _spans(checker: Checker, value: object, key: str) -> tuple[Span, ...]:
             continue
         spans.append((start, end))
     spans.sort()
-    for (_, end), (start, later_end) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, later_end) in pairwise(spans):
         if start < end:
             checker.fail(key, f"spans {format_minutes(start)}-{format_minutes(later_end)} and one ending "
                               f"{format_minutes(end)} overlap")

@@ -73,6 +73,7 @@ from installation.core.mapping import (
 )
 from installation.core.paths import SAFE_NAME, UserDirs, inside, resource_dir, safe_name
 from installation.core.projectors import ProjectorSpec, parse_projectors
+from installation.core.schedule import Schedule, parse_schedule
 from installation.core.speakers import AudioSetup, parse_audio
 from installation.core.textfile import read_text
 from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
@@ -105,6 +106,7 @@ class Venue:
     outputs: tuple[OutputSpec, ...] = ()
     projectors: tuple[ProjectorSpec, ...] = ()
     audio: AudioSetup | None = None  # [audio] and [[speaker]]: the sound device and the speakers
+    schedule: Schedule | None = None  # [schedule]: opening hours; None: always open
     path: Path | None = field(default=None, compare=False)
 
     def output(self, name: str) -> OutputSpec:
@@ -332,10 +334,15 @@ def _parse_speakers(reader: _Reader, data: MappingType[str, Any], venue: Venue) 
     return venue  # read with [audio] by _parse_audio
 
 
+def _parse_schedule_section(reader: _Reader, data: MappingType[str, Any], venue: Venue) -> Venue:
+    return replace(venue, schedule=parse_schedule(reader.checker, data))
+
+
 # One parser per top-level table, in order; a new part of the room is a new entry.
 SECTIONS: dict[str, Callable[[_Reader, MappingType[str, Any], Venue], Venue]] = {
     "venue": _parse_meta,
     "output": _parse_outputs,
+    "schedule": _parse_schedule_section,
     "audio": _parse_audio,
     "speaker": _parse_speakers,
     "projector": _parse_projector_section,

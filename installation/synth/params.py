@@ -15,6 +15,8 @@ def param_specs() -> list[ParamSpec]:
     return [
         bool_param("synth.mute", False, "Silence the output (fades, never clicks)"),
         _level("synth.master_gain", -3.0, "Master gain before the limiter"),
+        float_param("synth.open_level", 1.0, 0.0, 1.0, "", "Sound under the opening hours: 0 while closed, "
+                    "faded by the schedule (live state, never in presets)", smoothing_s=0.2),
         float_param("synth.limiter_ceiling", -1.0, -24.0, CEILING_MAX_DB, "dBFS", "Peak ceiling of the master limiter"),
         enum_param("synth.scale", "pentatonic_major", SCALES, "Scale every note is quantised to"),
         enum_param("synth.root", "C", NOTE_NAMES, "Root note of the scale"),

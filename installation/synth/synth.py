@@ -330,7 +330,8 @@ class Synth:
         wet *= mix
         dry += wet
         muted = bool(self.params["synth.mute"])
-        target = 0.0 if muted else db(self._num("synth.master_gain"))
+        # synth.open_level: the opening hours' fade to silence, linear, on top of the master gain
+        target = 0.0 if muted else db(self._num("synth.master_gain")) * self._num("synth.open_level")
         out[:] = dry
         np.multiply(self._ramp, target - self._gain, out=self._gain_ramp)
         self._gain_ramp += self._gain

@@ -157,6 +157,14 @@ def test_mute_fades_to_silence_and_master_gain_scales() -> None:
     assert m.rms_db(loud) - m.rms_db(soft) == pytest.approx(12.0, abs=1.0)
 
 
+def test_the_opening_hours_level_scales_the_sound_linearly_and_zero_is_silence() -> None:
+    half = render(2.0, {"synth.open_level": 0.5}, events_at=spikes(9, 2.0))
+    full = render(2.0, {}, events_at=spikes(9, 2.0))
+    assert m.rms_db(full) - m.rms_db(half) == pytest.approx(6.0, abs=1.0)
+    closed = render(1.0, {"synth.open_level": 0.0}, events_at=spikes(5, 1.0))
+    assert np.abs(closed[512:]).max() == 0.0
+
+
 def test_multichannel_ring_places_a_node_near_its_speaker() -> None:
     synth = Synth(RATE, 4, 256)
     synth.set_params({**QUIET, "synth.speaker_layout": "ring", "synth.voice_timbre": "bell"})
