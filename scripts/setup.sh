@@ -15,7 +15,7 @@ runtime_debs=(libportaudio2 libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-m
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
   libxcb-image0 libfontconfig1 libdbus-1-3 ffmpeg)
 test_debs=(xvfb xauth x11-utils jackd2 mosquitto mosquitto-clients liblo-tools imagemagick sox
-  jack-midi-clock mesa-utils openssl x11-xserver-utils)
+  jack-midi-clock mesa-utils openssl x11-xserver-utils chromium chromium-driver)
 
 debs=("${runtime_debs[@]}")
 [ "$mode" = test ] && debs+=("${test_debs[@]}")
@@ -41,7 +41,8 @@ else
   echo "       (macOS: brew install portaudio; Windows: included in the sounddevice wheel)." >&2
   if [ "$mode" = test ]; then
     echo "       The tests also need: Xvfb with Mesa GL, jackd2 (jackd -d dummy), mosquitto and" >&2
-    echo "       mosquitto-clients, liblo-tools (oscsend), ffmpeg, imagemagick, sox, jack-midi-clock." >&2
+    echo "       mosquitto-clients, liblo-tools (oscsend), ffmpeg, imagemagick, sox, jack-midi-clock," >&2
+    echo "       chromium and its chromedriver (the remote page's browser test)." >&2
   fi
 fi
 

@@ -26,6 +26,7 @@ def test_wheel_contains_the_resources_and_checks_clean_from_a_fresh_venv(tmp_pat
         assert f"installation/_data/{shipped}" in names, shipped
     assert any(name.startswith("installation/_data/shaders/") for name in names)
     assert any(name.startswith("installation/_data/presets/midi/") for name in names)
+    assert "installation/app/page/index.html" in names  # the status server's remote page
 
     # A fresh environment with the wheel and nothing of the checkout: its dependencies are
     # borrowed from this test environment's site-packages (no network needed), the package

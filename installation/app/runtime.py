@@ -90,7 +90,10 @@ class Runtime:
         self.parts.extend(start_inputs(self.options, self.engine, self.audio, sink))
         if self.options.status:
             host, port = parse_address(self.options.status)
-            self.status_server = StatusServer(host, port, self.options.status_token).start()
+            # the remote page's commands go to the engine's one dispatcher, as MIDI's and OSC's do
+            self.status_server = StatusServer(
+                host, port, self.options.status_token, control=self.engine.inputs.put,
+                log_lines=lambda count: [entry.as_dict() for entry in self.errors.last(count)]).start()
         self.publish_status()
         return self
 
@@ -194,6 +197,7 @@ class Runtime:
             "inputs": self.input_counters(),
             "errors": [entry.as_dict() for entry in self.errors.last(10)],
             "errors_total": self.errors.total,
+            "presets": self.engine.presets.names(),  # what the remote page's preset picker offers
         }
 
     def part(self, name: str) -> Any:

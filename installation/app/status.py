@@ -1,29 +1,45 @@
-"""The operators' status page: ``/status`` (JSON), ``/metrics`` (Prometheus), ``/preview.png``.
+"""The operators' status page: ``/status`` (JSON), ``/metrics`` (Prometheus), ``/preview.png``,
+the remote control (``POST /control``, ``GET /log``) and a page for a phone at ``/``.
 
 The app builds one status dict per second from the engine (in the engine's thread) and
 hands it to :meth:`StatusServer.publish`; the HTTP thread only serialises the latest
 snapshot, so a slow or hostile client can never touch the engine or stall a frame.
+``POST /control`` only posts a :class:`~installation.core.events.CommandInput` through the
+``control`` callback (the engine's input queue), parsed exactly as OSC's
+``/myco/command/<name>``; the engine's one dispatcher carries it out.
 
 Binding anything but loopback needs a token, checked on every request (header
 ``Authorization: Bearer TOKEN`` or ``?token=TOKEN``), so the status page is never open to
-the whole network by accident.
+the whole network by accident. The page at ``/`` itself holds no data and is served to
+anyone; everything it shows or does goes through the guarded endpoints. The control is
+also refused (403) to a client beyond loopback when no token is set, and to a browser page
+of another origin; it takes only ``Content-Type: application/json`` (a form of another
+site cannot send that without the browser asking first), and each client address gets
+:data:`CONTROL_RATE` requests a second with bursts of :data:`CONTROL_BURST` (429 beyond).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import hmac
 import ipaddress
 import json
 import logging
+import math
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from installation.app.metrics import to_prometheus
+from installation.core.commands import SPECS
+from installation.core.events import CommandInput
+from installation.nodes.codec import COMMAND_PREFIX, decode_osc
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +47,121 @@ DEFAULT_ADDRESS = "127.0.0.1:8765"
 OUTPUT_PREVIEW_KEEP_S = 10.0  # an output's preview is rendered while asked for this recently
 OUTPUT_PREVIEW_WAIT_S = 3.0  # the first request for an output's preview waits this long for it
 PREVIEW_WIDTH = 480  # /preview.png: small enough to poll from a phone, big enough to see the show
-NOT_FOUND = (b'{"error":"not found: try /status, /metrics, /preview.png (not with --no-visuals) or '
-             b'/preview.png?output=NAME (an output of the windows)"}\n')
+NOT_FOUND = (b'{"error":"not found: try /status, /metrics, /preview.png (not with --no-visuals), '
+             b'/preview.png?output=NAME (an output of the windows), /log?lines=N or POST /control"}\n')
+CONTROL_COMMANDS = tuple(command.value for command, spec in SPECS.items() if not spec.midi_only)
+CONTROL_MAX_BODY = 4096  # bytes of a POST /control body
+CONTROL_RATE = 5.0  # requests a second each client address may make to /control and /log ...
+CONTROL_BURST = 10  # ... with bursts of this many; a wrong token costs one as well
+SKIP_BODY_MAX = 65536  # a refused body is read away up to this much, then the connection is closed
+LOG_DEFAULT_LINES = 50
+LOG_MAX_LINES = 200
+RATE_CLIENTS_MAX = 1024  # client addresses remembered by the rate limit (idle ones are forgotten first)
+PAGE_HEADERS = {  # the page's own: no framing (a tap on a hidden frame), no referrer, nothing from elsewhere
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                               "img-src 'self' blob: data:; connect-src 'self'; frame-ancestors 'none'; "
+                               "base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+Control = Callable[[CommandInput], bool]  # posts one command to the engine; False when its queue is full
+LogLines = Callable[[int], list[dict[str, Any]]]  # the operator log's last N entries, oldest first
+
+
+def page_html() -> bytes:
+    """The remote page shipped in the package (``installation/app/page/index.html``)."""
+    return resources.files("installation.app").joinpath("page/index.html").read_bytes()
+
+
+class ControlError(ValueError):
+    """A control request that cannot be carried out: its HTTP status and a reason for the client."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def parse_control(body: bytes) -> CommandInput:
+    """A ``POST /control`` JSON body, ``{"command": NAME, "argument": ...}``, to a command.
+
+    The argument (a string, a number or a boolean; absent for none) is read exactly as OSC
+    reads ``/myco/command/NAME ARGUMENT`` (:func:`installation.nodes.codec.decode_osc`).
+    Raises :class:`ControlError` (400) with the reason.
+    """
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ControlError(400, f"the body is not JSON: {str(error)[:120]}") from None
+    if not isinstance(data, dict):
+        raise ControlError(400, 'the body must be a JSON object like {"command": "blackout", "argument": "on"}')
+    unknown = sorted(set(data) - {"command", "argument"})
+    if unknown:
+        raise ControlError(400, f"unknown field {unknown[0][:40]!r}: a body has 'command' and 'argument'")
+    name = data.get("command")
+    if not isinstance(name, str) or name not in CONTROL_COMMANDS:
+        shown = name[:40] if isinstance(name, str) else name
+        raise ControlError(400, f"unknown command {shown!r} (one of: {', '.join(CONTROL_COMMANDS)})")
+    argument = data.get("argument")
+    if argument is not None and not isinstance(argument, (str, int, float, bool)):
+        raise ControlError(400, "the argument is a string, a number or a boolean")
+    if isinstance(argument, float) and not math.isfinite(argument):
+        raise ControlError(400, "the argument is not a finite number")
+    decoded = decode_osc(COMMAND_PREFIX + name, [] if argument is None or argument == "" else [argument])
+    if not isinstance(decoded, CommandInput):
+        detail = getattr(decoded, "detail", "") or getattr(decoded, "reason", "")
+        raise ControlError(400, f"bad argument for {name}: {detail}")
+    return dataclasses.replace(decoded, source="http")
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class RateLimit:
+    """A token bucket per client address: ``rate`` a second, up to ``burst`` at once."""
+
+    def __init__(self, rate: float = CONTROL_RATE, burst: int = CONTROL_BURST) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}  # address: (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def allow(self, client: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, then = self._buckets.get(client, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            allowed = tokens >= 1.0
+            if allowed:
+                tokens -= 1.0
+            self._buckets[client] = (tokens, now)
+            if len(self._buckets) > RATE_CLIENTS_MAX:  # forget the longest idle (a full bucket again)
+                oldest = min(self._buckets, key=lambda key: self._buckets[key][1])
+                del self._buckets[oldest]
+            return allowed
+
+
+def is_loopback_client(address: str) -> bool:
+    """A client's address (as the socket gives it; IPv4 mapped into IPv6 too) is this machine."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool((mapped or ip).is_loopback)
+
+
+def loopback_host_header(host: str) -> bool:
+    """A ``Host`` header naming this machine (a page of a rebound DNS name names its own)."""
+    name = host.strip()
+    if name.startswith("["):
+        name = name[1:].partition("]")[0]
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    return is_loopback(name.lower())
 
 
 class PreviewNotReady(Exception):
@@ -79,9 +208,14 @@ def check_policy(host: str, token: str | None) -> None:
 class StatusServer:
     """A small HTTP server in one daemon thread, serving the latest published status."""
 
-    def __init__(self, host: str, port: int, token: str | None = None) -> None:
+    def __init__(self, host: str, port: int, token: str | None = None, control: Control | None = None,
+                 log_lines: LogLines | None = None, rate_limit: RateLimit | None = None) -> None:
         check_policy(host, token)
         self._token = token or None
+        self._control = control
+        self._log_lines = log_lines
+        self.rate_limit = rate_limit or RateLimit()
+        self._page = page_html()
         self._lock = threading.Lock()
         self._status: dict[str, Any] = {"state": "starting"}
         self._body_json = json.dumps(self._status).encode()
@@ -91,7 +225,10 @@ class StatusServer:
         self._outputs: list[str] = []  # the outputs ?output= may name
         self._asked: dict[str, float] = {}  # output name: when a client last asked for its preview
         self._preview_ready = threading.Condition(self._lock)
-        self.refused = 0
+        self.refused = 0  # requests refused for a wrong or missing token (401) or from where not allowed (403)
+        self.rate_limited = 0  # 429s
+        self.accepted = 0  # commands posted to the engine
+        self.rejected = 0  # control requests refused as malformed (400, 413, 415)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_class = type("_Server", (ThreadingHTTPServer,), {"address_family": family, "daemon_threads": True})
         try:
@@ -123,9 +260,19 @@ class StatusServer:
             self._thread.join(5.0)
         self._httpd.server_close()
 
+    def counters(self) -> dict[str, Any]:
+        """The server's own figures, served in ``/status`` under ``status_server``."""
+        return {"refused": self.refused, "rate_limited": self.rate_limited, "accepted": self.accepted,
+                "rejected": self.rejected, "control": self._control is not None,
+                "commands": list(CONTROL_COMMANDS)}
+
+    def count(self, what: str) -> None:
+        with self._lock:
+            setattr(self, what, getattr(self, what) + 1)
+
     def publish(self, status: Mapping[str, Any]) -> None:
         """Replace the snapshot served to clients (rendered here, once, not per request)."""
-        document = dict(status)
+        document = {**status, "status_server": self.counters()}
         body_json = json.dumps(document, separators=(",", ":"), default=str).encode()
         body_metrics = to_prometheus(document).encode()
         with self._lock:
@@ -166,6 +313,10 @@ class StatusServer:
             raise PreviewNotReady(name)
         return found, "image/png"
 
+    @property
+    def token_required(self) -> bool:
+        return self._token is not None
+
     def authorised(self, header: str | None, query: str) -> bool:
         if self._token is None:
             return True
@@ -174,7 +325,31 @@ class StatusServer:
             offered = header[len("Bearer "):].strip()
         elif query:
             offered = (parse_qs(query).get("token") or [""])[0]
-        return hmac.compare_digest(offered.encode(), self._token.encode())
+        # digests of equal length, compared in constant time: neither the token nor its length shows in timing
+        return hmac.compare_digest(hashlib.sha256(offered.encode()).digest(),
+                                   hashlib.sha256(self._token.encode()).digest())
+
+    def control(self, body: bytes) -> CommandInput:
+        """Parse a ``POST /control`` body and post its command; raises :class:`ControlError`."""
+        if self._control is None:
+            raise ControlError(503, "this server takes no commands")
+        try:
+            item = parse_control(body)
+        except ControlError:
+            self.count("rejected")
+            raise
+        if not self._control(item):
+            raise ControlError(503, "the engine's input queue is full: try again")
+        self.count("accepted")
+        log.info("command %s %s from the status server", item.command, item.argument)
+        return item
+
+    def log_lines(self, query: str) -> list[dict[str, Any]]:
+        """``GET /log?lines=N``: the operator log's last N entries (default 50, at most 200)."""
+        text = (parse_qs(query).get("lines") or [str(LOG_DEFAULT_LINES)])[0]
+        if not text.isdigit() or not 1 <= int(text) <= LOG_MAX_LINES:
+            raise ControlError(400, f"lines must be a number from 1 to {LOG_MAX_LINES}")
+        return self._log_lines(int(text)) if self._log_lines is not None else []
 
     def body(self, path: str, query: str = "") -> tuple[bytes, str] | None:
         with self._lock:
@@ -197,14 +372,23 @@ def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            if not server.authorised(self.headers.get("Authorization"), parts.query):
-                server.refused += 1
-                self._reply(401, b'{"error":"token required"}\n', "application/json",
-                            {"WWW-Authenticate": 'Bearer realm="myco"'})
-                return
             path = parts.path.rstrip("/") or "/"
-            if path == "/":
-                path = "/status"
+            if path in ("/", "/index.html"):  # the page holds no data: it asks the guarded endpoints
+                self._reply(200, server._page, "text/html; charset=utf-8", PAGE_HEADERS)
+                return
+            if path == "/control":
+                self._error(405, "POST a JSON command to /control", {"Allow": "POST"})
+                return
+            if not self._admitted(parts.query, limited=path == "/log"):
+                return
+            if path == "/log":
+                try:
+                    lines = server.log_lines(parts.query)
+                except ControlError as error:
+                    self._error(error.code, error.reason)
+                    return
+                self._reply(200, json.dumps({"lines": lines}, default=str).encode(), "application/json")
+                return
             try:
                 found = server.body(path, parts.query)
             except PreviewNotReady as error:
@@ -215,6 +399,79 @@ def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
                 self._reply(404, NOT_FOUND, "application/json")
                 return
             self._reply(200, *found)
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            path = parts.path.rstrip("/") or "/"
+            length_text = (self.headers.get("Content-Length") or "").strip()
+            length = int(length_text) if length_text.isdigit() else None
+            if path != "/control":
+                self._skip_body(length)
+                self._error(405 if path in ("/", "/status", "/metrics", "/preview.png", "/log") else 404,
+                            "only /control takes a POST", {"Allow": "GET"})
+                return
+            if not self._admitted(parts.query, limited=True, control=True):
+                self._skip_body(length)
+                return
+            kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            problem: ControlError | None = None
+            if kind != "application/json":
+                problem = ControlError(415, "send the command as JSON (Content-Type: application/json)")
+            elif length is None:
+                problem = ControlError(411, "a Content-Length is required")
+            elif length > CONTROL_MAX_BODY:
+                problem = ControlError(413, f"the body is over {CONTROL_MAX_BODY} bytes")
+            if problem is not None:
+                server.count("rejected")
+                self._skip_body(length)
+                self._error(problem.code, problem.reason)
+                return
+            body = self.rfile.read(length or 0)
+            try:
+                item = server.control(body)
+            except ControlError as error:
+                self._error(error.code, error.reason)
+                return
+            self._reply(202, json.dumps({"accepted": {"command": item.command.value,
+                                                      "argument": item.argument}}).encode(), "application/json")
+
+        def _admitted(self, query: str, limited: bool, control: bool = False) -> bool:
+            """Rate limit (``limited``), token, and for the control where it may come from; replies if not."""
+            client = str(self.client_address[0])
+            authorised = server.authorised(self.headers.get("Authorization"), query)
+            if (limited or not authorised) and not server.rate_limit.allow(client):
+                server.count("rate_limited")
+                self._error(429, f"too many requests: at most {CONTROL_RATE:g} a second", {"Retry-After": "1"})
+                return False
+            if not authorised:
+                server.count("refused")
+                self._error(401, "token required: send 'Authorization: Bearer TOKEN' (the --status-token)",
+                            {"WWW-Authenticate": 'Bearer realm="myco"'})
+                return False
+            if control and not server.token_required and not (
+                    is_loopback_client(client) and loopback_host_header(self.headers.get("Host") or "")):
+                server.count("refused")
+                self._error(403, "control from beyond this machine needs a token: start with --status-token TOKEN")
+                return False
+            origin = self.headers.get("Origin")
+            if control and origin is not None and urlsplit(origin).netloc != (self.headers.get("Host") or ""):
+                server.count("refused")
+                self._error(403, "a page of another site cannot control this one")
+                return False
+            return True
+
+        def _skip_body(self, length: int | None) -> None:
+            """Read a refused body away (a little of it), so the client reads the answer, not a reset."""
+            self.close_connection = True
+            left = min(length or 0, SKIP_BODY_MAX)
+            while left > 0:
+                chunk = self.rfile.read(min(left, 4096))
+                if not chunk:
+                    return
+                left -= len(chunk)
+
+        def _error(self, code: int, reason: str, headers: Mapping[str, str] | None = None) -> None:
+            self._reply(code, json.dumps({"error": reason}).encode() + b"\n", "application/json", headers)
 
         def _reply(self, code: int, body: bytes, content_type: str,
                    headers: Mapping[str, str] | None = None) -> None:
