@@ -250,7 +250,7 @@ class StatusServer:
 
     def start(self) -> StatusServer:
         self._thread.start()
-        log.info("status on %s/status and %s/metrics", self.url, self.url)
+        log.info("status on %s/status and %s/metrics, the remote page on %s/", self.url, self.url, self.url)
         return self
 
     def stop(self) -> None:
