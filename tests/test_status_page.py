@@ -23,6 +23,7 @@ from PIL import Image
 from installation.app.compose import build_runtime
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
+from installation.app.status import CONTROL_COMMANDS
 from tests.services import require
 
 TOKEN = "venue-token-7"
@@ -118,6 +119,10 @@ def test_the_page_shows_the_show_and_its_blackout_goes_through(browser: Any, sho
     assert text(browser, "preset") == runtime.engine.current_preset().name
     assert show.run(10.0, lambda: browser.execute_script(
         "const img = document.getElementById('preview'); return img.complete && img.naturalWidth > 0;"))
+    # open now / close now where the app has those commands; the opening hours where /status has them
+    assert browser.find_element(By.ID, "close-now").is_displayed() == ("close_now" in CONTROL_COMMANDS)
+    if "schedule" in runtime.status:
+        assert text(browser, "venue").startswith(("Open", "Closed"))
     options = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#presets option")]
     assert runtime.engine.current_preset().name in options
 
