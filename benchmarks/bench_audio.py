@@ -2,7 +2,8 @@
 
 - ``block_ms_*`` / ``block_load_*``: one synth block (256 frames at 48 kHz) with a busy
   network (spikes, story events, toxin, waste grains), timed in this process, as a fraction
-  of the block period (5.33 ms).
+  of the block period (5.33 ms). ``dbap8_block_*``: the same with eight venue speakers in a
+  ring, every sound placed by DBAP (:mod:`installation.synth.spatial`).
 - ``offline_*_x_realtime``: synthetic frames, and a shipped show through the engine and the
   simulation (what ``myco render-audio`` does).
 - ``separate_process`` vs ``in_process``: the same synth playing through JACK (dummy driver,
@@ -42,6 +43,7 @@ if str(ROOT) not in sys.path:
 from installation.app.compose import render_show_audio  # noqa: E402
 from installation.core.events import Event, EventKind  # noqa: E402
 from installation.synth.offline import render_stream  # noqa: E402
+from installation.synth.spatial import SpeakerLayout  # noqa: E402
 from installation.synth.synth import Synth  # noqa: E402
 from tests.audio_helpers import busy_main_process, since  # noqa: E402
 from tests.core.synth_frames import STEP_S, frame, frames  # noqa: E402
@@ -61,10 +63,17 @@ def busy_events(step: int) -> tuple[Event, ...]:
     return tuple(events)
 
 
-def block_cost(seconds: float) -> dict[str, float]:
-    synth = Synth(RATE, 2, BLOCK)
+def ring_layout(count: int) -> SpeakerLayout:
+    """``count`` speakers evenly around the canvas, on outputs 1..count."""
+    angles = 2 * np.pi * np.arange(count) / count
+    return SpeakerLayout(tuple((0.5 + 0.45 * float(np.sin(a)), 0.5 - 0.45 * float(np.cos(a))) for a in angles),
+                         tuple(range(count)))
+
+
+def block_cost(seconds: float, channels: int = 2, speakers: SpeakerLayout | None = None) -> dict[str, float]:
+    synth = Synth(RATE, channels, BLOCK, speakers=speakers)
     synth.set_params({"synth.density": 1.0})
-    out = np.zeros((BLOCK, 2), np.float32)
+    out = np.zeros((BLOCK, channels), np.float32)
     times = []
     blocks_per_step = RATE * STEP_S / BLOCK
     for k in range(round(seconds * RATE / BLOCK)):
@@ -300,6 +309,9 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     results: dict[str, Any] = {"block_frames": BLOCK, "sample_rate_hz": RATE}
     results.update(block_cost(5.0 if quick else 30.0))
+    # the venue's speakers: eight around the room, every sound placed by DBAP
+    eight = block_cost(5.0 if quick else 30.0, 8, ring_layout(8))
+    results.update({f"dbap8_{key}": value for key, value in eight.items() if key.startswith("block_")})
     results.update(offline_speed(5.0 if quick else 20.0))
     seconds = 10.0 if quick else 60.0
     jack = services.start_jack(f"myco-bench-audio-{uuid.uuid4().hex[:6]}")

@@ -92,5 +92,16 @@ def to_prometheus(status: Mapping[str, Any]) -> str:
     out.metric("input_dropped_total", "counter", "Messages dropped per input source and reason.",
                [({"source": source, "reason": reason}, count)
                 for source, data in inputs.items() for reason, count in (data.get("dropped") or {}).items()])
+    projectors = status.get("projectors") or []
+    out.metric("projector_up", "gauge", "1 while the projector answers PJLink, 0 while it does not.",
+               [({"name": p.get("name")}, p.get("reachable")) for p in projectors])
+    out.metric("projector_power_on", "gauge", "1 while the projector reports its power on (not warming or cooling).",
+               [({"name": p.get("name")}, p.get("power") == "on") for p in projectors])
+    out.metric("projector_lamp_hours", "gauge", "Hours on the projector's first lamp, as it reports them.",
+               [({"name": p.get("name")}, p.get("lamp_hours")) for p in projectors])
+    levels = {"ok": 0, "warning": 1, "error": 2}
+    out.metric("projector_error", "gauge", "Each projector part's state: 0 ok, 1 warning, 2 error.",
+               [({"name": p.get("name"), "part": part}, levels.get(level))
+                for p in projectors for part, level in (p.get("errors") or {}).items()])
     out.metric("errors_total", "counter", "Errors reported since start.", [({}, status.get("errors_total"))])
     return "\n".join(out.lines) + "\n"

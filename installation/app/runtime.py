@@ -14,6 +14,7 @@ import logging
 import queue
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from installation.app.health import ErrorLog, ErrorLogHandler, FrameClock
@@ -63,6 +64,7 @@ class Runtime:
         self.engine = engine
         self.venue = venue  # the room (--venue): its outputs, schedule, projectors, speakers
         self.clock = FrameClock()  # the world's steps (a window's own paints: outputs_status)
+        self.projector_clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the projectors' schedule
         self.outputs_status: Callable[[], list[dict[str, Any]]] | None = None  # set by the windows' front-end
         self.venue_edits = VenueEdits()  # mapping edits over OSC, for the windows' front-end
         self.errors = ErrorLog()
@@ -88,6 +90,13 @@ class Runtime:
         # Mapping edits over OSC go to the windows' outputs; headless there are none to map.
         sink = None if self.options.headless else self.venue_edits.offer
         self.parts.extend(start_inputs(self.options, self.engine, self.audio, sink))
+        if self.venue is not None and self.venue.projectors:
+            try:  # PJLink in a thread of its own: a projector that does not answer never holds the show
+                from installation.app.projectors import start_projectors
+
+                self.parts.append(start_projectors(lambda: self.venue, lambda: self.projector_clock()))
+            except Exception as error:
+                log.error("projectors could not start: %s (they stay as they are)", error)
         if self.options.status:
             host, port = parse_address(self.options.status)
             # the remote page's commands go to the engine's one dispatcher, as MIDI's and OSC's do
@@ -195,6 +204,7 @@ class Runtime:
             "params": params,
             "nodes": nodes_status(engine.latest),
             "inputs": self.input_counters(),
+            "projectors": self.projectors_status(),
             "errors": [entry.as_dict() for entry in self.errors.last(10)],
             "errors_total": self.errors.total,
             "presets": self.engine.presets.names(),  # what the remote page's preset picker offers
@@ -211,10 +221,16 @@ class Runtime:
         if world_counters is not None:
             counters.update(world_counters.snapshot())
         for part in self.parts:
-            counters[part.name] = {**counters.get(part.name, {}), **part.figures()}
+            if part.input:
+                counters[part.name] = {**counters.get(part.name, {}), **part.figures()}
         if "osc" in counters:  # mapping edits that reached the app but named no output or value it has
             counters["osc"]["mapping_rejected"] = self.venue_edits.rejected
         return counters
+
+    def projectors_status(self) -> list[dict[str, Any]]:
+        """Each venue projector's power, lamp hours, errors and reachability (never waits on one)."""
+        projectors = self.part("projectors")
+        return projectors.status() if projectors is not None else []
 
     def audio_status(self) -> dict[str, Any]:
         if self.audio is None:

@@ -29,6 +29,7 @@ class Started:
     stop: Callable[[], None]
     figures: Callable[[], Mapping[str, Any]] = field(default=lambda: {})
     handle: Any = None
+    input: bool = True  # False: a part of the room (projectors), not counted among /status's inputs
 
 
 def start_audio(options: RunOptions, venue: Venue | None = None) -> tuple[Any, str]:
