@@ -195,13 +195,14 @@ def test_the_token_check_is_constant_time(monkeypatch: pytest.MonkeyPatch, guard
 
 def test_the_rate_limit_per_client(server: StatusServer, engine: Engine) -> None:
     order = {"command": "next_act"}
-    codes = [call(server.url + "/control", "POST", order)[0] for _ in range(CONTROL_BURST + 5)]
-    assert codes[:CONTROL_BURST] == [202] * CONTROL_BURST
-    assert 429 in codes[CONTROL_BURST:]
-    code, headers, reply = call(server.url + "/control", "POST", order)
+    replies = [call(server.url + "/control", "POST", order) for _ in range(CONTROL_BURST)]
+    assert [code for code, _, _ in replies] == [202] * CONTROL_BURST  # the burst
+    for _ in range(40):  # 5 a second come back: a slow machine may see one of them go through
+        code, headers, reply = call(server.url + "/control", "POST", order)
+        if code == 429:
+            break
     assert code == 429 and headers["Retry-After"] == "1" and "too many" in reply["error"]
-    assert len(engine.posted) < len(codes) + 1
-    assert server.rate_limited >= 2
+    assert server.rate_limited == 1 and len(engine.posted) == server.accepted
     server.publish({})
     assert call(server.url + "/status")[2]["status_server"]["rate_limited"] == server.rate_limited  # not limited
 
@@ -216,8 +217,8 @@ def test_the_token_bucket_refills() -> None:
 
 
 def test_wrong_tokens_are_rate_limited_too(guarded: StatusServer) -> None:
-    codes = [call(guarded.url + "/status", headers=bearer("guess"))[0] for _ in range(CONTROL_BURST + 3)]
-    assert codes[:CONTROL_BURST] == [401] * CONTROL_BURST and codes[-1] == 429
+    codes = [call(guarded.url + "/status", headers=bearer("guess"))[0] for _ in range(CONTROL_BURST + 10)]
+    assert codes[:CONTROL_BURST] == [401] * CONTROL_BURST and 429 in codes[CONTROL_BURST:]
 
 
 def non_loopback_address() -> str | None:
