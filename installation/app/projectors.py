@@ -25,7 +25,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiopjlink import Errors, Lamp, PJLink, PJLinkERR1, PJLinkERR3, PJLinkException, PJLinkPassword, Power, Sources
+from aiopjlink import (
+    Errors,
+    Lamp,
+    PJLink,
+    PJLinkERR1,
+    PJLinkERR3,
+    PJLinkException,
+    PJLinkNoConnection,
+    PJLinkPassword,
+    Power,
+    Sources,
+)
 
 from installation.app.wiring import Started
 from installation.core.projectors import ProjectorSpec, ScheduleLike, wanted_power
@@ -76,6 +87,9 @@ def describe(error: BaseException) -> str:
         return f"refused: {error} (check the venue's password)"
     if isinstance(error, TimeoutError):
         return "timed out: no answer"
+    cause = error.__cause__
+    if isinstance(error, PJLinkNoConnection) and isinstance(cause, OSError) and not isinstance(cause, TimeoutError):
+        return f"no connection: {cause}"  # refused, no route: switched off at the wall, a cable out
     text = str(error) or type(error).__name__
     if "timeout" in text or "did not" in text:
         return f"timed out: {text}"
