@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pythonosc.osc_message import OscMessage
@@ -12,8 +15,11 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from installation.app.compose import build_runtime
 from installation.app.health import FrameClock
+from installation.app.metrics import to_prometheus
 from installation.app.options import RunOptions
 from installation.app.runtime import MAX_CATCH_UP, Runtime
+from installation.core.commands import Command
+from installation.core.events import CommandInput
 from tests.test_osc_listener import oscsend
 from tests.waiting import wait_for
 
@@ -121,3 +127,29 @@ def test_osc_commands_reach_the_one_dispatcher_and_their_state_comes_back() -> N
         assert runtime.engine.player.paused and not runtime.engine.player.loop
     finally:
         runtime.stop()
+
+
+def test_status_and_metrics_show_the_opening_hours_of_the_venue(tmp_path: Path) -> None:
+    path = tmp_path / "hall.toml"
+    path.write_text('[venue]\ntitle = "Hall"\n\n[[output]]\nname = "wall"\n\n[schedule]\ntimezone = "Europe/Berlin"\n'
+                    'tuesday = [["10:00", "18:00"]]\nclosing = { fade = 1.0 }\n', encoding="utf-8")
+    runtime = build_runtime(RunOptions(audio=False, status=None, venue=str(path)))
+    assert runtime.publish_status()["schedule"]["timezone"] == "Europe/Berlin"
+    runtime.engine.hours.clock = lambda: datetime(2026, 3, 3, 20, 0, tzinfo=UTC)  # Tuesday, 21:00 in Berlin
+    runtime.engine.advance(1.5)
+    status = runtime.publish_status()
+    assert status["schedule"] == {"open": False, "since": "2026-03-03T17:00:00+00:00",
+                                  "next_change": "2026-03-10T09:00:00+00:00", "next_change_in_s": 565200.0,
+                                  "next_state": "open", "override": False, "timezone": "Europe/Berlin"}
+    assert status["blackout"] == 1.0 and status["params"]["synth.open_level"] == 0.0
+    metrics = to_prometheus(status)
+    assert "myco_open 0\n" in metrics and 'myco_next_change_seconds{to="open"} 565200\n' in metrics
+    runtime.engine.inputs.put(CommandInput(Command.OPEN_NOW, source="ui"))
+    runtime.engine.advance(0.1)
+    assert runtime.publish_status()["schedule"]["override"] is True
+    assert runtime.build_status()["schedule"]["open"] is True
+    runtime.venue = replace(runtime.venue, schedule=None)  # the file re-read without its hours
+    runtime.engine.advance(0.1)
+    assert runtime.build_status()["schedule"] == {"open": True, "always": True}
+    assert "myco_open 1\n" in to_prometheus(runtime.build_status())
+    runtime.stop()

@@ -103,5 +103,10 @@ def to_prometheus(status: Mapping[str, Any]) -> str:
     out.metric("projector_error", "gauge", "Each projector part's state: 0 ok, 1 warning, 2 error.",
                [({"name": p.get("name"), "part": part}, levels.get(level))
                 for p in projectors for part, level in (p.get("errors") or {}).items()])
+    schedule = status.get("schedule") or {}
+    out.metric("open", "gauge", "1 while the venue is open (its opening hours or an operator's open now).",
+               [({}, schedule.get("open"))])
+    out.metric("next_change_seconds", "gauge", "Seconds to the next opening or closing (absent when none is due).",
+               [({"to": schedule.get("next_state") or ""}, schedule.get("next_change_in_s"))])
     out.metric("errors_total", "counter", "Errors reported since start.", [({}, status.get("errors_total"))])
     return "\n".join(out.lines) + "\n"

@@ -82,6 +82,16 @@ class Runtime:
         self.late_steps = 0
         self.ticks = 0
 
+    @property
+    def venue(self) -> Venue | None:
+        return self._venue
+
+    @venue.setter
+    def venue(self, venue: Venue | None) -> None:
+        """The room; its schedule (re-read with the file) is the engine's opening hours."""
+        self._venue = venue
+        self.engine.hours.schedule = venue.schedule if venue is not None else None
+
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> Runtime:
         """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
@@ -199,6 +209,7 @@ class Runtime:
             "outputs": self.outputs_status() if self.outputs_status is not None else [],
             "late_steps": self.late_steps,
             "blackout": bank.get("render.blackout") if "render.blackout" in bank else 0.0,
+            "schedule": engine.hours.status(),  # open or closed, since when, the next change
             "visuals": self.output_notice or "on",
             "audio": self.audio_status(),
             "params": params,

@@ -47,7 +47,7 @@ class Transition:
 class OpeningHours:
     def __init__(self, schedule: Schedule | None, now: Clock = utc_now) -> None:
         self._schedule = schedule
-        self._now = now
+        self.clock = now  # aware datetimes; tests give their own
         self.open = True  # the state applied: the engine starts open
         self.since: datetime | None = None
         self._started = False
@@ -99,7 +99,7 @@ class OpeningHours:
         schedule = self._schedule
         if schedule is None and self._override is None and self.open:
             return {"open": True, "always": True}
-        now = self._reached or self._now().astimezone(UTC)
+        now = self._reached or self.clock().astimezone(UTC)
         next_change = self.next_change(now)
         return {
             "open": self.open,
@@ -129,7 +129,7 @@ class OpeningHours:
     # -- internals --------------------------------------------------------------------------
     def _time(self) -> datetime:
         """The clock's time, held at the latest instant reached while the clock is behind it."""
-        now = self._now().astimezone(UTC)
+        now = self.clock().astimezone(UTC)
         reached = self._reached
         if reached is not None and now < reached:
             if reached - now <= BACKWARD_HOLD:

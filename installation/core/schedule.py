@@ -155,6 +155,8 @@ def _spans(checker: Checker, value: object, key: str) -> tuple[Span, ...]:
 def _timezone(checker: Checker, table: Mapping[str, Any]) -> str:
     name = checker.string(table, "timezone", "schedule.timezone")
     if not name:
+        if isinstance(table.get("timezone"), str):
+            checker.fail("schedule.timezone", "must name a time zone (an IANA name like 'Europe/Berlin')")
         return "UTC"
     try:
         ZoneInfo(name)

@@ -25,6 +25,8 @@ SHORTCUTS = (
     ("fullscreen", "Show", "F11", "Output full screen / windowed"),
     ("mapping", "Show", "Ctrl+M", "Projection mapping editor"),
     ("panic", "Show", "Esc", "Panic: reset to the preset"),
+    ("open_now", "Show", "Ctrl+O", "Open now (until the next scheduled change)"),
+    ("close_now", "Show", "Ctrl+Shift+O", "Close now (until the next scheduled change)"),
     ("undo", "Edit", "Ctrl+Z", "Undo"),
     ("redo", "Edit", "Ctrl+Shift+Z", "Redo"),
     ("save", "Preset", "Ctrl+S", "Save preset"),

@@ -262,5 +262,8 @@ def test_never_open_and_always_open_have_no_change_to_show() -> None:
     assert always is not None
     state = state_at(always, utc("2026-06-01T12:00"))
     assert state.open and state.since is None and state.next_change is None
+    assert parse('[schedule]\ntimezone = ""\n')[1] == [
+        "2: schedule.timezone: must name a time zone (an IANA name like 'Europe/Berlin')"]
+    assert parse('[schedule]\n')[1] == ["1: schedule.timezone: missing"]
     with pytest.raises(ValueError, match="aware"):
         state_at(always, datetime(2026, 6, 1, 12))
