@@ -6,7 +6,12 @@ node's energy is the DBAP gain of the node's position, and output k is the venue
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +124,31 @@ def test_each_speakers_share_is_the_dbap_gain_of_the_nodes_position(
         assert np.abs(difference_db).max() < 1.0, (index, (x, y), share.round(4), expected.round(4))
         if np.std(expected) > 1e-3:  # (at the centre of the quad all four are equal: no pattern to correlate)
             assert np.corrcoef(share, expected)[0, 1] > 0.95
+
+
+def test_myco_run_opens_the_venues_channels_and_names_its_speakers(jack_server: services.Jack, tmp_path: Path) -> None:
+    venue = venue_file(tmp_path, [(0.0, 0.5), (0.33, 0.5), (0.67, 0.5), (1.0, 0.5)], [1, 2, 3, 4])
+    assert venue.path is not None
+    port = services.free_port()
+    process = subprocess.Popen([sys.executable, "-m", "installation", "run", "--headless", "--no-visuals",
+                                "--venue", str(venue.path), "--status", f"127.0.0.1:{port}", "--seconds", "30"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    audio: dict[str, object] = {}
+
+    def playing() -> bool:
+        nonlocal audio
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as response:
+                audio = json.load(response).get("audio", {})  # {} until the runtime first publishes
+        except OSError:
+            return False
+        return bool(audio.get("running"))
+
+    try:
+        wait_for(playing, 30, "myco run to play on the venue's speakers", process=process)
+    finally:
+        process.terminate()
+        process.wait(20)
+    assert audio["device"] == "system" and audio["channels"] == 4
+    assert audio["speakers"] == ["s0", "s1", "s2", "s3"]
+    assert audio["notice"] == "playing on system (4 channels, 4 speakers)"
