@@ -16,6 +16,7 @@ from installation.core.paths import resource_dir
 from installation.core.presets import load_preset
 from installation.core.seeds import load_seed
 from installation.core.shows import load_show
+from installation.core.venue import SECTIONS
 from installation.midi.profile import load_profile
 
 
@@ -187,7 +188,7 @@ def test_venues_are_checked_with_file_line_and_key(tmp_path: Path) -> None:
         "in the order top-left, top-right, bottom-right, bottom-left",
         f"{broken}:{line('black_lift = 0.9')}: output[0].blend.black_lift: 0.9 is outside [0, 0.5]",
         f"{broken}:{line('screen = true')}: output[1].screen: must be a screen's name or its index (0 is the first)",
-        f"{broken}:{line('[speakers]')}: speakers: unknown key (expected one of: output, venue)",
+        f"{broken}:{line('[speakers]')}: speakers: unknown key (expected one of: {', '.join(sorted(SECTIONS))})",
     ], result.stdout
     assert "checked 1 files: 4 problems" in result.stderr
 
