@@ -38,7 +38,8 @@ def venue_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(venue_file: Path) -> Iterator[DesktopApp]:
-    desktop = start_app(venue=str(venue_file), osc="127.0.0.1:0", status="127.0.0.1:0")
+    # a smaller canvas than the venue's 3600x1080: llvmpipe paints it on the test's two cores
+    desktop = start_app(venue=str(venue_file), osc="127.0.0.1:0", status="127.0.0.1:0", canvas=(1200, 360))
     assert pump(20, lambda: desktop.runtime.clock.frames >= 2), "the world is not stepping"
     yield desktop
     stop_app(desktop)
@@ -53,14 +54,21 @@ def shown(desktop: DesktopApp, index: int) -> np.ndarray:
     return rgb_of(desktop.views[index].grab().convertToFormat(QImage.Format.Format_RGB888))
 
 
-def fetch(url: str) -> bytes:
-    """GET ``url`` from another thread while the app's event loop runs (it renders the reply)."""
+def fetch(url: str, tries: int = 5) -> bytes:
+    """GET ``url`` from another thread while the app's event loop runs (it renders the reply),
+    asking again after a 503 (a preview not ready yet), as the server's Retry-After says."""
+    def get() -> bytes:
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return bytes(reply.read())
     with ThreadPoolExecutor(1) as pool:
-        def get() -> bytes:
-            with urllib.request.urlopen(url, timeout=10) as reply:
-                return bytes(reply.read())
-        reply = pool.submit(get)
-        assert pump(15, reply.done)
+        for _ in range(tries):
+            reply = pool.submit(get)
+            assert pump(15, reply.done)
+            error = reply.exception()
+            if not (isinstance(error, urllib.error.HTTPError) and error.code == 503):
+                return reply.result()
+            error.close()
+            pump(1)
         return reply.result()
 
 

@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 UI_REFRESH_MS = 100
 PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
-VENUE_POLL_EVERY = 10  # the venue file is looked at once a second for external edits
+VENUE_POLL_S = 1.0  # the venue file is looked at once a second for external edits
 
 
 def venue_and_requests(screens: list[str], options: RunOptions,
@@ -109,6 +109,7 @@ class DesktopApp(QObject):
         options = runtime.options
         self.venue, requests = venue_and_requests(list(screens), options, runtime.venue)
         self._saved_venue = self.venue  # as in the file: what venue_unsaved compares with
+        self._venue_polled = 0.0
         self._venue_stamp = mtime(self.venue.path) if self.venue.path else -1
         plan = assign(list(screens), self.control_screen(), requests)
         canvas = options.canvas or self.venue.canvas or default_canvas(
@@ -331,7 +332,8 @@ class DesktopApp(QObject):
         engine = runtime.engine
         self._refreshes += 1
         self._follow_venue_osc()
-        if self._refreshes % VENUE_POLL_EVERY == 0:
+        if time.monotonic() - self._venue_polled >= VENUE_POLL_S:  # by the clock: refreshes slow down with the frames
+            self._venue_polled = time.monotonic()
             self._follow_venue_file()
         self.params.refresh()
         crossfade = engine.bank.number("show.recall_crossfade")
