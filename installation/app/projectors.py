@@ -247,6 +247,9 @@ class Projectors:
                 await self._poll(link, spec, state, wanted)
             except (PJLinkException, TimeoutError, OSError) as error:
                 delay = self._failed(state, describe(error))
+            except Exception as error:  # an answer this code did not expect: reported, and tried again
+                log.exception("projector %s: unexpected failure", name)
+                delay = self._failed(state, f"unexpected: {error!r}")
             with self._lock:
                 state.polls += 1
             await self._sleep(delay, self._wakes[name])
