@@ -157,3 +157,47 @@ def test_the_page_shows_the_show_and_its_blackout_goes_through(browser: Any, sho
     show.run(0.5)
     assert runtime.engine.bank.target("render.blackout") == 0.0
     assert server.refused >= 2
+
+
+@pytest.fixture
+def room(qt_session: object, tmp_path: Path) -> Iterator[tuple[Show, Any]]:
+    """A runtime on a venue open all week, with one projector: a PJLink emulator with a lamp error."""
+    from tests.pjlink_emulator import PJLinkEmulator, ProjectorModel
+
+    emulator = PJLinkEmulator(ProjectorModel(lamp_hours=4321, errors="020000")).start()
+    days = "\n".join(f'{day} = [["00:00", "24:00"]]' for day in
+                     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    venue = tmp_path / "room.toml"
+    venue.write_text(f'[venue]\ntitle = "Room"\n\n[[output]]\nname = "wall"\n\n[schedule]\ntimezone = "UTC"\n{days}\n'
+                     f'closing = {{ fade = 1.0 }}\n\n[[projector]]\nname = "wall"\nhost = "127.0.0.1"\n'
+                     f"port = {emulator.port}\nlead = 0.0\n")
+    runtime = build_runtime(RunOptions(headless=True, audio=False, status="127.0.0.1:0", status_token=TOKEN,
+                                       headless_size=(320, 180), venue=str(venue))).start()
+    running = Show(runtime)
+    try:
+        yield running, emulator
+    finally:
+        running.output.close()
+        runtime.stop()
+        emulator.stop()
+
+
+def test_the_page_shows_the_opening_hours_and_the_projectors_and_closes_the_room(
+        browser: Any, room: tuple[Show, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    show, emulator = room
+    runtime = show.runtime
+    assert runtime.status_server is not None
+    browser.get(runtime.status_server.url + f"/?token={TOKEN}")
+    assert show.run(15.0, lambda: text(browser, "venue").startswith("Open")), text(browser, "message")
+    # the projector was switched on for the open room; its lamp hours and lamp error are on the page
+    assert show.run(20.0, lambda: text(browser, "projectors").startswith("wall: on")), text(browser, "projectors")
+    assert "lamp 4321 h" in text(browser, "projectors") and "lamp error" in text(browser, "projectors")
+    assert emulator.commands("POWR 1")
+
+    browser.find_element(By.ID, "close-now").click()
+    browser.switch_to.alert.accept()  # the page asks before closing the room
+    assert show.run(10.0, lambda: not runtime.engine.hours.open), text(browser, "message")
+    assert show.run(10.0, lambda: text(browser, "venue").startswith("Closed")), text(browser, "venue")
+    assert show.run(5.0, lambda: runtime.engine.bank.target("render.blackout") == 1.0)
