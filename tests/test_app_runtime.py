@@ -153,3 +153,19 @@ def test_status_and_metrics_show_the_opening_hours_of_the_venue(tmp_path: Path) 
     assert runtime.build_status()["schedule"] == {"open": True, "always": True}
     assert "myco_open 1\n" in to_prometheus(runtime.build_status())
     runtime.stop()
+
+
+def test_osc_closes_and_opens_the_room_now() -> None:
+    """oscsend's /myco/command/close_now and open_now reach the opening hours (no schedule: always open)."""
+    runtime = build_runtime(RunOptions(audio=False, status=None, osc="127.0.0.1:0")).start()
+    try:
+        port = runtime.part("osc").port
+        hours = runtime.engine.hours
+        assert hours.open
+        oscsend(port, "/myco/command/close_now", "")
+        wait_for(lambda: runtime.tick() is not None and not hours.open, 10, "closed by OSC")
+        assert runtime.build_status()["schedule"]["open"] is False
+        oscsend(port, "/myco/command/open_now", "")
+        wait_for(lambda: runtime.tick() is not None and hours.open, 10, "opened by OSC")
+    finally:
+        runtime.stop()
