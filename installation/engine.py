@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from installation.core.commands import OPEN_LEVEL, SPECS, Command, switch
 from installation.core.errors import LoadError
@@ -29,6 +30,8 @@ from installation.core.presets import Preset, PresetLibrary
 from installation.core.resume import ShowPosition, load_position, save_position
 from installation.core.seeds import Seed, find_seed
 from installation.core.shows import ActChange, ShowPlayer, find_show
+from installation.core.snapshot import Snapshot, SnapshotError, first_usable
+from installation.core.snapshot import folder as snapshot_folder
 from installation.core.world import WorldSource
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,8 @@ class Engine:
         self.user: UserDirs | None = None
         self.hours = OpeningHours(None)  # the venue's opening hours (without any: always open)
         self.latest: WorldFrame = empty_frame(aspect=self.seed.aspect)
+        self.act_changes = 0  # counts act changes (a snapshot is taken at each)
+        self.resumed: Snapshot | None = None  # the snapshot restored (its GPU part is for the outputs)
         self._apply(first, transition_s=0.0)
 
     @classmethod
@@ -102,19 +107,97 @@ class Engine:
 
         With ``resume``, it starts in the act (and at the time) where the same show was when it
         last saved its position, so a crash or a power cut does not send the piece back to act 1.
+        With ``resume`` it also restores the whole organism from the newest usable snapshot
+        (:mod:`installation.core.snapshot`), falling back to older ones, then to the seed.
         """
         user = UserDirs.default()
         library = presets or PresetLibrary(user)
         show = find_show(name, preset_exists=lambda preset: preset in library.names())
-        player = ShowPlayer(show)
         saved = load_position(user, name, RESUME_MAX_AGE_S) if resume else None
+
+        def build(act_index: int | None, position_s: float) -> Engine:
+            player = ShowPlayer(show)
+            if act_index is not None:
+                player.jump(act_index, min(position_s, show.acts[act_index].duration_s))
+                player.advance(0.0)  # the jump is where the engine starts, not a change to morph
+            engine = cls(player, world_factory or default_world, bank=bank, step_hz=step_hz, presets=library)
+            engine.user = user
+            return engine
+
+        def from_snapshot(snapshot: Snapshot) -> Engine:
+            manifest = snapshot.manifest
+            if manifest.get("show") != name:
+                raise SnapshotError(f"it is of show {manifest.get('show')!r}")
+            age = time.time() - float(manifest["saved_at"])
+            if not 0 <= age <= RESUME_MAX_AGE_S:
+                raise SnapshotError(f"taken {age / 3600:.1f} h ago, more than {RESUME_MAX_AGE_S / 3600:.0f} h")
+            act, position = int(manifest["act_index"]), float(manifest["position_s"])
+            if not 0 <= act < len(show.acts):
+                raise SnapshotError(f"act {act + 1} is not in the show")
+            if saved is not None and saved.saved_at > float(manifest["saved_at"]):
+                if saved.act_index != act:
+                    raise SnapshotError(f"the show went on to act {saved.act_index + 1} after it")
+                position = saved.position_s  # noted every few seconds: nearer the crash
+            engine = build(act, position)
+            engine.restore(snapshot)
+            return engine
+
+        if resume:
+            restored = first_usable(snapshot_folder(user), name, from_snapshot)
+            if restored is not None:
+                log.info("resuming %s at act %d, %.0f s, the organism from snapshot %s", name,
+                         restored.player.act_index + 1, restored.player.position_s,
+                         restored.resumed.name if restored.resumed else "?")
+                return restored
         if saved is not None and 0 <= saved.act_index < len(show.acts):
-            player.jump(saved.act_index, min(saved.position_s, show.acts[saved.act_index].duration_s))
-            player.advance(0.0)  # the jump is where the engine starts, not a change to morph
             log.info("resuming %s at act %d, %.0f s", name, saved.act_index + 1, saved.position_s)
-        engine = cls(player, world_factory or default_world, bank=bank, step_hz=step_hz, presets=library)
-        engine.user = user
-        return engine
+            return build(saved.act_index, saved.position_s)
+        return build(None, 0.0)
+
+    # -- snapshots --------------------------------------------------------------------------
+    def save_snapshot(self) -> Snapshot:
+        """The engine's whole state (world, parameters, schedule, show position) as a snapshot
+        without its GPU part (the output adds that). Raises TypeError for a world that cannot."""
+        save_world = getattr(self.world, "save_state", None)
+        if save_world is None:
+            raise TypeError("this world keeps no snapshot")
+        world, arrays = save_world()
+        fade = self.fade
+        state: dict[str, Any] = {
+            "t": self.t, "step_count": self.step_count, "preset": self.preset.name, "world": world,
+            "params": self.bank.save_state(), "hours": self.hours.save_state(),
+            "fade": None if fade is None else {
+                "start": _plain(fade.start), "end": _plain(fade.end), "steps": fade.steps, "done": fade.done,
+                "from_look": fade.from_look, "to_look": fade.to_look},
+        }
+        manifest = {"show": self.player.show.name, "act_index": self.player.act_index, "act": self.player.act.title,
+                    "position_s": self.player.position_s, "saved_at": time.time(), "engine": state}
+        return Snapshot(manifest, {f"engine.{key}": array for key, array in arrays.items()})
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put back what :meth:`save_snapshot` took, before the first step. Raises SnapshotError
+        (or KeyError, ValueError, TypeError) for one that does not fit; the engine is then unusable."""
+        state = snapshot.manifest["engine"]
+        restore_world = getattr(self.world, "restore_state", None)
+        if restore_world is None:
+            raise SnapshotError("this world cannot be restored")
+        restore_world(state["world"], snapshot.part("engine"))
+        self.hours.restore_state(state["hours"])
+        self.bank.restore_state(state["params"])
+        self.t, self.step_count = float(state["t"]), int(state["step_count"])
+        if state["preset"] != self.preset.name:  # a preset recalled in the act
+            preset = self._load_preset(str(state["preset"]))
+            if preset is not None and preset.seed == self.seed.name:
+                self.preset = preset
+                self._preset_mtime = self._mtime(preset)
+        fade = state.get("fade")
+        if fade:
+            specs = self.specs()
+            names = [n for n in fade["end"] if n in specs and n in fade["start"]]
+            self.fade = Fade({n: specs[n] for n in names}, {n: specs[n].coerce(fade["start"][n])[0] for n in names},
+                             {n: specs[n].coerce(fade["end"][n])[0] for n in names}, int(fade["steps"]),
+                             int(fade["done"]), str(fade["from_look"]), str(fade["to_look"]))
+        self.resumed = snapshot
 
     # -- the tick ---------------------------------------------------------------------------
     def step(self) -> WorldFrame:
@@ -236,6 +319,7 @@ class Engine:
         if change.previous is None and self.step_count == 0:
             return  # the first act was applied when the engine was built
         self._since_save = RESUME_SAVE_S  # note a new act at once
+        self.act_changes += 1
         preset = self._load_preset(self.player.act.preset)
         if preset is not None:
             self._apply(preset, transition_s=change.transition_s)
@@ -305,6 +389,10 @@ class Engine:
         if reloaded is not None:
             log.info("preset %s reloaded from %s", reloaded.name, reloaded.path)
             self._apply(reloaded, transition_s=0.5)
+
+
+def _plain(values: dict[str, Value]) -> dict[str, object]:
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
 
 
 def default_world(seed: Seed) -> WorldSource:

@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image
 
 from installation.app.runtime import Runtime
+from installation.app.snapshots import SnapshotKeeper, restore_picture
 from installation.app.status import PREVIEW_WIDTH
 from installation.core.frames import WorldFrame, with_all_events
 
@@ -72,6 +73,15 @@ class HeadlessOutput:
         self.quality = self._wanted_quality()
         self.offscreen = Offscreen(options.headless_size, self.quality, options.shader_dir,
                                    bank=self.runtime.engine.bank, seed=self.runtime.engine.seed.rng_seed)
+        engine = self.runtime.engine
+        if engine.resumed is not None:  # the resumed organism's picture, once, before the first step
+            restore_picture(self.offscreen.renderer, engine.resumed)
+            engine.resumed = None
+
+    def save_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The renderer's part of a snapshot, read back in the hidden context."""
+        self.offscreen.canvas.set_current()
+        return self.offscreen.renderer.save_state()  # type: ignore[no-any-return]
 
     def _wanted_quality(self) -> str:
         return self.runtime.options.quality or str(self.runtime.engine.bank.get("render.quality"))
@@ -105,6 +115,8 @@ def run_headless(runtime: Runtime, stop: threading.Event) -> int:
     seconds = runtime.options.seconds
     deadline = None if seconds is None else time.monotonic() + seconds
     output = open_output(runtime)
+    keeper = SnapshotKeeper(runtime.engine)
+    gpu = output.save_state if output is not None else None
     log.info("running headless%s%s", "" if output is not None else " without visuals",
              "" if deadline is None else f" for {seconds:g} s")
     try:
@@ -114,8 +126,12 @@ def run_headless(runtime: Runtime, stop: threading.Event) -> int:
             drew = output.show(frames, time.monotonic()) if output is not None else bool(frames)
             if drew:
                 runtime.clock.frame_done(time.perf_counter() - started)
+            if frames:
+                keeper.maybe_take(gpu)  # every few minutes and at each act change
             stop.wait(runtime.seconds_to_next_step())
+        keeper.close(gpu)  # a clean exit: the last state, written before the output goes
     finally:
+        keeper.join()
         if output is not None:
             output.close()
     runtime.publish_status()

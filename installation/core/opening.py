@@ -68,7 +68,8 @@ class OpeningHours:
         if schedule != self._schedule:
             self._schedule = schedule
             self._cached = None
-            self._override = self._until = None
+            if self._started:  # before the first update, an override can only be a resumed one: it stays
+                self._override = self._until = None
 
     @property
     def override(self) -> bool:
@@ -92,6 +93,25 @@ class OpeningHours:
 
     def close_now(self) -> Transition | None:
         return self._manual(False)
+
+    # -- snapshots (installation.core.snapshot) ---------------------------------------------
+    def save_state(self) -> dict[str, Any]:
+        """The operator's override (open now / close now, until when) and the night's hold."""
+        return {"open": self.open, "override": self._override, "until": _iso(self._until),
+                "held_by_night": self._held_by_night}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back :meth:`save_state`'s state and override; if the wanted state changed meanwhile,
+        the first update applies it at once (no fade), as at any start. Raises ValueError for a
+        malformed state."""
+        override = state.get("override")
+        if override is not None and not isinstance(override, bool):
+            raise ValueError(f"override {override!r} is not a boolean")
+        until = datetime.fromisoformat(state["until"]) if state.get("until") else None
+        self._override, self._until = override, until
+        self.open = bool(state.get("open", True))  # a fade to it in progress goes on in the parameters
+        self._held_by_night = bool(state.get("held_by_night", False))
+        self._cached = None
 
     # -- what /status shows -----------------------------------------------------------------
     def status(self) -> dict[str, Any]:

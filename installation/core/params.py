@@ -393,6 +393,30 @@ class ParamBank:
         if moved:
             self._publish()
 
+    # -- snapshots (installation.core.snapshot) -----------------------------------------
+    def save_state(self) -> dict[str, list[object]]:
+        """Every parameter's target, current value, source and smoothing left, JSON-able."""
+        def plain(value: Value) -> object:
+            return list(value) if isinstance(value, tuple) else value
+
+        return {name: [plain(slot.target), plain(slot.current), slot.source, slot.remaining_s]
+                for name, slot in self._slots.items()}
+
+    def restore_state(self, state: Mapping[str, list[object]]) -> None:
+        """Put back :meth:`save_state`'s values for the parameters this bank has (each coerced by
+        its spec; others are ignored). A malformed entry raises ValueError before anything changes."""
+        wanted = []
+        for name, entry in state.items():
+            slot = self._slots.get(name)
+            if slot is None:
+                continue
+            target, current, source, remaining = entry
+            wanted.append((slot, slot.spec.coerce(target)[0], slot.spec.coerce(current)[0], str(source),
+                           max(0.0, float(remaining))))  # type: ignore[arg-type]
+        for slot, target, current, source, remaining in wanted:
+            slot.target, slot.current, slot.source, slot.remaining_s = target, current, source, remaining
+        self._publish()
+
     # -- internals ------------------------------------------------------------------
     def _slot(self, name: str) -> _Slot:
         try:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -143,6 +143,24 @@ class NodeMux:
             for node in [n for n in self.live if self.kernel.index_of(n) is None]:
                 del self.live[node]
         return frame
+
+    # -- snapshots (installation.core.snapshot) --------------------------------------------------
+    def save_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The kernel's state and the node history: each live node's last reading and baseline."""
+        meta, arrays = self.kernel.save_state()
+        meta["mux.t"] = self.t
+        meta["mux.live"] = {node: {**asdict(state), "reading": asdict(state.reading)}
+                            for node, state in self.live.items()}
+        return meta, arrays
+
+    def restore_state(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        live = {node: LiveNode(**{**state, "reading": NodeReading(**state["reading"])})
+                for node, state in dict(meta.get("mux.live", {})).items()}
+        self.kernel.restore_state(meta, arrays)
+        self.t = float(meta.get("mux.t", self.kernel.t))
+        for state in live.values():
+            state.last_t = min(state.last_t, self.t)
+        self.live = live
 
     @property
     def joined(self) -> int:

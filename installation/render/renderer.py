@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,7 +33,7 @@ from installation.render import geometry
 from installation.render.looks import PALETTE_KEYS, Look, load_look, look_names
 from installation.render.params import QUALITIES
 from installation.render.programs import ShaderProgram
-from installation.render.transients import SLOTS, Transients, glsl_defines
+from installation.render.transients import KIND_CODES, SLOTS, Transient, Transients, glsl_defines
 
 log = logging.getLogger(__name__)
 
@@ -417,6 +418,46 @@ class Renderer:
         gloo.set_viewport(0, 0, *viewport)
         gloo.set_state(**OPAQUE)
         post.draw("triangle_strip")
+
+    # -- snapshots (installation.core.snapshot) -------------------------------------------
+    def save_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """What the picture remembers, read back from the GPU (call in this renderer's context):
+        the agents, the trails, the transients in flight and the clock they age by."""
+        def read(target: _Target) -> NDArray[np.float32]:
+            height, width = target.shape
+            with target.fbo:
+                pixels = gloo.read_pixels((0, 0, width, height), alpha=True, out_type=np.float32)
+            return np.ascontiguousarray(pixels[::-1])  # read_pixels gives the top row first
+
+        items = self.transients.items
+        meta: dict[str, Any] = {"quality": self.quality, "size": list(self.size), "sim_shape": list(self.sim_shape),
+                "agent_count": self.agent_count, "t": self.t, "frame_count": self.frame_count,
+                "spikes": dict(self.transients.spikes), "joined": dict(self.transients.joined),
+                "count": self.transients._count}
+        arrays: dict[str, NDArray[Any]] = {"agents": read(self._agents[0]),
+                  "trail": read(self._trail[0]).astype(np.float16),  # stored as half floats on the GPU too
+                  "transients": np.array([[KIND_CODES[i.kind], i.start, i.x, i.y, i.strength, i.duration, i.seed,
+                                           i.turn] for i in items], np.float64).reshape(-1, 8)}
+        return meta, arrays
+
+    def restore_state(self, meta: Mapping[str, Any], arrays: Mapping[str, NDArray[Any]]) -> None:
+        """Upload what :meth:`save_state` read (in this renderer's context, before its first update).
+        Raises ValueError, saying why, for a state of another quality or canvas size."""
+        side = self._agents[0].shape
+        agents, trail = arrays["agents"], arrays["trail"]
+        if agents.shape != (*side, 4) or trail.shape != (*self.sim_shape, 4):
+            raise ValueError(f"it was taken at quality {meta.get('quality')} on a {meta.get('size')} canvas "
+                             f"(agents {agents.shape[:2]}, trails {trail.shape[:2]}), this is {self.quality} "
+                             f"on {list(self.size)} (agents {side}, trails {self.sim_shape})")
+        kinds = list(KIND_CODES)
+        items = [Transient(kinds[int(row[0])], *(float(v) for v in row[1:])) for row in arrays["transients"]]
+        self._agents[0].texture.set_data(np.ascontiguousarray(agents, np.float32))
+        self._trail[0].texture.set_data(np.ascontiguousarray(trail, np.float32))
+        self.t, self.frame_count = float(meta["t"]), int(meta["frame_count"])
+        self.transients.items = items
+        self.transients.spikes = {str(k): float(v) for k, v in dict(meta["spikes"]).items()}
+        self.transients.joined = {str(k): float(v) for k, v in dict(meta["joined"]).items()}
+        self.transients._count = int(meta["count"])
 
     def close(self) -> None:
         for program in self._all_programs():

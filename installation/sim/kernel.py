@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,7 @@ from installation.core.events import Event, EventKind
 from installation.core.frames import FIELD_NAMES, WorldFrame
 from installation.core.params import Value
 from installation.core.seeds import Seed
+from installation.core.snapshot import Arrays, SnapshotError, attributes, restore_attributes, rng_state, set_rng_state
 from installation.sim import actions
 from installation.sim.clusters import Cluster, ClusterWatch
 from installation.sim.fields import Fields, Geometry
@@ -241,6 +243,58 @@ class Kernel:
             aspect=self.aspect,
             kinds=tuple(nodes.kinds),
         )
+
+    # -- snapshots ------------------------------------------------------------------------------
+    def _parts(self) -> dict[str, object]:
+        s = self.spiking
+        return {"kernel": self, "fields": self.fields, "nodes": self.nodes, "graph": self.graph, "spiking": s,
+                "trains": s.trains, "bursts": s.bursts, "growth": self.growth}
+
+    def _rngs(self) -> dict[str, np.random.Generator]:
+        return {"kernel": self.rng, "trains": self.spikes.rng, "noise": self.spiking.noise_rng,
+                "drift": self.spiking.drift_rng}
+
+    def save_state(self) -> tuple[dict[str, Any], Arrays]:
+        """The whole state as plain values and arrays (:mod:`installation.core.snapshot`)."""
+        meta: dict[str, Any] = {}
+        arrays: Arrays = {}
+        for prefix, part in self._parts().items():
+            attributes(part, prefix, arrays, meta)
+        meta["grid"] = [self.geometry.rows, self.geometry.cols]
+        meta["aspect"] = self.geometry.aspect
+        meta["pending_joins"] = [list(join) for join in self.nodes.pending_joins]
+        meta["clusters"] = [vars(cluster).copy() for cluster in self.cluster_watch.clusters]
+        meta["interference"] = [vars(zone).copy() for zone in self.spiking.interference]
+        meta["burst_recent"] = list(self.spiking.bursts.recent)
+        meta["rngs"] = {name: rng_state(rng) for name, rng in self._rngs().items()}
+        return meta, arrays
+
+    def restore_state(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        """Put back what :meth:`save_state` took, into a kernel grown from the same seed on the same
+        grid. Raises :class:`SnapshotError` (or KeyError, ValueError) for a state that does not fit."""
+        if list(meta["grid"]) != [self.geometry.rows, self.geometry.cols]:
+            raise SnapshotError(f"field grid {meta['grid']} is not this kernel's "
+                                f"{[self.geometry.rows, self.geometry.cols]}")
+        count = len(meta["nodes.ids"])
+        for name in ("nodes.pos", "nodes.presence", "spiking.activity", "trains.start_h"):
+            if len(arrays[name]) != count:
+                raise SnapshotError(f"{name} has {len(arrays[name])} rows for {count} nodes")
+        for prefix, part in self._parts().items():
+            restore_attributes(part, prefix, arrays, meta)
+        self.geometry.aspect = float(meta["aspect"])
+        nodes = self.nodes
+        nodes.ids, nodes.kinds = [str(i) for i in meta["nodes.ids"]], [str(k) for k in meta["nodes.kinds"]]
+        nodes._where = {node_id: index for index, node_id in enumerate(nodes.ids)}
+        nodes.pending_joins = [(float(j[0]), str(j[1]), float(j[2]), float(j[3]), str(j[4]))
+                               for j in meta["pending_joins"]]
+        self.cluster_watch.clusters = [Cluster(**cluster) for cluster in meta["clusters"]]
+        self.spiking.interference = [Interference(**zone) for zone in meta["interference"]]
+        self.spiking.bursts.recent.clear()
+        self.spiking.bursts.recent.extend(float(t) for t in meta["burst_recent"])
+        for name, rng in self._rngs().items():
+            set_rng_state(rng, meta["rngs"][name])
+        self.growth.influence.stale = True
+        self.outbox = []
 
     def state_hash(self) -> str:
         """A digest of the whole state: equal for equal seeds and inputs, on the same machine."""
