@@ -9,13 +9,14 @@ so ``myco check`` and ``myco simulate`` start quickly.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from installation import __version__
-from installation.commands import check, devices, midi, nodes, render, render_audio, run, simulate
+from installation.commands import check, devices, midi, nodes, render, render_audio, run, service, simulate
 from installation.core.logs import configured_logging
 
-COMMANDS = (check, run, simulate, nodes, render, midi, devices, render_audio)
+COMMANDS = (check, run, simulate, nodes, render, midi, devices, render_audio, service)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed: myco run --supervise passes them on
     with configured_logging(args.verbose):
         if not getattr(args, "func", None):
             parser.print_help()

@@ -203,6 +203,7 @@ class DesktopApp(QObject):
         if frames:
             scene = Scene(*engine.look_mix(), engine.seed)
             self.pictures.show_frame(with_all_events(frames), engine.bank.snapshot(), scene)
+        runtime.heartbeat.beat(runtime.clock.frames)  # systemd's watchdog: only while world frames finish
 
     def outputs_status(self) -> list[dict[str, object]]:
         """Each output window by name: its own frame rate and time, its screen and canvas region."""

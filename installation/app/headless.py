@@ -126,6 +126,7 @@ def run_headless(runtime: Runtime, stop: threading.Event) -> int:
             drew = output.show(frames, time.monotonic()) if output is not None else bool(frames)
             if drew:
                 runtime.clock.frame_done(time.perf_counter() - started)
+            runtime.heartbeat.beat(runtime.clock.frames)  # systemd's watchdog: only while frames finish
             if frames:
                 keeper.maybe_take(gpu)  # every few minutes and at each act change
             stop.wait(runtime.seconds_to_next_step())

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from installation.app.health import ErrorLog, ErrorLogHandler, FrameClock
+from installation.app.health import ErrorLog, ErrorLogHandler
 from installation.app.options import RunOptions
 from installation.app.status import StatusServer, parse_address
+from installation.app.watchdog import Heartbeat, WorldClock
 from installation.app.wiring import Started, start_audio, start_inputs
 from installation.core.frames import WorldFrame
 from installation.core.params import Kind
@@ -63,7 +64,8 @@ class Runtime:
         self.options = options
         self.engine = engine
         self.venue = venue  # the room (--venue): its outputs, schedule, projectors, speakers
-        self.clock = FrameClock()  # the world's steps (a window's own paints: outputs_status)
+        self.clock = WorldClock()  # the world's steps (a window's own paints: outputs_status)
+        self.heartbeat = Heartbeat()  # systemd's watchdog and --supervise's file, beaten by the frame loop
         self.projector_clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # the projectors' schedule
         self.outputs_status: Callable[[], list[dict[str, Any]]] | None = None  # set by the windows' front-end
         self.venue_edits = VenueEdits()  # mapping edits over OSC, for the windows' front-end
@@ -112,12 +114,14 @@ class Runtime:
             # the remote page's commands go to the engine's one dispatcher, as MIDI's and OSC's do
             self.status_server = StatusServer(
                 host, port, self.options.status_token, control=self.engine.inputs.put,
-                log_lines=lambda count: [entry.as_dict() for entry in self.errors.last(count)]).start()
+                log_lines=lambda count: [entry.as_dict() for entry in self.errors.last(count)],
+                frame_age=self.clock.age).start()
         self.publish_status()
         return self
 
     def stop(self) -> None:
         """Stop everything started, newest first; safe to call twice."""
+        self.heartbeat.stopping()
         if self.status_server is not None:
             self.status_server.stop()
             self.status_server = None

@@ -48,7 +48,7 @@ OUTPUT_PREVIEW_KEEP_S = 10.0  # an output's preview is rendered while asked for 
 OUTPUT_PREVIEW_WAIT_S = 3.0  # the first request for an output's preview waits this long for it
 PREVIEW_WIDTH = 480  # /preview.png: small enough to poll from a phone, big enough to see the show
 NOT_FOUND = (b'{"error":"not found: try /status, /metrics, /preview.png (not with --no-visuals), '
-             b'/preview.png?output=NAME (an output of the windows), /log?lines=N or POST /control"}\n')
+             b'/preview.png?output=NAME (an output of the windows), /log?lines=N, /healthz or POST /control"}\n')
 CONTROL_COMMANDS = tuple(command.value for command, spec in SPECS.items() if not spec.midi_only)
 CONTROL_MAX_BODY = 4096  # bytes of a POST /control body
 CONTROL_RATE = 5.0  # requests a second each client address may make to /control and /log ...
@@ -68,6 +68,9 @@ PAGE_HEADERS = {  # the page's own: no framing (a tap on a hidden frame), no ref
 
 Control = Callable[[CommandInput], bool]  # posts one command to the engine; False when its queue is full
 LogLines = Callable[[int], list[dict[str, Any]]]  # the operator log's last N entries, oldest first
+FrameAge = Callable[[], float | None]  # seconds since the world's last finished frame, None before the first
+HEALTHZ_LIMIT_S = 10.0  # /healthz answers 503 when the last frame is older than this
+HEALTHZ_GRACE_S = 60.0  # ... or when there has been no frame at all this long after start
 
 
 def page_html() -> bytes:
@@ -209,11 +212,17 @@ class StatusServer:
     """A small HTTP server in one daemon thread, serving the latest published status."""
 
     def __init__(self, host: str, port: int, token: str | None = None, control: Control | None = None,
-                 log_lines: LogLines | None = None, rate_limit: RateLimit | None = None) -> None:
+                 log_lines: LogLines | None = None, rate_limit: RateLimit | None = None,
+                 frame_age: FrameAge | None = None, healthz_limit_s: float = HEALTHZ_LIMIT_S,
+                 startup_grace_s: float = HEALTHZ_GRACE_S) -> None:
         check_policy(host, token)
         self._token = token or None
         self._control = control
         self._log_lines = log_lines
+        self._frame_age = frame_age  # asked at each request: a hung frame loop publishes nothing
+        self.healthz_limit_s = healthz_limit_s
+        self.startup_grace_s = startup_grace_s
+        self._created = time.monotonic()
         self.rate_limit = rate_limit or RateLimit()
         self._page = page_html()
         self._lock = threading.Lock()
@@ -357,12 +366,60 @@ class StatusServer:
             if path == "/preview.png" and output:
                 return self._output_preview(output)
             if path == "/status":
-                return self._body_json, "application/json"
+                return self._with_age_json(self._body_json), "application/json"
             if path == "/metrics":
-                return self._body_metrics, "text/plain; version=0.0.4; charset=utf-8"
+                return self._with_age_metrics(self._body_metrics), "text/plain; version=0.0.4; charset=utf-8"
             if path == "/preview.png" and self._preview is not None:
                 return self._preview, "image/png"
         return None
+
+    # -- the age of the last frame, at the moment of asking ----------------------------------
+    def last_frame_age(self) -> float | None:
+        """Seconds since the world's last finished frame, computed now (None: no frame yet, or not known)."""
+        if self._frame_age is None:
+            return None
+        try:
+            age = self._frame_age()
+        except Exception as error:  # the status thread must answer whatever the app's state
+            log.debug("frame age: %s", error)
+            return None
+        return None if age is None else round(float(age), 3)
+
+    def _with_age_json(self, body: bytes) -> bytes:
+        """The published snapshot with ``last_frame_age_s`` added (spliced in, not re-rendered)."""
+        if self._frame_age is None or not body.endswith(b"}"):
+            return body
+        return body[:-1] + b',"last_frame_age_s":' + json.dumps(self.last_frame_age()).encode() + b"}"
+
+    def _with_age_metrics(self, body: bytes) -> bytes:
+        age = self.last_frame_age()
+        if age is None:
+            return body
+        return body + (b"# HELP myco_last_frame_age_seconds Seconds since the world's last finished frame.\n"
+                       b"# TYPE myco_last_frame_age_seconds gauge\n"
+                       b"myco_last_frame_age_seconds %.3f\n" % age)
+
+    def health(self, query: str = "") -> tuple[int, dict[str, Any]]:
+        """``GET /healthz[?limit=S]``: 200 while frames are fresh (or Myco is still starting), else 503."""
+        text = (parse_qs(query).get("limit") or [""])[0]
+        try:
+            limit = float(text) if text else self.healthz_limit_s
+        except ValueError:
+            limit = math.nan
+        if not limit > 0 or math.isinf(limit):
+            return 400, {"ok": False, "error": "limit must be a positive number of seconds"}
+        age = self.last_frame_age()
+        document: dict[str, Any] = {"last_frame_age_s": age, "limit_s": limit}
+        if self._frame_age is None:
+            return 200, {"ok": True, **document, "frames": "not watched"}
+        if age is None:
+            waited = time.monotonic() - self._created
+            if waited < self.startup_grace_s:
+                return 200, {"ok": True, **document, "starting": True}
+            return 503, {"ok": False, **document, "error": f"no frame in the {waited:.0f} s since start"}
+        if age > limit:
+            return 503, {"ok": False, **document, "error": f"the last frame is {age:.1f} s old"}
+        return 200, {"ok": True, **document}
 
 
 def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
@@ -388,6 +445,10 @@ def _handler_for(server: StatusServer) -> type[BaseHTTPRequestHandler]:
                     self._error(error.code, error.reason)
                     return
                 self._reply(200, json.dumps({"lines": lines}, default=str).encode(), "application/json")
+                return
+            if path == "/healthz":
+                code, health = server.health(parts.query)
+                self._reply(code, json.dumps(health).encode() + b"\n", "application/json")
                 return
             try:
                 found = server.body(path, parts.query)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from installation.app.options import DEFAULT_OSC, DEFAULT_SHOW, RunOptions
 from installation.app.status import DEFAULT_ADDRESS
+from installation.app.supervise import STALE_AFTER_S, STARTUP_GRACE_S
 from installation.commands.render import frame_size
 from installation.render.params import QUALITIES
 
@@ -57,6 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="start in the act where this show was when Myco last stopped (after a crash or power cut)")
     parser.add_argument("--replay", type=Path, metavar="FILE",
                         help="play a node recording (myco nodes record) as live nodes, looped")
+    watch = parser.add_argument_group("supervision (where there is no systemd: see myco service)")
+    watch.add_argument("--supervise", action="store_true",
+                       help="run Myco as a child process and start it again (with --resume) when it exits or hangs")
+    watch.add_argument("--stale-after", type=float, default=STALE_AFTER_S, metavar="S",
+                       help=f"with --supervise: restart when no frame finished for S s (default {STALE_AFTER_S:g})")
+    watch.add_argument("--startup-grace", type=float, default=STARTUP_GRACE_S, metavar="S",
+                       help=f"with --supervise: how long the first frame may take (default {STARTUP_GRACE_S:g})")
     parser.set_defaults(func=run)
 
 
@@ -89,6 +97,14 @@ def run(args: argparse.Namespace) -> int:
     if not options.headless and not has_display():
         print(NO_DISPLAY, file=sys.stderr, end="")
         return 2
+    if args.supervise:
+        if args.stale_after <= 0 or args.startup_grace <= 0:
+            print("myco run: --stale-after and --startup-grace must be positive", file=sys.stderr)
+            return 2
+        from installation.app.supervise import Limits, supervise
+
+        argv = getattr(args, "argv", None)
+        return supervise(sys.argv[1:] if argv is None else argv, Limits(args.stale_after, args.startup_grace))
     from installation.app.launch import launch
 
     return launch(options)
