@@ -26,18 +26,21 @@ from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
 from installation.app.status import PREVIEW_WIDTH
 from installation.core.commands import Command
+from installation.core.drafts import Draft, changed_values, delete_draft, read_draft, set_aside, when_text, write_draft
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput
 from installation.core.frames import with_all_events
 from installation.core.mapping import Mapping
 from installation.core.params import Value
 from installation.core.paths import UserDirs
+from installation.core.presets import Preset
 from installation.core.textfile import mtime
 from installation.core.venue import OutputSpec, Venue, load_venue, save_venue
 from installation.core.venue_osc import OutputAction, apply_osc, decode_action
 from installation.ui import theme
 from installation.ui.browser import PresetBrowser
 from installation.ui.control import ControlWindow
+from installation.ui.drafts import ask_unsaved
 from installation.ui.editing import EditHistory
 from installation.ui.gl_output import share_gl_contexts
 from installation.ui.health import HealthPanel
@@ -61,6 +64,8 @@ log = logging.getLogger(__name__)
 UI_REFRESH_MS = 100
 PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
 VENUE_POLL_S = 1.0  # the venue file is looked at once a second for external edits
+DRAFT_EVERY_S = 1.0  # unsaved edits are written as a draft at most once a second (at once before a change)
+DRAFT_FIRST = (Command.NEXT_ACT, Command.PREVIOUS_ACT, Command.JUMP_ACT, Command.PRESET)  # the draft first
 
 
 def venue_and_requests(screens: list[str], options: RunOptions,
@@ -89,6 +94,12 @@ class DesktopApp(QObject):
         self.runtime = runtime
         engine = runtime.engine
         self.history = EditHistory()
+        self.user = UserDirs.default()  # drafts of unsaved edits live in its state folder
+        self._offered: Draft | None = None  # a draft offered back, neither restored nor discarded yet
+        self._offer_pending = False  # the offer's banner waits for the preset's fade to end
+        self._draft_dirty = False
+        self._draft_written = 0.0
+        self._quitting = False
         self._preset_seen = engine.preset
         self._errors_seen = runtime.errors.total
         self._refreshes = 0
@@ -105,6 +116,9 @@ class DesktopApp(QObject):
         self.browser.recall.connect(lambda name: self.post(CommandInput(Command.PRESET, name)))
         self.control.action_triggered.connect(self.act)
         self.control.closing.connect(self.quit)
+        self.control.confirm_close = self._may_close
+        self.control.draft_banner.restore.connect(self.restore_draft)
+        self.control.draft_banner.discard.connect(self.discard_draft)
         screens = {screen.name(): screen.geometry() for screen in QGuiApplication.screens()}
         options = runtime.options
         self.venue, requests = venue_and_requests(list(screens), options, runtime.venue)
@@ -138,6 +152,7 @@ class DesktopApp(QObject):
         self._first_frame_logged = False
         self._problem = ""  # the latest preset problem, shown until the preset loads again
         self._build_mapping_editor()
+        self._offer_draft()  # edits left by a crash or a quit
 
     def _build_mapping_editor(self) -> None:
         """The Mapping tab (Ctrl+M): the venue's projection mapping, edited on a live view of each
@@ -169,8 +184,13 @@ class DesktopApp(QObject):
         return screen.name() if screen is not None else None
 
     def quit(self) -> None:
-        """End the event loop. Qt's quit first closes every window, and outputs refuse a plain
-        close (see OutputWindow.closeEvent), so allow theirs first or the quit is cancelled."""
+        """End the event loop, never asking: a signal, ``--seconds``, the service stopping the show
+        (or the operator, once :meth:`operator_quit` has asked). Unsaved edits are written as a draft
+        first, offered back at the next start. Qt's quit first closes every window, and outputs
+        refuse a plain close (see OutputWindow.closeEvent), so allow theirs first or the quit is cancelled."""
+        if not self._quitting:
+            self._quitting = True
+            self._keep_draft(self._preset_seen)
         for window in self.outputs.windows:
             window.closable = True
         app = QApplication.instance()
@@ -182,6 +202,8 @@ class DesktopApp(QObject):
         if self._closed:
             return
         self._closed = True
+        if self._draft_dirty:
+            self._keep_draft(self._preset_seen)
         self.tick_timer.stop()
         self.ui_timer.stop()
         self.browser.stop()
@@ -349,6 +371,7 @@ class DesktopApp(QObject):
             self.params.learning_done()  # a control was moved and bound
         if engine.preset is not self._preset_seen:
             self._preset_changed()
+        self._follow_drafts()
         if runtime.errors.total != self._errors_seen:
             self._errors_seen = runtime.errors.total
             latest = runtime.errors.last(1)[0].message
@@ -370,10 +393,114 @@ class DesktopApp(QObject):
             self._publish_output_previews()
 
     def _preset_changed(self) -> None:
-        """A recall, an act change or a reload from disk: edits start again from the new preset."""
+        """A recall, an act change or a reload from disk: the unsaved edits of the preset left are kept
+        as its draft, edits start again from the new preset, and its own draft is offered back."""
+        self._keep_draft(self._preset_seen)
         self._preset_seen = self.runtime.engine.preset
         self.history.clear()
         self._problem = ""
+        self._offer_draft()
+
+    # -- drafts: unsaved edits kept on disk (installation.core.drafts) --------------------------
+    def _keep_draft(self, preset: Preset) -> None:
+        """Write the draft of ``preset`` now: the offered draft (if any) with the edits made since on
+        top, only where they differ from the preset; deleted when nothing differs any more (saved,
+        undone). A failure is reported, never raised into the show."""
+        self._draft_dirty = False
+        self._draft_written = time.monotonic()
+        specs = self.runtime.engine.specs()
+        resolved = preset.resolved(specs)
+        own = changed_values(resolved, self.history.edited_values(), specs)
+        offered = self._offered if self._offered is not None and self._offered.preset == preset.name else None
+        values = changed_values(resolved, {**(offered.values if offered else {}), **own}, specs)
+        try:
+            if values:  # an untouched offer keeps its own time
+                write_draft(self.user, preset.name, values, now=offered.saved_at if offered and not own else None)
+            else:
+                delete_draft(self.user, preset.name)
+        except (OSError, ValueError, LoadError) as error:
+            self.report(f"keeping the unsaved edits of {preset.name} as a draft: {error}")
+
+    def _offer_draft(self) -> None:
+        """Offer the current preset's draft back (a banner, once the preset's fade is over: the show
+        goes on); a broken draft is reported and set aside."""
+        self._offered = None
+        self._offer_pending = False
+        self.control.draft_banner.withdraw()
+        name = self._preset_seen.name
+        try:
+            draft = read_draft(self.user, name, self.runtime.engine.specs())
+        except (LoadError, ValueError) as error:
+            problem = str(error)
+            try:
+                where = f"set aside as {set_aside(self.user, name)}"
+            except (LoadError, ValueError) as failure:
+                where = f"left in place ({failure})"
+            self.report(f"the draft of unsaved edits to {name} is broken and was {where}:\n{problem}")
+            return
+        if draft is not None and draft.values:
+            self._offered = draft
+            self._offer_pending = True
+
+    def _follow_drafts(self) -> None:
+        """From refresh: write the draft at most once a second while editing; show a pending offer."""
+        if self._draft_dirty and time.monotonic() - self._draft_written >= DRAFT_EVERY_S:
+            self._keep_draft(self._preset_seen)
+        if self._offer_pending and self._offered is not None and self.runtime.engine.fade is None:
+            self._offer_pending = False
+            self.control.draft_banner.offer(self._offered.preset, when_text(self._offered.saved_at),
+                                            len(self._offered.values))
+
+    @property
+    def draft_offered(self) -> Draft | None:
+        """The draft the banner offers (None when none is shown)."""
+        return self._offered if self.control.draft_banner.isVisibleTo(self.control) else None
+
+    def restore_draft(self) -> None:
+        """Apply the offered draft's values as edits: unsaved, and undo and save work on them (a
+        parameter edited since the offer keeps its new value)."""
+        draft, self._offered = self._offered, None
+        self.control.draft_banner.withdraw()
+        if draft is None:
+            return
+        edited = self.history.edited_values()
+        bank = self.runtime.engine.bank
+        for name, value in draft.values.items():
+            if name not in edited and name in bank:
+                self.edit(name, value)
+        self._keep_draft(self._preset_seen)
+
+    def discard_draft(self) -> None:
+        """Throw the offered draft away (edits made since stay, in a draft of their own)."""
+        self._offered = None
+        self.control.draft_banner.withdraw()
+        self._keep_draft(self._preset_seen)
+
+    def _may_close(self) -> bool:
+        """The operator asks to quit (Ctrl+Q, closing the control window): with unsaved edits, ask
+        Save / Discard / Cancel. The draft is written first, so a kill during the question loses
+        nothing. An unattended stop (a signal, ``--seconds``, the service) never comes here."""
+        if self._quitting or self._closed:
+            return True
+        self._keep_draft(self._preset_seen)
+        preset = self._preset_seen
+        specs = self.runtime.engine.specs()
+        if not changed_values(preset.resolved(specs), self.history.edited_values(), specs):
+            return True  # nothing of this session's (an untouched offer stays for the next start)
+        answer = ask_unsaved(self.control, preset.name)
+        if answer == "save":
+            self.save(None)
+            return not self.history.unsaved  # a failed save keeps the app open; the banner says why
+        if answer == "discard":
+            self.history.clear()
+            self._keep_draft(preset)  # what remains is an untouched offer, if any
+            return True
+        return False
+
+    def operator_quit(self) -> None:
+        """Ctrl+Q: quit, asking first about unsaved edits."""
+        if self._may_close():
+            self.quit()
 
     @staticmethod
     def midi_text(status: dict[str, object]) -> str:
@@ -386,6 +513,8 @@ class DesktopApp(QObject):
 
     # -- what the operator does -------------------------------------------------------------
     def post(self, item: CommandInput) -> None:
+        if item.command in DRAFT_FIRST and self._draft_dirty:
+            self._keep_draft(self._preset_seen)  # before an act change or a recall, not a refresh later
         self.runtime.engine.inputs.put(item)
 
     def set_param(self, name: str, value: object) -> None:
@@ -394,6 +523,7 @@ class DesktopApp(QObject):
     def edit(self, name: str, value: Value) -> None:
         self.history.record(name, self.runtime.engine.bank.target(name), value)
         self.set_param(name, value)
+        self._draft_dirty = True
 
     def reset_to_preset(self, name: str) -> None:
         engine = self.runtime.engine
@@ -420,8 +550,10 @@ class DesktopApp(QObject):
         command = next((c for c in Command if c.value == name), None)
         if command is not None:  # the engine's own dispatcher carries it out (blackout, acts, pause, panic)
             self.post(CommandInput(command))
-            if command is Command.PANIC:
+            if command is Command.PANIC:  # the edits are kept as a draft and offered back
+                self._keep_draft(self._preset_seen)
                 self.history.clear()
+                self._offer_draft()
         elif name == "fullscreen":
             for window in self.outputs.windows:
                 window.toggle_full_screen()
@@ -433,6 +565,7 @@ class DesktopApp(QObject):
             edit = self.history.undo() if name == "undo" else self.history.redo()
             if edit is not None:
                 self.set_param(edit.name, edit.before if name == "undo" else edit.after)
+                self._draft_dirty = True
         elif name == "save" and self.mapping_current():
             self.mapping_editor.save()
         elif name == "save":
@@ -443,7 +576,7 @@ class DesktopApp(QObject):
             if ok and text:
                 self.save(text.strip())
         elif name == "quit":
-            self.quit()
+            self.operator_quit()
 
     def save(self, name: str | None) -> None:
         """Save the edits into the user's preset folder (atomic, with backups), then follow that file."""
@@ -460,8 +593,20 @@ class DesktopApp(QObject):
         self.history.mark_saved()
         log.info("preset saved to %s", path)
         target = path.stem
+        left = self._preset_seen
         if engine.recall(target, crossfade_s=0.0):
             self._preset_seen = engine.preset
+        if self._preset_seen.name != left.name:  # saved as a new preset: the edits live there now
+            offered, self._offered = self._offered, None
+            self.control.draft_banner.withdraw()
+            try:  # an offer not taken up stays for when the preset left comes again
+                if offered is not None and offered.preset == left.name:
+                    write_draft(self.user, left.name, offered.values, now=offered.saved_at)
+                else:
+                    delete_draft(self.user, left.name)
+            except (OSError, ValueError, LoadError) as error:
+                self.report(f"keeping the draft of {left.name}: {error}")
+        self._keep_draft(self._preset_seen)  # saved: the draft is gone (but for an offer not taken up)
         self.browser.reload()
 
 

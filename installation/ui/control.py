@@ -6,11 +6,14 @@ app (:mod:`installation.app.gui`) builds it and connects its signals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from installation.ui.browser import PresetBrowser
+from installation.ui.drafts import DraftBanner
 from installation.ui.health import HealthPanel
 from installation.ui.monitor import NodeMonitor
 from installation.ui.param_panel import ParamPanel
@@ -70,6 +73,8 @@ class ControlWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
+        self.draft_banner = DraftBanner()  # unsaved edits kept from before: Restore / Discard
+        self.confirm_close: Callable[[], bool] | None = None  # False keeps the window open (unsaved edits)
         self.preset_label = QLabel()
         self.preset_label.setObjectName("title")
         keys = "   ".join(f"<b>{QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText)}</b> {label}"
@@ -90,6 +95,7 @@ class ControlWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.preset_label)
         right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.draft_banner)
         right_layout.addWidget(tabs, 1)
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -126,5 +132,8 @@ class ControlWindow(QMainWindow):
         self.banner.setVisible(bool(text))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.confirm_close is not None and not self.confirm_close():
+            event.ignore()
+            return
         self.closing.emit()
         event.accept()
