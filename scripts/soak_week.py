@@ -1,14 +1,15 @@
 """Soak: a week of opening hours in minutes, and a real-time run of the whole headless app.
 
-Usage: python scripts/soak_week.py [--days 7] [--step-s 30] [--draw-every 8] [--start 2026-10-19]
+Usage: python scripts/soak_week.py [--days 7] [--step-s 60] [--draw-every 8] [--start 2026-10-19]
                                    [--out benchmarks/soak_week.json]
        python scripts/soak_week.py --real-minutes 10      (``myco run --headless`` as a process)
 
 **The accelerated week** runs the real runtime headless (:func:`installation.app.compose.build_runtime`
 with a venue holding a week of opening hours, the status server on, no sound) as fast as the
 engine steps: the opening hours read a simulated clock that advances ``--step-s`` seconds of
-venue time per engine step, so a week passes in ~20 000 steps. The offscreen renderer draws every
-``--draw-every``-th step, the status server's /status is fetched now and then. The week
+venue time per engine step, so a week passes in ~10 000 steps (the venue's fades of 1 s take 60
+steps: an hour of venue time). The offscreen renderer draws every ``--draw-every``-th step, the
+status server's /status is fetched now and then. The week
 (Europe/Berlin, from Monday 19 October 2026) holds every kind of transition: ordinary days, a
 closed Monday, an exception day, an opening past midnight, and one across the night the clocks
 go back (25 October). Every transition must be seen exactly once, at its scheduled instant, and
@@ -258,7 +259,7 @@ def soak_home(log: bool = True) -> Iterator[tuple[Path, Path]]:
                 os.environ["MYCO_HOME"] = previous
 
 
-def accelerated(days: float = 7.0, step_s: float = 30.0, draw_every: int = 8, sample_every: int = 500,
+def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sample_every: int = 500,
                 warmup: int = 4, status_every: int = 200, start: datetime = START,
                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run ``days`` of the week's opening hours through the real headless runtime; the figures."""
@@ -451,11 +452,11 @@ def headline(week: dict[str, Any], real: dict[str, Any] | None = None) -> dict[s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=7.0, help="venue days to run (accelerated)")
-    parser.add_argument("--step-s", type=float, default=30.0, help="venue seconds per engine step")
+    parser.add_argument("--step-s", type=float, default=60.0, help="venue seconds per engine step")
     parser.add_argument("--start", type=datetime.fromisoformat, default=START,
                         help=f"the first venue day, local time in {ZONE} (default {START:%Y-%m-%d}, a Monday)")
     parser.add_argument("--draw-every", type=int, default=8, help="draw offscreen every N-th step")
-    parser.add_argument("--sample-every", type=int, default=500, help="steps between two resource samples")
+    parser.add_argument("--sample-every", type=int, default=250, help="steps between two resource samples")
     parser.add_argument("--real-minutes", type=float, default=0.0,
                         help="also (or, with --days 0, only) run myco run --headless this many real minutes")
     parser.add_argument("--every", type=float, default=10.0, help="seconds between two readings of the real run")
