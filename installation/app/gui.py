@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from installation.app.health import FrameClock
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
+from installation.app.snapshots import SnapshotKeeper
 from installation.app.status import PREVIEW_WIDTH
 from installation.core.commands import Command
 from installation.core.drafts import Draft, changed_values, delete_draft, read_draft, set_aside, when_text, write_draft
@@ -135,6 +136,12 @@ class DesktopApp(QObject):
             [clock.frame_done for clock in self.view_clocks], runtime.clock.frame_done, self.report, engine.bank,
             options.quality or str(engine.bank.get("render.quality")), options.shader_dir,
             follow_quality=options.quality is None)
+        # snapshots of the organism; a resumed one's picture goes to the world when it is built
+        self.snapshots = SnapshotKeeper(engine)
+        self._snapshot_gpu = getattr(self.pictures, "save_state", None)
+        if hasattr(self.pictures, "resume"):
+            self.pictures.resume = engine.resumed  # type: ignore[attr-defined]
+        engine.resumed = None
         self.views: Sequence[OutputView] = self.pictures.views
         windows = [OutputWindow(view, request, index)
                    for index, (view, request) in enumerate(zip(self.views, requests, strict=True))]
@@ -208,6 +215,7 @@ class DesktopApp(QObject):
         self.ui_timer.stop()
         self.browser.stop()
         self.runtime.outputs_status = None
+        self.snapshots.close(self._snapshot_gpu)  # a clean exit: the last state, written before the world goes
         self.pictures.close()
         self.outputs.close()
         self.control.closing.disconnect(self.quit)
@@ -225,6 +233,7 @@ class DesktopApp(QObject):
         if frames:
             scene = Scene(*engine.look_mix(), engine.seed)
             self.pictures.show_frame(with_all_events(frames), engine.bank.snapshot(), scene)
+            self.snapshots.maybe_take(self._snapshot_gpu)  # every few minutes and at each act change
         runtime.heartbeat.beat(runtime.clock.frames)  # systemd's watchdog: only while world frames finish
 
     def outputs_status(self) -> list[dict[str, object]]:

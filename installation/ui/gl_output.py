@@ -154,6 +154,7 @@ class GlWorld:
         self.shader_dir = shader_dir
         self.context = WorldContext()
         self.world: Any = None  # built by the first step
+        self.resume: Any = None  # a resumed snapshot: its picture is uploaded when the world is built
         self.fence: Any = None  # the picture's completion mark, waited for by every view
         self.views: list[WorldView] = []
         self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
@@ -216,6 +217,18 @@ class GlWorld:
 
         self.world = World(self.canvas_size, self.quality, self.shader_dir, bank=self.bank)
         self.fence = self.fence or Fence()
+        if self.resume is not None:  # before the first step: the first frame shows the same organism
+            from installation.render.resume import restore_picture
+
+            restore_picture(self.world.renderer, self.resume)
+            self.resume = None
+
+    def save_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The renderer's part of a snapshot, read back in the world's context (the GUI thread)."""
+        if self.world is None:
+            raise RuntimeError("the world has not been built yet")
+        self.context.make_current()
+        return self.world.renderer.save_state()  # type: ignore[no-any-return]
 
     def _follow_quality(self, wanted: str) -> None:
         """A new quality needs a new world (its agent and trail textures are sized by it)."""
