@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -235,7 +235,3 @@ def set_rng_state(generator: np.random.Generator, state: Mapping[str, Any]) -> N
         raise SnapshotError(f"random generator {state.get('bit_generator')!r} is not this one's")
     generator.bit_generator.state = dict(state)
 
-
-def iter_parts(snapshot: Snapshot) -> Iterator[str]:
-    """The array prefixes of a snapshot (``engine``, ``gpu``)."""
-    return iter(sorted({name.split(".", 1)[0] for name in snapshot.arrays}))
