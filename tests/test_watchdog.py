@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -38,27 +39,36 @@ SMALL = ["--headless", "--no-audio", "--size", "160x90"]
 
 
 class NotifyListener:
-    """The part of systemd that listens on NOTIFY_SOCKET: every datagram, with when it came."""
+    """The part of systemd that listens on NOTIFY_SOCKET: every datagram, stamped when it came
+    (read at once by a thread of its own, so a message is never stamped late)."""
 
     def __init__(self) -> None:
-        self.name = f"@myco-test-{uuid.uuid4().hex}"  # the abstract namespace, as systemd's own socket is not
+        self.name = f"@myco-test-{uuid.uuid4().hex}"  # the abstract namespace, as systemd's own socket often is
         self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.socket.bind("\0" + self.name[1:])
-        self.socket.settimeout(0.05)
+        self.socket.settimeout(0.1)
         self.messages: list[tuple[float, str]] = []
+        self._closing = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-    def drain(self) -> list[tuple[float, str]]:
-        while True:
+    def _read(self) -> None:
+        while not self._closing.is_set():
             try:
                 data = self.socket.recv(4096)
             except TimeoutError:
-                return self.messages
+                continue
             self.messages.append((time.monotonic(), data.decode()))
+
+    def drain(self) -> list[tuple[float, str]]:
+        return list(self.messages)
 
     def times(self, message: str) -> list[float]:
         return [when for when, text in self.drain() if message in text.splitlines()]
 
     def close(self) -> None:
+        self._closing.set()
+        self._reader.join(5)
         self.socket.close()
 
 
@@ -107,9 +117,9 @@ def test_heartbeat_ready_after_the_first_frame_and_watchdog_only_while_frames_fi
                        "MYCO_HEARTBEAT_FILE": str(beats_file)}, clock=lambda: now[0])
     assert heart.every_s == 1.0  # half of systemd's interval
     heart.beat(0)
-    assert listener.drain() == []  # no frame yet: not ready
     heart.beat(1)
     wait_for(lambda: listener.times("READY=1"), 5, "READY=1")
+    assert listener.drain()[0][1].startswith("READY=1")  # nothing before the first frame
     assert int(beats_file.read_text()) == 1
     for frames in range(2, 40):  # frames at 60 fps for about half a second: no beat yet (rate-limited)
         now[0] += 1 / 60
@@ -173,7 +183,7 @@ def test_systemd_sees_ready_then_heartbeats_that_stop_when_the_loop_hangs_and_he
         assert process.poll() is None
     finally:
         stop(process)
-        lines.finish(10)
+        print(lines.finish(10))  # shown when the test fails
 
 
 def supervised(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], Lines]:
@@ -218,7 +228,7 @@ def test_supervise_kills_a_hung_child_and_starts_it_again_with_resume() -> None:
         assert not alive(second)
     finally:
         stop(process)
-        lines.finish(10)
+        print(lines.finish(10))  # shown when the test fails
 
 
 def test_supervise_starts_a_child_that_exited_again() -> None:
@@ -234,7 +244,7 @@ def test_supervise_starts_a_child_that_exited_again() -> None:
         assert not any(alive(pid) for pid, _ in started_pids(lines))
     finally:
         stop(process)
-        lines.finish(10)
+        print(lines.finish(10))  # shown when the test fails
 
 
 # -- systemd's unit ---------------------------------------------------------------------------
@@ -264,3 +274,28 @@ def test_service_install_writes_a_unit_that_status_reads_back(tmp_path: Path,
         done = subprocess.run([analyze, "verify", str(units / "myco.service")], capture_output=True, text=True,
                               timeout=60, check=False)
         assert done.returncode == 0 and "myco.service" not in done.stderr, done.stderr
+
+
+def test_a_hung_gui_thread_stops_the_heartbeat(listener: NotifyListener, x_display: str) -> None:
+    """With windows: the beat comes from the Qt tick that shows a world frame, so a GUI thread that
+    blocks stops it, while the status server's thread still answers."""
+    port = free_port()
+    env = {**os.environ, "NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "1000000", "MYCO_TEST_HANG_AFTER_S": "6"}
+    process = subprocess.Popen([*MYCO, "run", "--no-audio", "--quality", "low", "--status", f"127.0.0.1:{port}"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = Lines(process, process.stderr)  # type: ignore[arg-type]
+    try:
+        wait_for(lambda: listener.times("READY=1"), 60, "READY=1", process=process, every=0.05)
+        assert lines.wait_for("first output frame", 10, "the first frame's log line")
+        wait_for(lambda: len(listener.times("WATCHDOG=1")) >= 2, 30, "two WATCHDOG=1", process=process)
+        lines.wait_for("hanging the frame loop on purpose", 30, "the hang")
+        hung_at = time.monotonic()
+        wait_for(lambda: time.monotonic() - max(listener.times("WATCHDOG=1")) > 3.0, 30, "the beats to stop",
+                 process=process, every=0.1)
+        assert not [when for when in listener.times("WATCHDOG=1") if when > hung_at + 1.0]
+        _, health = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(get(port, "/healthz?limit=2")),
+                                30, "/healthz 503", process=process, every=0.2)
+        assert health["last_frame_age_s"] > 2.0
+    finally:
+        stop(process)
+        print(lines.finish(10))  # shown when the test fails
