@@ -158,6 +158,18 @@ def test_edits_survive_an_act_change_and_are_restored_or_discarded(at_first_act:
     assert bank.get(EXPOSURE) == 1.0 and not desktop.history.unsaved
 
 
+def test_panic_keeps_the_edits_as_a_draft_and_offers_them_back(at_first_act: DesktopApp) -> None:
+    desktop = at_first_act
+    bank = desktop.runtime.engine.bank
+    edited = slide(desktop, EXPOSURE, 0.41)
+    desktop.act("panic")  # Esc: at once, not after the debounce
+    assert draft_value(FIRST) == edited
+    assert pump(10, lambda: bank.get(EXPOSURE) == 1.0 and desktop.control.draft_banner.isVisible())
+    assert not desktop.history.unsaved
+    click(desktop.control.draft_banner.restore_button)
+    assert pump(10, lambda: bank.get(EXPOSURE) == edited) and desktop.history.unsaved
+
+
 def test_a_preset_saved_while_the_show_runs_is_used_when_its_act_comes(at_first_act: DesktopApp) -> None:
     desktop = at_first_act
     bank = desktop.runtime.engine.bank
