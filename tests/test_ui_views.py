@@ -35,7 +35,8 @@ def test_two_outputs_whose_regions_touch_show_one_continuous_picture(qt_session:
     try:
         world = app.pictures
         assert isinstance(world, GlWorld)
-        assert pump(30, lambda: app.runtime.clock.frames >= 60), "the world is not stepping"
+        # 60 frames for the hyphae to weave; a machine loaded by other work may paint only a few a second
+        assert pump(90, lambda: app.runtime.clock.frames >= 60), f"{app.runtime.clock.frames} frames in 90 s"
         left, right = grab_all(app)
         assert left.mean() > 10 and right.mean() > 10, "an output is black"
         assert seam_break(left, right) < 1.5, "the picture breaks at the seam"
