@@ -24,7 +24,8 @@ times faster (``show.time_scale``, at most 8: the default show's five acts of 90
 warm-up (the first loop of the show: every look drawn once, its textures and programs made),
 the median of the last samples is compared with the median of the first:
 RSS may grow by less than :data:`MAX_RSS_GROWTH` (or :data:`RSS_SLACK_MIB`, whichever is larger),
-and no count may grow at all. Exits 1 otherwise.
+and no count may grow at all (GL objects: by :data:`GL_SLACK`, the textures the looks make and
+free). Exits 1 otherwise.
 
 **The real-time run** (``--real-minutes N``) starts ``myco run --headless --venue <the same
 week> --no-audio`` as a child process and reads its /status and its /proc every ``--every``
@@ -67,6 +68,9 @@ MAX_RSS_GROWTH = 0.05  # of the warmed-up RSS
 RSS_SLACK_MIB = 4.0
 START = datetime(2026, 10, 19, 0, 0)  # a Monday, local time in ZONE; the clocks go back on Sunday 25
 ZONE = "Europe/Berlin"
+# Live GL textures come and go by one or two as the show's looks change (measured over three
+# accelerated weeks: 18, 19, 20, back to 18, 19, with no trend): a bounded wander, not a leak.
+GL_SLACK = 2
 COUNTS = ("threads", "tasks", "fds", "sockets", "gl_objects", "log_handlers")
 
 # A week with every kind of day: closed Monday, ordinary days, an exception (Thursday 22: a
@@ -189,7 +193,8 @@ def problems(result: dict[str, Any]) -> list[str]:
     allowed = max(MAX_RSS_GROWTH * figures["rss_mib_after_warmup"], RSS_SLACK_MIB)
     if figures["rss_growth_mib"] > allowed:
         found.append(f"RSS grew {figures['rss_growth_mib']} MiB after warm-up (allowed {allowed:.1f})")
-    found += [f"{key} grew by {value}" for key, value in figures["grown"].items() if value > 0]
+    found += [f"{key} grew by {value}" for key, value in figures["grown"].items()
+              if value > (GL_SLACK if key == "gl_objects" else 0)]
     transitions = result.get("transitions")
     if transitions is not None:
         if transitions["missed"] or transitions["extra"]:
@@ -326,7 +331,7 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
                     status_reads += 1
                     status_failures += fetch_status(port) is None
                 if index % sample_every == 0:
-                    gc.collect()
+                    settle(output)
                     samples.append({"step": index, "venue_time": clock.now.isoformat(timespec="minutes"),
                                     **sample_self(log_file)})
                     if progress is not None:
@@ -334,7 +339,7 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
                                  f"rss={samples[-1]['rss_mib']} MiB fds={samples[-1]['fds']} "
                                  f"gl={samples[-1]['gl_objects']}")
             wall = time.perf_counter() - started
-            gc.collect()
+            settle(output)
             samples.append({"step": steps, "venue_time": clock.now.isoformat(timespec="minutes"),
                             **sample_self(log_file)})
         finally:
@@ -354,6 +359,16 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
         }
         result["problems"] = problems(result)
         return result
+
+
+def settle(output: Any) -> None:
+    """Collect garbage and carry out the GL deletions it queued (vispy deletes a replaced texture
+    when its Python object goes, at the next flush of the context), so a count is what is alive."""
+    gc.collect()
+    output.offscreen.canvas.set_current()
+    context = output.offscreen.canvas.context
+    context.flush_commands()
+    context.shared.parser.parse([])  # forgets the objects just deleted
 
 
 def judge_transitions(expected: list[tuple[bool, datetime]], seen: Seen, step_s: float) -> dict[str, Any]:

@@ -11,7 +11,8 @@ count hold still.
 Why RSS may grow by 4 MiB when that is more than 5 %: the process is ~200 MiB, so 5 % is
 ~10 MiB and the slack never applies here; it is for a smaller process (the allocator and
 Mesa keep freed memory in chunks of a few MiB, which is no trend). Counts must not grow at all:
-a thread, descriptor, socket or GL object a day is a leak however small.
+a thread, descriptor or socket a day is a leak however small; GL textures come and go by one or two
+as the looks change (three accelerated weeks: 18 to 20 and back, no trend), so they may grow by GL_SLACK.
 """
 
 from __future__ import annotations
@@ -56,5 +57,7 @@ def test_two_days_of_opening_hours_in_seconds_every_transition_once_and_nothing_
     assert growth["max"]["gl_objects"] > 0, "the renderer's GL objects are counted"
     assert growth["max"]["sockets"] >= 1, "the status server's socket is counted"
     assert growth["rss_growth_mib"] <= max(0.05 * growth["rss_mib_after_warmup"], soak.RSS_SLACK_MIB), summary
-    assert all(value <= 0 for value in growth["grown"].values()), summary
+    grown = growth["grown"]
+    assert all(value <= 0 for key, value in grown.items() if key != "gl_objects"), summary
+    assert grown["gl_objects"] <= soak.GL_SLACK, summary  # textures come and go with the looks, boundedly
     assert result["problems"] == [], summary
