@@ -36,6 +36,7 @@ from installation.core.commands import LIVE_PARAMS
 from installation.core.errors import LoadError
 from installation.core.params import NAME_PATTERN, ParamSpec, Value
 from installation.core.paths import SAFE_NAME, UserDirs, inside, safe_name
+from installation.core.presets import flatten_params
 from installation.core.tomlsource import Checker, TomlSource, atomic_write
 
 DRAFTS_FOLDER = "drafts"
@@ -130,7 +131,7 @@ def parse_draft(source: TomlSource, specs: Mapping[str, ParamSpec] | None = None
         checker.fail("draft.preset", f"names {preset!r}, but the file is the draft of {source.path.stem!r}")
     raw = checker.table(data, "params", "params", required=False)
     values: dict[str, Value] = {}
-    for name, value in _flat(raw).items():
+    for name, value in flatten_params(raw).items():
         key = f"params.{name}"
         if not NAME_PATTERN.match(name) or name in LIVE_PARAMS:
             checker.fail(key, "not an editable parameter")
@@ -145,17 +146,6 @@ def parse_draft(source: TomlSource, specs: Mapping[str, ParamSpec] | None = None
             checker.fail(key, str(error))
     checker.raise_if_any()
     return Draft(preset, values, saved_at, source.path)
-
-
-def _flat(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for key, value in table.items():
-        name = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            flat.update(_flat(value, name))
-        else:
-            flat[name] = value
-    return flat
 
 
 def _plain(value: object) -> Value:

@@ -74,13 +74,13 @@ class Preset:
         return replace(self, params=merged)
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
+def flatten_params(table: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
     """``{"sim": {"growth_rate": 1}}`` and ``{"sim.growth_rate": 1}`` both give the dotted name."""
     flat: dict[str, object] = {}
     for key, value in table.items():
         name = f"{prefix}.{key}" if prefix else key
         if isinstance(value, dict):
-            flat.update(_flatten(value, name))
+            flat.update(flatten_params(value, name))
         else:
             flat[name] = value
     return flat
@@ -115,7 +115,7 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
     meta = checker.table(data, "preset", "preset")
     checker.unknown_keys(meta, PRESET_KEYS, "preset")
     params_table = checker.table(data, "params", "params", required=False)
-    params = _flatten(params_table)
+    params = flatten_params(params_table)
     for name in params:
         if not NAME_PATTERN.match(name):
             checker.fail(f"params.{name}", "not a parameter name (expected e.g. sim.growth_rate)")
@@ -176,7 +176,7 @@ def render_preset(preset: Preset, specs: Mapping[str, ParamSpec],
     if not isinstance(params, Table):
         params = tomlkit.table()
         document["params"] = params
-    existing = _flatten(params.unwrap())
+    existing = flatten_params(params.unwrap())
     for name, raw in preset.params.items():
         new = _toml_value(specs.get(name), raw)
         if name in existing and existing[name] == new:
