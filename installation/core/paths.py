@@ -18,7 +18,7 @@ import platformdirs
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RESOURCE_NAMES = ("shaders", "presets", "seeds")
-SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")  # \Z: "$" would also match before a final newline
 
 
 class UnsafePathError(ValueError):

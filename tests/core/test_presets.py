@@ -99,7 +99,7 @@ def test_a_save_that_would_not_load_writes_nothing(tmp_path: Path) -> None:
     assert not (user.presets / "night.toml").exists()
 
 
-@pytest.mark.parametrize("name", ["../escape", "/etc/passwd", "a/b", "..", "", "UPPER", "x" * 80, "a\x00b"])
+@pytest.mark.parametrize("name", ["../escape", "/etc/passwd", "a/b", "..", "", "UPPER", "x" * 80, "a\x00b", "name\n"])
 def test_no_name_can_write_outside_the_preset_folder(tmp_path: Path, name: str) -> None:
     user = UserDirs.default().ensure()
     library = PresetLibrary(user, [user.presets, write(tmp_path / "s", "night", ARTIST_TEXT).parent])
