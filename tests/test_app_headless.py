@@ -67,7 +67,7 @@ def wait_for_status(port: int, ready: Callable[[dict[str, Any]], bool], what: st
     """Poll /status (rebuilt once a second) until ``ready`` holds; return that document."""
     def ready_report() -> dict[str, Any] | None:
         report = myco_status(port)
-        return report if report is not None and ready(report) else None
+        return report if report is not None and report.get("state") != "starting" and ready(report) else None
 
     return wait_for(ready_report, timeout, f"/status to show {what}", process=process, every=0.2)
 

@@ -115,8 +115,11 @@ class Runtime:
             self.status_server = StatusServer(
                 host, port, self.options.status_token, control=self.engine.inputs.put,
                 log_lines=lambda count: [entry.as_dict() for entry in self.errors.last(count)],
-                frame_age=self.clock.age).start()
+                frame_age=self.clock.age)
+        # The first whole status before serving: a client never reads a document without its parts.
         self.publish_status()
+        if self.status_server is not None:
+            self.status_server.start()
         return self
 
     def stop(self) -> None:
