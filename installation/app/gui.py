@@ -248,8 +248,8 @@ class DesktopApp(QObject):
         """Show ``venue``'s regions and mappings on the outputs of the same names, and send the
         outputs to its screens. Outputs are made at start: ones added or removed in the file
         wait for a restart (reported)."""
-        names = [output.name for output in venue.outputs]
-        shown = [output.name for output in self.venue.outputs]
+        names = venue.output_names
+        shown = self.venue.output_names
         if sorted(names) != sorted(shown):
             self.report(f"venue {venue.name}: outputs added or removed ({', '.join(names)}) take effect on restart; "
                         f"the outputs {', '.join(shown)} follow the file")
@@ -261,7 +261,7 @@ class DesktopApp(QObject):
         if self.runtime.venue is not None:  # the runtime's parts (schedule, projectors) follow the file too
             self.runtime.venue = self.venue
         if self.runtime.status_server is not None:  # the outputs /preview.png?output= may name
-            self.runtime.status_server.set_outputs([output.name for output in self.venue.outputs])
+            self.runtime.status_server.set_outputs(self.venue.output_names)
         screens = [screen.name() for screen in QGuiApplication.screens()]
         for window, request in zip(self.outputs.windows, venue_requests(screens, self.venue), strict=True):
             window.request = request
@@ -276,11 +276,11 @@ class DesktopApp(QObject):
     def set_mapping(self, name: str, mapping: Mapping) -> None:
         """An edit of one output's mapping (the editor, OSC): shown from the next paint."""
         self.venue = self.venue.with_mapping(name, mapping)
-        index = [output.name for output in self.venue.outputs].index(name)
+        index = self.venue.output_names.index(name)
         self.pictures.set_mapping(index, self.venue.outputs[index].region, mapping)
 
     def set_pattern(self, name: str, pattern: str | None) -> None:
-        index = [output.name for output in self.venue.outputs].index(name)
+        index = self.venue.output_names.index(name)
         self.pictures.set_pattern(index, pattern)
 
     def output_size(self, index: int) -> tuple[int, int]:
@@ -352,7 +352,7 @@ class DesktopApp(QObject):
         server = self.runtime.status_server
         if server is None:
             return
-        names = [output.name for output in self.venue.outputs]
+        names = self.venue.output_names
         for name in server.wanted_outputs():
             if name in names:
                 image = self.pictures.output_preview(names.index(name), PREVIEW_WIDTH)

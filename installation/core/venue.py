@@ -109,6 +109,10 @@ class Venue:
     schedule: Schedule | None = None  # [schedule]: opening hours; None: always open
     path: Path | None = field(default=None, compare=False)
 
+    @property
+    def output_names(self) -> list[str]:
+        return [output.name for output in self.outputs]
+
     def output(self, name: str) -> OutputSpec:
         for output in self.outputs:
             if output.name == name:
