@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 Color = tuple[float, float, float]
 Value = float | int | bool | str | Color
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+# Segments after the first may hold upper case: ISF inputs keep their authors' GLSL names (isf.blur.blurAmount).
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)+$")
 SOURCES = ("default", "ui", "midi", "osc", "preset", "show", "api", "engine")
 
 
@@ -89,7 +90,7 @@ class ParamSpec:
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(self.name):
-            raise ValueError(f"parameter name {self.name!r} must be dotted lower_case, e.g. 'sim.growth_rate'")
+            raise ValueError(f"parameter name {self.name!r} must be dotted, lower_case first, e.g. 'sim.growth_rate'")
         if self.kind in (Kind.FLOAT, Kind.INT):
             if not (math.isfinite(self.minimum) and math.isfinite(self.maximum)) or self.minimum >= self.maximum:
                 raise ValueError(f"{self.name}: range [{self.minimum}, {self.maximum}] is empty")

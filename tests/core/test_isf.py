@@ -1,0 +1,167 @@
+"""ISF headers: inputs, passes, imported images, ISF 1.0 conversion, parameters, size expressions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from installation.core.errors import LoadError
+from installation.core.isf import eval_size, isf_param_specs, load_isf, slug
+from installation.core.params import Kind, ParamSpec
+
+BODY = "void main() { gl_FragColor = vec4(1.0); }\n"
+
+
+def write(folder: Path, name: str, header: Mapping[str, object] | str, body: str = BODY) -> Path:
+    path = folder / name
+    text = header if isinstance(header, str) else json.dumps(header, indent=2)
+    path.write_text(f"/*{text}*/\n{body}")
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(LoadError) as caught:
+        load_isf(path)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_a_filter_with_every_input_type(tmp_path: Path) -> None:
+    header = {
+        "ISFVSN": "2", "DESCRIPTION": "all of them", "CREDIT": "me", "CATEGORIES": ["Blur", "Test"],
+        "INPUTS": [
+            {"NAME": "inputImage", "TYPE": "image"},
+            {"NAME": "blurAmount", "TYPE": "float", "MIN": 0, "MAX": 10, "DEFAULT": 2.5, "LABEL": "Blur"},
+            {"NAME": "mode", "TYPE": "long", "VALUES": [0, 4, 7], "LABELS": ["a", "b", "c"], "DEFAULT": 4},
+            {"NAME": "count", "TYPE": "long", "MIN": 1, "MAX": 8, "DEFAULT": 3},
+            {"NAME": "flip", "TYPE": "bool", "DEFAULT": 1},
+            {"NAME": "tint", "TYPE": "color", "DEFAULT": [1, 0.5, 0, 0.25]},
+            {"NAME": "centre", "TYPE": "point2D", "DEFAULT": [0.25, 0.75], "MIN": [0, 0], "MAX": [1, 1]},
+            {"NAME": "cursor", "TYPE": "point2D", "DEFAULT": [960, 270]},
+            {"NAME": "bang", "TYPE": "event"},
+            {"NAME": "wave", "TYPE": "audio", "MAX": 256},
+            {"NAME": "spectrum", "TYPE": "audioFFT"},
+        ],
+    }
+    path = write(tmp_path, "My Blur-2.fs", header)
+    shader = load_isf(path)
+    assert (shader.name, shader.title, shader.kind, shader.version) == ("my_blur_2", "My Blur-2", "filter", 2)
+    assert shader.categories == ("Blur", "Test") and shader.credit == "me"
+    text = path.read_text()
+    assert shader.fragment_body == "\n" + BODY and shader.fragment_line == text.count("\n", 0, text.index("*/")) + 1
+    mode = shader.input("mode")
+    assert mode is not None and mode.values == (0, 4, 7) and mode.default == 4 and mode.value_of("c") == 7
+    assert shader.input("wave").max_samples == 256  # type: ignore[union-attr]
+    specs = {spec.name: spec for spec in isf_param_specs("my_blur", shader)}
+    assert set(specs) == {
+        "isf.my_blur.blurAmount", "isf.my_blur.mode", "isf.my_blur.count", "isf.my_blur.flip", "isf.my_blur.tint",
+        "isf.my_blur.tint_alpha", "isf.my_blur.centre_x", "isf.my_blur.centre_y", "isf.my_blur.cursor_x",
+        "isf.my_blur.cursor_y", "isf.my_blur.bang"}
+    assert (specs["isf.my_blur.blurAmount"].default, specs["isf.my_blur.blurAmount"].maximum) == (2.5, 10)
+    assert specs["isf.my_blur.mode"].kind is Kind.ENUM and specs["isf.my_blur.mode"].choices == ("a", "b", "c")
+    assert specs["isf.my_blur.mode"].default == "b"
+    assert specs["isf.my_blur.count"].kind is Kind.INT and specs["isf.my_blur.count"].default == 3
+    assert specs["isf.my_blur.flip"].default is True and specs["isf.my_blur.bang"].default is False
+    assert specs["isf.my_blur.tint"].default == (1.0, 0.5, 0.0) and specs["isf.my_blur.tint_alpha"].default == 0.25
+    assert specs["isf.my_blur.centre_y"].default == 0.75
+    assert specs["isf.my_blur.cursor_x"].default == pytest.approx(0.5)  # pixels read against 1920x1080
+    assert specs["isf.my_blur.cursor_y"].default == pytest.approx(0.25)
+
+
+def test_the_kind_follows_the_inputs(tmp_path: Path) -> None:
+    transition = {"INPUTS": [{"NAME": "startImage", "TYPE": "image"}, {"NAME": "endImage", "TYPE": "image"},
+                             {"NAME": "progress", "TYPE": "float"}]}
+    assert load_isf(write(tmp_path, "t.fs", transition)).kind == "transition"
+    assert load_isf(write(tmp_path, "g.fs", {"INPUTS": []})).kind == "generator"
+
+
+def test_passes_and_sizes(tmp_path: Path) -> None:
+    header = {"ISFVSN": "2", "INPUTS": [{"NAME": "scale", "TYPE": "float", "DEFAULT": 2, "MAX": 4}],
+              "PASSES": [{"TARGET": "small", "WIDTH": "$WIDTH/4", "HEIGHT": "floor($HEIGHT*0.5)"},
+                         {"TARGET": "acc", "PERSISTENT": True, "FLOAT": True, "WIDTH": 16, "HEIGHT": "16"},
+                         {}]}
+    shader = load_isf(write(tmp_path, "p.fs", header))
+    small, acc, last = shader.passes
+    assert (small.target, small.width, small.height) == ("small", "$WIDTH/4", "floor($HEIGHT*0.5)")
+    assert acc.persistent and acc.float and (acc.width, acc.height) == ("16", "16")
+    assert last.target == "" and shader.targets == ("small", "acc")
+    assert eval_size(small.width, 640, 480, {}) == 160
+    assert eval_size(small.height, 640, 481, {}, key="HEIGHT") == 240
+    assert eval_size("max($WIDTH, $HEIGHT) / $scale + -(2 - 3) * 2", 640, 480, {"scale": 2.0}) == 322
+    assert eval_size("", 640, 480, {}, key="HEIGHT") == 480
+    assert eval_size("pow(2, 3) + sqrt(16) + ceil(0.2) + round(1.6)", 1, 1, {}) == 15
+    for bad, reason in (("$WIDTH/0", "division by zero"), ("$DEPTH", "unknown variable"), ("2 +", "ends too early"),
+                        ("__import__('os')", "unexpected"), ("(1", "not closed")):
+        with pytest.raises(LoadError, match=reason):
+            eval_size(bad, 640, 480, {}, path="x.fs", line=3)
+
+
+def test_isf_1_is_converted(tmp_path: Path) -> None:
+    (tmp_path / "dots.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    header = {"PERSISTENT_BUFFERS": {"trail": {"FLOAT": True, "WIDTH": "$WIDTH/2"}},
+              "IMAGES": [{"NAME": "dots", "PATH": "dots.png"}],
+              "PASSES": [{"TARGET": "trail"}, {}]}
+    path = write(tmp_path, "old.fs", header, "void main() { gl_FragColor = vec4(vv_FragNormCoord, 0.0, 1.0); }")
+    (tmp_path / "old.vs").write_text("void main() { vv_vertShaderInit(); }\n")
+    shader = load_isf(path)
+    assert shader.version == 1
+    assert shader.passes[0].persistent and shader.passes[0].float and shader.passes[0].width == "$WIDTH/2"
+    assert not shader.passes[1].persistent
+    assert shader.imported == {"dots": tmp_path / "dots.png"}
+    assert "isf_FragNormCoord" in shader.fragment_body and "vv_" not in shader.fragment_body
+    assert shader.vertex_path == tmp_path / "old.vs" and "isf_vertShaderInit();" in shader.vertex_body
+
+
+def test_header_errors_name_their_line(tmp_path: Path) -> None:
+    header = """{
+  "INPUTS": [
+    {"NAME": "a", "TYPE": "float"},
+    {"NAME": "b", "TYPE": "vec9"},
+    {"TYPE": "float"},
+    {"NAME": "a", "TYPE": "bool"},
+    {"NAME": "c", "TYPE": "long", "VALUES": [1, 2], "LABELS": ["one"]}
+  ],
+  "PASSES": [{"TARGET": "x", "WIDTH": "$WIDTH/"}],
+  "IMPORTED": {"pic": {"PATH": "missing.png"}}
+}"""
+    found = problems(write(tmp_path, "bad.fs", header))
+    path = tmp_path / "bad.fs"
+    assert f"{path}:4: b.TYPE: unknown TYPE 'vec9': one of event, bool, long, float, point2D, color, image, " \
+           "audio, audioFFT" in found
+    assert f"{path}:5: INPUTS[2].NAME: missing: every input needs a NAME" in found
+    assert f"{path}:6: a: the name is taken twice (by an input and an input)" in found
+    assert f"{path}:7: c.LABELS: must be a list of 2 strings, one for each of VALUES" in found
+    assert any(p.startswith(f"{path}:9: PASSES.WIDTH: '$WIDTH/'") for p in found)
+    assert f"{path}:10: IMPORTED.pic.PATH: image 'missing.png' not found beside the shader" in found
+
+
+def test_bad_json_and_no_header(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "j.fs", '{\n  "INPUTS": [\n    {"NAME": "a",}\n  ]\n}'))
+    assert found == [f"{tmp_path / 'j.fs'}:3: header: invalid JSON: Expecting property name enclosed in double quotes"]
+    (tmp_path / "n.fs").write_text("void main() {}\n")
+    assert problems(tmp_path / "n.fs")[0].endswith(":1: header: no ISF header: the file must start with a /*{ ... "
+                                                    "}*/ JSON comment")
+
+
+def test_defaults_are_clamped_into_range(tmp_path: Path) -> None:
+    header = {"INPUTS": [{"NAME": "f", "TYPE": "float", "MIN": 0, "MAX": 1, "DEFAULT": 3},
+                         {"NAME": "free", "TYPE": "float", "DEFAULT": 5},
+                         {"NAME": "m", "TYPE": "long", "VALUES": [2, 3], "DEFAULT": 9}]}
+    shader = load_isf(write(tmp_path, "c.fs", header))
+    assert shader.input("f").default == 1.0  # type: ignore[union-attr]
+    assert (shader.input("free").default, shader.input("free").maximum) == (5.0, 5.0)  # type: ignore[union-attr]
+    assert shader.input("m").default == 2  # type: ignore[union-attr]
+
+
+def test_upper_case_parameter_names() -> None:
+    assert ParamSpec("isf.blur.blurAmount", Kind.FLOAT, 0.5).name == "isf.blur.blurAmount"
+    for bad in ("Isf.blur.x", "isf.blur.bad-name", "isf"):
+        with pytest.raises(ValueError):
+            ParamSpec(bad, Kind.FLOAT, 0.5)
+
+
+def test_slug() -> None:
+    assert slug("3d Rotate") == "3d_rotate" and slug("CMYK Halftone-Lookaround") == "cmyk_halftone_lookaround"
+    assert slug("!!!") == "shader"
