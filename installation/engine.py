@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from installation.core.commands import OPEN_LEVEL, SPECS, Command, switch
+from installation.core.commands import CROSSFADER, OPEN_LEVEL, SPECS, Command, switch
+from installation.core.decks import Decks
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, Event, InputQueue, ParamInput
 from installation.core.frames import WorldFrame, empty_frame
@@ -97,6 +98,7 @@ class Engine:
         self.latest: WorldFrame = empty_frame(aspect=self.seed.aspect)
         self.act_changes = 0  # counts act changes (a snapshot is taken at each)
         self.resumed: Snapshot | None = None  # the snapshot restored (its GPU part is for the outputs)
+        self.decks = Decks.holding(first, first.resolved(self.specs()))  # the A/B crossfader
         self._apply(first, transition_s=0.0)
 
     @classmethod
@@ -218,6 +220,7 @@ class Engine:
         for change in changes:
             self._enter_act(change)
         self._advance_fade()
+        self._follow_decks()
         self._poll_preset_file()
         self._save_position()
         frame = self.world.step(self.dt, events, self.bank.snapshot())
@@ -238,6 +241,7 @@ class Engine:
             Command.PREVIOUS_ACT: lambda _: self.player.previous(),
             Command.JUMP_ACT: lambda argument: self.player.jump(int(argument)),
             Command.PRESET: self.recall,
+            Command.DECK_LOAD: self.load_deck,
             Command.PANIC: lambda _: self._apply(self.preset, transition_s=0.0),
             Command.OPEN_NOW: lambda _: self._follow_hours(self.hours.open_now()),
             Command.CLOSE_NOW: lambda _: self._follow_hours(self.hours.close_now()),
@@ -265,6 +269,13 @@ class Engine:
         self._apply(preset, transition_s=fade)
         return True
 
+    def load_deck(self, name: str) -> None:
+        """Load preset ``name`` into the crossfader's off-air deck (ValueError while both are on air)."""
+        preset = self._load_preset(name)
+        if preset is not None:
+            deck = self.decks.load(preset, preset.resolved(self.specs()), self.bank)
+            log.info("preset %s loaded into deck %s", name, deck.value.upper())
+
     def report(self, message: str) -> None:
         log.error("%s", message)
         self.errors.append((time.time(), message))
@@ -278,6 +289,9 @@ class Engine:
 
     def look_mix(self) -> tuple[str, str, float]:
         """(look faded from, look faded to, how far): renderers crossfade looks with it."""
+        decks = self.decks.look_mix()
+        if decks is not None:
+            return decks
         if self.fade is None or self.fade.factor >= 1.0:
             return (self.preset.look, self.preset.look, 1.0)
         return (self.fade.from_look, self.fade.to_look, self.fade.factor)
@@ -304,6 +318,7 @@ class Engine:
     def _param_input(self, item: ParamInput) -> None:
         try:
             self.bank.set(item.name, item.value, item.source)
+            self.decks.touch(item.name)
         except (KeyError, ValueError, TypeError) as error:
             self.input_errors += 1
             self.report(f"parameter {item.name} from {item.source}: {error}")
@@ -321,7 +336,12 @@ class Engine:
         self._since_save = RESUME_SAVE_S  # note a new act at once
         self.act_changes += 1
         preset = self._load_preset(self.player.act.preset)
-        if preset is not None:
+        if preset is None:
+            return
+        if self.player.act.transition_by == "crossfader" and self.decks.off_air() is not None:
+            self.decks.load(preset, preset.resolved(self.specs()), self.bank)
+            self.decks.fade_to_off_air(change.transition_s, self.step_hz)
+        else:  # a fader held between the decks keeps the performer's mix: the act morphs instead
             self._apply(preset, transition_s=change.transition_s)
 
     def _apply(self, preset: Preset, transition_s: float) -> None:
@@ -329,14 +349,10 @@ class Engine:
         target = preset.resolved(specs)
         start = {name: self.bank.target(name) for name in target}
         previous_look = self.preset.look if self.step_count else preset.look
-        if preset.seed != self.seed.name:
-            try:
-                self.seed = find_seed(preset.seed)
-                self.world.reseed(self.seed, transition_s)
-            except LoadError as error:
-                self.report(str(error))
-        self.preset = preset
-        self._preset_mtime = self._mtime(preset)
+        self._go_on_air(preset, transition_s)
+        position = self.decks.put_on_air(preset, target)
+        if self.bank.target(CROSSFADER) != position:
+            self.bank.set(CROSSFADER, position, "engine", immediate=True)
         if transition_s <= 0:
             self.fade = None
             self.bank.set_many(target, "preset", immediate=True)
@@ -345,6 +361,27 @@ class Engine:
         self.fade = Fade({n: specs[n] for n in changing}, {n: start[n] for n in changing},
                          {n: target[n] for n in changing},
                          max(1, round(transition_s * self.step_hz)), from_look=previous_look, to_look=preset.look)
+
+    def _go_on_air(self, preset: Preset, transition_s: float) -> None:
+        """Make ``preset`` the current one, growing the world into its seed over ``transition_s``."""
+        if preset.seed != self.seed.name:
+            try:
+                self.seed = find_seed(preset.seed)
+                self.world.reseed(self.seed, transition_s)
+            except LoadError as error:
+                self.report(str(error))
+        self.preset = preset
+        self._preset_mtime = self._mtime(preset)
+
+    def _follow_decks(self) -> None:
+        """The crossfader moved: it ends a recall's fade, and from its midpoint on, deck B's preset
+        (look, seed, hot reload) is the current one, before it deck A's."""
+        if not self.decks.step(self.bank):
+            return
+        self.fade = None
+        nearer = self.decks.presets[self.decks.nearer()]
+        if nearer is not self.preset:
+            self._go_on_air(nearer, self.bank.number("show.recall_crossfade"))
 
     def _advance_fade(self) -> None:
         fade = self.fade

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 class Command(StrEnum):
     PRESET = "preset"
+    DECK_LOAD = "deck_load"
     NEXT_ACT = "next_act"
     PREVIOUS_ACT = "previous_act"
     JUMP_ACT = "jump_act"
@@ -49,6 +50,7 @@ class CommandSpec:
 
 SPECS: dict[Command, CommandSpec] = {spec.command: spec for spec in (
     CommandSpec(Command.PRESET, Argument.NAME, "recall a preset (crossfading for show.recall_crossfade)"),
+    CommandSpec(Command.DECK_LOAD, Argument.NAME, "load a preset into the crossfader's deck that is off air"),
     CommandSpec(Command.NEXT_ACT, Argument.NONE, "go to the next act"),
     CommandSpec(Command.PREVIOUS_ACT, Argument.NONE, "go to the previous act"),
     CommandSpec(Command.JUMP_ACT, Argument.INDEX, "go to act N (0 is the first)"),
@@ -68,7 +70,9 @@ COMMAND_NAMES = tuple(command.value for command in Command)
 # store nor recall (a recall must not lift a blackout).
 # The opening hours' sound level is live state too (an act change at night must not lift the silence).
 OPEN_LEVEL = "synth.open_level"
-LIVE_PARAMS = frozenset({*(spec.state for spec in SPECS.values() if spec.state), OPEN_LEVEL})
+# So is the A/B crossfader's position (installation.core.decks): a recall must not move the fader.
+CROSSFADER = "mix.crossfader"
+LIVE_PARAMS = frozenset({*(spec.state for spec in SPECS.values() if spec.state), OPEN_LEVEL, CROSSFADER})
 
 _ON = ("1", "true", "on", "yes")
 _OFF = ("0", "false", "off", "no")

@@ -10,6 +10,7 @@ title = "The living city"
 preset = "kai-1-living-city"
 duration = 90          # seconds
 transition = 8         # crossfade from the previous act, seconds
+transition_by = "morph"  # or "crossfader": load the act into the off-air deck and move the fader
 
 [[acts.cues]]
 at = 20                # seconds into the act
@@ -40,6 +41,7 @@ from installation.core.tomlsource import Checker, TomlSource
 MAX_ACTS = 64
 MAX_CUES = 256
 EVENT_NAMES = tuple(kind.value for kind in EventKind)
+TRANSITIONS = ("morph", "crossfader")  # how an act is entered (installation.core.decks for the crossfader)
 
 
 def param_specs() -> list[ParamSpec]:
@@ -75,6 +77,7 @@ class Act:
     transition_s: float
     cues: tuple[Cue, ...] = ()
     story: str = ""
+    transition_by: str = "morph"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,14 @@ def _cues(checker: Checker, act: dict[str, Any], key: str, duration: float) -> t
     return tuple(sorted(cues, key=lambda cue: cue.at_s))
 
 
+def _transition_by(checker: Checker, act: dict[str, Any], key: str) -> str:
+    name = checker.string(act, "transition_by", key, "morph")
+    if name not in TRANSITIONS:
+        checker.fail(key, f"unknown transition {name!r} (one of {', '.join(TRANSITIONS)})")
+        return "morph"
+    return name
+
+
 def parse_show(source: TomlSource, preset_exists: Callable[[str], bool] | None = None) -> Show:
     """Build a show; with ``preset_exists``, also check that every act's preset can be found."""
     checker = Checker(source)
@@ -139,7 +150,8 @@ def parse_show(source: TomlSource, preset_exists: Callable[[str], bool] | None =
         checker.fail("acts", "a show needs at least one [[acts]]")
     for index, entry in enumerate(entries):
         key = f"acts[{index}]"
-        checker.unknown_keys(entry, {"title", "preset", "duration", "transition", "cues", "story"}, key)
+        checker.unknown_keys(entry, {"title", "preset", "duration", "transition", "transition_by", "cues", "story"},
+                             key)
         duration = checker.number(entry, "duration", f"{key}.duration", minimum=1.0, maximum=86400.0)
         preset = checker.string(entry, "preset", f"{key}.preset", pattern=SAFE_NAME)
         if preset and preset_exists is not None and not preset_exists(preset):
@@ -152,6 +164,7 @@ def parse_show(source: TomlSource, preset_exists: Callable[[str], bool] | None =
                                         maximum=max(duration, 0.0)),
             cues=_cues(checker, entry, key, duration),
             story=checker.string(entry, "story", f"{key}.story", ""),
+            transition_by=_transition_by(checker, entry, f"{key}.transition_by"),
         ))
     show = Show(
         name=source.path.stem,
