@@ -41,6 +41,7 @@ from installation.core.venue_osc import OutputAction, apply_osc, decode_action
 from installation.ui import theme
 from installation.ui.browser import PresetBrowser
 from installation.ui.control import ControlWindow
+from installation.ui.decks import DeckStrip
 from installation.ui.drafts import ask_unsaved
 from installation.ui.editing import EditHistory
 from installation.ui.gl_output import share_gl_contexts
@@ -110,7 +111,8 @@ class DesktopApp(QObject):
                                      runtime.options.thumbnails)
         self.monitor = NodeMonitor()
         self.health = HealthPanel()
-        self.control = ControlWindow(self.params, self.transport, self.browser, self.monitor, self.health)
+        self.decks = DeckStrip(engine.presets.names(), self.post, self.set_param)
+        self.control = ControlWindow(self.params, self.transport, self.browser, self.monitor, self.health, self.decks)
         self.params.edited.connect(self.edit)
         self.params.reset_requested.connect(self.reset_to_preset)
         self.params.learn_requested.connect(self.learn)
@@ -370,6 +372,7 @@ class DesktopApp(QObject):
         self.params.refresh()
         crossfade = engine.bank.number("show.recall_crossfade")
         self.transport.refresh(crossfade)
+        self.decks.refresh(engine.decks)
         self.browser.show_crossfade(crossfade)
         self.monitor.record(engine.latest)
         status = runtime.status

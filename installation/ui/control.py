@@ -62,7 +62,7 @@ class ControlWindow(QMainWindow):
     closing = Signal()
 
     def __init__(self, params: ParamPanel, transport: TransportPanel, browser: PresetBrowser,
-                 monitor: NodeMonitor, health: HealthPanel) -> None:
+                 monitor: NodeMonitor, health: HealthPanel, decks: QWidget | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Myco")
         self.params, self.transport, self.browser = params, transport, browser
@@ -85,6 +85,8 @@ class ControlWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.preview, 4)
         left_layout.addWidget(transport)
+        if decks is not None:  # the A/B crossfader's strip (ui/decks.py)
+            left_layout.addWidget(decks)
         left_layout.addWidget(health, 3)
         tabs = QTabWidget()
         tabs.addTab(params, "Parameters")
