@@ -5,7 +5,9 @@ registers the parameters it owns as :class:`ParamSpec` values. Every source of c
 (UI, MIDI, OSC, presets, shows) writes through :meth:`ParamBank.set` with its name, so the
 source of the last change is known, out-of-range values are clamped with a logged reason,
 and listeners are told. Numeric parameters glide towards their target with a per-parameter
-smoothing time, advanced by the engine's fixed-step :meth:`ParamBank.tick`.
+smoothing time, advanced by the engine's fixed-step :meth:`ParamBank.tick`. Modulation
+(:mod:`installation.core.modulation`) is a layer of offsets over those values, seen only in the
+snapshot: the values set stay the base.
 
 Readers on other threads take :meth:`ParamBank.snapshot`: an immutable mapping rebuilt
 by the single writer and swapped in as one reference, so it is never torn. The audio
@@ -180,6 +182,13 @@ class ParamSpec:
             number = lo + position * position * (hi - lo)
         return self.coerce(number)[0]
 
+    def shifted(self, value: Value, offset: float) -> Value:
+        """``value`` moved by ``offset`` of the normalised range, clamped within the range (modulation);
+        a color stays as it is (it has no single normalised value)."""
+        if offset == 0.0 or self.kind is Kind.COLOR:
+            return value
+        return self.from_normalized(min(1.0, max(0.0, self.to_normalized(value) + offset)))
+
     def as_floats(self, value: Value) -> tuple[float, ...]:
         """The value as floats for a numeric snapshot or a shader uniform."""
         if self.kind is Kind.COLOR:
@@ -260,6 +269,8 @@ class ParamBank:
     _slots: dict[str, _Slot] = field(default_factory=dict)
     _listeners: list[Listener] = field(default_factory=list)
     _snapshot: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    _base: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    _offsets: dict[str, float] = field(default_factory=dict)  # modulation, of each normalised range
     _version: int = 0
 
     # -- registration ---------------------------------------------------------------
@@ -322,8 +333,27 @@ class ParamBank:
         return self._slot(name).source
 
     def snapshot(self) -> Mapping[str, Value]:
-        """An immutable view of every current value; safe to read from any thread."""
+        """An immutable view of every current value, modulated (:meth:`modulate`): what the world, the
+        renderer and the synth play; safe to read from any thread."""
         return self._snapshot
+
+    def base_snapshot(self) -> Mapping[str, Value]:
+        """The current values without modulation: what a performer, a preset or a morph set (a
+        controller's soft takeover compares with these); safe to read from any thread."""
+        return self._base
+
+    def offset(self, name: str) -> float:
+        """The modulation offset of ``name`` (0 without any)."""
+        return self._offsets.get(name, 0.0)
+
+    def modulate(self, offsets: Mapping[str, float]) -> None:
+        """Replace every parameter's modulation offset (a share of its normalised range, summed over
+        its routings). The snapshot carries ``spec.shifted(current, offset)``; :meth:`get`,
+        :meth:`target` and everything saved stay the base, so modulation never overwrites it."""
+        wanted = {name: offset for name, offset in offsets.items() if offset != 0.0 and name in self._slots}
+        if wanted != self._offsets:
+            self._offsets = wanted
+            self._publish()
 
     @property
     def version(self) -> int:
@@ -427,7 +457,16 @@ class ParamBank:
 
     def _publish(self) -> None:
         self._version += 1
-        self._snapshot = MappingProxyType({name: slot.current for name, slot in self._slots.items()})
+        self._base = MappingProxyType({name: slot.current for name, slot in self._slots.items()})
+        if not self._offsets:
+            self._snapshot = self._base
+            return
+        values = dict(self._base)
+        for name, offset in self._offsets.items():
+            slot = self._slots.get(name)
+            if slot is not None:
+                values[name] = slot.spec.shifted(slot.current, offset)
+        self._snapshot = MappingProxyType(values)
 
 
 def _blend(spec: ParamSpec, start: Value, end: Value, fraction: float) -> Value:

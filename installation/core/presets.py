@@ -12,6 +12,11 @@ description = "..."
 "render.palette" = "night"
 
 [midi]                    # optional overrides of the controller profile's bindings
+
+[[modulation]]            # optional routings: a source moving a parameter (installation.core.modulation)
+source = "lfo"
+target = "render.exposure"
+depth = 0.1
 ```
 
 Loading reports every problem as ``file:line: key: reason`` and returns nothing on error.
@@ -32,12 +37,13 @@ from tomlkit.items import Table
 
 from installation.core.commands import LIVE_PARAMS
 from installation.core.errors import LoadError, Problem
+from installation.core.modulation import Routing, parse_routings, render_routings
 from installation.core.params import NAME_PATTERN, Kind, ParamSpec, Value, color_hex
 from installation.core.paths import SAFE_NAME, UserDirs, inside, preset_search_path, safe_name
 from installation.core.textfile import read_text
 from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 
-PRESET_TABLES = {"preset", "params", "midi"}
+PRESET_TABLES = {"preset", "params", "midi", "modulation"}
 PRESET_KEYS = {"title", "seed", "look", "description", "tags"}
 LOOK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -52,6 +58,7 @@ class Preset:
     description: str = ""
     tags: tuple[str, ...] = ()
     midi: Mapping[str, Any] = field(default_factory=dict)
+    modulation: tuple[Routing, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     def resolved(self, specs: Mapping[str, ParamSpec]) -> dict[str, Value]:
@@ -126,6 +133,7 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
         checker.fail("preset.tags", "must be a list of strings")
         tags = []
     midi = checker.table(data, "midi", "midi", required=False)
+    modulation = parse_routings(checker, data, specs, LIVE_PARAMS)
     preset = Preset(
         name=source.path.stem,
         title=checker.string(meta, "title", "preset.title", source.path.stem),
@@ -135,6 +143,7 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
         description=checker.string(meta, "description", "preset.description", ""),
         tags=tuple(tags),
         midi=midi,
+        modulation=modulation,
         path=source.path,
     )
     if specs is not None:
@@ -185,6 +194,7 @@ def render_preset(preset: Preset, specs: Mapping[str, ParamSpec],
     for name in existing:
         if name not in preset.params:
             _delete_dotted(params, name)
+    render_routings(document, preset.modulation)
     return tomlkit.dumps(document)
 
 
