@@ -33,6 +33,7 @@ from installation.core.seeds import Seed, find_seed
 from installation.core.shows import ActChange, ShowPlayer, find_show
 from installation.core.snapshot import Snapshot, SnapshotError, first_usable
 from installation.core.snapshot import folder as snapshot_folder
+from installation.core.tempo import Launches, Tempo
 from installation.core.world import WorldSource
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,10 @@ class Engine:
         self.latest: WorldFrame = empty_frame(aspect=self.seed.aspect)
         self.act_changes = 0  # counts act changes (a snapshot is taken at each)
         self.resumed: Snapshot | None = None  # the snapshot restored (its GPU part is for the outputs)
+        self.clock: Callable[[], float] = time.monotonic  # the tempo's clock (a test may set its own)
+        self.now = self.clock()  # the monotonic time of the step under way: tempo.beat_at(now) is its beat
+        self.tempo = Tempo(t=self.now)  # the show's tempo and beat (installation.core.tempo)
+        self.launches = Launches(self.tempo)  # performers' launches waiting for their beat or bar
         self.decks = Decks.holding(first, first.resolved(self.specs()))  # the A/B crossfader
         self._apply(first, transition_s=0.0)
 
@@ -204,7 +209,9 @@ class Engine:
     # -- the tick ---------------------------------------------------------------------------
     def step(self) -> WorldFrame:
         events: list[Event] = []
-        for item in self.inputs.drain():
+        self.now = self.clock()
+        quantize = self.tempo.follow_bank(self.bank, self.now)
+        for item in self.launches.take(self.inputs.drain(), self.now, self.dt, quantize):
             if isinstance(item, Event):
                 events.append(item)
             elif isinstance(item, ParamInput):
@@ -437,4 +444,3 @@ def default_world(seed: Seed) -> WorldSource:
     from installation.sim.kernel import Kernel
 
     return Kernel(seed)
-

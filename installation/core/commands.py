@@ -29,6 +29,14 @@ class Command(StrEnum):
     CLOSE_NOW = "close_now"
 
 
+class Quantum(StrEnum):
+    """When a performer's launch lands: at once, on the next beat, or on the next bar."""
+
+    NOW = "now"
+    BEAT = "beat"
+    BAR = "bar"
+
+
 class Argument(StrEnum):
     """What a command's argument must be."""
 
@@ -72,7 +80,10 @@ COMMAND_NAMES = tuple(command.value for command in Command)
 OPEN_LEVEL = "synth.open_level"
 # So is the A/B crossfader's position (installation.core.decks): a recall must not move the fader.
 CROSSFADER = "mix.crossfader"
-LIVE_PARAMS = frozenset({*(spec.state for spec in SPECS.values() if spec.state), OPEN_LEVEL, CROSSFADER})
+# And the show's tempo (installation.core.tempo): the band's tempo outlives a recall.
+TEMPO_PARAMS = ("tempo.bpm", "tempo.follow", "tempo.beats_per_bar", "tempo.running", "tempo.quantize")
+LIVE_PARAMS = frozenset({*(spec.state for spec in SPECS.values() if spec.state), OPEN_LEVEL, CROSSFADER,
+                         *TEMPO_PARAMS})
 
 _ON = ("1", "true", "on", "yes")
 _OFF = ("0", "false", "off", "no")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from installation.core.commands import Command, check_argument
+from installation.core.commands import Command, Quantum, check_argument
 
 
 class EventKind(StrEnum):
@@ -100,10 +100,13 @@ class CommandInput:
     command: Command
     argument: str = ""
     source: str = "ui"
+    at: str = ""  # launch on the next "beat" or "bar", or "now"; "" leaves it to tempo.quantize
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "command", Command(self.command))
         check_argument(self.command, self.argument)
+        if self.at and self.at not in tuple(Quantum):
+            raise ValueError(f"launch {self.at!r} is not one of: {', '.join(Quantum)}")
 
 
 Input = Event | ParamInput | CommandInput

@@ -3,18 +3,18 @@
 :class:`ClockFollower` fits a straight line through the times of the last four beats
 of ticks (least squares, from two beats on): that averages out the jitter of USB and of
 JACK's period quantisation, and the sliding window makes a tempo change a smooth ramp.
-:class:`TapTempo` takes the median interval of the last taps. Both are pure: they are
-given timestamps in seconds and never read a clock themselves.
+:class:`~installation.core.tempo.TapTempo` takes the median interval of the last taps. Both
+are pure: they are given timestamps in seconds and never read a clock themselves.
 """
 
 from __future__ import annotations
 
-import itertools
-import statistics
 from collections import deque
 
+from installation.core.tempo import MAX_BPM, MIN_BPM, TapTempo
+
 PPQN = 24
-MIN_BPM, MAX_BPM = 20.0, 300.0
+__all__ = ["PPQN", "ClockFollower", "TapTempo"]  # TapTempo lives with the show's tempo
 
 
 class ClockFollower:
@@ -25,7 +25,27 @@ class ClockFollower:
         self._first_ticks = first_ticks  # ticks needed for a first estimate: short fits are noisy
         self.timeout_s = timeout_s
         self.bpm: float | None = None
+        self.fitted_t: float | None = None  # the last tick's time on the fitted line (no jitter)
         self.running = False  # between start/continue and stop
+        self._next_tick: int | None = None  # the position of the next tick; None before start or a song position
+        self.position: int | None = None  # the last tick's position in ticks since the song's start
+
+    @property
+    def beat(self) -> float | None:
+        """The last tick's beat in the song, when a start or song position told where it is."""
+        return None if self.position is None else self.position / PPQN
+
+    def start(self) -> None:
+        """MIDI start: the next tick is the song's first beat."""
+        self._next_tick, self.running = 0, True
+
+    def locate(self, sixteenths: int) -> None:
+        """Song position pointer: the next tick is this many sixteenth notes (6 ticks each) in."""
+        self._next_tick = sixteenths * PPQN // 4
+
+    def transport(self, running: bool) -> None:
+        """Continue (True) or stop (False): the position holds."""
+        self.running = running
 
     def tick(self, t: float) -> None:
         if self._times:
@@ -34,8 +54,10 @@ class ClockFollower:
             # machine delivers them in bursts, and the fit averages that out.
             if interval < 0 or interval > self.timeout_s:
                 self._times.clear()
-                self.bpm = None  # no estimate until the new fit has two beats
+                self.bpm = self.fitted_t = None  # no estimate until the new fit has two beats
         self._times.append(t)
+        if self._next_tick is not None:
+            self.position, self._next_tick = self._next_tick, self._next_tick + 1
         fitted = self._fitted_bpm()
         if fitted is not None:
             self.bpm = fitted
@@ -51,22 +73,6 @@ class ClockFollower:
         seconds_per_tick = numerator / denominator
         if seconds_per_tick <= 0:
             return None
+        self.fitted_t = mean_t + seconds_per_tick * (count - 1 - mean_i)
         bpm = 60.0 / (seconds_per_tick * PPQN)
         return bpm if MIN_BPM <= bpm <= MAX_BPM else None
-
-
-class TapTempo:
-    """Tempo from taps: the median of the last intervals; a long pause starts over."""
-
-    def __init__(self, keep: int = 6) -> None:
-        self._taps: deque[float] = deque(maxlen=keep)
-
-    def tap(self, t: float) -> float | None:
-        if self._taps and not 60.0 / MAX_BPM <= t - self._taps[-1] <= 60.0 / MIN_BPM:
-            self._taps.clear()
-        self._taps.append(t)
-        if len(self._taps) < 2:
-            return None
-        taps = list(self._taps)
-        interval = statistics.median(b - a for a, b in itertools.pairwise(taps))
-        return 60.0 / interval

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from installation.core.events import CommandInput, Input, ParamInput
 from installation.core.params import Kind, Value
+from installation.core.tempo import Source, Tempo
 from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, TargetKind, parse_target
 from installation.midi.clock import ClockFollower, TapTempo
 from installation.midi.learn import Learner
@@ -71,6 +72,10 @@ class Router:
         self._published_bpm: float | None = None
         self._source = "internal"
         self._clock_seen = -1e9  # when the last clock tick arrived (the caller's clock)
+        self.tempo: Tempo | None = None  # the show's tempo, which the clock leads (set by the port wrapper)
+        # The least (arrival - sender's time) of the clock's port: the sender's timeline, which starts at
+        # the first message's arrival (latency included), put on the monotonic clock with the least latency.
+        self._clock_offset = 0.0
 
     # -- ports -----------------------------------------------------------------------------
     def profile_for(self, port: str) -> Profile | None:
@@ -154,6 +159,9 @@ class Router:
     def _message(self, port: str, message: Message, t: float, clock_t: float) -> list[Input]:
         if message.is_realtime:
             return self._clock(message, clock_t, t)
+        if message.kind is MessageKind.SONG_POSITION:
+            self.clock.locate(message.value)
+            return []
         if self.learner.armed:
             self._learn(self.learner.offer(port, message, t))
             return []
@@ -205,16 +213,29 @@ class Router:
 
     # -- tempo -----------------------------------------------------------------------------
     def _clock(self, message: Message, clock_t: float, t: float) -> list[Input]:
+        clock = self.clock
         if message.kind is MessageKind.CLOCK:
-            self.clock.tick(clock_t)
+            if t - self._clock_seen > clock.timeout_s:  # a new clock (or the same after a gap)
+                self._clock_offset = t - clock_t
+            self._clock_offset = min(self._clock_offset, t - clock_t)
+            clock.tick(clock_t)
             self._clock_seen = t
-            return self._publish_tempo(self.clock.bpm, "clock")
-        self.clock.running = message.kind is not MessageKind.STOP  # start and continue run it
-        return [ParamInput(CLOCK_RUNNING, self.clock.running, SOURCE)]
+            if self.tempo is not None and clock.bpm is not None and clock.fitted_t is not None:
+                self.tempo.offer(Source.MIDI, clock.fitted_t + self._clock_offset, clock.bpm, clock.beat)
+            return self._publish_tempo(clock.bpm, "clock")
+        if message.kind is MessageKind.START:
+            clock.start()
+        else:
+            clock.transport(message.kind is MessageKind.CONTINUE)
+        if self.tempo is not None:
+            self.tempo.transport(Source.MIDI, t, clock.running)
+        return [ParamInput(CLOCK_RUNNING, clock.running, SOURCE)]
 
     def _tap(self, t: float) -> list[Input]:
         if t - self._clock_seen <= self.clock.timeout_s:
             return []  # a running clock wins over tapping
+        if self.tempo is not None:
+            self.tempo.tap(t)
         return self._publish_tempo(self.tap.tap(t), "tap", force=True)
 
     def _publish_tempo(self, bpm: float | None, source: str, force: bool = False) -> list[Input]:
