@@ -25,8 +25,8 @@ OFF_AIR = f"color: {MUTED};"
 class DeckStrip(QWidget):
     """Deck A's preset, the fader, deck B's preset; a preset list and "Load into <off-air deck>"."""
 
-    def __init__(self, presets: list[str], post: Callable[[CommandInput], None],
-                 set_param: Callable[[str, object], None], parent: QWidget | None = None) -> None:
+    def __init__(self, presets: list[str], post: Callable[[CommandInput], object],
+                 set_param: Callable[[str, object], object], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._post = post
         self.labels = {deck: QLabel() for deck in Deck}
