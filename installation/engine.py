@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from installation.core.commands import CROSSFADER, OPEN_LEVEL, SPECS, Command, switch
 from installation.core.decks import Decks
+from installation.core.effects import EffectChain, isf_folders
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, Event, InputQueue, ParamInput
 from installation.core.frames import WorldFrame, empty_frame
@@ -71,8 +73,10 @@ WorldFactory = Callable[[Seed], WorldSource]
 
 class Engine:
     def __init__(self, player: ShowPlayer, world_factory: WorldFactory, *, bank: ParamBank, step_hz: float = 60.0,
-                 presets: PresetLibrary | None = None, inputs: InputQueue | None = None) -> None:
-        """``bank`` holds every parameter already (:func:`installation.registry.build_bank`)."""
+                 presets: PresetLibrary | None = None, inputs: InputQueue | None = None,
+                 isf_dirs: Iterable[Path] = ()) -> None:
+        """``bank`` holds every parameter already (:func:`installation.registry.build_bank`);
+        ``isf_dirs`` are searched for ISF effects before the user's and the shipped folders."""
         self.player = player
         self.step_hz = step_hz
         self.dt = 1.0 / step_hz
@@ -81,6 +85,7 @@ class Engine:
         self.presets = presets or PresetLibrary(UserDirs.default())
         self.errors: deque[tuple[float, str]] = deque(maxlen=50)
         self.input_errors = 0
+        self.effects = EffectChain(bank, isf_folders(UserDirs.default(), isf_dirs), self.report)
         self.t = 0.0
         self.step_count = 0
         self.bank.set_many({LOOP: player.loop, PAUSED: player.paused}, "show", immediate=True)
@@ -218,6 +223,7 @@ class Engine:
                 self._param_input(item)
             else:
                 self.command(item)
+        self.effects.step(self.dt)
         self._follow_hours(self.hours.update())
         self.player.loop = bool(self.bank.get(LOOP))
         self.player.paused = bool(self.bank.get(PAUSED))
@@ -262,6 +268,8 @@ class Engine:
                 self.bank.set_normalized(state, 1.0 if on else 0.0, item.source)
             elif item.command in handlers:
                 handlers[item.command](item.argument)
+            elif item.command.value.startswith("effect_"):
+                self.effects.command(item.command, item.argument)
             else:
                 raise ValueError("it belongs to the MIDI layer")
         except (ValueError, IndexError, LoadError) as error:
@@ -352,8 +360,9 @@ class Engine:
             self._apply(preset, transition_s=change.transition_s)
 
     def _apply(self, preset: Preset, transition_s: float) -> None:
+        effect_values = self.effects.apply(preset.effects, transition_s, preset.path)  # declares their inputs
         specs = self.specs()
-        target = preset.resolved(specs)
+        target = preset.resolved(specs) | effect_values
         start = {name: self.bank.target(name) for name in target}
         previous_look = self.preset.look if self.step_count else preset.look
         self._go_on_air(preset, transition_s)
@@ -395,8 +404,10 @@ class Engine:
         if fade is None:
             return
         fade.done += 1
-        if fade.end:
-            self.bank.set_many(morph(fade.specs, fade.start, fade.end, fade.factor), "show", immediate=True)
+        if fade.end:  # an effect that left during the fade took its parameters with it
+            values = morph(fade.specs, fade.start, fade.end, fade.factor)
+            self.bank.set_many({name: value for name, value in values.items() if name in self.bank}, "show",
+                               immediate=True)
         if fade.factor >= 1.0:
             self.fade = None
 

@@ -27,6 +27,10 @@ class Command(StrEnum):
     LEARN = "learn"
     OPEN_NOW = "open_now"
     CLOSE_NOW = "close_now"
+    EFFECT_ADD = "effect_add"
+    EFFECT_REMOVE = "effect_remove"
+    EFFECT_BYPASS = "effect_bypass"
+    EFFECT_MOVE = "effect_move"
 
 
 class Quantum(StrEnum):
@@ -45,6 +49,7 @@ class Argument(StrEnum):
     INDEX = "index"      # an act number counted from 0, required
     SWITCH = "switch"    # on/off (1/0, true/false, yes/no); empty toggles
     TARGET = "target"    # what to learn: "param:<name>", "event:<kind>" or "command:<name>", required
+    EFFECT = "effect"    # an ISF effect, then what to do with it (core/effects.py), required
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ SPECS: dict[Command, CommandSpec] = {spec.command: spec for spec in (
     CommandSpec(Command.LEARN, Argument.TARGET, "bind the next control moved to a target", midi_only=True),
     CommandSpec(Command.OPEN_NOW, Argument.NONE, "open now, until the next scheduled change"),
     CommandSpec(Command.CLOSE_NOW, Argument.NONE, "close now, until the next scheduled change"),
+    CommandSpec(Command.EFFECT_ADD, Argument.EFFECT, "add an ISF effect: FILE or NAME=FILE (fades in)"),
+    CommandSpec(Command.EFFECT_REMOVE, Argument.EFFECT, "remove ISF effect NAME (fades out)"),
+    CommandSpec(Command.EFFECT_BYPASS, Argument.EFFECT, "bypass ISF effect NAME [on|off] (none toggles)"),
+    CommandSpec(Command.EFFECT_MOVE, Argument.EFFECT, "move ISF effect NAME to PLACE (from 0), crossfading"),
 )}
 
 COMMAND_NAMES = tuple(command.value for command in Command)
@@ -111,5 +120,7 @@ def check_argument(command: Command, argument: str) -> None:
             raise ValueError(f"command '{command}' needs an act number counted from 0, got {argument!r}")
     elif kind is Argument.NAME and not argument:
         raise ValueError(f"command '{command}' needs a preset name as argument")
+    elif kind is Argument.EFFECT and not argument.strip():
+        raise ValueError(f"command '{command}' needs an effect as argument ({SPECS[command].description})")
     elif kind is Argument.TARGET and ":" not in argument:
         raise ValueError(f"command '{command}' needs a target like 'param:render.glow', got {argument!r}")

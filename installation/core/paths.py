@@ -78,6 +78,11 @@ class UserDirs:
             folder.mkdir(parents=True, exist_ok=True)
         return self
 
+    @property
+    def isf(self) -> Path:
+        """The user's ISF files (effects and generators), beside their presets."""
+        return self.presets.parent / "isf"
+
     def user_preset_path(self, name: str) -> Path:
         """Where a user preset called ``name`` is saved; refuses any unsafe name."""
         return inside(self.presets, self.presets / f"{safe_name(name)}.toml")

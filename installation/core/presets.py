@@ -13,10 +13,9 @@ description = "..."
 
 [midi]                    # optional overrides of the controller profile's bindings
 
-[[modulation]]            # optional routings: a source moving a parameter (installation.core.modulation)
-source = "lfo"
-target = "render.exposure"
-depth = 0.1
+[[effect]]                # optional ISF effects over the picture, in order (installation.core.effects)
+file = "spore-haze"
+params = { amount = 0.4 }
 ```
 
 Loading reports every problem as ``file:line: key: reason`` and returns nothing on error.
@@ -36,14 +35,14 @@ import tomlkit
 from tomlkit.items import Table
 
 from installation.core.commands import LIVE_PARAMS
+from installation.core.effects import OWNER, EffectEntry, parse_effects, render_effects
 from installation.core.errors import LoadError, Problem
-from installation.core.modulation import Routing, parse_routings, render_routings
 from installation.core.params import NAME_PATTERN, Kind, ParamSpec, Value, color_hex
 from installation.core.paths import SAFE_NAME, UserDirs, inside, preset_search_path, safe_name
 from installation.core.textfile import read_text
 from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 
-PRESET_TABLES = {"preset", "params", "midi", "modulation"}
+PRESET_TABLES = {"preset", "params", "midi", "effect"}
 PRESET_KEYS = {"title", "seed", "look", "description", "tags"}
 LOOK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -58,7 +57,7 @@ class Preset:
     description: str = ""
     tags: tuple[str, ...] = ()
     midi: Mapping[str, Any] = field(default_factory=dict)
-    modulation: tuple[Routing, ...] = ()
+    effects: tuple[EffectEntry, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     def resolved(self, specs: Mapping[str, ParamSpec]) -> dict[str, Value]:
@@ -77,8 +76,14 @@ class Preset:
     def with_params(self, updates: Mapping[str, object]) -> Preset:
         """This preset with ``updates`` (edits of live state are not the preset's, and left out)."""
         merged = dict(self.params)
-        merged.update({name: value for name, value in updates.items() if name not in LIVE_PARAMS})
-        return replace(self, params=merged)
+        merged.update({name: value for name, value in updates.items()
+                       if name not in LIVE_PARAMS and not name.startswith(f"{OWNER}.")})
+        effects = []
+        for entry in self.effects:  # an effect's inputs are kept in its [[effect]] table
+            prefix = f"{OWNER}.{entry.name}."
+            inputs = {name[len(prefix):]: value for name, value in updates.items() if name.startswith(prefix)}
+            effects.append(replace(entry, params={**entry.params, **inputs}) if inputs else entry)
+        return replace(self, params=merged, effects=tuple(effects))
 
 
 def flatten_params(table: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
@@ -128,12 +133,13 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
             checker.fail(f"params.{name}", "not a parameter name (expected e.g. sim.growth_rate)")
         elif name in LIVE_PARAMS:
             checker.fail(f"params.{name}", "is live state, set by its command; presets do not store it")
+        elif name.startswith(f"{OWNER}."):
+            checker.fail(f"params.{name}", "an ISF effect's inputs go in the params of its [[effect]] table")
     tags = meta.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         checker.fail("preset.tags", "must be a list of strings")
         tags = []
     midi = checker.table(data, "midi", "midi", required=False)
-    modulation = parse_routings(checker, data, specs, LIVE_PARAMS)
     preset = Preset(
         name=source.path.stem,
         title=checker.string(meta, "title", "preset.title", source.path.stem),
@@ -143,7 +149,7 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
         description=checker.string(meta, "description", "preset.description", ""),
         tags=tuple(tags),
         midi=midi,
-        modulation=modulation,
+        effects=parse_effects(checker, data),
         path=source.path,
     )
     if specs is not None:
@@ -194,7 +200,7 @@ def render_preset(preset: Preset, specs: Mapping[str, ParamSpec],
     for name in existing:
         if name not in preset.params:
             _delete_dotted(params, name)
-    render_routings(document, preset.modulation)
+    render_effects(document, preset.effects)
     return tomlkit.dumps(document)
 
 
