@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import wave
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
+from installation.synth.summary import summarise
 from installation.synth.synth import Synth
 
 ParamsOf = Callable[[], Mapping[str, Value]]
@@ -25,11 +27,12 @@ ParamsOf = Callable[[], Mapping[str, Value]]
 
 def render_stream(frames: Iterable[WorldFrame], params: Mapping[str, Value] | ParamsOf, step_s: float,
                   seconds: float, sample_rate: int = 48000, channels: int = 2, block: int = 256,
-                  seed: int = 0) -> NDArray[np.float32]:
+                  seed: int = 0, bpm: float = 0.0) -> NDArray[np.float32]:
     """Render ``seconds`` of audio from frames arriving ``step_s`` apart: (samples, channels) float32.
 
     ``params`` is a mapping, or a function called after each frame (a bank's snapshot), so
-    parameter changes from a show reach the synth at their step.
+    parameter changes from a show reach the synth at their step. With ``bpm``, a steady tempo
+    whose beat 0 is at time 0 (``synth.quantize`` follows it).
     """
     synth = Synth(sample_rate, channels, block, seed)
     total = round(seconds * sample_rate)
@@ -43,7 +46,10 @@ def render_stream(frames: Iterable[WorldFrame], params: Mapping[str, Value] | Pa
             if frame is None:
                 break
             current = params() if callable(params) else params
-            synth.push_frame(frame, current, start_sample=round(pushed * step_s * sample_rate), step_s=step_s)
+            summary = summarise(frame)
+            if bpm > 0:
+                summary = replace(summary, beat=frame.t * bpm / 60.0, bpm=bpm)
+            synth.push_summary(summary, current, start_sample=round(pushed * step_s * sample_rate), step_s=step_s)
             pushed += 1
         synth.process(out[start:start + block])
     return out[:total]

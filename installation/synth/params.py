@@ -7,6 +7,7 @@ from installation.synth.scales import NOTE_NAMES, SCALES
 
 TIMBRES = ("pluck", "bell", "grain", "mixed")
 LAYOUTS = ("line", "ring")
+QUANTIZE = ("off", "1/4", "1/8", "1/16")  # a beat is a quarter note
 # The ceiling can be lowered, never raised above -0.3 dBFS (the promise).
 CEILING_MAX_DB = -0.3
 
@@ -44,6 +45,8 @@ def param_specs() -> list[ParamSpec]:
                     "Fraction of the threshold the signal must fall back under before the next spike"),
         float_param("synth.live_baseline", 4.0, 0.5, 120.0, "s", "Time constant of a live node's running baseline",
                     curve=Curve.LOG),
+        enum_param("synth.quantize", "off", QUANTIZE,
+                   "Spike voices wait for the next quarter, eighth or sixteenth of the tempo's beat"),
         enum_param("synth.speaker_layout", "line", LAYOUTS,
                    "Multichannel: speakers in a line left to right, or in a ring around the canvas"),
     ]

@@ -31,6 +31,8 @@ class FrameSummary:
     flow: float  # mean link flow 0..1
     extent: float  # how far the network spreads over the canvas 0..1
     events: tuple[Event, ...] = ()
+    beat: float | None = None  # the tempo's beat position at ``t`` (None: no tempo to follow)
+    bpm: float = 0.0
 
 
 def _mean(grid: NDArray[np.float32] | None) -> float:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Value] = {name: spec.default for name, spec in SPECS.items()
 TIMBRE_ORDER = ("pluck", "bell", "grain")
 DRONE_WEIGHTS = np.array([0.5, 1.0, 0.6, 0.5, 0.35, 0.3, 0.2, 0.15, 0.12, 0.1, 0.0, 0.0])
 CONSONANT = {EventKind.PURIFICATION, EventKind.BLOOM, EventKind.CLUSTER_PURIFIED}
+QUANTIZE_BEATS = {"1/4": 1.0, "1/8": 0.5, "1/16": 0.25}
 
 
 def db(value: float) -> float:
@@ -87,6 +88,7 @@ class Synth:
         self._tokens = 4.0
         self._last_t: float | None = None
         self._drone_time = 0.0
+        self._beat_ref: tuple[int, float, float] | None = None  # (a sample, the beat there, bpm)
         self.notes = 0
 
     # -- control --------------------------------------------------------------------------
@@ -120,6 +122,11 @@ class Synth:
         times; without (realtime), they sound at the start of the next block.
         """
         self.set_params(params)
+        if summary.beat is not None and summary.bpm > 0:
+            # offline the tick's time t falls at the end of its span; live, on the next block
+            at = self.position if start_sample is None or step_s is None else start_sample + round(
+                step_s * self.sample_rate)
+            self._beat_ref = (at, summary.beat, summary.bpm)
         dt = 1 / 60 if self._last_t is None else min(0.25, max(0.0, summary.t - self._last_t))
         self._last_t = summary.t
         response = self._num("synth.toxicity")
@@ -273,8 +280,19 @@ class Synth:
         amp = db(self._num("synth.voice_level")) * (0.35 + 0.25 * min(2.0, strength)) * 0.5
         sour = min(1.0, max(0.0, toxin)) * (1 - self.consonance)
         self._play(chosen, freq, self._num("synth.voice_decay"), self._num("synth.voice_brightness"),
-                   sour, amp, x, y, delay)
+                   sour, amp, x, y, self._on_grid(delay))
         self.notes += 1
+
+    def _on_grid(self, delay: int) -> int:
+        """``delay`` pushed on to the next beat division of ``synth.quantize`` (while a tempo is known)."""
+        grid = QUANTIZE_BEATS.get(str(self.params["synth.quantize"]))
+        if grid is None or self._beat_ref is None:
+            return delay
+        sample, beat, bpm = self._beat_ref
+        per_beat = self.sample_rate * 60.0 / bpm
+        here = beat + (self.position + delay - sample) / per_beat
+        line = math.ceil(here / grid - 1e-9) * grid
+        return delay + max(0, round((line - here) * per_beat))
 
     def _play(self, timbre: str, freq: float, decay: float, brightness: float, sour: float, amp: float,
               x: float, y: float, delay: int) -> None:
