@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from installation.core.errors import LoadError, Problem
+from installation.core.isf import isf_file, load_isf
 from installation.core.params import ParamSpec
 from installation.core.paths import UserDirs
 from installation.core.presets import PresetLibrary
@@ -88,12 +89,14 @@ def check_shaders(paths: list[Path]) -> list[Problem]:
 
 def check_shader_headers(paths: list[Path]) -> list[Problem]:
     """What needs no GL (``myco check --no-shaders``): each program assembled with its vertex file
-    and includes (so an input clashing with an include's is found), any other shader file's
-    header parsed, and the headers of each folder compared (one parameter declared unalike)."""
+    and includes (so an input clashing with an include's is found), an ISF file's header read,
+    any other shader file's header parsed, and the headers of each folder compared (one parameter declared unalike)."""
     problems: list[Problem] = []
     for path in paths:
         try:
-            if path.suffix == ".frag":
+            if (fragment := isf_file(path)) is not None:
+                load_isf(fragment)
+            elif path.suffix == ".frag":
                 load_program(path, shader_folder(path))
             else:
                 read_header(path)

@@ -8,6 +8,8 @@ read back are exact.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -202,3 +204,17 @@ def test_a_compile_error_names_its_line(gl_context: Any) -> None:
         IsfRenderer(load_isf(SHADERS / "broken.fs"), (8, 8))
     assert {(problem.file, problem.line, problem.key) for problem in caught.value.problems} == {
         (str(SHADERS / "broken.fs"), 8, "glsl")}
+
+
+def test_myco_check_compiles_isf_files(x_display: str) -> None:
+    def check(*paths: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "installation", "check", *map(str, paths)], capture_output=True,
+                              text=True, timeout=300)
+
+    broken = check(SHADERS / "broken.fs")
+    assert broken.returncode == 1
+    [line] = broken.stdout.splitlines()
+    assert line.startswith(f"{SHADERS / 'broken.fs'}:8: glsl: ") and "syntax error" in line
+    good = check(SHADERS / "passes.fs", SHADERS / "inputs.fs", SHADERS / "vertex.vs", SHADERS / "audio.fs")
+    assert (good.returncode, good.stdout) == (0, ""), good.stdout + good.stderr
+    assert "checked 4 files: 0 problems" in good.stderr

@@ -73,6 +73,13 @@ class IsfInput:
         return self.values[choices.index(choice)] if choice in choices else self.values[0]
 
     @property
+    def param_default(self) -> Any:
+        """The default as the parameter holds it: a pixel point2D's read against REFERENCE_SIZE, as 0..1."""
+        if self.in_pixels:
+            return tuple(min(1.0, max(0.0, v / r)) for v, r in zip(self.default, REFERENCE_SIZE, strict=True))
+        return self.default
+
+    @property
     def in_pixels(self) -> bool:
         """A point2D without MIN/MAX: its uniform is in pixels, its parameter 0..1 of the render size."""
         return self.type == "point2D" and self.minimum is None
@@ -479,6 +486,12 @@ def load_isf(path: Path) -> IsfShader:
                      vertex_body)
 
 
+def isf_file(path: Path) -> Path | None:
+    """The ISF fragment file that ``path`` (a ``.fs``, or the ``.vs`` beside one) stands for, if any."""
+    fragment = path.with_suffix(".fs")
+    return fragment if path.suffix == ".fs" or (path.suffix == ".vs" and fragment.is_file()) else None
+
+
 def isf_param_specs(effect: str, shader: IsfShader) -> list[ParamSpec]:
     """The parameters of an effect's inputs, ``isf.<effect>.<input as written>``.
 
@@ -507,11 +520,8 @@ def isf_param_specs(effect: str, shader: IsfShader) -> list[ParamSpec]:
                                      label=f"{label} alpha"))
         elif item.type == "point2D":
             for axis, index in (("x", 0), ("y", 1)):
-                if item.in_pixels:
-                    low, high = 0.0, 1.0
-                    default = min(1.0, max(0.0, item.default[index] / REFERENCE_SIZE[index]))
-                else:
-                    low, high, default = item.minimum[index], item.maximum[index], item.default[index]
+                low, high = (0.0, 1.0) if item.in_pixels else (item.minimum[index], item.maximum[index])
+                default = item.param_default[index]
                 specs.append(float_param(f"{name}_{axis}", default, low, high, description=about,
                                          label=f"{label} {axis}"))
     names = [spec.name for spec in specs]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from numpy.typing import NDArray
 from vispy import gloo
 
 from installation.core.errors import LoadError, Problem
-from installation.core.isf import IsfShader, eval_size
+from installation.core.isf import IsfShader, eval_size, load_isf
 from installation.core.shaderheader import ShaderHeader
 from installation.render.glsl import ProgramSource, map_errors
 from installation.render.isf_glsl import POSITION, IsfProgramSource, image_names, program_sources, size_uniform
@@ -262,4 +263,20 @@ class IsfRenderer:
         self._audio.clear()
         self._quad.delete()
         self.program.delete()
+
+
+def check_isf(path: Path) -> list[Problem]:
+    """``myco check`` of one ISF file, in the current GL context: the header, every pass compiled and
+    linked, the imported images read, one frame rendered (a pass's size as its inputs give it)."""
+    try:
+        renderer = IsfRenderer(load_isf(path), (64, 64))
+    except LoadError as error:
+        return error.problems
+    try:
+        renderer.render(None, images={}, values={}, time_s=0.0, dt=0.0, frame=0, date=(2000.0, 1.0, 1.0, 0.0))
+    except LoadError as error:
+        return error.problems
+    finally:
+        renderer.close()
+    return []
 
