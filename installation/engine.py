@@ -288,7 +288,7 @@ class Engine:
         """Load preset ``name`` into the crossfader's off-air deck (ValueError while both are on air)."""
         preset = self._load_preset(name)
         if preset is not None:
-            deck = self.decks.load(preset, preset.resolved(self.specs()), self.bank)
+            deck = self.decks.load(preset, preset.resolved(self.specs()), self.bank, self.preset)
             log.info("preset %s loaded into deck %s", name, deck.value.upper())
 
     def report(self, message: str) -> None:
@@ -354,7 +354,7 @@ class Engine:
         if preset is None:
             return
         if self.player.act.transition_by == "crossfader" and self.decks.off_air() is not None:
-            self.decks.load(preset, preset.resolved(self.specs()), self.bank)
+            self.decks.load(preset, preset.resolved(self.specs()), self.bank, self.preset)
             self.decks.fade_to_off_air(change.transition_s, self.step_hz)
         else:  # a fader held between the decks keeps the performer's mix: the act morphs instead
             self._apply(preset, transition_s=change.transition_s)
@@ -392,12 +392,12 @@ class Engine:
     def _follow_decks(self) -> None:
         """The crossfader moved: it ends a recall's fade, and from its midpoint on, deck B's preset
         (look, seed, hot reload) is the current one, before it deck A's."""
+        before = self.decks.nearer()
         if not self.decks.step(self.bank):
             return
         self.fade = None
-        nearer = self.decks.presets[self.decks.nearer()]
-        if nearer is not self.preset:
-            self._go_on_air(nearer, self.bank.number("show.recall_crossfade"))
+        if self.decks.nearer() is not before:
+            self._go_on_air(self.decks.presets[self.decks.nearer()], self.bank.number("show.recall_crossfade"))
 
     def _advance_fade(self) -> None:
         fade = self.fade

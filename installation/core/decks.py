@@ -97,8 +97,9 @@ class Decks:
             return None
         return self.nearer().other
 
-    def load(self, preset: Preset, values: Mapping[str, Value], bank: ParamBank) -> Deck:
-        """Put ``preset`` (its ``values``) into the off-air deck; the deck on air takes the bank's targets.
+    def load(self, preset: Preset, values: Mapping[str, Value], bank: ParamBank, on_air: Preset) -> Deck:
+        """Put ``preset`` (its ``values``) into the off-air deck; the deck on air takes the bank's targets
+        and ``on_air``, the preset playing now (as edited since it was loaded).
 
         Raises ValueError while the fader is between the ends (both decks are on air)."""
         deck = self.off_air()
@@ -108,6 +109,7 @@ class Decks:
         live = deck.other
         self.values[live] = {name: bank.target(name) if name in bank else value
                              for name, value in self.values[live].items()}
+        self.presets[live] = on_air
         self.presets[deck], self.values[deck] = preset, dict(values)
         return deck
 
