@@ -15,7 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,9 @@ from installation.core.commands import CROSSFADER, OPEN_LEVEL, SPECS, Command, s
 from installation.core.decks import Decks
 from installation.core.effects import EffectChain, isf_folders
 from installation.core.errors import LoadError
-from installation.core.events import CommandInput, Event, InputQueue, ParamInput
+from installation.core.events import CommandInput, ControlInput, Event, InputQueue, ParamInput, RoutingsInput
 from installation.core.frames import WorldFrame, empty_frame
+from installation.core.modulation import AMOUNT, Modulator
 from installation.core.morph import morph
 from installation.core.opening import OpeningHours, Transition
 from installation.core.params import ParamBank, ParamSpec, Value
@@ -109,6 +110,7 @@ class Engine:
         self.tempo = Tempo(t=self.now)  # the show's tempo and beat (installation.core.tempo)
         self.launches = Launches(self.tempo)  # performers' launches waiting for their beat or bar
         self.decks = Decks.holding(first, first.resolved(self.specs()))  # the A/B crossfader
+        self.modulation = Modulator()  # the current preset's routings; the runtime hands it the room's features
         self._apply(first, transition_s=0.0)
 
     @classmethod
@@ -221,6 +223,11 @@ class Engine:
                 events.append(item)
             elif isinstance(item, ParamInput):
                 self._param_input(item)
+            elif isinstance(item, ControlInput):
+                self.modulation.control(item.channel, item.number, item.value)
+            elif isinstance(item, RoutingsInput):
+                self.preset = replace(self.preset, modulation=item.routings)  # saved with the preset
+                self.modulation.set_routings(item.routings)
             else:
                 self.command(item)
         self.effects.step(self.dt)
@@ -238,6 +245,8 @@ class Engine:
         self._save_position()
         frame = self.world.step(self.dt, events, self.bank.snapshot())
         self.bank.tick(self.dt)
+        self.bank.modulate(self.modulation.update(self.t, self.tempo.beat_at(self.now), self.dt, frame,
+                                                  self.bank.number(AMOUNT)))
         self.t += self.dt
         self.step_count += 1
         self.latest = frame
@@ -388,6 +397,7 @@ class Engine:
                 self.report(str(error))
         self.preset = preset
         self._preset_mtime = self._mtime(preset)
+        self.modulation.set_routings(preset.modulation)
 
     def _follow_decks(self) -> None:
         """The crossfader moved: it ends a recall's fade, and from its midpoint on, deck B's preset

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from installation.core import decks, shows, tempo
+from installation.core import decks, modulation, shows, tempo
 from installation.core.params import ParamBank, ParamSpec
 from installation.midi import params as midi_params
 from installation.nodes import params as nodes_params
@@ -24,7 +24,7 @@ def all_param_specs(shader_dir: Path | None = None) -> list[ParamSpec]:
     """With ``shader_dir``, the shader parameters are those of the artist's headers there."""
     return [*shows.param_specs(), *decks.param_specs(), *sim_params.param_specs(), *nodes_params.param_specs(),
             *render_params.param_specs(shader_dir), *synth_params.param_specs(), *midi_params.param_specs(),
-            *tempo.param_specs()]
+            *tempo.param_specs(), *modulation.param_specs()]
 
 
 def build_bank(shader_dir: Path | None = None) -> ParamBank:

@@ -158,7 +158,9 @@ class Runtime:
         if frames and self.audio is not None:
             try:
                 # one message for the tick: the last state with every step's events (spikes, cues)
-                self.audio.push_steps(frames, self.engine.bank.snapshot())
+                tempo = self.engine.tempo
+                self.audio.push_steps(frames, self.engine.bank.snapshot(), tempo.beat_at(self.engine.now), tempo.bpm)
+                self.engine.modulation.room = self.audio.features()  # the room's sound, for the next steps
             except Exception as error:
                 self.audio_failed(error)
         self.ticks += 1

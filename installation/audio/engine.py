@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from types import MappingProxyType
@@ -167,12 +168,14 @@ class AudioEngine:
         """Send one tick of the world and any changed ``synth.*`` parameters; never blocks."""
         self.push_steps((frame,), params)
 
-    def push_steps(self, frames: Sequence[WorldFrame], params: Mapping[str, Value]) -> None:
+    def push_steps(self, frames: Sequence[WorldFrame], params: Mapping[str, Value], beat: float | None = None,
+                   bpm: float = 0.0) -> None:
         """Send the steps of one tick that caught up: the last state and every step's events
-        (pushing only the last frame would lose the others' spikes and cues)."""
+        (pushing only the last frame would lose the others' spikes and cues), with the tempo's
+        ``beat`` and ``bpm`` then (``synth.quantize`` follows them)."""
         if not frames:
             return
-        summary = summarise_steps(frames)
+        summary = replace(summarise_steps(frames), beat=beat, bpm=bpm)
         with self._lock:
             changed = {name: value for name, value in params.items()
                        if name.startswith("synth.") and self._sent.get(name) != value}

@@ -14,8 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from installation.core.commands import Command, Quantum, check_argument
+
+if TYPE_CHECKING:  # modulation reads events: this module only names its routings
+    from installation.core.modulation import Routing
 
 
 class EventKind(StrEnum):
@@ -109,7 +113,25 @@ class CommandInput:
             raise ValueError(f"launch {self.at!r} is not one of: {', '.join(Quantum)}")
 
 
-Input = Event | ParamInput | CommandInput
+@dataclass(frozen=True)
+class ControlInput:
+    """Where a MIDI control stands (``value`` 0..1; ``channel`` 1..16), whatever it is bound to: a
+    modulation source (:mod:`installation.core.modulation`)."""
+
+    channel: int
+    number: int
+    value: float
+
+
+@dataclass(frozen=True)
+class RoutingsInput:
+    """The current preset's modulation routings, replaced (the control window's matrix)."""
+
+    routings: tuple[Routing, ...]
+    source: str = "ui"
+
+
+Input = Event | ParamInput | CommandInput | ControlInput | RoutingsInput
 
 
 class InputQueue:

@@ -33,7 +33,7 @@ import tomlkit
 
 from installation.core.events import Event, EventKind
 from installation.core.frames import WorldFrame
-from installation.core.params import Kind, ParamSpec
+from installation.core.params import Kind, ParamSpec, float_param
 from installation.core.tomlsource import Checker
 
 E = TypeVar("E", bound=StrEnum)
@@ -68,6 +68,14 @@ class ModCurve(StrEnum):
     EXP = "exp"
     LOG = "log"
     SMOOTH = "smooth"
+
+
+AMOUNT = "mod.amount"
+
+
+def param_specs() -> list[ParamSpec]:
+    return [float_param(AMOUNT, 1.0, 0.0, 1.0, "", "How much of every routing's depth applies (0: none, the "
+                        "base values as set)", smoothing_s=0.1, label="Modulation amount")]
 
 
 # The network's measures (docs/perform.md says how each is brought to 0..1).
@@ -233,7 +241,7 @@ class Modulator:
     """The sources' state, stepped by the engine once per tick."""
 
     routings: tuple[Routing, ...] = ()
-    room: Mapping[str, float] = field(default_factory=dict)  # the room's features (the audio input)
+    room: Mapping[str, float] = field(default_factory=dict)  # room.level, room.low...: AudioEngine.features()
     controls: dict[tuple[int, int], float] = field(default_factory=dict)  # (channel, cc) → 0..1
     values: dict[Source, float] = field(default_factory=dict)  # each source's value at the last update
     spike_rate: float = 0.0  # spikes per second, averaged
@@ -249,9 +257,9 @@ class Modulator:
     def control(self, channel: int, number: int, value: float) -> None:
         self.controls[(channel, number)] = min(1.0, max(0.0, value))
 
-    def update(self, t: float, beat: float, dt: float, frame: WorldFrame) -> dict[str, float]:
-        """Step the sources to time ``t`` (seconds) and ``beat`` (beats since the tempo began) with
-        the world's latest frame; returns each target's summed offset."""
+    def update(self, t: float, beat: float, dt: float, frame: WorldFrame, amount: float = 1.0) -> dict[str, float]:
+        """Step the sources to time ``t`` (seconds) and ``beat`` (the tempo's beat position) with the
+        world's latest frame; returns each target's summed offset, times ``amount``."""
         spikes = sum(1 for event in frame.events if event.kind is EventKind.SPIKE)
         if dt > 0:
             self.spike_rate += (spikes / dt - self.spike_rate) * min(1.0, dt / SPIKE_RATE_TAU_S)
@@ -260,7 +268,8 @@ class Modulator:
         network = measures(frame, self.spike_rate)
         for source in {routing.source for routing in self.routings}:
             self.values[source] = self._value(source, t, beat, frame.events, network)
-        return sum_offsets(self.routings, self.values)
+        offsets = sum_offsets(self.routings, self.values)
+        return {name: offset * amount for name, offset in offsets.items()} if amount != 1.0 else offsets
 
     def _value(self, source: Source, t: float, beat: float, events: tuple[Event, ...],
                network: Mapping[str, float]) -> float:
@@ -276,7 +285,7 @@ class Modulator:
         if kind is SourceKind.NETWORK:
             return network.get(source.name, 0.0)
         if kind is SourceKind.ROOM:
-            value = float(self.room.get(source.name, 0.0))
+            value = float(self.room.get(f"room.{source.name}", 0.0))
             return min(1.0, max(0.0, value)) if math.isfinite(value) else 0.0
         return self.controls.get((source.channel, source.cc), 0.0)
 

@@ -102,7 +102,7 @@ class MidiInputs:
         return self.bank.spec(name) if name in self.bank else None
 
     def _value_of(self, name: str) -> Value | None:
-        return self.bank.snapshot().get(name)
+        return self.bank.base_snapshot().get(name)  # soft takeover meets the value set, not the modulated one
 
     def _save_learned(self, bindings: list[Binding]) -> None:
         try:
@@ -209,6 +209,7 @@ class MidiInputs:
             for port in self.ports.inputs.values():
                 self._poll(port)
             self._put(self.router.tick(time.monotonic()))
+            self._put(self.router.controls())
             for port_name, message in self.router.feedback():
                 self.ports.send(port_name, message)
 

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from installation.core.events import CommandInput, Input, ParamInput
+from installation.core.events import CommandInput, ControlInput, Input, ParamInput
 from installation.core.params import Kind, Value
 from installation.core.tempo import Source, Tempo
 from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, TargetKind, parse_target
@@ -72,6 +72,7 @@ class Router:
         self._published_bpm: float | None = None
         self._source = "internal"
         self._clock_seen = -1e9  # when the last clock tick arrived (the caller's clock)
+        self._controls: dict[tuple[int, int], float] = {}  # (channel 1..16, number) → 0..1, moved since controls()
         self.tempo: Tempo | None = None  # the show's tempo, which the clock leads (set by the port wrapper)
         # The least (arrival - sender's time) of the clock's port: the sender's timeline, which starts at
         # the first message's arrival (latency included), put on the monotonic clock with the least latency.
@@ -162,6 +163,8 @@ class Router:
         if message.kind is MessageKind.SONG_POSITION:
             self.clock.locate(message.value)
             return []
+        if message.kind is MessageKind.CC:
+            self._controls[(message.channel + 1, message.number)] = message.value / 127.0
         if self.learner.armed:
             self._learn(self.learner.offer(port, message, t))
             return []
@@ -187,6 +190,12 @@ class Router:
             self._source = "tap"
             out.append(ParamInput(CLOCK_SOURCE, "tap", SOURCE))
         return out
+
+    def controls(self) -> list[ControlInput]:
+        """The controls that moved since the last call, each where it stands now (modulation sources)."""
+        moved = [ControlInput(channel, number, value) for (channel, number), value in self._controls.items()]
+        self._controls.clear()
+        return moved
 
     def _share(self, port: str, inputs: Sequence[Input]) -> None:
         """Tell the other controllers that this one moved a parameter (their takeover re-arms)."""

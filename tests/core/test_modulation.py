@@ -177,7 +177,7 @@ def test_the_network_measures_from_a_known_frame() -> None:
 
 def test_room_and_midi_sources_read_what_the_engine_hands_over() -> None:
     room, midi = Source(SourceKind.ROOM, "low"), Source(SourceKind.MIDI, channel=2, cc=74)
-    modulator = Modulator(room={"low": 0.7, "level": float("nan")})
+    modulator = Modulator(room={"room.low": 0.7, "room.level": float("nan")})
     modulator.set_routings([Routing(room, "render.glow", 0.5), Routing(midi, "synth.decay", -1.0),
                             Routing(Source(SourceKind.ROOM, "level"), "render.agents", 1.0)])
     modulator.control(2, 74, 0.25)
