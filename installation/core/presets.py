@@ -13,6 +13,11 @@ description = "..."
 
 [midi]                    # optional overrides of the controller profile's bindings
 
+[[modulation]]            # optional routings: a source moving a parameter (installation.core.modulation)
+source = "lfo"
+target = "render.exposure"
+depth = 0.1
+
 [[effect]]                # optional ISF effects over the picture, in order (installation.core.effects)
 file = "spore-haze"
 params = { amount = 0.4 }
@@ -37,12 +42,13 @@ from tomlkit.items import Table
 from installation.core.commands import LIVE_PARAMS
 from installation.core.effects import OWNER, EffectEntry, parse_effects, render_effects
 from installation.core.errors import LoadError, Problem
+from installation.core.modulation import Routing, parse_routings, render_routings
 from installation.core.params import NAME_PATTERN, Kind, ParamSpec, Value, color_hex
 from installation.core.paths import SAFE_NAME, UserDirs, inside, preset_search_path, safe_name
 from installation.core.textfile import read_text
 from installation.core.tomlsource import Checker, TomlSource, atomic_write, parse_document
 
-PRESET_TABLES = {"preset", "params", "midi", "effect"}
+PRESET_TABLES = {"preset", "params", "midi", "modulation", "effect"}
 PRESET_KEYS = {"title", "seed", "look", "description", "tags"}
 LOOK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -57,6 +63,7 @@ class Preset:
     description: str = ""
     tags: tuple[str, ...] = ()
     midi: Mapping[str, Any] = field(default_factory=dict)
+    modulation: tuple[Routing, ...] = ()
     effects: tuple[EffectEntry, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
@@ -140,6 +147,7 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
         checker.fail("preset.tags", "must be a list of strings")
         tags = []
     midi = checker.table(data, "midi", "midi", required=False)
+    modulation = parse_routings(checker, data, specs, LIVE_PARAMS)
     preset = Preset(
         name=source.path.stem,
         title=checker.string(meta, "title", "preset.title", source.path.stem),
@@ -149,6 +157,7 @@ def parse_preset(source: TomlSource, specs: Mapping[str, ParamSpec] | None = Non
         description=checker.string(meta, "description", "preset.description", ""),
         tags=tuple(tags),
         midi=midi,
+        modulation=modulation,
         effects=parse_effects(checker, data),
         path=source.path,
     )
@@ -200,6 +209,7 @@ def render_preset(preset: Preset, specs: Mapping[str, ParamSpec],
     for name in existing:
         if name not in preset.params:
             _delete_dotted(params, name)
+    render_routings(document, preset.modulation)
     render_effects(document, preset.effects)
     return tomlkit.dumps(document)
 
