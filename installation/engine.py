@@ -341,7 +341,7 @@ class Engine:
 
     def _param_input(self, item: ParamInput) -> None:
         try:
-            self.bank.set(item.name, item.value, item.source)
+            self.bank.set(item.name, item.value, item.source, fade_s=item.fade_s)
             self.decks.touch(item.name)
         except (KeyError, ValueError, TypeError) as error:
             self.input_errors += 1

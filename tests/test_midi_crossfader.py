@@ -82,3 +82,21 @@ def test_the_fader_picks_up_the_crossfader_and_morphs_the_decks(controller: Test
     engine.step()
     assert move(controller, midi, engine, 120) == 0.0
     assert move(controller, midi, engine, 2) == pytest.approx(2 / 127)
+
+
+def test_a_fader_moves_its_parameter_at_once_past_the_parameters_smoothing(controller: TestController,
+                                                                           midi: MidiInputs, engine: Engine) -> None:
+    spec = engine.bank.spec("render.exposure")  # APC mini fader 1 (CC 48), pickup
+    assert spec.smoothing_s > 0
+    count = received(midi)
+    for value in range(0, 128, 4):  # a sweep through the value engages pickup
+        controller.send(0xB0, 48, value)
+    wait_for(lambda: received(midi) >= count + 32, 5, "the sweep to arrive")
+    time.sleep(0.05)
+    engine.step()
+    count = received(midi)
+    controller.send(0xB0, 48, 20)
+    wait_for(lambda: received(midi) > count, 5, "CC 48 to arrive")
+    time.sleep(0.05)
+    engine.step()
+    assert engine.bank.get("render.exposure") == pytest.approx(spec.from_normalized(20 / 127))

@@ -91,6 +91,9 @@ class ParamInput:
     value: object
     source: str
     normalized: bool = False
+    # Seconds to glide to the value; None: the parameter's own smoothing. A fader in a performer's
+    # hand is its own smoothing, so the MIDI layer sends its moves with 0 (docs/perform.md).
+    fade_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ class Mapper:
             if abs(glide.target - glide.current) < GLIDE_DONE:
                 glide.current = glide.target
                 del self._glides[binding]
-            out.extend(self._emit_param(binding.target.name, glide.current))
+            out.extend(self._emit_param(binding.target.name, glide.current, direct=True))
         return out
 
     def _control_value(self, message: Message) -> tuple[Control, int, int] | None:
@@ -223,7 +223,7 @@ class Mapper:
             step = binding.relative.decode(raw) if binding.relative is not None else delta
             step = -step if binding.invert else step
             lo, hi = min(low, high), max(low, high)
-            return self._to(binding, min(hi, max(lo, current + step * binding.step)), now)
+            return self._to(binding, min(hi, max(lo, current + step * binding.step)), now, direct=True)
         if binding.button is ButtonMode.TOGGLE:
             if not press:
                 return []
@@ -239,7 +239,7 @@ class Mapper:
         moved = self._takeover[binding].move(wanted, position)
         if moved is None:
             return []
-        return self._to(binding, low + (high - low) * moved, now)
+        return self._to(binding, low + (high - low) * moved, now, direct=True)
 
     @staticmethod
     def _normalized_range(binding: Binding, spec: ParamSpec) -> tuple[float, float]:
@@ -253,7 +253,9 @@ class Mapper:
         """Where the parameter's value lies in the binding's control space (after its curve)."""
         return (current - low) / (high - low) if high != low else 0.0
 
-    def _to(self, binding: Binding, normalized: float, now: float) -> list[Input]:
+    def _to(self, binding: Binding, normalized: float, now: float, direct: bool = False) -> list[Input]:
+        """Move ``binding``'s parameter; ``direct`` for a fader, knob or encoder: the hand is the
+        smoothing, so the parameter's own (meant for jumps: presets, OSC, buttons) is skipped."""
         name = binding.target.name
         for other, state in self._takeover.items():
             if other is not binding and other.target == binding.target:
@@ -263,16 +265,16 @@ class Mapper:
             self._glides[binding] = _Glide(start if start is not None else normalized, normalized,
                                            binding.smoothing_s, now)
             return []
-        return self._emit_param(name, normalized)
+        return self._emit_param(name, normalized, direct)
 
-    def _emit_param(self, name: str, normalized: float) -> list[Input]:
+    def _emit_param(self, name: str, normalized: float, direct: bool = False) -> list[Input]:
         spec = self._spec_of(name)
         if spec is None:
             return []
         value = spec.from_normalized(normalized)
         self._known[name] = min(1.0, max(0.0, normalized))
         self.last_sent[name] = value
-        return [ParamInput(name, value, SOURCE)]
+        return [ParamInput(name, value, SOURCE, fade_s=0.0 if direct else None)]
 
     # -- feedback ------------------------------------------------------------------------------
     def feedback_position(self, binding: Binding, value: Value) -> float | None:

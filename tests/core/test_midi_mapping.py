@@ -203,4 +203,11 @@ def test_parse_target() -> None:
 def test_only_param_inputs_reach_the_bank() -> None:
     rig = Rig([bind(CC, 7, Target.param("render.glow"))])
     out = rig.send(0xB0, 7, 10)
-    assert out == [ParamInput("render.glow", pytest.approx(2.0 * 10 / 127), "midi")]
+    assert out == [ParamInput("render.glow", pytest.approx(2.0 * 10 / 127), "midi", fade_s=0.0)]
+
+
+def test_a_fader_moves_its_parameter_directly_and_a_button_keeps_the_parameters_own_fade() -> None:
+    rig = Rig([bind(CC, 7, Target.param("render.glow")),
+               bind(CC, 8, Target.param("render.glow"), button=ButtonMode.TOGGLE)])
+    assert [item.fade_s for item in rig.send(0xB0, 7, 10)] == [0.0]  # type: ignore[union-attr]
+    assert [item.fade_s for item in rig.send(0xB0, 8, 127)] == [None]  # type: ignore[union-attr]
