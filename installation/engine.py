@@ -15,7 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -225,8 +225,7 @@ class Engine:
                 self._param_input(item)
             elif isinstance(item, ControlInput):
                 self.modulation.control(item.channel, item.number, item.value)
-            elif isinstance(item, RoutingsInput):
-                self.preset = replace(self.preset, modulation=item.routings)  # saved with the preset
+            elif isinstance(item, RoutingsInput):  # until the next preset; saving the preset keeps them
                 self.modulation.set_routings(item.routings)
             else:
                 self.command(item)

@@ -57,7 +57,7 @@ def test_the_snapshot_carries_the_modulated_value_and_the_target_stays_the_base(
     engine.advance(0.2)
     run_to_beat(engine, 6.1)
     assert engine.bank.snapshot()[EXPOSURE] == pytest.approx(exposure(base + 0.15))
-    assert engine.preset.modulation == (Routing(square, EXPOSURE, 0.3),)  # saved with the preset
+    assert engine.modulation.routings == (Routing(square, EXPOSURE, 0.3),)
 
 
 def test_a_midi_control_moves_its_routing_and_a_recalled_preset_brings_its_own() -> None:
