@@ -237,7 +237,7 @@ def _scalar_input(entry: dict[str, Any], name: str, kind: str, header: _Header, 
         low, high = high, low
     if kind == "long":
         low, high, value = float(math.ceil(low)), float(math.floor(high)), float(round(value))
-        high = max(high, low + 1)  # a long's range holds at least two values, so it can be a parameter
+    high = max(high, low + 1) if high <= low else high  # a parameter's range is never empty
     if not low <= value <= high:
         # The reference hosts clamp an out-of-range DEFAULT where they set it: so do we, and say so.
         log.warning("%s:%d: %s.DEFAULT: %g outside [%g, %g], clamped", header.path, line, name, value, low, high)

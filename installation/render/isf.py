@@ -159,13 +159,16 @@ class IsfRenderer:
         sizes = [(eval_size(p.width, *self.size, numbers, path=self.shader.path, line=p.line, key="WIDTH"),
                   eval_size(p.height, *self.size, numbers, path=self.shader.path, line=p.line, key="HEIGHT"))
                  for p in self.shader.passes]
+        for step, pass_size in zip(self.shader.passes, sizes, strict=True):
+            if step.target:  # every target exists before the first pass, so IMG_SIZE of a later one is right
+                self._target(step.target, pass_size, step.float)
         last = len(self.shader.passes) - 1
-        for index, (step, pass_size) in enumerate(zip(self.shader.passes, sizes, strict=True)):
+        for index, step in enumerate(self.shader.passes):
             program["PASSINDEX"] = index
             self._bind_images(images)
             if step.target:
-                buffer = self._target(step.target, pass_size, step.float)
-                self._draw(buffer.buffers[1 - buffer.front], pass_size)
+                buffer = self._targets[step.target]
+                self._draw(buffer.buffers[1 - buffer.front], buffer.size)
             if not step.target or index == last:
                 self._draw(target, self.size)
             if step.target:

@@ -37,6 +37,8 @@ BUILTINS = (("float", "TIME"), ("float", "TIMEDELTA"), ("int", "FRAMEINDEX"), ("
 _VERSION = re.compile(r"^[ \t]*#[ \t]*version[ \t]+(\d+)[ \t]*(\w*)", re.M)
 _EXTENSION = re.compile(r"^[ \t]*#[ \t]*extension\b.*$", re.M)
 _MACRO = re.compile(r"\b(IMG_THIS_NORM_PIXEL|IMG_THIS_PIXEL|IMG_NORM_PIXEL|IMG_PIXEL|IMG_SIZE)\s*\(")
+_DECLARATION = re.compile(
+    r"^[ \t]*(?:uniform|varying|in|out)[ \t]+(?:(?:lowp|mediump|highp)[ \t]+)?\w+[ \t]+(\w+)[ \t]*;[ \t]*$", re.M)
 _ARITY = {"IMG_THIS_NORM_PIXEL": 1, "IMG_THIS_PIXEL": 1, "IMG_NORM_PIXEL": 2, "IMG_PIXEL": 2, "IMG_SIZE": 1}
 
 
@@ -117,6 +119,12 @@ def _declarations(shader: IsfShader, images: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def _without_redeclarations(body: str, declared: set[str]) -> str:
+    """The body without its own declarations of what the prelude declares (files written for hosts
+    that wanted ``uniform float TIME;`` spelled out): GLSL refuses a second declaration."""
+    return _DECLARATION.sub(lambda found: "" if found.group(1) in declared else found.group(0), body)
+
+
 def _stated_version(body: str) -> tuple[str | None, str]:
     """The body's own ``#version`` (as ``"330 compatibility"``...) and the body with that line blanked."""
     found = _VERSION.search(body)
@@ -160,10 +168,11 @@ def program_sources(shader: IsfShader) -> list[IsfProgramSource]:
     """The versions to try, in order, each with both stages assembled."""
     images = image_names(shader)
     declarations = _declarations(shader, images)
+    declared = {line.rstrip(";").split()[-1] for line in declarations}
     stated, fragment_body = _stated_version(shader.fragment_body)
-    fragment_body = expand_image_functions(fragment_body, images)
+    fragment_body = expand_image_functions(_without_redeclarations(fragment_body, declared), images)
     stated_vertex, vertex_body = _stated_version(shader.vertex_body)
-    vertex_body = expand_image_functions(vertex_body, images)
+    vertex_body = expand_image_functions(_without_redeclarations(vertex_body, declared), images)
     stated = stated or stated_vertex
     own_main = shader.vertex_path is not None
     vertex_prelude = _vertex_prelude(declarations, own_main)

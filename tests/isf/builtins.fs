@@ -4,6 +4,10 @@
   "INPUTS": []
 }*/
 
+// Declared again, as files written for some hosts do: the host's own declaration is the one kept.
+uniform float TIME;
+varying vec2 isf_FragNormCoord;
+
 void main() {
     float x = isf_FragNormCoord.x;
     if (x < 0.25) {
