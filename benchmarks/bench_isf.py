@@ -80,15 +80,14 @@ def run(quick: bool = False) -> dict[str, Any]:
                                "device": str(gloo.gl.glGetParameter(gloo.gl.GL_RENDERER))}
     try:
         results["bare_copy"] = _ms(_timed(frames, bare))
-        for name, file, values in (("isf_filter_one_pass", "copy.fs", {}),
-                                   ("isf_three_passes_persistent_float", "passes.fs", {})):
+        for name, file in (("isf_filter_one_pass", "copy.fs"), ("isf_three_passes_persistent_float", "passes.fs")):
             started = time.perf_counter()
             renderer = IsfRenderer(load_isf(SHADERS / file), SIZE)
             gloo.gl.glFinish()
             build_ms = (time.perf_counter() - started) * 1000.0
 
-            def isf(index: int, renderer: IsfRenderer = renderer, values: dict[str, Any] = values) -> None:
-                renderer.render(target, images={"inputImage": image}, values=values, time_s=index / 60.0,
+            def isf(index: int, renderer: IsfRenderer = renderer) -> None:
+                renderer.render(target, images={"inputImage": image}, values={}, time_s=index / 60.0,
                                 dt=1 / 60.0, frame=index, date=DATE)
 
             try:
