@@ -26,6 +26,7 @@ from installation.core.errors import LoadError
 from installation.core.events import Event, Input, InputQueue
 from installation.core.params import ParamBank, ParamSpec, Value
 from installation.core.presets import Preset
+from installation.core.tempo import Tempo
 from installation.inputs.midi_hotplug import Hotplug, InputPort
 from installation.inputs.midi_ports import load_profiles, preset_bindings
 from installation.inputs.midi_server import MidiServer, ServerSupervisor
@@ -54,6 +55,7 @@ class MidiInputs:
     bindings override the profiles'. ``on_message`` sees every raw message (for a monitor).
     ``on_event`` gets every event at once, besides the engine's queue: the short path to the
     audio engine (``AudioEngine.push_event``), so a note sounds without waiting for a tick.
+    ``tempo`` (optional: the engine's) is led by MIDI clock and tap tempo.
     """
 
     name = "midi"
@@ -61,7 +63,8 @@ class MidiInputs:
     def __init__(self, queue: InputQueue, bank: ParamBank, profiles: Sequence[Profile] | None = None,
                  pattern: str = "", api: str | None = None, *, learned_file: Path | None = None,
                  client_name: str = "myco", preset_of: Callable[[], Preset] | None = None,
-                 on_message: MessageHook | None = None, on_event: EventSink | None = None) -> None:
+                 on_message: MessageHook | None = None, on_event: EventSink | None = None,
+                 tempo: Tempo | None = None) -> None:
         self.queue = queue
         self.bank = bank
         self.pattern = re.compile(pattern or ".", re.IGNORECASE)
@@ -73,6 +76,7 @@ class MidiInputs:
             log.error("learned MIDI bindings not loaded (the file is kept as it is):\n%s", error)
         self.router = Router(load_profiles() if profiles is None else profiles, learned, self._spec_of,
                              self._value_of, self._save_learned)
+        self.router.tempo = tempo  # MIDI clock and taps lead the show's tempo from this thread, on their own times
         self.server = MidiServer(api, client_name)
         self.ports = Hotplug(self.server, self.router, self.pattern, client_name)
         self.queue_dropped = 0
@@ -248,7 +252,8 @@ class MidiInputs:
 
 
 def start(pattern: str, *, queue: InputQueue, bank: ParamBank, api: str | None = None,
-          preset_of: Callable[[], Preset] | None = None, on_event: EventSink | None = None) -> MidiInputs:
+          preset_of: Callable[[], Preset] | None = None, on_event: EventSink | None = None,
+          tempo: Tempo | None = None) -> MidiInputs:
     """For ``myco run --midi PATTERN [--midi-api NAME]``: the controllers matching ``pattern``, started.
 
     Inputs go to ``queue`` (the engine's), parameters are looked up in ``bank``; ``preset_of``
@@ -256,6 +261,6 @@ def start(pattern: str, *, queue: InputQueue, bank: ParamBank, api: str | None =
     ``on_event`` also gets every event at once: the short path to the sound (the audio
     engine's ``push_event``), so a note sounds without waiting for the engine's tick.
     """
-    inputs = MidiInputs(queue, bank, pattern=pattern, api=api, preset_of=preset_of, on_event=on_event)
+    inputs = MidiInputs(queue, bank, pattern=pattern, api=api, preset_of=preset_of, on_event=on_event, tempo=tempo)
     inputs.start()
     return inputs

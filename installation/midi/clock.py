@@ -22,6 +22,7 @@ class ClockFollower:
 
     def __init__(self, window_ticks: int = 4 * PPQN, first_ticks: int = 2 * PPQN, timeout_s: float = 1.0) -> None:
         self._times: deque[float] = deque(maxlen=window_ticks)
+        self.window_ticks = window_ticks
         self._first_ticks = first_ticks  # ticks needed for a first estimate: short fits are noisy
         self.timeout_s = timeout_s
         self.bpm: float | None = None

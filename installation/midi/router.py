@@ -74,9 +74,10 @@ class Router:
         self._clock_seen = -1e9  # when the last clock tick arrived (the caller's clock)
         self._controls: dict[tuple[int, int], float] = {}  # (channel 1..16, number) → 0..1, moved since controls()
         self.tempo: Tempo | None = None  # the show's tempo, which the clock leads (set by the port wrapper)
-        # The least (arrival - sender's time) of the clock's port: the sender's timeline, which starts at
-        # the first message's arrival (latency included), put on the monotonic clock with the least latency.
-        self._clock_offset = 0.0
+        # (arrival - sender's time) of the last ticks: the sender's timeline starts at the first message's
+        # arrival (latency included) and may drift from the monotonic clock; their least puts it back
+        # on the monotonic clock with the least latency seen lately.
+        self._clock_lags: deque[float] = deque(maxlen=self.clock.window_ticks)
 
     # -- ports -----------------------------------------------------------------------------
     def profile_for(self, port: str) -> Profile | None:
@@ -225,12 +226,12 @@ class Router:
         clock = self.clock
         if message.kind is MessageKind.CLOCK:
             if t - self._clock_seen > clock.timeout_s:  # a new clock (or the same after a gap)
-                self._clock_offset = t - clock_t
-            self._clock_offset = min(self._clock_offset, t - clock_t)
+                self._clock_lags.clear()
+            self._clock_lags.append(t - clock_t)
             clock.tick(clock_t)
             self._clock_seen = t
             if self.tempo is not None and clock.bpm is not None and clock.fitted_t is not None:
-                self.tempo.offer(Source.MIDI, clock.fitted_t + self._clock_offset, clock.bpm, clock.beat)
+                self.tempo.offer(Source.MIDI, clock.fitted_t + min(self._clock_lags), clock.bpm, clock.beat)
             return self._publish_tempo(clock.bpm, "clock")
         if message.kind is MessageKind.START:
             clock.start()

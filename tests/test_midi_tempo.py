@@ -1,0 +1,201 @@
+"""The show's tempo on real JACK: led by jack_midi_clock, and Myco's own clock out read back.
+
+Every tick is also recorded by a plain JACK client (:class:`TickRecorder`) at its frame on
+JACK's own timeline, the reference the tempo and the beat phase are measured against: JACK's
+clock is CLOCK_MONOTONIC_RAW, put here on ``time.monotonic`` (the tempo's clock).
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+
+import jack
+import pytest
+
+from installation.core.events import InputQueue
+from installation.core.params import ParamBank
+from installation.core.tempo import Source, Tempo
+from installation.inputs.clock_out import CLIENT, PORT, ClockOut
+from installation.inputs.midi import MidiInputs
+from installation.midi.clock import PPQN
+from tests.services import Jack, require, stop
+from tests.waiting import wait_for
+
+TICK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
+
+
+def raw_minus_monotonic() -> float:
+    return time.clock_gettime(time.CLOCK_MONOTONIC_RAW) - time.monotonic()
+
+
+class TickRecorder:
+    """A JACK client that notes each MIDI message from ``source`` with its time on JACK's timeline."""
+
+    def __init__(self, source: str) -> None:
+        self.client = jack.Client(f"rec{uuid.uuid4().hex[:6]}", no_start_server=True)
+        self.port = self.client.midi_inports.register("in")
+        self.messages: list[tuple[bytes, float]] = []  # (bytes, monotonic seconds)
+        self.cycles: list[tuple[int, float]] = []  # (JACK frame, raw seconds) at each cycle's start
+        self._offset = raw_minus_monotonic()
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+        # a client just started may not take connections yet
+        wait_for(lambda: self._connect(source), 5, f"a connection from {source}")
+
+    def _connect(self, source: str) -> bool:
+        try:
+            self.client.connect(source, self.port)
+        except jack.JackError:
+            return False
+        return True
+
+    def _process(self, frames: int) -> None:
+        _, position = self.client.transport_query_struct()  # its usecs: this cycle's start on JACK's clock
+        start = position.usecs / 1e6
+        self.cycles.append((self.client.last_frame_time, start))
+        for offset, data in self.port.incoming_midi_events():
+            self.messages.append((bytes(data), start + offset / position.frame_rate - self._offset))
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.port.unregister()  # the port before the client
+        self.client.close()
+
+    def ticks_since(self, status: int) -> list[float]:
+        """Times of the ticks after the last ``status`` message (start or continue)."""
+        last = max((i for i, (data, _) in enumerate(self.messages) if data[0] == status), default=None)
+        assert last is not None, f"no {status:#x} among {len(self.messages)} messages"
+        return [t for data, t in self.messages[last + 1:] if data[0] == TICK]
+
+    def jack_rate(self) -> float:
+        """Frames JACK made per second of the machine's clock over the recording: 48000 when it keeps time."""
+        (f0, t0), (f1, t1) = self.cycles[0], self.cycles[-1]
+        return (f1 - f0) / (t1 - t0)
+
+
+def fitted_bpm(ticks: list[float], beats: int = 4) -> float:
+    window = ticks[-beats * PPQN:]
+    return 60.0 / (statistics.linear_regression(range(len(window)), window).slope * PPQN)
+
+
+@pytest.fixture
+def transport(jack_server: Jack) -> Iterator[jack.Client]:
+    """JACK transport at frame 0, stopped; stopped again afterwards."""
+    client = jack.Client(f"transport{uuid.uuid4().hex[:6]}", no_start_server=True)
+    try:
+        client.transport_stop()
+        client.transport_frame = 0
+        yield client
+        client.transport_stop()
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("bpm", [120.0, 133.0])
+def test_jack_midi_clock_leads_tempo_and_phase(transport: jack.Client, bpm: float) -> None:
+    tempo = Tempo(90.0)
+    clock = subprocess.Popen([require("jack_midi_clock"), "-b", str(bpm), "-B"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(p.name.startswith("jack_midi_clock") for p in transport.get_ports(is_midi=True)),
+                 5, "jack_midi_clock's port")
+        source = transport.get_ports("jack_midi_clock", is_midi=True, is_output=True)[0].name
+        recorder = TickRecorder(source)
+        try:
+            seen: list[float] = []  # the ticks as Myco's MIDI thread timed them
+
+            def tick(port: str, data: list[int], t: float) -> None:
+                if data == [TICK]:
+                    seen.append(t)
+
+            with MidiInputs(InputQueue(), ParamBank(), [], pattern="jack_midi_clock", tempo=tempo,
+                            on_message=tick) as midi:
+                wait_for(lambda: midi.open_ports(), 5, "Myco to open jack_midi_clock's port")
+                transport.transport_start()  # jack_midi_clock sends start, then the ticks from beat 0
+                wait_for(lambda: tempo.source is Source.MIDI and len(recorder.ticks_since(START)) > 6 * PPQN
+                         if any(d[0] == START for d, _ in recorder.messages) else False, 10,
+                         "six beats of clock after start")
+                errors_ms, own_ms, followed, delivered = [], [], [], []
+                end = time.monotonic() + 2.0
+                while time.monotonic() < end:  # sampling while it runs: the time is the test
+                    ticks = recorder.ticks_since(START)
+                    index, at = len(ticks) - 1, ticks[-1]  # the song's tick `index` happened `at`
+                    errors_ms.append((tempo.beat_at(at) - index / PPQN) * 60_000.0 / bpm)
+                    # and against the same tick as Myco's MIDI thread timed it, on a line fitted here
+                    fit = statistics.linear_regression(range(len(seen) - 4 * PPQN, len(seen)), seen[-4 * PPQN:])
+                    line = fit.intercept + fit.slope * (len(seen) - 1)
+                    own_ms.append((tempo.beat_at(line) - (len(seen) - 1) / PPQN) * 60_000.0 / bpm)
+                    followed.append(tempo.bpm)
+                    delivered.append(fitted_bpm(seen))
+                    time.sleep(0.05)
+                rate = recorder.jack_rate()
+        finally:
+            recorder.close()
+    finally:
+        stop(clock)
+    report = {"bpm": bpm, "jack_rate": round(rate), "phase_ms": [round(e, 2) for e in errors_ms],
+              "phase_own_ms": [round(e, 2) for e in own_ms],
+              "followed": [round(f, 2) for f in followed], "delivered": [round(d, 2) for d in delivered]}
+    print(report)
+    assert tempo.running
+    assert max(abs(f - d) for f, d in zip(followed, delivered, strict=True)) < 0.5, report
+    assert max(abs(e) for e in own_ms) < 5.0, report  # the phase locked to the ticks as they came
+    if abs(rate - 48000) < 48 and abs(fitted_bpm(ticks) - bpm) < 0.25:  # JACK kept time
+        assert abs(statistics.median(followed) - bpm) < 0.5, report
+        assert max(abs(e) for e in errors_ms) < 5.0, report
+
+
+def test_clock_out_is_read_back_at_24_ppqn_and_followed(jack_server: Jack) -> None:
+    leader = Tempo(133.0, t=time.monotonic())
+    leader.set_running(False)
+    follower = Tempo(90.0)
+    with ClockOut(leader) as out:
+        recorder = TickRecorder(f"{CLIENT}:{PORT}")
+        try:
+            seen: list[float] = []  # the ticks as the follower's MIDI thread timed them
+
+            def tick(port: str, data: list[int], t: float) -> None:
+                if data == [TICK]:
+                    seen.append(t)
+
+            with MidiInputs(InputQueue(), ParamBank(), [], pattern=CLIENT, tempo=follower, on_message=tick) as midi:
+                wait_for(lambda: midi.open_ports(), 5, "Myco's reader to open the clock out port")
+                wait_for(lambda: follower.source is Source.MIDI, 5, "the follower to take the tempo")
+                leader.set_running(True)  # song position of the next sixteenth, then continue
+                wait_for(lambda: any(d[0] == CONTINUE for d, _ in recorder.messages), 5, "continue")
+                wait_for(lambda: len(recorder.ticks_since(CONTINUE)) > 6 * PPQN, 10, "six beats after continue")
+                phase_ms = []
+                for _ in range(20):
+                    now = time.monotonic()
+                    phase_ms.append((follower.beat_at(now) - leader.beat_at(now)) * 60_000.0 / 133.0)
+                    time.sleep(0.05)
+                leader.set_running(False)
+                wait_for(lambda: recorder.messages[-1][0][0] == TICK and
+                         any(d[0] == STOP for d, _ in recorder.messages), 5, "stop")
+                wait_for(lambda: not follower.running, 5, "the follower to stop")
+                followed, delivered = follower.bpm, fitted_bpm(seen)
+                rate = recorder.jack_rate()
+                status = out.status()
+        finally:
+            recorder.close()
+    kinds = [data[0] for data, _ in recorder.messages]
+    position = next(data for data, _ in recorder.messages if data[0] == SONG_POSITION)
+    ticks = [t for data, t in recorder.messages if data[0] == TICK]
+    spacing_ms = statistics.median(b - a for a, b in itertools.pairwise(ticks)) * 1000.0
+    report = {"jack_rate": round(rate), "spacing_ms": spacing_ms, "fitted": fitted_bpm(ticks),
+              "follower": followed, "delivered": delivered, "phase_ms": [round(p, 2) for p in phase_ms],
+              "status": status}
+    print(report)
+    assert kinds.index(SONG_POSITION) + 1 == kinds.index(CONTINUE)  # the position, then continue
+    sixteenths = position[1] | position[2] << 7
+    ticks_before = kinds[:kinds.index(CONTINUE)].count(TICK)
+    assert sixteenths * 6 >= ticks_before  # the song position is where Myco's beat is, not before
+    assert abs(followed - delivered) < 0.5, report
+    if abs(rate - 48000) < 48:  # JACK kept time
+        assert abs(fitted_bpm(ticks) - 133.0) < 0.5, report
+        assert abs(spacing_ms - 60_000.0 / (133.0 * PPQN)) < 1.0, report
