@@ -29,7 +29,7 @@ from installation.app.status import PREVIEW_WIDTH
 from installation.core.commands import Command
 from installation.core.drafts import Draft, changed_values, delete_draft, read_draft, set_aside, when_text, write_draft
 from installation.core.errors import LoadError
-from installation.core.events import CommandInput, ParamInput
+from installation.core.events import CommandInput, ParamInput, RoutingsInput
 from installation.core.frames import with_all_events
 from installation.core.mapping import Mapping
 from installation.core.params import Value
@@ -47,6 +47,7 @@ from installation.ui.editing import EditHistory
 from installation.ui.gl_output import share_gl_contexts
 from installation.ui.health import HealthPanel
 from installation.ui.mapping_editor import EditorHooks, MappingEditor
+from installation.ui.modulation_matrix import ModulationMatrix
 from installation.ui.monitor import NodeMonitor
 from installation.ui.output import OutputManager, OutputWindow
 from installation.ui.output_view import OutputView, Pictures, Scene, make_pictures
@@ -122,6 +123,9 @@ class DesktopApp(QObject):
         self.control.confirm_close = self._may_close
         self.control.draft_banner.restore.connect(self.restore_draft)
         self.control.draft_banner.discard.connect(self.discard_draft)
+        self.matrix = ModulationMatrix(engine.specs, self.control)  # Ctrl+Shift+M
+        self.matrix.changed.connect(lambda routings: engine.inputs.put(RoutingsInput(routings)))
+        self.matrix.save_requested.connect(lambda: self.act("save"))
         screens = {screen.name(): screen.geometry() for screen in QGuiApplication.screens()}
         options = runtime.options
         self.venue, requests = venue_and_requests(list(screens), options, runtime.venue)
@@ -370,6 +374,9 @@ class DesktopApp(QObject):
             self._venue_polled = time.monotonic()
             self._follow_venue_file()
         self.params.refresh()
+        if self.matrix.isVisible():
+            self.matrix.show_routings(engine.modulation.routings)
+            self.matrix.show_values(engine.modulation.values)
         crossfade = engine.bank.number("show.recall_crossfade")
         self.transport.refresh(crossfade)
         self.decks.refresh(engine.decks)
@@ -571,6 +578,10 @@ class DesktopApp(QObject):
                 window.toggle_full_screen()
         elif name == "mapping":
             self.control.tabs.setCurrentWidget(self.mapping_editor)
+        elif name == "modulation":
+            self.matrix.show_routings(self.runtime.engine.modulation.routings)
+            self.matrix.show()
+            self.matrix.raise_()
         elif name in ("undo", "redo") and self.mapping_current():
             getattr(self.mapping_editor, name)()
         elif name in ("undo", "redo"):
@@ -593,7 +604,7 @@ class DesktopApp(QObject):
     def save(self, name: str | None) -> None:
         """Save the edits into the user's preset folder (atomic, with backups), then follow that file."""
         engine = self.runtime.engine
-        preset = engine.preset.with_params(self.history.edited_values())
+        preset = replace(engine.preset.with_params(self.history.edited_values()), modulation=engine.modulation.routings)
         try:
             path = engine.presets.save(preset, engine.specs(), name)
         except (LoadError, ValueError, OSError) as error:
@@ -659,4 +670,3 @@ def run_gui(runtime: Runtime, stop: threading.Event) -> int:
         desktop.close()
     log.info("closed after %.1f s", time.monotonic() - started)
     return int(code)
-

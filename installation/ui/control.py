@@ -27,6 +27,7 @@ SHORTCUTS = (
     ("pause", "Show", "P", "Pause / go on with the show timeline"),
     ("fullscreen", "Show", "F11", "Output full screen / windowed"),
     ("mapping", "Show", "Ctrl+M", "Projection mapping editor"),
+    ("modulation", "Show", "Ctrl+Shift+M", "Modulation matrix"),
     ("panic", "Show", "Esc", "Panic: reset to the preset"),
     ("open_now", "Show", "Ctrl+O", "Open now (until the next scheduled change)"),
     ("close_now", "Show", "Ctrl+Shift+O", "Close now (until the next scheduled change)"),

@@ -6,13 +6,15 @@ change, and a MIDI-learn button. Double-clicking a row resets it to the preset's
 
 The panel never writes the bank: it emits :attr:`ParamPanel.edited` and the app posts the
 change to the engine's input queue (so the UI is one more source, like MIDI and OSC), records
-it for undo, and the panel shows the bank's value on its next :meth:`refresh`.
+it for undo, and the panel shows the bank's value on its next :meth:`refresh`. A modulated
+parameter's slider stays on its base value and shows where modulation takes it with a second
+marker (and the value as ``base → modulated``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
@@ -24,6 +26,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSlider,
+    QStyle,
+    QStyleOptionSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +58,35 @@ def format_value(spec: ParamSpec, value: Value) -> str:
     return f"{text} {spec.unit}".strip()
 
 
+class ModSlider(QSlider):
+    """A slider on the base value with a marker where modulation takes it (None: no marker)."""
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.modulated: float | None = None  # 0..1
+
+    def show_modulated(self, position: float | None) -> None:
+        if position != self.modulated:
+            self.modulated = position
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.modulated is None:
+            return
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                             QStyle.SubControl.SC_SliderHandle, self)
+        span = self.width() - handle.width()
+        x = handle.width() / 2 + QStyle.sliderPositionFromValue(0, SLIDER_STEPS, round(self.modulated * SLIDER_STEPS),
+                                                                 span)
+        painter = QPainter(self)
+        painter.setPen(QPen(QColor(theme.WARN), 3))
+        painter.drawLine(round(x), 1, round(x), self.height() - 2)
+        painter.end()
+
+
 class ParamRow(QObject):
     """The widgets of one parameter in its group's grid."""
 
@@ -62,7 +95,7 @@ class ParamRow(QObject):
         self.spec = spec
         self._panel = panel
         self._updating = False
-        self._shown: tuple[Value, str] | None = None
+        self._shown: tuple[Value, str, Value | None] | None = None
         self.label = QLabel(spec.label or spec.name.rsplit(".", 1)[1].replace("_", " "))
         self.label.setToolTip(f"{spec.name}\n{spec.description}".strip() + "\nDouble-click: reset to the preset")
         self.control = self._make_control()
@@ -83,7 +116,7 @@ class ParamRow(QObject):
     def _make_control(self) -> QWidget:
         spec = self.spec
         if spec.kind in (Kind.FLOAT, Kind.INT):
-            slider = QSlider(Qt.Orientation.Horizontal)
+            slider = ModSlider()
             slider.setRange(0, SLIDER_STEPS)
             slider.setMinimumWidth(140)
             slider.valueChanged.connect(self._slider_moved)
@@ -116,17 +149,21 @@ class ParamRow(QObject):
         if chosen.isValid():
             self._emit((chosen.redF(), chosen.greenF(), chosen.blueF()))
 
-    def show_value(self, value: Value, source: str) -> None:
-        """Reflect the bank without echoing the change back as an edit (only what changed)."""
-        if (value, source) == self._shown:
+    def show_value(self, value: Value, source: str, modulated: Value | None = None) -> None:
+        """Reflect the bank without echoing the change back as an edit (only what changed); ``value``
+        is the base, ``modulated`` where modulation takes it (None or the same: not modulated)."""
+        if modulated == value:
+            modulated = None
+        if (value, source, modulated) == self._shown:
             return
-        self._shown = (value, source)
+        self._shown = (value, source, modulated)
         self._updating = True
         try:
             control = self.control
-            if isinstance(control, QSlider):
+            if isinstance(control, ModSlider):
                 if not control.isSliderDown():
                     control.setValue(round(self.spec.to_normalized(value) * SLIDER_STEPS))
+                control.show_modulated(None if modulated is None else self.spec.to_normalized(modulated))
             elif isinstance(control, QCheckBox):
                 control.setChecked(bool(value))
             elif isinstance(control, QComboBox):
@@ -136,7 +173,8 @@ class ParamRow(QObject):
                 control.setStyleSheet(f"background: {hex_color}; border: 1px solid #555;")
         finally:
             self._updating = False
-        self.value_label.setText(format_value(self.spec, value))
+        text = format_value(self.spec, value)
+        self.value_label.setText(text if modulated is None else f"{text} → {format_value(self.spec, modulated)}")
         self.source_label.setText(source)
         self.source_label.setStyleSheet(f"color: {theme.SOURCE_COLORS.get(source, theme.MUTED)};")
 
@@ -208,10 +246,10 @@ class ParamPanel(QWidget):
         """Show the bank's current values and sources (rebuilding if parameters came or went)."""
         if self.bank.names() != self._names:
             self._rebuild()
-        snapshot = self.bank.snapshot()
+        base, modulated = self.bank.base_snapshot(), self.bank.snapshot()
         for name, row in self.rows.items():
-            if name in snapshot:
-                row.show_value(snapshot[name], self.bank.source(name))
+            if name in base:
+                row.show_value(base[name], self.bank.source(name), modulated.get(name))
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().lower()
