@@ -218,3 +218,40 @@ def test_myco_check_compiles_isf_files(x_display: str) -> None:
     good = check(SHADERS / "passes.fs", SHADERS / "inputs.fs", SHADERS / "vertex.vs", SHADERS / "audio.fs")
     assert (good.returncode, good.stdout) == (0, ""), good.stdout + good.stderr
     assert "checked 4 files: 0 problems" in good.stderr
+
+
+def write_isf(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.write_text('/*{"ISFVSN": "2", "INPUTS": [{"NAME": "inputImage", "TYPE": "image"}]}*/\n' + body)
+    return path
+
+
+@pytest.mark.parametrize(("body", "version"), [
+    ("void main() { gl_FragColor = vec4(round(TIME) / 10.0); }\n", "130"),  # round() is GLSL 1.30's
+    ("#version 330\nout vec4 color;\nvoid main() { color = vec4(round(TIME) / 10.0); }\n", "330 compatibility"),
+    ("#version 300 es\nprecision mediump float;\nout vec4 color;\nvoid main() { color = vec4(round(TIME) / 10.0); }\n",
+     "130"),
+])
+def test_glsl_versions(gl_context: Any, tmp_path: Path, body: str, version: str) -> None:
+    renderer = IsfRenderer(load_isf(write_isf(tmp_path, "v.fs", body)), (4, 4))
+    target = Target((4, 4))
+    try:
+        renderer.render(target.buffer, images={}, values={}, time_s=2.25, dt=0.0, frame=0, date=DATE)
+        np.testing.assert_allclose(target.read(), 0.2, atol=1e-6)
+        assert renderer.version == version
+    finally:
+        target.delete()
+        renderer.close()
+
+
+def test_errors_keep_their_lines_after_moved_extensions(gl_context: Any, tmp_path: Path) -> None:
+    body = ("float f(float x) { return x; }\n"  # line 2 of the file
+            "#extension GL_ARB_shader_texture_lod : enable\n"
+            "#extension GL_EXT_gpu_shader4 : enable\n"
+            "void main() {\n"
+            "    gl_FragColor = vec4(f(1.0)) +;\n"  # line 6
+            "}\n")
+    path = write_isf(tmp_path, "e.fs", body)
+    with pytest.raises(LoadError) as caught:
+        IsfRenderer(load_isf(path), (4, 4))
+    assert {(problem.file, problem.line) for problem in caught.value.problems} == {(str(path), 6)}

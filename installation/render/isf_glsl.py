@@ -12,10 +12,11 @@ normalised coordinate. Textures are whole (no sub-rectangles) and upright (row 0
 so no flip or rectangle enters the lookups.
 
 GLSL versions: a file's own ``#version`` is honoured (150 and later as the compatibility
-profile, so ``gl_FragColor`` and ``texture2D`` stay); a file without one is tried as 1.20, then
-1.30, then 3.30: the reference hosts compile such files as 1.10/1.20 (a GL 2 context) or
-3.30/4.10 (a GL 3+ one), so a file either of them accepts compiles here. Each line of the
-assembled text remembers its file line, for errors ``file:line``. No GL here.
+profile, so ``gl_FragColor`` and ``texture2D`` stay); a file without one, or with a GLSL ES one
+(written for WebGL hosts), is tried as 1.20, then 1.30, then 3.30: the reference hosts compile
+such files as 1.10/1.20 (a GL 2 context) or 3.30/4.10 (a GL 3+ one), so a file either of them
+accepts compiles here. Each line of the assembled text remembers its file line, for errors
+``file:line``. No GL here.
 """
 
 from __future__ import annotations
@@ -131,25 +132,24 @@ def _stated_version(body: str) -> tuple[str | None, str]:
     if not found:
         return None, body
     number, profile = found.group(1), found.group(2)
-    if profile == "es":
-        version = "100" if number == "100" else number + " es"
-    elif int(number) >= 150:
-        version = f"{number} {profile or 'compatibility'}"
-    else:
-        version = number
-    return version, body[: found.start()] + body[found.end():]
+    body = body[: found.start()] + body[found.end():]
+    if profile == "es" or number in ("100", "300", "310", "320"):
+        return None, body  # GLSL ES (WebGL hosts): the desktop versions are tried, the latest takes its syntax
+    return (f"{number} {profile or 'compatibility'}" if int(number) >= 150 else number), body
 
 
 def _stage(version: str, prelude: list[str], body: str, path: Path, first_line: int) -> Source:
     """One stage: ``#version``, the #extension lines (which must come first), the prelude, the body.
 
-    vispy moves every ``#extension`` line up to just after ``#version`` itself (adding lines):
-    so they are taken out of the body here and put there, and the lines keep their origins.
+    vispy moves every ``#extension`` line up to just after ``#version`` itself, adding lines: so
+    they are taken out of the body here and put there (their own lines left blank), and the
+    origins count the lines vispy adds.
     """
     extensions = _EXTENSION.findall(body)
     body = _EXTENSION.sub("", body)
     lines = [f"#version {version}", *(line.strip() for line in extensions), *prelude]
-    origins: list[Origin | None] = [None] * len(lines)
+    # vispy blanks these and inserts them again after #version: the driver sees each twice the lines
+    origins: list[Origin | None] = [None] * (len(lines) + len(extensions))
     for offset, line in enumerate(body.split("\n")):
         lines.append(line.removesuffix("\r"))
         origins.append((str(path), first_line + offset))
