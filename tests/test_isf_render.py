@@ -255,3 +255,13 @@ def test_errors_keep_their_lines_after_moved_extensions(gl_context: Any, tmp_pat
     with pytest.raises(LoadError) as caught:
         IsfRenderer(load_isf(path), (4, 4))
     assert {(problem.file, problem.line) for problem in caught.value.problems} == {(str(path), 6)}
+
+
+def test_an_unreadable_imported_image_is_an_error(gl_context: Any, tmp_path: Path) -> None:
+    (tmp_path / "pic.png").write_bytes(b"not a picture at all")
+    shutil.copy(SHADERS / "imported.fs", tmp_path / "imported.fs")
+    with pytest.raises(LoadError) as caught:
+        IsfRenderer(load_isf(tmp_path / "imported.fs"), (4, 4))
+    [problem] = caught.value.problems
+    assert (problem.file, problem.key) == (str(tmp_path / "pic.png"), "IMPORTED")
+    assert problem.reason.startswith("cannot read the image")

@@ -67,14 +67,14 @@ def compile_isf(shader: IsfShader) -> tuple[gloo.Program, str]:
 
 def _load_image(path: Any) -> NDArray[np.uint8]:
     """An imported image as upright RGBA bytes; LoadError for one PIL cannot read."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as image:
             if image.width * image.height * 4 > MAX_IMAGE_BYTES:
                 raise LoadError.single(path, 0, "IMPORTED", f"image of {image.width}x{image.height} is too large")
             pixels = np.asarray(image.convert("RGBA"), np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError) as error:
+    except (OSError, ValueError, Image.DecompressionBombError) as error:  # UnidentifiedImageError is an OSError
         raise LoadError.single(path, 0, "IMPORTED", f"cannot read the image: {error}") from None
     return np.ascontiguousarray(pixels[::-1])
 
@@ -279,6 +279,8 @@ def check_isf(path: Path) -> list[Problem]:
         renderer.render(None, images={}, values={}, time_s=0.0, dt=0.0, frame=0, date=(2000.0, 1.0, 1.0, 0.0))
     except LoadError as error:
         return error.problems
+    except (RuntimeError, ValueError) as error:  # the driver refused a draw: said, not a traceback
+        return [Problem(str(path), 0, "gl", str(error).strip().splitlines()[0] if str(error).strip() else repr(error))]
     finally:
         renderer.close()
     return []
