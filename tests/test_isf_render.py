@@ -265,3 +265,10 @@ def test_an_unreadable_imported_image_is_an_error(gl_context: Any, tmp_path: Pat
     [problem] = caught.value.problems
     assert (problem.file, problem.key) == (str(tmp_path / "pic.png"), "IMPORTED")
     assert problem.reason.startswith("cannot read the image")
+
+
+def test_audio_inputs_are_silent_before_any_sound(gl_context: Any) -> None:
+    picture = render("audio.fs", (8, 2))
+    np.testing.assert_allclose(picture[..., 0], 0.5, atol=1e-6)  # a waveform's silence
+    np.testing.assert_allclose(picture[..., 1], 0.0, atol=1e-6)  # an empty spectrum
+    np.testing.assert_allclose(picture[..., 2], 8.1, atol=1e-5)  # MAX samples wide, one channel

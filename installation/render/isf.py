@@ -128,6 +128,9 @@ class IsfRenderer:
         self._imported: dict[str, gloo.Texture2D] = {}
         self._audio: dict[str, gloo.Texture2D] = {}
         self._events: dict[str, bool] = {}
+        # silence until sound arrives: a waveform at 0.5, an empty spectrum
+        self._set_audio({item.name: np.zeros((1, item.max_samples or 1), np.float32) for item in shader.inputs
+                         if item.type in ("audio", "audioFFT")})
         try:
             for name, path in shader.imported.items():
                 self._imported[name] = gloo.Texture2D(_load_image(path), interpolation="linear",
