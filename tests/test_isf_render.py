@@ -272,3 +272,11 @@ def test_audio_inputs_are_silent_before_any_sound(gl_context: Any) -> None:
     np.testing.assert_allclose(picture[..., 0], 0.5, atol=1e-6)  # a waveform's silence
     np.testing.assert_allclose(picture[..., 1], 0.0, atol=1e-6)  # an empty spectrum
     np.testing.assert_allclose(picture[..., 2], 8.1, atol=1e-5)  # MAX samples wide, one channel
+
+
+def test_a_vertex_shader_error_names_the_vs_file(gl_context: Any, tmp_path: Path) -> None:
+    fragment = write_isf(tmp_path, "w.fs", "void main() { gl_FragColor = vec4(1.0); }\n")
+    (tmp_path / "w.vs").write_text("void main() {\n    isf_vertShaderInit();\n    gl_Position.x = ;\n}\n")
+    with pytest.raises(LoadError) as caught:
+        IsfRenderer(load_isf(fragment), (4, 4))
+    assert {(problem.file, problem.line) for problem in caught.value.problems} == {(str(tmp_path / "w.vs"), 3)}
