@@ -463,6 +463,8 @@ def load_isf(path: Path) -> IsfShader:
         if name in seen and not (what == seen[name] == "a pass target"):
             header.fail(line, name, f"the name is taken twice (by {seen[name]} and {what})")
         seen.setdefault(name, what)
+    for item, name in _clashing_parameters(inputs):
+        header.fail(item.line, item.name, f"its parameter {name} would be another input's too")
     known = {i.name for i in inputs if i.type in ("float", "long", "bool")}
     for step in passes:
         for key, expression in (("WIDTH", step.width), ("HEIGHT", step.height)):
@@ -492,6 +494,27 @@ def isf_file(path: Path) -> Path | None:
     return fragment if path.suffix == ".fs" or (path.suffix == ".vs" and fragment.is_file()) else None
 
 
+def _parameter_suffixes(item: IsfInput) -> tuple[str, ...]:
+    """The last parts of the parameters an input makes (none for images and audio)."""
+    if item.type == "color":
+        return (item.name, f"{item.name}_alpha")
+    if item.type == "point2D":
+        return (f"{item.name}_x", f"{item.name}_y")
+    return () if item.type in IMAGE_TYPES else (item.name,)
+
+
+def _clashing_parameters(inputs: list[IsfInput]) -> list[tuple[IsfInput, str]]:
+    """Inputs whose parameter another input's has taken (a color "tint" and a float "tint_alpha")."""
+    taken: set[str] = set()
+    clashes: list[tuple[IsfInput, str]] = []
+    for item in inputs:
+        for suffix in _parameter_suffixes(item):
+            if suffix in taken:
+                clashes.append((item, suffix))
+            taken.add(suffix)
+    return clashes
+
+
 def isf_param_specs(effect: str, shader: IsfShader) -> list[ParamSpec]:
     """The parameters of an effect's inputs, ``isf.<effect>.<input as written>``.
 
@@ -499,7 +522,7 @@ def isf_param_specs(effect: str, shader: IsfShader) -> list[ParamSpec]:
     that is a momentary trigger (the renderer passes true for the one frame it turns true); color
     → COLOR (rgb) plus FLOAT ``<name>_alpha``; point2D → FLOATs ``<name>_x`` and ``<name>_y``, in
     MIN..MAX, or without them 0..1 of the render size (the renderer scales to pixels). Images and
-    audio are no parameters. ValueError if two parameters would share a name.
+    audio are no parameters; :func:`load_isf` has refused a file where two would share a name.
     """
     prefix = f"isf.{effect}."
     specs: list[ParamSpec] = []
@@ -524,10 +547,6 @@ def isf_param_specs(effect: str, shader: IsfShader) -> list[ParamSpec]:
                 default = item.param_default[index]
                 specs.append(float_param(f"{name}_{axis}", default, low, high, description=about,
                                          label=f"{label} {axis}"))
-    names = [spec.name for spec in specs]
-    if len(set(names)) != len(names):
-        twice = next(n for n in names if names.count(n) > 1)
-        raise ValueError(f"{shader.path}: parameter {twice} would be declared twice")
     return specs
 
 

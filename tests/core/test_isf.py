@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from installation.core.errors import LoadError
 from installation.core.isf import eval_size, isf_param_specs, load_isf, slug
@@ -145,6 +147,12 @@ def test_bad_json_and_no_header(tmp_path: Path) -> None:
                                                     "}*/ JSON comment")
 
 
+def test_two_inputs_may_not_make_one_parameter(tmp_path: Path) -> None:
+    header = {"INPUTS": [{"NAME": "tint", "TYPE": "color"}, {"NAME": "tint_alpha", "TYPE": "float"}]}
+    assert problems(write(tmp_path, "p.fs", header)) == [
+        f"{tmp_path / 'p.fs'}:7: tint_alpha: its parameter tint_alpha would be another input's too"]
+
+
 def test_defaults_are_clamped_into_range(tmp_path: Path) -> None:
     header = {"INPUTS": [{"NAME": "f", "TYPE": "float", "MIN": 0, "MAX": 1, "DEFAULT": 3},
                          {"NAME": "free", "TYPE": "float", "DEFAULT": 5},
@@ -165,3 +173,43 @@ def test_upper_case_parameter_names() -> None:
 def test_slug() -> None:
     assert slug("3d Rotate") == "3d_rotate" and slug("CMYK Halftone-Lookaround") == "cmyk_halftone_lookaround"
     assert slug("!!!") == "shader"
+
+
+ISF_KEYS = ["ISFVSN", "INPUTS", "PASSES", "IMPORTED", "IMAGES", "PERSISTENT_BUFFERS", "NAME", "TYPE", "DEFAULT",
+            "MIN", "MAX", "VALUES", "LABELS", "LABEL", "TARGET", "PERSISTENT", "FLOAT", "WIDTH", "HEIGHT", "PATH",
+            "CATEGORIES", "DESCRIPTION", "CREDIT", "IDENTITY"]
+ISF_WORDS = ["float", "long", "bool", "event", "color", "point2D", "image", "audio", "audioFFT", "cube", "inputImage",
+             "a", "b", "$WIDTH/2", "floor($HEIGHT*0.5)", "$a", "2", "x.png", "true", ""]
+isf_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True),
+                        st.sampled_from(ISF_WORDS), st.text(max_size=8))
+isf_values: st.SearchStrategy[object] = st.recursive(
+    isf_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                         st.dictionaries(st.sampled_from(ISF_KEYS), inner, max_size=6)),
+    max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.dictionaries(st.sampled_from(ISF_KEYS), isf_values, max_size=6))
+def test_any_header_loads_or_gets_a_load_error(tmp_path: Path, header: dict[str, object]) -> None:
+    """Whatever the header holds: an IsfShader whose parameters can be declared, or a LoadError."""
+    try:
+        path = write(tmp_path, "fuzz.fs", json.dumps(header, allow_nan=True))
+    except ValueError:
+        return
+    try:
+        shader = load_isf(path)
+    except LoadError as error:
+        assert all(problem.file == str(path) for problem in error.problems)
+        return
+    names = [spec.name for spec in isf_param_specs("fuzz", shader)]
+    assert len(set(names)) == len(names) and all(name.startswith("isf.fuzz.") for name in names)
+    for step in shader.passes:
+        assert 1 <= eval_size(step.width, 640, 480, {i.name: 1.0 for i in shader.inputs}) <= 16384
+
+
+def test_no_file_where_the_shader_should_be(tmp_path: Path) -> None:
+    (tmp_path / "folder.fs").mkdir()
+    assert problems(tmp_path / "folder.fs") == [f"{tmp_path / 'folder.fs'}:0: -: a folder, not a file"]
+    deep = "[" * 5000 + "]" * 5000
+    [found] = problems(write(tmp_path, "deep.fs", '{"INPUTS": ' + deep + "}"))
+    assert found.endswith("nested more than 16 levels deep")
