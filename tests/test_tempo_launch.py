@@ -1,13 +1,17 @@
-"""Quantised launch through the engine: an act change asked for on the next bar lands on it."""
+"""Quantised launch through the engine (an act change asked for on the next bar lands on it), and
+the tempo in the status document."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
+from installation.app.compose import build_runtime
+from installation.app.options import RunOptions
 from installation.core.commands import Command
-from installation.core.events import CommandInput, Event, EventKind
+from installation.core.events import CommandInput, Event, EventKind, ParamInput
 from installation.engine import Engine
 from installation.registry import build_bank
 
@@ -78,3 +82,19 @@ def test_the_default_quantum_holds_performers_events_but_never_the_show() -> Non
 def test_a_bad_launch_option_is_refused_where_it_arrives() -> None:
     with pytest.raises(ValueError, match="'soon' is not one of: now, beat, bar"):
         CommandInput(Command.NEXT_ACT, at="soon")
+
+
+def test_status_shows_tempo_source_beat_and_bar() -> None:
+    runtime = build_runtime(RunOptions(audio=False, status=None)).start()
+    try:
+        engine = runtime.engine
+        engine.inputs.put(ParamInput("tempo.bpm", 20.0, "osc"))  # three seconds a beat: the bar below holds
+        engine.advance(2 * engine.dt)  # the step that takes it, and the next, where the tempo follows
+        engine.tempo.locate(time.monotonic(), 9.5)  # beat 9.5: the third bar's second beat, half-way
+        tempo = runtime.publish_status()["tempo"]
+    finally:
+        runtime.stop()
+    assert {key: tempo[key] for key in ("bpm", "source", "follow", "running", "beats_per_bar", "bar", "beat_in_bar")} \
+        == {"bpm": 20.0, "source": "internal", "follow": "auto", "running": True, "beats_per_bar": 4, "bar": 3,
+            "beat_in_bar": 2}
+    assert 9.5 <= tempo["beat"] < 10.0

@@ -18,6 +18,8 @@ class RunOptions:
     mqtt: str | None = None  # broker URL, None: no MQTT
     midi: str | None = None  # port name pattern, None: no MIDI
     midi_api: str | None = None
+    clock_out: bool = False  # send MIDI clock at the show's tempo (port myco-clock:clock out)
+    link: bool = False  # join the Ableton Link session
     audio: bool = True
     audio_device: str | None = None
     headless: bool = False

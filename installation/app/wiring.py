@@ -119,9 +119,34 @@ def start_inputs(options: RunOptions, engine: Engine, audio: Any = None,
             from installation.inputs import midi as midi_input
 
             midi = midi_input.start(options.midi, queue=engine.inputs, bank=engine.bank, api=options.midi_api,
-                                    preset_of=lambda: engine.preset,
+                                    preset_of=lambda: engine.preset, tempo=engine.tempo,
                                     on_event=audio.push_event if audio is not None else None)  # the short path
             started.append(Started("midi", midi.stop, lambda: midi_figures(midi.status()), midi))
         except Exception as error:
             log.error("MIDI input %s could not start: %s", options.midi, error)
+    started.extend(start_tempo_sync(options, engine))
+    return started
+
+
+def start_tempo_sync(options: RunOptions, engine: Engine) -> list[Started]:
+    """MIDI clock out and Ableton Link, as asked: both follow or lead ``engine.tempo``."""
+    started: list[Started] = []
+    if options.clock_out:
+        try:
+            from installation.inputs.clock_out import ClockOut
+
+            clock_out = ClockOut(engine.tempo, options.midi_api or "jack")
+            clock_out.start()
+            started.append(Started("clock_out", clock_out.stop, clock_out.status, clock_out))
+        except Exception as error:
+            log.error("MIDI clock out could not start: %s", error)
+    if options.link:
+        try:
+            from installation.inputs.link import LinkSession
+
+            session = LinkSession(engine.tempo)
+            session.start()
+            started.append(Started("link", session.stop, session.status, session))
+        except Exception as error:
+            log.error("Ableton Link could not start: %s", error)
     return started

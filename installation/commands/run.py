@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--mqtt", metavar="URL", help="subscribe to node data on this broker, e.g. mqtt://host:1883")
     parser.add_argument("--midi", metavar="PATTERN", help="open MIDI ports whose name contains PATTERN")
     parser.add_argument("--midi-api", metavar="API", help="MIDI API: alsa or jack")
+    parser.add_argument("--clock-out", action="store_true",
+                        help="send MIDI clock at the show's tempo on the port myco-clock:clock out (docs/perform.md)")
+    parser.add_argument("--link", action="store_true", help="join the Ableton Link session on the network")
     parser.add_argument("--no-audio", action="store_true", help="no sound")
     parser.add_argument("--audio-device", metavar="NAME", help="sound output device (default: the system's)")
     parser.add_argument("--headless", action="store_true",
@@ -71,7 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def options_from(args: argparse.Namespace) -> RunOptions:
     return RunOptions(
         show=args.show, preset=args.preset, output_screens=tuple(args.output_screen), osc=args.osc,
-        mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, audio=not args.no_audio,
+        mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, clock_out=args.clock_out, link=args.link,
+        audio=not args.no_audio,
         audio_device=args.audio_device, headless=args.headless, headless_size=args.size or RunOptions.headless_size,
         visuals=not args.no_visuals,
         status=None if args.no_status else args.status, status_token=args.status_token or None,

@@ -166,6 +166,13 @@ class Tempo:
         size = 1 if quantum is Quantum.BEAT else self._beats_per_bar
         return math.ceil(beat / size - 1e-9) * size
 
+    def status(self, t: float) -> dict[str, object]:
+        """For ``/status``: the tempo, where it comes from, and where the beat is at ``t``."""
+        position = self.position(t)
+        return {"bpm": round(self._bpm, 2), "source": str(self._source), "follow": str(self._follow),
+                "running": self._running, "beats_per_bar": self._beats_per_bar, "beat": round(position.beat, 3),
+                "bar": position.bar + 1, "beat_in_bar": position.beat_in_bar + 1}  # counted from 1, as musicians do
+
     # -- who leads --------------------------------------------------------------------------
     def _live(self, source: Source, t: float) -> bool:
         return t - self._heard.get(source, -math.inf) <= QUIET_S

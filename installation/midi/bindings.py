@@ -15,6 +15,7 @@ from enum import StrEnum
 from installation.core.commands import COMMAND_NAMES, SPECS, Command, check_argument
 from installation.core.events import EventKind
 from installation.core.params import NAME_PATTERN
+from installation.core.tempo import LAUNCHES
 
 
 class ControlType(StrEnum):
@@ -114,6 +115,7 @@ class Target:
     kind: TargetKind
     name: str
     argument: str = ""
+    at: str = ""  # a launch (act, preset) lands on the next "beat" or "bar", or "now"; "": tempo.quantize
 
     def __post_init__(self) -> None:
         if self.kind is TargetKind.PARAM and not NAME_PATTERN.match(self.name):
@@ -124,6 +126,8 @@ class Target:
             if self.name not in COMMAND_NAMES:
                 raise ValueError(f"unknown command {self.name!r} (expected one of: {', '.join(COMMAND_NAMES)})")
             check_argument(Command(self.name), self.argument)
+        if self.at and not (self.kind is TargetKind.COMMAND and Command(self.name) in LAUNCHES):
+            raise ValueError(f"only {', '.join(sorted(LAUNCHES))} wait for a beat or bar")
 
     @property
     def state(self) -> str:

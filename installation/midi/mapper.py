@@ -186,7 +186,7 @@ class Mapper:
         target = binding.target
         press = self._press(binding, control, raw)
         if target.kind is TargetKind.COMMAND:
-            return [CommandInput(Command(target.name), target.argument, SOURCE)] if press else []
+            return [CommandInput(Command(target.name), target.argument, SOURCE, at=target.at)] if press else []
         if target.kind is TargetKind.EVENT:
             if not press:
                 return []

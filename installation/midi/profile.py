@@ -38,7 +38,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from installation.core.commands import COMMAND_NAMES
+from installation.core.commands import COMMAND_NAMES, Quantum
 from installation.core.errors import LoadError, Problem
 from installation.core.events import EventKind
 from installation.core.params import NAME_PATTERN
@@ -59,7 +59,7 @@ from installation.midi.bindings import (
 
 BINDING_KEYS = {
     "type", "channel", "number", "param", "event", "command", "argument", "range", "curve", "invert",
-    "relative", "step", "smoothing", "takeover", "button", "feedback", "led_on", "led_off", "x", "y", "port",
+    "relative", "step", "smoothing", "takeover", "button", "feedback", "led_on", "led_off", "x", "y", "port", "at",
 }
 CONTROLLER_KEYS = {"name", "port", "channel", "description", "manual"}
 LEARNED_FILE = "learned.toml"
@@ -109,10 +109,16 @@ def _target(checker: Checker, table: Mapping[str, Any], key: str) -> Target | No
         checker.fail(where, f"unknown command {name!r} (expected one of: {', '.join(COMMAND_NAMES)})")
         return None
     argument = checker.string(table, "argument", f"{key}.argument", default="")
+    at = _choice(checker, table, "at", f"{key}.at", Quantum, None)
     try:
-        return Target(kind, name, argument)
+        Target(kind, name, argument)
     except ValueError as error:
         checker.fail(f"{key}.argument", str(error))
+        return None
+    try:
+        return Target(kind, name, argument, at.value if at else "")
+    except ValueError as error:
+        checker.fail(f"{key}.at", str(error))
         return None
 
 
@@ -255,6 +261,8 @@ def binding_table(binding: Binding) -> Table:
     table.add(binding.target.kind.value, binding.target.name)
     if binding.target.argument:
         table.add("argument", binding.target.argument)
+    if binding.target.at:
+        table.add("at", binding.target.at)
     defaults = Binding(control, binding.target)
     for attribute, key in (("range", "range"), ("curve", "curve"), ("invert", "invert"), ("relative", "relative"),
                            ("step", "step"), ("smoothing_s", "smoothing"), ("takeover", "takeover"),

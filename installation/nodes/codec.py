@@ -12,10 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from installation.core.commands import COMMAND_NAMES, SPECS, Argument, Command
+from installation.core.commands import COMMAND_NAMES, SPECS, Argument, Command, Quantum
 from installation.core.events import CommandInput, Event, EventKind, Input, ParamInput
 from installation.core.frames import NodeReading
 from installation.core.params import NAME_PATTERN
+from installation.core.tempo import LAUNCHES
 from installation.nodes.validate import MAX_FIELDS, Rejection, valid_id
 
 MAX_PACKET_BYTES = 1024
@@ -59,17 +60,29 @@ def decode_osc(address: str, args: Sequence[object]) -> NodeValues | Input | Rej
     if address.startswith(COMMAND_PREFIX):
         return _osc_command(address[len(COMMAND_PREFIX):], args)
     if address == PRESET_ADDRESS:
+        args, at = _launch_at(Command.PRESET, args)
         if len(args) != 1 or not isinstance(args[0], str) or not PRESET_NAME.match(args[0]):
-            return Rejection("wrong_type", "/myco/preset takes one preset name")
-        return CommandInput(Command.PRESET, args[0], "osc")
+            return Rejection("wrong_type", "/myco/preset takes one preset name (then beat or bar to wait for)")
+        return CommandInput(Command.PRESET, args[0], "osc", at=at)
     return Rejection("unknown_address", address[:80])
 
 
+def _launch_at(command: Command, args: Sequence[object]) -> tuple[Sequence[object], str]:
+    """A launch's last argument may be ``now``, ``beat`` or ``bar`` (when it lands): (the rest, it)."""
+    takes_argument = SPECS[command].argument is not Argument.NONE
+    if (command in LAUNCHES and args and isinstance(args[-1], str) and args[-1] in tuple(Quantum)
+            and len(args) == 1 + takes_argument):
+        return args[:-1], str(args[-1])
+    return args, ""
+
+
 def _osc_command(name: str, args: Sequence[object]) -> Input | Rejection:
-    """``/myco/command/<name> [argument]``: a switch takes 1/0 (or on/off), jump_act an act number."""
+    """``/myco/command/<name> [argument] [now|beat|bar]``: a switch takes 1/0 (or on/off), jump_act an
+    act number; acts and presets may end with when they land."""
     spec = SPECS[Command(name)] if name in COMMAND_NAMES else None
     if spec is None or spec.midi_only:
         return Rejection("unknown_address", f"command {name[:40]!r}")
+    args, at = _launch_at(spec.command, args)
     if len(args) > 1:
         return Rejection("wrong_type", "a command takes at most one argument")
     argument = args[0] if args else ""
@@ -85,7 +98,7 @@ def _osc_command(name: str, args: Sequence[object]) -> Input | Rejection:
     elif not isinstance(argument, str):
         return Rejection("wrong_type", "a command's argument is a string or a number")
     try:
-        return CommandInput(spec.command, argument, "osc")
+        return CommandInput(spec.command, argument, "osc", at=at)
     except ValueError as error:
         return Rejection("wrong_type", str(error)[:120])
 

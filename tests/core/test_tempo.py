@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from installation.core.commands import Command
+from installation.core.errors import LoadError
+from installation.core.events import CommandInput
 from installation.core.params import ParamBank
 from installation.core.tempo import BPM, FOLLOW, QUIET_S, RUNNING, Follow, Quantum, Source, Tempo, param_specs
+from installation.midi.bindings import Target, TargetKind
+from installation.midi.profile import load_profile
+from installation.nodes.codec import decode_osc
+from installation.nodes.validate import Rejection
 
 
 def test_beat_timeline_is_exact_between_steps_and_continuous_across_a_change() -> None:
@@ -83,3 +92,27 @@ def test_bank_follows_the_tempo_and_the_operator_sets_it() -> None:
     assert (tempo.follow, tempo.running, tempo.source) == (Follow.MANUAL, False, Source.INTERNAL)
     with pytest.raises(ValueError, match="finite"):
         tempo.set_bpm(float("nan"), 3.0)
+
+
+def test_launch_option_from_osc() -> None:
+    assert decode_osc("/myco/command/next_act", ["bar"]) == CommandInput(Command.NEXT_ACT, "", "osc", at="bar")
+    assert decode_osc("/myco/command/jump_act", [2, "beat"]) == CommandInput(Command.JUMP_ACT, "2", "osc", at="beat")
+    assert decode_osc("/myco/preset", ["dawn", "bar"]) == CommandInput(Command.PRESET, "dawn", "osc", at="bar")
+    assert decode_osc("/myco/command/preset", ["bar"]) == CommandInput(Command.PRESET, "bar", "osc")  # a name
+    assert isinstance(decode_osc("/myco/command/blackout", [1, "bar"]), Rejection)  # not a launch
+
+
+def test_launch_option_in_a_midi_profile(tmp_path: Path) -> None:
+    path = tmp_path / "pads.toml"
+    path.write_text('[controller]\nname = "Pads"\nport = "pads"\n\n'
+                    '[[binding]]\ntype = "note"\nnumber = 36\ncommand = "next_act"\nat = "bar"\n\n'
+                    '[[binding]]\ntype = "note"\nnumber = 37\ncommand = "next_act"\nat = "soon"\n\n'
+                    '[[binding]]\ntype = "note"\nnumber = 38\ncommand = "blackout"\nat = "beat"\n')
+    with pytest.raises(LoadError) as raised:
+        load_profile(path)
+    assert str(raised.value).splitlines() == [
+        f"{path}:15: binding[1].at: 'soon' is not one of: now, beat, bar",
+        f"{path}:21: binding[2].at: only jump_act, next_act, preset, previous_act wait for a beat or bar"]
+    path.write_text('[controller]\nname = "Pads"\nport = "pads"\n\n'
+                    '[[binding]]\ntype = "note"\nnumber = 36\ncommand = "next_act"\nat = "bar"\n')
+    assert load_profile(path).bindings[0].target == Target(TargetKind.COMMAND, "next_act", at="bar")
