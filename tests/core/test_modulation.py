@@ -29,7 +29,7 @@ from installation.core.modulation import (
     measures,
     sum_offsets,
 )
-from installation.core.params import Curve, ParamBank, color_param, enum_param, float_param, int_param
+from installation.core.params import Curve, ParamBank, bool_param, color_param, enum_param, float_param, int_param
 from installation.core.paths import UserDirs
 from installation.core.presets import PresetLibrary, load_preset
 
@@ -275,3 +275,23 @@ def test_bad_routings_are_reported_with_file_line_and_key(tmp_path: Path) -> Non
     for want in expected:
         assert any(line.startswith(f"{path}:{want}") for line in lines), (want, lines)
     assert len(lines) == len(expected)
+
+
+@pytest.mark.parametrize("tables", [
+    "modulation = 3",
+    "modulation = [1, 2]",
+    "[[modulation]]\nsource = 5\ntarget = []\ndepth = nan",
+    "[[modulation]]\nsource = \"lfo\"\ntarget = \"render.glow\"\ndepth = true\nrate = 0\nshape = 1\nunit = {}",
+    "[[modulation]]\nsource = \"envelope\"\nevent = 7\ntarget = \"render.glow\"\ndepth = 0.1\nattack = -1",
+    "[[modulation]]\nsource = \"midi\"\ntarget = \"render.glow\"\ndepth = 0.1\nchannel = 0",
+    "[[modulation]]\nsource = \"network.\"\ntarget = \"render.glow\"\ndepth = 0.1",
+    "[[modulation]]\nsource = \"lfo\"\ntarget = \"show.paused\"\ndepth = 0.1",
+    "".join("[[modulation]]\nsource = \"lfo\"\ntarget = \"render.glow\"\ndepth = 0.1\n" for _ in range(65)),
+])
+def test_hostile_routings_are_reported_never_raised_otherwise(tmp_path: Path, tables: str) -> None:
+    path = tmp_path / "hostile.toml"
+    path.write_text('[preset]\ntitle = "x"\nseed = "kai-city"\nlook = "festival"\n\n' + tables + "\n")
+    specs = {**SPECS, "show.paused": bool_param("show.paused", False)}
+    with pytest.raises(LoadError) as caught:
+        load_preset(path, specs)
+    assert all(line.startswith(f"{path}:") for line in str(caught.value).splitlines())
