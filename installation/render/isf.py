@@ -164,7 +164,7 @@ class IsfRenderer:
                  for p in self.shader.passes]
         for step, pass_size in zip(self.shader.passes, sizes, strict=True):
             if step.target:  # every target exists before the first pass, so IMG_SIZE of a later one is right
-                self._target(step.target, pass_size, step.float)
+                self._allocate(step.target, pass_size, step.float)
         last = len(self.shader.passes) - 1
         for index, step in enumerate(self.shader.passes):
             program["PASSINDEX"] = index
@@ -188,13 +188,13 @@ class IsfRenderer:
             if framebuffer is not None:
                 framebuffer.deactivate()
 
-    def _target(self, name: str, size: tuple[int, int], floating: bool) -> _Target:
+    def _allocate(self, name: str, size: tuple[int, int], floating: bool) -> None:
+        """A target of this size and kind, made anew (empty) when either changed."""
         current = self._targets.get(name)
         if current is None or current.size != size or current.floating != floating:
             if current is not None:
                 current.delete()
-            current = self._targets[name] = _Target(size, floating)
-        return current
+            self._targets[name] = _Target(size, floating)
 
     def _set_inputs(self, values: Mapping[str, Any]) -> dict[str, float]:
         """Set every non-image input's uniform; return the numeric values ($name in sizes)."""
