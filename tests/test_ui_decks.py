@@ -61,3 +61,31 @@ def test_the_strip_loads_the_off_air_deck_moves_the_fader_and_shows_both(qt_sess
     finally:
         strip.close()
         strip.deleteLater()
+
+
+def test_the_control_window_holds_the_strip_and_it_fades_the_running_app(qt_session: object, tmp_path: Path,
+                                                                         monkeypatch: object) -> None:
+    from PySide6.QtGui import QImage
+
+    from tests.appkit import pixels, start_app, stop_app
+
+    monkeypatch.setenv("MYCO_HOME", str(tmp_path / "home"))  # type: ignore[attr-defined]
+    app = start_app()
+    try:
+        assert pump(30, lambda: app.runtime.clock.frames >= 3), "no output frame within 30 s"
+        strip = app.decks
+        assert strip.isVisible() and strip.window() is app.control
+        strip.choice.setCurrentText(B)
+        strip.load.click()
+        assert pump(5, lambda: app.runtime.engine.decks.presets[Deck.B].name == B)
+        festival = pixels(app)
+        strip.fader.setValue(1000)
+        assert pump(10, lambda: app.runtime.engine.current_preset().name == B), "the fade reached deck B"
+        assert pump(10, lambda: strip.load.text() == "Load into A"), "the strip follows"
+        assert app.runtime.engine.look_mix() == ("mural", "mural", 1.0)
+        pump(1.0)
+        assert np.abs(pixels(app) - festival).mean() > 5, "the output shows deck B's look"
+        shot = app.control.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        shot.save(str(Path(os.environ.get("MYCO_SCREENSHOTS", tmp_path)) / "control_with_decks.png"))
+    finally:
+        stop_app(app)
