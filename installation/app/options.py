@@ -22,6 +22,7 @@ class RunOptions:
     link: bool = False  # join the Ableton Link session
     audio: bool = True
     audio_device: str | None = None
+    audio_input: str | None = None  # the room's sound: an input device to listen to; None: the venue's, else none
     headless: bool = False
     headless_size: tuple[int, int] = (640, 360)  # the offscreen output's size when headless
     visuals: bool = True  # False: headless with no renderer at all (an audio- or sensor-only machine)

@@ -36,7 +36,8 @@ def start_audio(options: RunOptions, venue: Venue | None = None) -> tuple[Any, s
     """The audio engine (its own process), or None and a notice saying why there is no sound.
 
     The venue's ``[audio]`` and ``[[speaker]]``s choose the device, channels, rate, block and
-    where the synth places each sound; ``--audio-device`` wins over the file's device."""
+    where the synth places each sound, and the room input it listens to; ``--audio-device`` and
+    ``--audio-input`` win over the file's."""
     try:
         from installation.audio.engine import AudioEngine
     except ImportError as error:  # a machine without PortAudio: the show goes on without sound
@@ -47,14 +48,15 @@ def start_audio(options: RunOptions, venue: Venue | None = None) -> tuple[Any, s
 
     setup = venue.audio if venue is not None else None
     device = options.audio_device or (setup.device if setup is not None else None)
+    room = options.audio_input or (setup.input if setup is not None else None)
     try:
         audio = AudioEngine()
         if setup is None:
-            audio.start(device=device, sample_rate=48000, block=256, channels=2)
+            audio.start(device=device, sample_rate=48000, block=256, channels=2, input_device=room)
         else:
             audio.start(device=device, sample_rate=setup.sample_rate, block=setup.block, channels=setup.channels,
                         speakers=SpeakerLayout.of(setup, venue.canvas if venue is not None else None),
-                        speaker_names=setup.speaker_names())
+                        speaker_names=setup.speaker_names(), input_device=room, input_channels=setup.input_channels)
     except Exception as error:
         notice = f"sound could not start on {device or 'the default device'}: {error}; visuals only"
         log.error("%s", notice)

@@ -1,4 +1,4 @@
-"""Output devices: listing them (``myco devices``) and finding one by name.
+"""Sound devices: listing them (``myco devices``) and finding an output or an input by name.
 
 Only this module and :mod:`installation.audio.process` import sounddevice, and only inside
 functions, so importing the package stays cheap.
@@ -49,9 +49,20 @@ def find_output(devices: list[Device], wanted: str | None, channels: int) -> Dev
     """The output device for ``wanted``: an index, an exact name, or a case-insensitive part of
     ``"name [hostapi]"``; ``None`` means the default output (else the first JACK one, else the
     first with outputs). Devices with fewer than ``channels`` outputs never match."""
-    usable = [d for d in devices if d.outputs >= channels]
+    return _find([d for d in devices if d.outputs >= channels], wanted)
+
+
+def find_input(devices: list[Device], wanted: str, channels: int) -> Device | None:
+    """The input device for ``wanted``, matched as :func:`find_output` matches outputs; ``""``
+    means the first JACK device with inputs, else the first with inputs (PortAudio's default marks
+    an output). Devices with fewer than ``channels`` inputs never match."""
+    return _find([d for d in devices if d.inputs >= channels], wanted, default_first=False)
+
+
+def _find(usable: list[Device], wanted: str | None, default_first: bool = True) -> Device | None:
     if wanted is None or wanted.strip() == "":
-        for rule in (lambda d: d.is_default, lambda d: "JACK" in d.hostapi, lambda d: True):
+        rules = [lambda d: d.is_default] if default_first else []
+        for rule in [*rules, lambda d: "JACK" in d.hostapi, lambda d: True]:
             match = [d for d in usable if rule(d)]
             if match:
                 return match[0]

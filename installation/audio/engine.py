@@ -6,11 +6,16 @@ is not keeping up, the message is dropped and counted, and unsent parameter chan
 with the next). Events for immediate sound (MIDI notes) take a second queue. A watchdog
 thread collects the audio process's status and, if the process ends (the device was lost),
 starts a new one with the latest parameters, so sound comes back by itself.
+
+Back from the audio process, besides the status, come scopes and the room's features on a third
+bounded queue (:meth:`AudioEngine.scope`, :meth:`AudioEngine.room_scope`,
+:meth:`AudioEngine.features`); a reader takes the latest, and a full queue drops the newest.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import queue
 import threading
@@ -26,6 +31,7 @@ from installation.audio.process import AHEAD_BLOCKS, EXIT_DEVICE_LOST, AudioConf
 from installation.core.events import Event
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
+from installation.synth.analysis import BANDS, Scope, silence
 from installation.synth.spatial import SpeakerLayout
 from installation.synth.summary import FrameSummary, summarise_steps
 
@@ -33,6 +39,10 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 240  # four seconds of frames at 60 Hz
 RESTART_DELAY_S = 0.5
 SILENT_LIMIT_S = 15.0  # the audio process reports every 0.5-1 s; start-up takes a few seconds
+ANALYSIS_QUEUE_SIZE = 16  # a quarter of a second of scopes at 60 Hz (the watchdog drains it ten times a second)
+ONSET_DECAY_S = 0.15  # room.onset: 1 at an onset, falling by 1/e every this many seconds
+ROOM_STALE_S = 0.5  # room features older than this (the input was lost) read as silence
+ROOM_FEATURES = ("room.level", *(f"room.{name}" for name, _, _ in BANDS), "room.onset", "room.beat_bpm")
 
 
 def _reduce_mappingproxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
@@ -59,25 +69,39 @@ class AudioEngine:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._watchdog: threading.Thread | None = None
+        self._analysis: Any = None
+        self._analysis_lock = threading.Lock()
+        self._scope = silence(self._config.channels, self._config.sample_rate)
+        self._room_scope = silence(self._config.input_channels, self._config.sample_rate)
+        self._room: dict[str, float] = {}
         self.dropped = 0
         self.restarts = 0
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self, device: str | None = None, sample_rate: int = 48000, block: int = 256, channels: int = 2,
               latency: float | str = "low", ahead: int = AHEAD_BLOCKS, speakers: SpeakerLayout | None = None,
-              speaker_names: Sequence[str] = ()) -> None:
+              speaker_names: Sequence[str] = (), input_device: str | None = None, input_channels: int = 1,
+              analysis: bool = True) -> None:
         """Start the audio process; returns at once (the status says when it plays). ``ahead``:
         blocks the synth renders ahead of the one playing (headroom for a long block, and latency).
         ``speakers``: the venue's speakers, where the synth places each sound (DBAP), with their
-        names by channel for the status; None: ``synth.speaker_layout`` over ``channels``."""
+        names by channel for the status; None: ``synth.speaker_layout`` over ``channels``.
+        ``input_device``: the room's sound (a device as ``myco devices`` lists it; ``""``: the first
+        JACK one), analysed into :meth:`features`; None: no input. ``analysis``: False leaves the
+        scope of what is played out (it then stays silent)."""
         if self._watchdog is not None:
             raise RuntimeError("audio engine already started")
         if channels < 1 or block < 16 or sample_rate < 8000 or ahead < 1:
             raise ValueError("need at least 1 channel, 16-frame blocks, 8 kHz and one block ahead")
         if speakers is not None and max(speakers.outputs, default=0) >= channels:
             raise ValueError(f"a speaker is on an output past the {channels} channels")
+        if input_channels < 1:
+            raise ValueError("the room input needs at least 1 channel")
         self._config = AudioConfig(device, sample_rate, block, channels, latency, ahead=ahead, speakers=speakers,
-                                   speaker_names=tuple(speaker_names))
+                                   speaker_names=tuple(speaker_names), input_device=input_device,
+                                   input_channels=input_channels, analysis=analysis)
+        self._scope = silence(channels, sample_rate)
+        self._room_scope = silence(input_channels, sample_rate)
         self._stopping.clear()
         self._spawn()
         self._watchdog = threading.Thread(target=self._watch, daemon=True, name="audio-watchdog")
@@ -93,13 +117,15 @@ class AudioEngine:
 
     def _spawn(self) -> None:
         frames, events = self._context.Queue(QUEUE_SIZE), self._context.Queue(QUEUE_SIZE)
+        analysis = self._context.Queue(ANALYSIS_QUEUE_SIZE)
         status_in, status_out = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=run, args=(self._config, frames, events, status_out),
+        process = self._context.Process(target=run, args=(self._config, frames, events, status_out, analysis),
                                         name="myco-audio", daemon=True)
         process.start()
         status_out.close()
         with self._lock:
             self._frames, self._events, self._status_in, self._process = frames, events, status_in, process
+            self._analysis = analysis
             self._status = {"state": "starting"}
             self._heard_at = time.monotonic()
             # a fresh process starts from the latest world and every parameter
@@ -126,6 +152,9 @@ class AudioEngine:
         for channel in (self._frames, self._events):
             channel.cancel_join_thread()
             channel.close()
+        with self._analysis_lock:
+            self._analysis.close()
+            self._analysis = None
         if self._status_in is not None:
             self._drain_status()
             self._status_in.close()
@@ -134,6 +163,7 @@ class AudioEngine:
     def _watch(self) -> None:
         while not self._stopping.is_set():
             self._drain_status()
+            self._drain_analysis()
             process = self._process
             silent_s = time.monotonic() - self._heard_at
             if process is not None and process.is_alive() and silent_s > SILENT_LIMIT_S:
@@ -162,6 +192,52 @@ class AudioEngine:
                     self._heard_at = time.monotonic()
         except (EOFError, OSError):
             pass
+
+    def _drain_analysis(self) -> None:
+        """Keep the latest scopes and room features that came back; never waits."""
+        with self._analysis_lock:
+            source = self._analysis
+            try:
+                while source is not None:
+                    _, played, room_scope, room = source.get_nowait()
+                    if played is not None:
+                        self._scope = played
+                    if room_scope is not None:
+                        self._room_scope = room_scope
+                    if room is not None:
+                        self._room = room
+            except (queue.Empty, EOFError, OSError, ValueError):
+                pass
+
+    # -- what was heard -------------------------------------------------------------------
+    def scope(self) -> Scope:
+        """The waveform and spectrum of the latest blocks played (``heard_at``: when their last
+        sample reaches the output, by ``time.monotonic()``); silence before the first."""
+        self._drain_analysis()
+        return self._scope
+
+    def room_scope(self) -> Scope:
+        """The waveform and spectrum of the room input's latest samples; silence without one."""
+        self._drain_analysis()
+        return self._room_scope
+
+    def features(self) -> Mapping[str, float]:
+        """The room's sound: ``room.level`` and ``room.low``/``mid``/``high`` (RMS amplitudes, a
+        full-scale sine 0.707), ``room.onset`` (1 at an onset, decaying over ONSET_DECAY_S) and
+        ``room.beat_bpm`` (0 until a few onsets tell a tempo); all 0 without an input."""
+        self._drain_analysis()
+        room, now = self._room, time.monotonic()
+        if not room or now - self._room_scope.heard_at > ROOM_STALE_S:
+            return dict.fromkeys(ROOM_FEATURES, 0.0)
+        onset_at = room["last_onset_at"]
+        onset = math.exp(-max(0.0, now - onset_at) / ONSET_DECAY_S) if onset_at >= 0 else 0.0
+        return {"room.level": room["level"], **{f"room.{name}": room[name] for name, _, _ in BANDS},
+                "room.onset": onset, "room.beat_bpm": room["bpm"]}
+
+    def room_onsets(self) -> tuple[int, float]:
+        """How many onsets the room input has had, and the ``time.monotonic()`` of the latest (-1: none)."""
+        self._drain_analysis()
+        return int(self._room.get("onsets", 0)), float(self._room.get("last_onset_at", -1.0))
 
     # -- feeding --------------------------------------------------------------------------
     def push(self, frame: WorldFrame, params: Mapping[str, Value]) -> None:

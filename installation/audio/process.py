@@ -7,6 +7,13 @@ thread takes them from there, a few before each block, and renders ``ahead`` blo
 a ring; the callback only copies the next block out of the ring and wakes the synth thread.
 The callback never logs, blocks or makes an array; a block that fails to render is silence (counted).
 
+An analysis thread (:meth:`Player.analyse`) sends the GUI process, at most ``ANALYSIS_HZ`` times a
+second, the scope of what was just played (the synth thread copies each block the callback has
+taken into a history before it renders into that slot again, so the scope is of blocks on their
+way to the speakers, not of the ones waiting in the ring) and, when a room input is open (a second
+PortAudio stream whose callback only copies into a ring), the room's scope and features
+(:mod:`installation.synth.analysis`). A full queue drops the message and counts it.
+
 When the stream dies (jackd killed), PortAudio's JACK backend hangs in any teardown of that
 stream (close, abort, terminate: measured), so this process reports the loss and exits
 without teardown; :class:`installation.audio.engine.AudioEngine` starts a new one, which
@@ -32,8 +39,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from installation.audio.devices import find_output, list_devices
+from installation.audio.devices import find_input, find_output, list_devices
 from installation.core.events import Event, EventKind
+from installation.synth.analysis import BANDS, FFT_SIZE, Listener, scope_of
 from installation.synth.spatial import SpeakerLayout
 from installation.synth.synth import Synth
 
@@ -45,6 +53,8 @@ EVENT_KINDS = tuple(EventKind)
 MAX_MESSAGES_PER_BLOCK = 12
 REALTIME_PRIORITY = 20  # below JACK's usual 70-95 for its own threads, above everything ordinary
 AHEAD_BLOCKS = 1  # one block (5.3 ms at 48 kHz / 256) of headroom for the synth, and of latency
+ANALYSIS_HZ = 60  # scopes and room features sent to the GUI process at most this often
+HISTORY_FRAMES = 8192  # played and heard samples kept for the analysis (170 ms at 48 kHz)
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,9 @@ class AudioConfig:
     ahead: int = AHEAD_BLOCKS  # blocks rendered ahead of the one playing (latency: ahead x block)
     speakers: SpeakerLayout | None = None  # the venue's speakers (DBAP); None: synth.speaker_layout
     speaker_names: tuple[str, ...] = ()  # by output channel, for the status
+    input_device: str | None = None  # the room's sound: an input device (as find_input takes it); None: none
+    input_channels: int = 1
+    analysis: bool = True  # the scope of what is played (off: for measuring what it costs)
 
 
 def read_only(data: dict[str, Any]) -> MappingProxyType[str, Any]:
@@ -110,6 +123,31 @@ class BlockRing:
                 self._offset = 0
                 self.read_blocks += 1
         return True
+
+
+class SampleRing:
+    """The latest samples of a stream, written by one thread (a callback, the synth thread) and
+    read by another (the analysis thread); preallocated, no lock (as :class:`BlockRing`). A
+    reader that falls more than the capacity behind has lost the oldest."""
+
+    def __init__(self, capacity: int, channels: int) -> None:
+        self.samples = np.zeros((capacity, channels), np.float32)
+        self.capacity = capacity
+        self.written = 0  # frames written so far
+
+    def write(self, block: NDArray[np.float32]) -> None:
+        frames = len(block)
+        at = self.written % self.capacity
+        first = min(frames, self.capacity - at)
+        self.samples[at:at + first] = block[:first]
+        self.samples[:frames - first] = block[first:]
+        self.written += frames
+
+    def between(self, start: int, end: int) -> NDArray[np.float32]:
+        """Frames ``start`` to ``end`` (a copy), at most the capacity's latest."""
+        start = max(start, end - self.capacity)
+        index = np.arange(start, end) % self.capacity
+        return self.samples[index]
 
 
 class Occurrences:
@@ -171,6 +209,19 @@ class Player:
         self.event_latency = np.zeros(self.RING_EVENTS)
         self.events = 0
         self._dac_ahead = 0.0
+        # what was played (the blocks the callback took, copied by the synth thread), and when heard
+        self.played = SampleRing(HISTORY_FRAMES, config.channels) if config.analysis else None
+        self.played_at = 0.0  # time.monotonic() of the callback that took the latest block
+        self._recorded = 0  # blocks copied into ``played``
+        self.heard_at = 0.0  # time.monotonic() when the last copied block's last sample is heard
+        # the room's sound (written by the input callback)
+        self.room = SampleRing(HISTORY_FRAMES, config.input_channels)
+        self.room_at = 0.0  # time.monotonic() of the latest input callback
+        self.input_overflows = 0
+        self.input_errors = 0
+        self.analysis_dropped = 0
+        self.analysis_cpu_s = 0.0  # the analysis thread's CPU time
+        self._analysis_started = 0.0
 
     # -- the callback: PortAudio's real-time thread ----------------------------------------
     def callback(self, outdata: NDArray[np.float32], frames: int, time_info: Any, status: Any) -> None:
@@ -184,6 +235,7 @@ class Player:
                 if time_info is not None else 0.0
             if status.output_underflow:
                 self.underflows.record()
+            self.played_at = time.monotonic()
             if not self.ring.read(outdata, frames):
                 self.starved.record()
             self._wake()
@@ -198,6 +250,16 @@ class Player:
         self.loads[self.callbacks % self.RING] = (time.perf_counter() - start) * self.config.sample_rate / frames
         self.callbacks += 1
 
+    def input_callback(self, indata: NDArray[np.float32], frames: int, time_info: Any, status: Any) -> None:
+        """The room input's callback: only a copy into ``room``; never raises (that would end the stream)."""
+        try:
+            if status.input_overflow:
+                self.input_overflows += 1
+            self.room.write(indata)
+            self.room_at = time.monotonic()
+        except Exception:
+            self.input_errors += 1
+
     def _wake(self) -> None:
         try:
             os.write(self._wake_write, b"\0")
@@ -209,6 +271,7 @@ class Player:
         """Fill the ring: for each free block, apply what came in, then render the block."""
         while self.ring.free() > 0 and not self.stopping.is_set():
             started = time.thread_time()
+            self._record_played()
             block = self.ring.next_slot()
             try:
                 # a backlog (after a stall) is worked off over several blocks, not in one
@@ -222,6 +285,52 @@ class Player:
             self.ring.commit()
             self.synth_loads[self.blocks % self.RING] = (time.thread_time() - started) / self.period_s
             self.blocks += 1
+
+    def _record_played(self) -> None:
+        """Copy the blocks the callback has taken into ``played``, before their slots are rendered
+        into again; their last sample is heard once PortAudio's output latency has passed."""
+        played = self.played
+        if played is None:
+            return
+        taken = self.ring.read_blocks
+        while self._recorded < taken:
+            played.write(self.ring.blocks[self._recorded % self.ring.slots])
+            self._recorded += 1
+        self.heard_at = self.played_at + self._dac_ahead + self.period_s
+
+    def analyse(self, sink: Any, room: bool) -> None:
+        """The analysis thread: at most ANALYSIS_HZ times a second, put on ``sink`` the scope of
+        what was played since the last time, and (``room``: an input is open) the room's scope and
+        features: ``("analysis", Scope | None, Scope | None, dict | None)``; never blocks."""
+        rate = self.config.sample_rate
+        listener = Listener(rate, self.config.block)
+        sent_played, heard = 0, 0  # played blocks and room frames analysed so far
+        self._analysis_started = time.monotonic()
+        while not self.stopping.wait(1.0 / ANALYSIS_HZ):
+            started = time.thread_time()
+            played = None
+            if self.played is not None and self._recorded != sent_played:
+                sent_played, heard_at = self._recorded, self.heard_at
+                written = self.played.written
+                played = scope_of(self.played.between(written - FFT_SIZE, written), rate, heard_at)
+            features, room_scope = None, None
+            written, at = self.room.written, self.room_at
+            if room and written > heard:
+                listener.feed(self.room.between(heard, written))
+                heard = written
+                found = listener.features()
+                room_scope = scope_of(self.room.between(written - FFT_SIZE, written), rate, at)
+                # the listener's clock ends at the latest frame, which came in at ``at``
+                onset_at = at - (listener.samples / rate - found.last_onset) if found.last_onset >= 0 else -1.0
+                features = {"level": found.level,
+                            **{name: level for (name, _, _), level in zip(BANDS, found.bands, strict=True)},
+                            "onsets": found.onsets, "last_onset_at": onset_at, "bpm": found.bpm}
+            if played is not None or features is not None:
+                try:
+                    sink.put_nowait(("analysis", played, room_scope, features))
+                except (queue.Full, ValueError, OSError):
+                    self.analysis_dropped += 1
+            self.analysis_cpu_s += time.thread_time() - started
 
     def synth_thread(self) -> None:
         """Render ahead, then sleep until the callback has played a block (or the player stops)."""
@@ -311,7 +420,16 @@ class Player:
                 "synth_load_max": synth_load["max"], "ahead_blocks": self.config.ahead,
                 "voices": self.synth.modes.voices, "callback_priority": self.thread_priority,
                 "events": self.events, "event_latency_ms_p50": round(1000 * float(e50), 2),
-                "event_latency_ms_p99": round(1000 * float(e99), 2)}
+                "event_latency_ms_p99": round(1000 * float(e99), 2),
+                "output_latency_ms": round(1000 * self._dac_ahead, 2),
+                "input_overflows": self.input_overflows, "input_errors": self.input_errors,
+                "analysis_dropped": self.analysis_dropped, "analysis_cpu_percent": self.analysis_cpu_percent()}
+
+    def analysis_cpu_percent(self) -> float:
+        """The analysis thread's CPU time, in percent of one CPU since it started."""
+        if not self._analysis_started:
+            return 0.0
+        return round(100 * self.analysis_cpu_s / max(1e-9, time.monotonic() - self._analysis_started), 3)
 
 
 def _name_jack_client() -> None:
@@ -343,8 +461,31 @@ def raise_priority(fifo_priority: int) -> str:
         return "normal"
 
 
-def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -> None:
-    """The audio process's main function."""
+def open_room(sd: Any, config: AudioConfig, player: Player) -> tuple[Any, dict[str, str]]:
+    """The room input's stream, started, or None; and what the status says of it. An input that
+    cannot be opened is reported and the sound goes on without it."""
+    if config.input_device is None:
+        return None, {"input_state": "off", "input_device": "", "input_error": ""}
+    device = find_input(list_devices(sd), config.input_device, config.input_channels)
+    if device is None:
+        return None, {"input_state": "unavailable", "input_device": "",
+                      "input_error": f"no input device {config.input_device!r} with {config.input_channels} "
+                                     "channels (see myco devices)"}
+    try:
+        stream = sd.InputStream(device=device.index, samplerate=config.sample_rate, blocksize=config.block,
+                                channels=config.input_channels, dtype="float32", latency=config.latency,
+                                callback=player.input_callback)
+        stream.start()
+    except Exception as error:
+        return None, {"input_state": "unavailable", "input_device": device.name,
+                      "input_error": f"open {device.name}: {error}"}
+    player.room_at = time.monotonic()  # the staleness watch starts now
+    return stream, {"input_state": "listening", "input_device": device.name, "input_error": ""}
+
+
+def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection, analysis_q: Any = None) -> None:
+    """The audio process's main function; ``analysis_q``: where the analysis thread puts scopes and
+    the room's features (None: no analysis thread)."""
     import sounddevice as sd
 
     parent = os.getppid()
@@ -403,6 +544,11 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
             continue
         player.last_callback = time.monotonic()
         state.update(state="running", device=device.name, hostapi=device.hostapi)
+        room, room_state = open_room(sd, config, player)
+        state.update(room_state)
+        if analysis_q is not None:
+            threading.Thread(target=player.analyse, args=(analysis_q, room is not None), daemon=True,
+                             name="audio-analysis").start()
         stale_after = max(1.0, 20 * config.block / config.sample_rate)
         next_report = 0.0
         while not player.stopping.is_set():
@@ -414,9 +560,15 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection) -
                 state.update(state="device_lost")
                 report()
                 os._exit(EXIT_DEVICE_LOST)  # no teardown: it hangs on a dead JACK server
+            if room is not None and (not room.active or now - player.room_at > stale_after):
+                # the sound plays on without it; the input comes back with the next audio process
+                state.update(input_state="lost")
+                room = None
             if now >= next_report:
                 report()
                 next_report = now + STATUS_EVERY_S
+        if room is not None:
+            room.close()
         stream.close()
     state.update(state="stopped")
     report()

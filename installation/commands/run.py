@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--link", action="store_true", help="join the Ableton Link session on the network")
     parser.add_argument("--no-audio", action="store_true", help="no sound")
     parser.add_argument("--audio-device", metavar="NAME", help="sound output device (default: the system's)")
+    parser.add_argument("--audio-input", metavar="NAME",
+                        help="listen to the room's sound on this input device (docs/perform.md)")
     parser.add_argument("--headless", action="store_true",
                         help="no windows: engine, inputs, sound, status, and the visuals rendered offscreen")
     parser.add_argument("--size", type=frame_size, metavar="WxH",
@@ -76,7 +78,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         show=args.show, preset=args.preset, output_screens=tuple(args.output_screen), osc=args.osc,
         mqtt=args.mqtt, midi=args.midi, midi_api=args.midi_api, clock_out=args.clock_out, link=args.link,
         audio=not args.no_audio,
-        audio_device=args.audio_device, headless=args.headless, headless_size=args.size or RunOptions.headless_size,
+        audio_device=args.audio_device, audio_input=args.audio_input,
+        headless=args.headless, headless_size=args.size or RunOptions.headless_size,
         visuals=not args.no_visuals,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
         seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, resume=args.resume,

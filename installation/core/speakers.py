@@ -8,6 +8,8 @@ sample_rate = 48000      # optional
 block = 256              # optional
 rolloff_db = 6.0         # optional: DBAP's level drop per doubling of the distance
 blur = 0.05              # optional: DBAP's spatial blur (canvas heights)
+input = "system"         # optional: the room's sound, an input device (as --audio-input, which wins)
+input_channels = 1       # optional: how many of its inputs are listened to (mixed to one)
 
 [[speaker]]
 name = "front left"
@@ -33,7 +35,7 @@ MAX_CHANNELS = 64
 MAX_SPEAKERS = 64
 POSITION_SLACK = 0.5  # speakers may stand this far outside the canvas (around the picture)
 SPEAKER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
-AUDIO_KEYS = {"device", "channels", "sample_rate", "block", "rolloff_db", "blur"}
+AUDIO_KEYS = {"device", "channels", "sample_rate", "block", "rolloff_db", "blur", "input", "input_channels"}
 SPEAKER_KEYS = {"name", "position", "channel", "gain"}
 DEFAULT_ROLLOFF_DB = 6.0
 DEFAULT_BLUR = 0.05
@@ -58,6 +60,8 @@ class AudioSetup:
     speakers: tuple[Speaker, ...] = ()
     rolloff_db: float = DEFAULT_ROLLOFF_DB
     blur: float = DEFAULT_BLUR
+    input: str | None = None  # the room's sound: an input device; None: not listened to
+    input_channels: int = 1
 
     def speaker_names(self) -> list[str]:
         """Names by output channel (for /status)."""
@@ -109,15 +113,7 @@ def parse_audio(checker: Checker, data: Mapping[str, Any]) -> AudioSetup | None:
         return None
     audio = checker.table(data, "audio", "audio", required=False)
     checker.unknown_keys(audio, AUDIO_KEYS, "audio")
-    device: str | None = None
-    if "device" in audio:
-        value = audio["device"]
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            device = str(value)
-        elif isinstance(value, str) and value.strip():
-            device = value
-        else:
-            checker.fail("audio.device", "must be a device's name (or part of it) or its index, as in myco devices")
+    device, room = _device(checker, audio, "device"), _device(checker, audio, "input")
     tables = checker.tables(data, "speaker", "speaker", MAX_SPEAKERS)
     speakers = _speakers(checker, tables)
     highest = max((speaker.channel for speaker in speakers), default=0)
@@ -133,4 +129,18 @@ def parse_audio(checker: Checker, data: Mapping[str, Any]) -> AudioSetup | None:
     block = checker.integer(audio, "block", "audio.block", 256, 16, 8192)
     rolloff = checker.number(audio, "rolloff_db", "audio.rolloff_db", DEFAULT_ROLLOFF_DB, 0.5, 24.0)
     blur = checker.number(audio, "blur", "audio.blur", DEFAULT_BLUR, 0.0, 1.0)
-    return AudioSetup(device, channels, sample_rate, block, speakers, rolloff, blur)
+    input_channels = checker.integer(audio, "input_channels", "audio.input_channels", 1, 1, MAX_CHANNELS)
+    return AudioSetup(device, channels, sample_rate, block, speakers, rolloff, blur, room, input_channels)
+
+
+def _device(checker: Checker, audio: Mapping[str, Any], key: str) -> str | None:
+    """``[audio]``'s ``key``: a device's name (or part of it) or its index; None when not given."""
+    if key not in audio:
+        return None
+    value = audio[key]
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    checker.fail(f"audio.{key}", "must be a device's name (or part of it) or its index, as in myco devices")
+    return None

@@ -92,6 +92,13 @@ def test_device_may_be_an_index() -> None:
     assert setup is not None and setup.device == "3"
 
 
+def test_the_room_input_and_its_channels() -> None:
+    setup = parse('[audio]\ninput = "system"\ninput_channels = 2\n')
+    assert setup == AudioSetup(input="system", input_channels=2)
+    assert parse('[audio]\ninput = 0\n') == AudioSetup(input="0")
+    assert parse("[audio]\n") == AudioSetup(input=None, input_channels=1)  # not listened to
+
+
 def test_every_problem_at_its_line() -> None:
     text = """
 [audio]
@@ -136,6 +143,8 @@ gain = 3
     ("[audio]\nchannels = 0\n", "audio.channels", "0 is outside [1, 64]"),
     ("[audio]\nchannels = 65\n", "audio.channels", "65 is outside [1, 64]"),
     ("[audio]\ndevice = \"\"\n", "audio.device", "must be a device's name"),
+    ("[audio]\ninput = true\n", "audio.input", "must be a device's name"),
+    ("[audio]\ninput_channels = 0\n", "audio.input_channels", "0 is outside [1, 64]"),
     ("[[speaker]]\nname = \"x\"\n", "speaker[0].position", "missing"),
     ("[[speaker]]\nposition = [0, 0]\nchannel = 0\n", "speaker[0].channel", "0 is outside [1, 64]"),
     ("[[speaker]]\nposition = [-0.6, 0]\n", "speaker[0].position", "outside [-0.5, 1.5]"),
