@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 INPUT_TYPES = ("event", "bool", "long", "float", "point2D", "color", "image", "audio", "audioFFT")
 IMAGE_TYPES = ("image", "audio", "audioFFT")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The uniforms every ISF shader reads (GLSL type, name), set by the host each pass.
+BUILTIN_UNIFORMS = (("float", "TIME"), ("float", "TIMEDELTA"), ("int", "FRAMEINDEX"), ("vec2", "RENDERSIZE"),
+                    ("vec4", "DATE"), ("int", "PASSINDEX"))
+# The host's own names: those, its functions and varying; the generated code's start with _isf or end in _imgSize.
+BUILTIN_NAMES = frozenset({name for _, name in BUILTIN_UNIFORMS} | {"isf_FragNormCoord", "isf_vertShaderInit", "main"})
 # A point2D without MIN/MAX is in pixels; its parameter is normalised, its DEFAULT read against this picture.
 REFERENCE_SIZE = (1920.0, 1080.0)
 MAX_PASS_SIZE = 16384  # larger than any GL texture Myco meets; a WIDTH expression gone wild stops here
@@ -279,6 +284,9 @@ def _input(entry: Any, index: int, header: _Header, line: int) -> IsfInput | Non
     if not IDENTIFIER.match(name) or name.startswith("gl_"):
         header.fail(line, f"{name}.NAME", "not a GLSL identifier (letters, digits and _, not starting with gl_)")
         return None
+    if reserved(name):
+        header.fail(line, f"{name}.NAME", "the host's own name (a built-in): choose another")
+        return None
     kind = entry.get("TYPE")
     if kind == "cube":
         header.fail(line, f"{name}.TYPE", "cube-map inputs are not supported by Myco")
@@ -328,6 +336,10 @@ def _input(entry: Any, index: int, header: _Header, line: int) -> IsfInput | Non
     return IsfInput(name, kind, label=label, max_samples=min(int(most), MAX_AUDIO_SAMPLES), line=line)
 
 
+def reserved(name: str) -> bool:
+    return name in BUILTIN_NAMES or name.startswith("_isf") or name.endswith("_imgSize")
+
+
 def _size_text(value: Any) -> str | None:
     if value is None:
         return ""
@@ -343,8 +355,8 @@ def _pass(entry: Any, index: int, header: _Header, buffers: Mapping[str, dict[st
         header.fail(line, where, "must be an object")
         return None
     target = entry.get("TARGET", "")
-    if not isinstance(target, str) or (target and not IDENTIFIER.match(target)):
-        header.fail(line, f"{where}.TARGET", "must be the name of a buffer (a GLSL identifier)")
+    if not isinstance(target, str) or (target and (not IDENTIFIER.match(target) or reserved(target))):
+        header.fail(line, f"{where}.TARGET", "must be the name of a buffer (a GLSL identifier, not a built-in's)")
         return None
     merged = {**buffers.get(target, {}), **entry}  # an ISF 1.0 persistent buffer's own WIDTH/HEIGHT/FLOAT
     flags = []
@@ -389,8 +401,8 @@ def _imported(data: dict[str, Any], header: _Header) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for name, entry in given.items():
         line = header.entry_line(str(name))
-        if not isinstance(name, str) or not IDENTIFIER.match(name):
-            header.fail(line, f"{key}.{name}", "the image's name must be a GLSL identifier")
+        if not isinstance(name, str) or not IDENTIFIER.match(name) or reserved(name):
+            header.fail(line, f"{key}.{name}", "the image's name must be a GLSL identifier, not a built-in's")
             continue
         file = entry.get("PATH") if isinstance(entry, dict) else None
         if (isinstance(entry, dict) and entry.get("TYPE") == "cube") or isinstance(file, list):

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from installation.core.isf import IsfShader
+from installation.core.isf import BUILTIN_UNIFORMS, IsfShader
 from installation.render.glsl import Origin, Source
 
 FALLBACK_VERSIONS = ("120", "130", "330 compatibility")
@@ -33,8 +33,6 @@ POSITION = "_isf_position"  # the quad's attribute
 TEXCOORD = "_isf_texCoord"  # isf_FragNormCoord as isf_vertShaderInit set it: IMG_THIS_PIXEL's coordinate
 UNIFORM_TYPES = {"float": "float", "long": "int", "bool": "bool", "event": "bool", "color": "vec4",
                  "point2D": "vec2", "image": "sampler2D", "audio": "sampler2D", "audioFFT": "sampler2D"}
-BUILTINS = (("float", "TIME"), ("float", "TIMEDELTA"), ("int", "FRAMEINDEX"), ("vec2", "RENDERSIZE"),
-            ("vec4", "DATE"), ("int", "PASSINDEX"))
 _VERSION = re.compile(r"^[ \t]*#[ \t]*version[ \t]+(\d+)[ \t]*(\w*)", re.M)
 _EXTENSION = re.compile(r"^[ \t]*#[ \t]*extension\b.*$", re.M)
 _MACRO = re.compile(r"\b(IMG_THIS_NORM_PIXEL|IMG_THIS_PIXEL|IMG_NORM_PIXEL|IMG_PIXEL|IMG_SIZE)\s*\(")
@@ -111,7 +109,7 @@ def expand_image_functions(code: str, images: tuple[str, ...]) -> str:
 
 
 def _declarations(shader: IsfShader, images: tuple[str, ...]) -> list[str]:
-    lines = [f"uniform {glsl} {name};" for glsl, name in BUILTINS]
+    lines = [f"uniform {glsl} {name};" for glsl, name in BUILTIN_UNIFORMS]
     lines += [f"uniform {UNIFORM_TYPES[item.type]} {item.name};" for item in shader.inputs
               if UNIFORM_TYPES[item.type] != "sampler2D"]
     lines += [f"uniform sampler2D {name};" for name in images]

@@ -147,6 +147,13 @@ def test_bad_json_and_no_header(tmp_path: Path) -> None:
                                                     "}*/ JSON comment")
 
 
+def test_the_hosts_names_are_taken(tmp_path: Path) -> None:
+    header = {"INPUTS": [{"NAME": "TIME", "TYPE": "float"}], "PASSES": [{"TARGET": "_isf_texCoord"}]}
+    assert problems(write(tmp_path, "t.fs", header)) == [
+        f"{tmp_path / 't.fs'}:3: TIME.NAME: the host's own name (a built-in): choose another",
+        f"{tmp_path / 't.fs'}:9: PASSES[0].TARGET: must be the name of a buffer (a GLSL identifier, not a built-in's)"]
+
+
 def test_two_inputs_may_not_make_one_parameter(tmp_path: Path) -> None:
     header = {"INPUTS": [{"NAME": "tint", "TYPE": "color"}, {"NAME": "tint_alpha", "TYPE": "float"}]}
     assert problems(write(tmp_path, "p.fs", header)) == [
