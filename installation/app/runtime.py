@@ -210,6 +210,7 @@ class Runtime:
             "loop": player.loop,
             "preset": engine.current_preset().name,
             "look": engine.current_look(),
+            "decks": engine.decks.status(),  # the A/B crossfader (core/decks.py)
             "tempo": engine.tempo.status(time.monotonic()),  # bpm, source, beat and bar (core/tempo.py)
             "step": engine.step_count,
             "uptime_s": round(time.monotonic() - self.started, 3),

@@ -133,6 +133,10 @@ class Decks:
         elif self.between:
             self.touched.add(name)
 
+    def status(self) -> dict[str, object]:
+        """For ``/status``: each deck's preset and the fader."""
+        return {"a": self.presets[Deck.A].name, "b": self.presets[Deck.B].name, "crossfader": round(self.position, 4)}
+
     def look_mix(self) -> tuple[str, str, float] | None:
         """(deck A's look, deck B's look, the fader) while both are on air, else None."""
         if not self.between:

@@ -48,6 +48,7 @@ def test_the_fader_at_its_midpoint_is_the_morph_at_one_half_for_every_parameter(
         else:
             assert got == value, name
     assert engine.look_mix() == ("festival", "mural", 0.5)
+    assert engine.decks.status() == {"a": A, "b": B, "crossfader": 0.5}  # /status "decks"
     assert engine.seed.name == "elara-unveiled", "the seed switches at the midpoint, as enums do"
     assert engine.current_preset().name == B
     fader_at(engine, 0.49)
