@@ -254,6 +254,12 @@ class Engine:
     def advance(self, seconds: float) -> list[WorldFrame]:
         return [self.step() for _ in range(max(0, round(seconds * self.step_hz)))]
 
+    def on_world_time(self) -> None:
+        """Offline (a render faster or slower than real time): the tempo's clock is the world's own
+        time, beat 0 now, so what follows the beat (LFOs, launches) keeps to the show, not the wall."""
+        self.clock = lambda: self.t
+        self.tempo.locate(self.t, 0.0)
+
     # -- commands ---------------------------------------------------------------------------
     def command(self, item: CommandInput) -> None:
         """The one dispatcher of commands from MIDI, OSC and the UI; a bad one is reported."""

@@ -24,10 +24,8 @@ EXPOSURE = "render.exposure"  # linear, 0.1 .. 4.0
 def engine_at_120() -> Engine:
     """An engine whose tempo clock is its own world time, beat 0 at t = 0, 120 BPM (a beat every 0.5 s)."""
     engine = Engine.for_show("elara-mural", bank=build_bank())
-    engine.clock = lambda: engine.t
-    engine.bank.set("tempo.bpm", 120.0, "ui")
-    engine.tempo.set_bpm(120.0, 0.0)
-    engine.tempo.locate(0.0, 0.0)
+    engine.bank.set("tempo.bpm", 120.0, "ui")  # the default, said
+    engine.on_world_time()
     return engine
 
 

@@ -25,9 +25,8 @@ def keep_shot(widget: object, name: str) -> None:
 
 def engine_at_120() -> Engine:
     engine = Engine.for_show("elara-mural", bank=build_bank())
-    engine.clock = lambda: engine.t  # the tempo runs on the engine's own time: beat 0 at t 0, 120 BPM
-    engine.tempo.set_bpm(120.0, 0.0)
-    engine.tempo.locate(0.0, 0.0)
+    engine.bank.set("tempo.bpm", 120.0, "ui")  # the default, said
+    engine.on_world_time()  # beat 0 at t 0
     return engine
 
 

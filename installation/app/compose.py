@@ -63,5 +63,6 @@ def render_show_audio(show: str, seconds: float, sample_rate: int = 48000, chann
         while True:
             yield engine.step()
 
+    engine.on_world_time()
     return render_stream(frames(), engine.bank.snapshot, 1.0 / step_hz, seconds, sample_rate, channels, block,
-                         seed)
+                         seed, bpm=engine.tempo.bpm)

@@ -34,6 +34,7 @@ class ShowDriver:
 
     def __init__(self, engine: Any, offscreen: Offscreen, fps: float) -> None:
         self.engine = engine
+        engine.on_world_time()  # beats follow the show's time, however fast the frames render
         self.offscreen = offscreen
         self.dt = 1.0 / fps
         self._pending: list[Any] = []
