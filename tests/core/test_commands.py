@@ -19,7 +19,8 @@ from tests.core.midi_helpers import Rig
 
 
 def test_every_command_with_a_state_keeps_it_in_a_live_parameter() -> None:
-    assert LIVE_PARAMS == {"render.blackout", "show.loop", "show.paused", "synth.open_level"}  # and the hours' sound
+    # and the hours' sound, and the crossfader's position
+    assert LIVE_PARAMS == {"render.blackout", "show.loop", "show.paused", "synth.open_level", "mix.crossfader"}
     assert {spec.command for spec in SPECS.values() if spec.state} == {Command.BLACKOUT, Command.LOOP, Command.PAUSE}
     assert [switch(word) for word in ("on", "OFF", " 1 ", "", "yes")] == [True, False, True, None, True]
 
