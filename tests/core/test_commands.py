@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from installation.core.commands import LIVE_PARAMS, SPECS, Command, switch
+from installation.core.commands import LIVE_PARAMS, SPECS, TEMPO_PARAMS, Command, switch
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput
 from installation.core.params import bool_param, float_param
@@ -19,8 +19,9 @@ from tests.core.midi_helpers import Rig
 
 
 def test_every_command_with_a_state_keeps_it_in_a_live_parameter() -> None:
-    # and the hours' sound, and the crossfader's position
-    assert LIVE_PARAMS == {"render.blackout", "show.loop", "show.paused", "synth.open_level", "mix.crossfader"}
+    # and the hours' sound, the crossfader's position and the tempo
+    assert LIVE_PARAMS == {"render.blackout", "show.loop", "show.paused", "synth.open_level", "mix.crossfader",
+                           *TEMPO_PARAMS}
     assert {spec.command for spec in SPECS.values() if spec.state} == {Command.BLACKOUT, Command.LOOP, Command.PAUSE}
     assert [switch(word) for word in ("on", "OFF", " 1 ", "", "yes")] == [True, False, True, None, True]
 
