@@ -12,6 +12,7 @@ from installation.app.compose import build_runtime
 from installation.app.options import RunOptions
 from installation.core.commands import Command
 from installation.core.events import CommandInput, Event, EventKind, ParamInput
+from installation.core.tempo import waits
 from installation.engine import Engine
 from installation.registry import build_bank
 
@@ -98,3 +99,13 @@ def test_status_shows_tempo_source_beat_and_bar() -> None:
         == {"bpm": 20.0, "source": "internal", "follow": "auto", "running": True, "beats_per_bar": 4, "bar": 3,
             "beat_in_bar": 2}
     assert 9.5 <= tempo["beat"] < 10.0
+
+
+def test_a_performers_event_waiting_for_the_bar_takes_no_short_path() -> None:
+    bank = build_bank()
+    surge = Event(EventKind.SURGE, source="midi")
+    assert not waits(surge, bank)  # tempo.quantize "now": the note sounds at once
+    bank.set("tempo.quantize", "bar", "ui", immediate=True)
+    assert waits(surge, bank)
+    assert not waits(Event(EventKind.SPIKE, source="midi"), bank)  # not a story event
+    assert not waits(CommandInput(Command.BLACKOUT, source="midi"), bank)  # not a launch

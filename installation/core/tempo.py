@@ -324,6 +324,11 @@ class Launches:
         return due
 
 
+def waits(item: Input, bank: ParamBank) -> bool:
+    """Whether the engine will hold ``item`` for a beat or bar (then no short path may sound it first)."""
+    return QUANTIZE in bank and _quantum(item, Quantum(str(bank.get(QUANTIZE)))) is not Quantum.NOW
+
+
 def _quantum(item: Input, default: Quantum) -> Quantum:
     if isinstance(item, CommandInput):
         if item.command not in LAUNCHES:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import rtmidi
@@ -46,8 +48,8 @@ class ClockOut:
         self._out: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.sent = 0       # ticks sent
-        self.late_ms = 0.0  # the latest a tick went out after its deadline, the worst since start
+        self.sent = 0  # ticks sent
+        self.late_ms: deque[float] = deque(maxlen=4 * 60 * PPQN)  # how late the last ticks went out (ms)
 
     def start(self) -> None:
         apis = api_names()
@@ -82,8 +84,10 @@ class ClockOut:
         self.stop()
 
     def status(self) -> dict[str, Any]:
+        late = sorted(self.late_ms)
         return {"port": f"{CLIENT}:{PORT}", "api": self.api, "ticks_sent": self.sent,
-                "worst_late_ms": round(self.late_ms, 3)}
+                "late_ms_p50": round(statistics.median(late), 3) if late else None,
+                "late_ms_p99": round(late[int(0.99 * (len(late) - 1))], 3) if late else None}
 
     def _run(self) -> None:
         running = False
@@ -100,7 +104,7 @@ class ClockOut:
                 time.sleep(MAX_SLEEP_S)
                 continue
             time.sleep(max(0.0, deadline - self._clock()))
-            self.late_ms = max(self.late_ms, (self._clock() - deadline) * 1000.0)
+            self.late_ms.append((self._clock() - deadline) * 1000.0)
             running = self._send_transport(running, tick)
             self._out.send_message([TICK])
             self.sent += 1

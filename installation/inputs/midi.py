@@ -26,7 +26,7 @@ from installation.core.errors import LoadError
 from installation.core.events import Event, Input, InputQueue
 from installation.core.params import ParamBank, ParamSpec, Value
 from installation.core.presets import Preset
-from installation.core.tempo import Tempo
+from installation.core.tempo import Tempo, waits
 from installation.inputs.midi_hotplug import Hotplug, InputPort
 from installation.inputs.midi_ports import load_profiles, preset_bindings
 from installation.inputs.midi_server import MidiServer, ServerSupervisor
@@ -245,7 +245,8 @@ class MidiInputs:
 
     def _put(self, inputs: Sequence[Input]) -> None:
         for item in inputs:
-            if self._on_event is not None and isinstance(item, Event):
+            # the short path to the sound, unless the event waits for its beat or bar
+            if self._on_event is not None and isinstance(item, Event) and not waits(item, self.bank):
                 self._on_event(item)
             if not self.queue.put(item):
                 self.queue_dropped += 1
