@@ -17,6 +17,8 @@ from typing import IO
 
 import pytest
 
+from installation.app.compose import build_runtime
+from installation.app.options import RunOptions
 from installation.core.tempo import Follow, Source, Tempo
 from installation.inputs.link import LinkSession
 from tests.waiting import wait_for
@@ -91,3 +93,19 @@ def test_tempo_crosses_both_ways_and_the_beats_align(peer: Peer) -> None:
     print({"follow_ms": follow_ms, "lead_ms": lead_ms, "pushes": session.pushes})
     assert max(follow_ms) < 5.0, follow_ms
     assert max(lead_ms) < 5.0, lead_ms
+
+
+def test_myco_run_link_joins_the_session_and_shows_it(peer: Peer) -> None:
+    runtime = build_runtime(RunOptions(audio=False, status=None, link=True)).start()
+    try:
+        tempo = runtime.engine.tempo
+        assert peer.ask_line("set 140") == "ok"
+        wait_for(lambda: runtime.part("link").peers == 1 and abs(tempo.bpm - 140.0) < 1e-3, 10,
+                 "myco run --link to follow the peer")
+        runtime.engine.advance(2 * runtime.engine.dt)  # the steps that show the followed tempo in tempo.bpm
+        status = runtime.publish_status()
+    finally:
+        runtime.stop()
+    assert status["inputs"]["link"]["peers"] == 1
+    assert status["tempo"]["source"] == "link" and status["tempo"]["bpm"] == pytest.approx(140.0)
+    assert status["params"]["tempo.bpm"] == pytest.approx(140.0)
