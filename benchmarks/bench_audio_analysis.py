@@ -7,6 +7,9 @@ rounds of the same length, the audio engine fed 60 frames a second of a busy net
 - listening: the scope of what is played and a room input (``myco:in_0``) fed a tone with a
   click every half second by a JACK client of the benchmark, analysed into the room's features.
 
+In both the benchmark's JACK client plays (into Myco's input only when listening) and its main
+thread reads ``scope()`` and ``features()`` every 2 ms, so the rounds differ by Myco's listening alone.
+
 Each reports the callback's and the synth thread's time per block (fractions of the 5.33 ms
 period, p50 / p99 over the round), the analysis thread's CPU share, underflows and starved
 callbacks. Listening also reports the scope's delay: when the reader first sees each scope
@@ -46,13 +49,13 @@ def clicks_on(signal: np.ndarray) -> np.ndarray:
 def one_round(seconds: float, listening: bool) -> dict[str, Any]:
     audio = AudioEngine()
     audio.start(None, RATE, BLOCK, 2, input_device="system" if listening else None, analysis=listening)
-    tester = JackTester(seconds=1.0) if listening else None
+    tester = JackTester(seconds=1.0)
     delays: list[float] = []
     try:
         wait_for(lambda: audio.status().get("running"), 30, "the audio process to play")
-        if tester is not None:
+        tester.set_signal(clicks_on(tone(110.0, 0.2)))
+        if listening:
             wait_for(lambda: audio.status().get("input_state") == "listening", 10, "the room input")
-            tester.set_signal(clicks_on(tone(110.0, 0.2)))
             tester.play_into_myco()
         feeder = Feeder(audio, **STATE)
         feeder.run(2.0)
@@ -61,17 +64,17 @@ def one_round(seconds: float, listening: bool) -> dict[str, Any]:
 
         def watch() -> None:
             scope = audio.scope()
+            audio.features()
             if scope.heard_at != last[0]:
                 last[0] = scope.heard_at
                 delays.append(time.monotonic() - scope.heard_at)
             time.sleep(0.002)
 
-        feeder.run(seconds, busy=watch if listening else None)
+        feeder.run(seconds, busy=watch)
         after = audio.status()
         features = dict(audio.features())
     finally:
-        if tester is not None:
-            tester.close()
+        tester.close()
         audio.stop()
     figures: dict[str, Any] = {
         "callback_load_p50": after["load_p50"], "callback_load_p99": after["load_p99"],
@@ -114,7 +117,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             else:
                 os.environ[key] = value
     for name, figures in runs.items():  # the median of each figure over the rounds
-        results[name] = {key: float(np.median([f[key] for f in figures])) for key in figures[0]}
+        results[name] = {key: round(float(np.median([f[key] for f in figures])), 4) for key in figures[0]}
     control, listening = results["control"], results["listening"]
     results["headline"] = {
         "callback_load_p99.control_listening": f"{control['callback_load_p99']} / {listening['callback_load_p99']}",

@@ -546,7 +546,7 @@ def run(config: AudioConfig, frames_q: Any, events_q: Any, status: Connection, a
         state.update(state="running", device=device.name, hostapi=device.hostapi)
         room, room_state = open_room(sd, config, player)
         state.update(room_state)
-        if analysis_q is not None:
+        if analysis_q is not None and (config.analysis or room is not None):
             threading.Thread(target=player.analyse, args=(analysis_q, room is not None), daemon=True,
                              name="audio-analysis").start()
         stale_after = max(1.0, 20 * config.block / config.sample_rate)
