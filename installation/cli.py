@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from installation import __version__
-from installation.commands import check, devices, midi, nodes, render, render_audio, run, service, simulate
+from installation.commands import check, devices, isf, midi, nodes, render, render_audio, run, service, simulate
 from installation.core.logs import configured_logging
 
-COMMANDS = (check, run, simulate, nodes, render, midi, devices, render_audio, service)
+COMMANDS = (check, run, simulate, nodes, render, midi, devices, render_audio, service, isf)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -116,7 +116,7 @@ class Engine:
     @classmethod
     def for_show(cls, name: str, *, bank: ParamBank, step_hz: float = 60.0,
                  world_factory: WorldFactory | None = None, presets: PresetLibrary | None = None,
-                 resume: bool = False) -> Engine:
+                 resume: bool = False, isf_dirs: Iterable[Path] = ()) -> Engine:
         """An engine playing the shipped or user show ``name`` on the built-in simulation.
 
         With ``resume``, it starts in the act (and at the time) where the same show was when it
@@ -134,7 +134,8 @@ class Engine:
             if act_index is not None:
                 player.jump(act_index, min(position_s, show.acts[act_index].duration_s))
                 player.advance(0.0)  # the jump is where the engine starts, not a change to morph
-            engine = cls(player, world_factory or default_world, bank=bank, step_hz=step_hz, presets=library)
+            engine = cls(player, world_factory or default_world, bank=bank, step_hz=step_hz, presets=library,
+                         isf_dirs=isf_dirs)
             engine.user = user
             return engine
 

@@ -40,7 +40,8 @@ def live_world(seed: Seed, replay: Path | None = None) -> NodeMux:
 def build_engine(options: RunOptions) -> Engine:
     """The engine playing ``options.show`` (at ``options.preset`` if given); raises LoadError."""
     engine = Engine.for_show(options.show, bank=build_bank(options.shader_dir), step_hz=options.step_hz,
-                             resume=options.resume, world_factory=lambda seed: live_world(seed, options.replay))
+                             resume=options.resume, world_factory=lambda seed: live_world(seed, options.replay),
+                             isf_dirs=options.isf_dirs)
     if options.preset and not engine.recall(options.preset, crossfade_s=0.0):
         raise LoadError.single(f"{options.preset}.toml", 0, "", f"preset {options.preset!r} cannot be loaded")
     return engine

@@ -38,6 +38,7 @@ from installation.core.presets import Preset
 from installation.core.textfile import mtime
 from installation.core.venue import OutputSpec, Venue, load_venue, save_venue
 from installation.core.venue_osc import OutputAction, apply_osc, decode_action
+from installation.render.sound import live_sound
 from installation.ui import theme
 from installation.ui.browser import PresetBrowser
 from installation.ui.control import ControlWindow
@@ -237,7 +238,8 @@ class DesktopApp(QObject):
         engine = runtime.engine
         self.outputs.set_veil(engine.bank.number("render.blackout"))
         if frames:
-            scene = Scene(*engine.look_mix(), engine.seed)
+            scene = Scene(*engine.look_mix(), engine.seed, engine.effects.slots,
+                          live_sound(engine.effects.slots, runtime.audio))
             self.pictures.show_frame(with_all_events(frames), engine.bank.snapshot(), scene)
             self.snapshots.maybe_take(self._snapshot_gpu)  # every few minutes and at each act change
         runtime.heartbeat.beat(runtime.clock.frames)  # systemd's watchdog: only while world frames finish

@@ -20,6 +20,7 @@ from installation.app.runtime import Runtime
 from installation.app.snapshots import SnapshotKeeper, restore_picture
 from installation.app.status import PREVIEW_WIDTH
 from installation.core.frames import WorldFrame, with_all_events
+from installation.render.sound import live_sound
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class HeadlessOutput:
         engine = self.runtime.engine
         self.offscreen.canvas.set_current()
         world = self.offscreen.world
+        world.follow_effects(engine.effects.slots, live_sound(engine.effects.slots, self.runtime.audio))
         problems = [str(problem) for problem in world.step(
             frame, engine.bank.snapshot(), dt, engine.look_mix(), engine.seed)]
         if problems != self.problems:

@@ -33,6 +33,7 @@ class RunOptions:
     quality: str | None = None  # render quality override (low, medium, high, ultra)
     thumbnails: bool = True  # render preset thumbnails in the background
     shader_dir: Path | None = None  # an artist's working copy of shaders/ (hot-reloaded)
+    isf_dirs: tuple[Path, ...] = ()  # ISF effect folders searched before the user's and the shipped one
     resume: bool = False  # start in the act where the same show was before a crash or power cut
     replay: Path | None = None  # a node recording played as live nodes, looped
     canvas: tuple[int, int] | None = None  # the world's picture; None: the venue's, else the windows' pixels

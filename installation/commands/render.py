@@ -55,6 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="render what one output of this venue shows, projection mapping included (with --output)")
     parser.add_argument("--output", metavar="NAME", help="with --venue: the output to render")
     parser.add_argument("--pattern", choices=PATTERNS, help="with --venue: show this test pattern instead of the show")
+    parser.add_argument("--effect", action="append", default=[], metavar="FILE",
+                        help="an ISF effect over the picture (a .fs file or an ISF name); repeatable, in order")
+    parser.add_argument("--isf-dir", type=Path, action="append", default=[], metavar="DIR",
+                        help="look for ISF effects in DIR first (repeatable)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -80,13 +84,18 @@ class Progress:
         self.stream.flush()
 
 
-def _engine(show: str, fps: float) -> Any:
+def _engine(args: argparse.Namespace, fps: float) -> Any:
+    """The show's engine, with the ``--effect`` files over every act's (ValueError, LoadError)."""
     from installation.app.compose import build_engine
     from installation.app.options import RunOptions
 
     # The engine's fixed step must divide the frame time so frames land on steps.
     step_hz = fps * max(1, round(60.0 / fps))
-    return build_engine(RunOptions(show=show, step_hz=step_hz, audio=False, status=None))
+    engine = build_engine(RunOptions(show=args.show, step_hz=step_hz, audio=False, status=None,
+                                     isf_dirs=tuple(args.isf_dir)))
+    for file in args.effect:
+        engine.effects.add(file, fade_s=0.0, base=Path.cwd())
+    return engine
 
 
 def _audio(show: str, start: float, seconds: float, folder: Path) -> Path | None:
@@ -124,7 +133,7 @@ def _video(args: argparse.Namespace, size: tuple[int, int]) -> int:
     from installation.render.headless import ShowDriver
     from installation.render.offscreen import Offscreen
 
-    engine = _engine(args.show, args.fps)
+    engine = _engine(args, args.fps)
     canvas, shot = _venue_output(args, size)
     offscreen = Offscreen(size, args.quality, canvas=canvas, output=shot, agents=args.agents,
                           seed=engine.seed.rng_seed)
@@ -156,7 +165,7 @@ def _video(args: argparse.Namespace, size: tuple[int, int]) -> int:
                 with contextlib.suppress(BrokenPipeError):
                     encoder.stdin.close()
         status = encoder.wait() if encoder is not None else 0
-    for problem in offscreen.renderer.errors:
+    for problem in offscreen.world.errors:
         print(problem, file=sys.stderr)
     offscreen.close()
     if status:
@@ -186,7 +195,7 @@ def _sheet(args: argparse.Namespace, size: tuple[int, int]) -> int:
     from installation.render.offscreen import Offscreen
 
     fps = min(args.fps, 15.0)  # stills need the hyphae, not smooth motion
-    engine = _engine(args.show, fps)
+    engine = _engine(args, fps)
     offscreen = Offscreen(size, args.quality, agents=args.agents, seed=engine.seed.rng_seed)
     driver = ShowDriver(engine, offscreen, fps)
     stills = show_stills(engine.player.show)
@@ -220,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         if args.contact_sheet:
             return _sheet(args, args.size or (480, 270))
         return _video(args, args.size or (1920, 1080))
-    except LoadError as error:
+    except (LoadError, ValueError) as error:  # a show, preset, venue or --effect file that cannot be used
         print(error, file=sys.stderr)
         return 1
     except KeyError as error:  # no such output in the venue

@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="render quality (agents and simulation resolution); default: the preset's")
     parser.add_argument("--shader-dir", type=Path, metavar="DIR",
                         help="use the shaders (and looks) in DIR instead of the shipped ones; edits hot-reload")
+    parser.add_argument("--isf-dir", type=Path, action="append", default=[], metavar="DIR",
+                        help="look for ISF effects in DIR first (repeatable); edits hot-reload")
     parser.add_argument("--seconds", type=float, metavar="S", help="run for S seconds, then exit cleanly")
     parser.add_argument("--resume", action="store_true",
                         help="start in the act where this show was when Myco last stopped (after a crash or power cut)")
@@ -82,7 +84,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         headless=args.headless, headless_size=args.size or RunOptions.headless_size,
         visuals=not args.no_visuals,
         status=None if args.no_status else args.status, status_token=args.status_token or None,
-        seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, resume=args.resume,
+        seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, isf_dirs=tuple(args.isf_dir),
+        resume=args.resume,
         replay=args.replay, canvas=args.canvas, venue=args.venue,
     )
 

@@ -66,6 +66,11 @@ def available(folders: Iterable[Path]) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def isf_thumbnail_file(folder: Path, path: Path) -> Path:
+    """Where the thumbnail of ISF file ``path`` is cached; a new file whenever it is saved. OSError if it is gone."""
+    return folder / f"isf-{slug(path.stem)}-{path.stat().st_mtime_ns}.png"
+
+
 def find_isf(file: str, folders: Iterable[Path], base: Path | None = None) -> Path:
     """The file an entry names: a path (relative to ``base``, the preset's folder) when it has
     a slash or ends in ``.fs``, else a name in ``folders``. Raises ValueError."""
@@ -225,6 +230,7 @@ class Slot:
     level: float = 0.0
     fade_s: float = FADE_S
     leaving: bool = False
+    from_preset: bool = False  # a preset's effects come and go with it; ones added live stay until removed
 
     @property
     def filter(self) -> bool:
@@ -329,8 +335,9 @@ class EffectChain:
 
     # -- presets ----------------------------------------------------------------------------
     def apply(self, entries: Iterable[EffectEntry], fade_s: float, origin: Path | None = None) -> dict[str, Value]:
-        """Make the chain the preset's ``entries`` over ``fade_s`` seconds: effects kept where the
-        name, file and order agree, the others leave or arrive. Returns the preset's parameter
+        """Make the preset's part of the chain ``entries`` over ``fade_s`` seconds: effects kept
+        where the name, file and order agree, the others leave or arrive; effects added live stay
+        (after the preset's). Returns the preset's parameter
         values (``isf.<effect>.<input>``), for the preset's morph. A file that cannot be used
         is reported ``preset:line: effect[i].file: reason`` and left out."""
         base = origin.parent if origin is not None else None
@@ -344,9 +351,13 @@ class EffectChain:
                 where = Problem(str(origin or "preset"), entry.line, f"effect[{index}].file", str(error))
                 self.report(str(where))
                 continue
+            if any(slot.name == entry.name and not slot.from_preset and not slot.leaving for slot in self.slots):
+                self.report(str(Problem(str(origin or "preset"), entry.line, f"effect[{index}].name",
+                                        f"an effect called {entry.name!r} was added live; this one is left out")))
+                continue
             wanted.append(Slot(0, entry.name, path, shader, bypass=entry.bypass, blend=entry.blend,
                                opacity=entry.opacity, mask=entry.mask, mask_from=entry.mask_from,
-                               events=entry.events, fade_s=fade_s))
+                               events=entry.events, fade_s=fade_s, from_preset=True))
             found, problems = input_values(entry.name, shader, entry.params)
             specs = {spec.name: spec for spec in isf_param_specs(entry.name, shader)}
             for name, raw in found.items():
@@ -356,7 +367,8 @@ class EffectChain:
                     problems.append((name.rsplit(".", 1)[-1], str(error)))
             for key, reason in problems:
                 self.report(str(Problem(str(origin or "preset"), entry.line, f"effect[{index}].params.{key}", reason)))
-        staying = [slot for slot in self.slots if not slot.leaving]
+        staying = [slot for slot in self.slots if not slot.leaving and slot.from_preset]
+        live = [slot for slot in self.slots if not slot.leaving and not slot.from_preset]
         kept: dict[str, Slot] = {}
         position = 0
         for slot in wanted:  # keep the effects already there in the same order
@@ -367,7 +379,7 @@ class EffectChain:
                     break
         # the ones going fade out first in the chain, under the preset's own, in their order
         result = [slot if slot.leaving else replace(slot, leaving=True, fade_s=fade_s)
-                  for slot in self.slots if slot.leaving or kept.get(slot.name) is not slot]
+                  for slot in self.slots if slot.leaving or (slot.from_preset and kept.get(slot.name) is not slot)]
         for slot in wanted:
             self._declare(slot.name, slot.shader)
             self._mtimes.setdefault(slot.path, _mtime(slot.path))
@@ -376,7 +388,7 @@ class EffectChain:
                                       mask=slot.mask, mask_from=slot.mask_from, events=slot.events, fade_s=fade_s))
             else:
                 result.append(replace(slot, key=self._next_key(), level=1.0 if fade_s <= 0 else 0.0))
-        self.slots = tuple(result)
+        self.slots = tuple(result + live)  # the live ones over the preset's
         if fade_s <= 0:
             self.step(0.0)
         return values
@@ -387,9 +399,12 @@ class EffectChain:
         parameters, when no slot of that name remains); every :data:`POLL_S`, reload saved files."""
         slots = []
         for slot in self.slots:
-            rate = dt / slot.fade_s if slot.fade_s > 0 else 1.0
-            step = max(-rate, min(rate, slot.target - slot.level)) if dt > 0 or slot.fade_s <= 0 else 0.0
-            level = slot.target if slot.fade_s <= 0 or abs(slot.target - slot.level - step) < 1e-9 else slot.level + step
+            if slot.fade_s <= 0:
+                level = slot.target
+            else:
+                rate = dt / slot.fade_s
+                level = slot.level + max(-rate, min(rate, slot.target - slot.level))
+                level = slot.target if abs(slot.target - level) < 1e-9 else level  # steps of 1/60 s do not sum exactly
             if slot.leaving and level <= 0.0:
                 continue
             slots.append(slot if level == slot.level else replace(slot, level=level))

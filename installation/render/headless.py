@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from installation.core.frames import WorldFrame
 from installation.render.offscreen import RGB, Offscreen
+from installation.render.sound import OfflineSound, hears
 
 WARMUP_S = 6.0  # hyphae need a few seconds to weave a network before a still is worth taking
 
@@ -38,17 +39,24 @@ class ShowDriver:
         self.offscreen = offscreen
         self.dt = 1.0 / fps
         self._pending: list[Any] = []
+        self.sound: OfflineSound | None = None  # the show's sound, once an effect listens to it
 
     def _sync(self) -> None:
         renderer = self.offscreen.renderer
         renderer.set_look_mix(*self.engine.look_mix())  # acts blend, never cut
         renderer.set_seed(self.engine.seed)
+        slots = self.engine.effects.slots
+        if self.sound is None and hears(slots):
+            self.sound = OfflineSound(self.engine.dt)
+        self.offscreen.world.follow_effects(slots, self.sound.scope() if self.sound else None)
 
     def _engine_until(self, t: float) -> WorldFrame:
         frame = self.engine.latest
         while self.engine.t + 1e-9 < t:
             frame = self.engine.step()
             self._pending.extend(frame.events)
+            if self.sound is not None:
+                self.sound.push(frame, self.engine.bank.snapshot())
         return frame
 
     def skip(self, seconds: float) -> None:

@@ -17,18 +17,22 @@ from typing import Any
 import numpy as np
 from vispy import gloo
 
+from installation.core.effects import Slot
 from installation.core.errors import Problem
+from installation.core.events import Event
 from installation.core.frames import WorldFrame
 from installation.core.mapping import EDGES, IDENTITY, WHOLE, Blend, Region
 from installation.core.mapping import Mapping as OutputMapping
 from installation.core.params import ParamBank, Value
 from installation.core.paths import resource_dir
 from installation.core.seeds import Seed
+from installation.render.effects import EffectsPass
 from installation.render.mapping import MappedGeometry
 from installation.render.offscreen import RGB
 from installation.render.patterns import numbered_grid, pattern_code
 from installation.render.programs import ShaderProgram
 from installation.render.renderer import OPAQUE, Renderer
+from installation.render.sound import Audio
 
 
 class World:
@@ -55,19 +59,42 @@ class World:
         self._mapped = MappedGeometry()
         self._grid: gloo.Texture2D | None = None  # the numbered grid test pattern, drawn when first shown
         self._reads: dict[tuple[int, int], gloo.FrameBuffer] = {}
+        # the ISF effect chain between the composite and the picture (docs/isf.md), made when first used
+        self.effects: tuple[Slot, ...] = ()  # the engine's chain, handed over by the front-end each frame
+        self.audio: Audio | None = None  # Myco's own sound for the effects' audio inputs
+        self._effects_pass: EffectsPass | None = None
+        self._composite: gloo.FrameBuffer | None = None
+        self._since_start = 0.0
+        self._dt = 0.0
+        self._events: tuple[Event, ...] = ()
+        self._params: Mapping[str, Value] = {}
 
     @property
     def errors(self) -> list[Problem]:
         return self.renderer.errors + self._view_errors()
 
     def _view_errors(self) -> list[Problem]:
-        return [problem for view in self._views.values() for problem in view.errors]
+        effects = self._effects_pass.errors if self._effects_pass is not None else []
+        return [problem for view in self._views.values() for problem in view.errors] + effects
+
+    def follow_effects(self, slots: tuple[Slot, ...], audio: Audio | None = None) -> None:
+        """The engine's effect chain (``engine.effects.slots``) and the sound's scope, for the next picture."""
+        self.effects = slots
+        self.audio = audio
+
+    def _note(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
+        """What the effects see of a step: its time, events and parameter values."""
+        self._since_start += dt
+        self._dt = dt
+        self._events += tuple(frame.events)  # until the next picture takes them
+        self._params = params
 
     def step(self, frame: WorldFrame, params: Mapping[str, Value], dt: float,
              look_mix: tuple[str, str, float], seed: Seed | None) -> list[Problem]:
         """One frame of the world: the engine's looks and seed, shader files saved since, the
         simulation step, and the finished picture. Returns the current shader and look problems."""
         problems = self.renderer.follow(frame, params, dt, look_mix, seed)
+        self._note(frame, params, dt)
         self.compose()
         self.steps += 1
         return problems + self._view_errors()
@@ -75,11 +102,27 @@ class World:
     def advance(self, frame: WorldFrame, params: Mapping[str, Value], dt: float) -> None:
         """The simulation alone, no picture (warm-up, or frames between stills)."""
         self.renderer.update(frame, params, dt)
+        self._note(frame, params, dt)
 
     def compose(self) -> None:
-        """Paint the whole canvas from the current simulation state into the picture."""
-        with self._picture_fbo:
+        """Paint the whole canvas from the current simulation state into the picture, through
+        the effect chain when there is one (once per frame, whatever the number of views)."""
+        if not self.effects and self._effects_pass is None:
+            with self._picture_fbo:
+                self.renderer.draw(self.size)
+            self._events = ()
+            return
+        if self._effects_pass is None or self._composite is None:
+            width, height = self.size
+            self._composite = gloo.FrameBuffer(color=gloo.Texture2D(
+                (height, width, 4), format="rgba", interpolation="linear", wrapping="clamp_to_edge"))
+            self._effects_pass = EffectsPass(self.size, resource_dir("shaders"))  # its mixing pass is Myco's own
+        with self._composite:
             self.renderer.draw(self.size)
+        self._effects_pass.run(self._composite.color_buffer, self._picture_fbo, self.effects, self._params,
+                               events=self._events, time_s=self._since_start, dt=self._dt, frame=self.steps,
+                               audio=self.audio)
+        self._events = ()
 
     def show(self, viewport: tuple[int, int], region: Region = WHOLE, mapping: OutputMapping = IDENTITY,
              pattern: str | None = None) -> None:
@@ -146,3 +189,6 @@ class World:
         self._mapped.close()
         if self._grid is not None:
             self._grid.delete()
+        if self._effects_pass is not None and self._composite is not None:
+            self._effects_pass.close()
+            self._composite.delete()

@@ -195,6 +195,7 @@ class GlWorld:
             self._follow_quality(str(params.get("render.quality", self.quality)))
             if self.world is None:
                 self._build()
+            self.world.follow_effects(scene.effects, scene.sound)
             problems = self.world.step(frame, params, dt, (scene.look_from, scene.look_to, scene.mix), scene.seed)
             self.context.flush()
             self.fence.mark()  # the views sample the picture from other contexts

@@ -19,10 +19,12 @@ from typing import Protocol
 from PySide6.QtGui import QImage, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
+from installation.core.effects import Slot
 from installation.core.frames import WorldFrame
 from installation.core.mapping import Mapping, Region
 from installation.core.params import ParamBank, Value
 from installation.core.seeds import Seed
+from installation.render.sound import Audio
 from installation.ui.monitor import NetworkMap
 
 log = logging.getLogger(__name__)
@@ -33,12 +35,15 @@ FrameDone = Callable[[float], None]
 @dataclass(frozen=True)
 class Scene:
     """What a picture is made of besides the frame: the looks being crossfaded (the engine's
-    ``look_mix()``) and the seed the world grows from (its mural mask)."""
+    ``look_mix()``), the seed the world grows from (its mural mask), and the ISF effect chain
+    (the engine's ``effects.slots``) with the sound its audio inputs hear."""
 
     look_from: str
     look_to: str
     mix: float
     seed: Seed | None = None
+    effects: tuple[Slot, ...] = ()
+    sound: Audio | None = None
 
 
 class OutputView(Protocol):

@@ -170,7 +170,7 @@ def test_a_preset_with_effects_loads_applies_and_saves_in_place(folder: Path, tm
     haze, veil = preset.effects
     assert (haze.name, haze.events, veil.name, veil.blend, veil.opacity) == (
         "haze", {"flash": EventKind.SPIKE_BURST}, "veil", "screen", 0.5)
-    chain, bank, reports = chain_in(folder)
+    chain, _, reports = chain_in(folder)
     values = chain.apply(preset.effects, 0.0, preset.path)
     assert values == {"isf.haze.Amount": 0.25, "isf.haze.center_x": 0.2, "isf.haze.center_y": 0.8}
     assert [(s.name, s.level, s.blend) for s in chain.slots] == [("haze", 1.0, "normal"), ("veil", 1.0, "screen")]
@@ -211,7 +211,7 @@ def test_bad_effect_entries_name_file_line_and_key(entry: str, reason: str) -> N
     text = PRESET.split("# the haze")[0] + "[[effect]]\n" + entry + "\n"
     with pytest.raises(LoadError) as caught:
         parse_preset(TomlSource.parse(text, Path("bad.toml")))
-    assert f"bad.toml:" in str(caught.value) and reason in str(caught.value)
+    assert "bad.toml:" in str(caught.value) and reason in str(caught.value)
 
 
 def test_an_unusable_file_in_a_preset_is_reported_and_left_out(folder: Path) -> None:

@@ -1,0 +1,92 @@
+"""The effect chain through the engine and the command line: a show's acts bring their [[effect]]
+entries with the preset morph, commands from OSC reach the chain in the engine's step, and
+``myco isf list`` / ``myco render --effect`` do what they say, measured on the pixels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from installation.core.events import CommandInput, Event, EventKind
+from installation.engine import Engine
+from installation.nodes.codec import decode_osc
+from installation.registry import build_bank
+
+SHADERS = Path(__file__).parent / "isf_effects"
+ROOT = Path(__file__).parent.parent
+
+
+def test_an_act_brings_its_effects_with_the_morph_and_takes_them_away() -> None:
+    engine = Engine.for_show("kai-festival", bank=build_bank())
+    assert engine.effects.slots == ()
+    engine.player.jump(1)  # "Clusters feeding on poison": a toxic shimmer over the picture, 10 s transition
+    engine.advance(5.0)
+    slot = engine.effects.slots[0]
+    assert (slot.name, slot.filter, slot.events) == ("toxic_shimmer", True, {"jolt": EventKind.TOXIN_CLUSTER})
+    assert 0.45 < slot.level < 0.55  # half way through the act's crossfade
+    assert 0.45 < engine.bank.get("isf.toxic_shimmer.amount") < 0.5  # from the default 0.5 to the preset's 0.45
+    engine.advance(6.0)
+    assert engine.effects.slots[0].level == 1.0 and engine.bank.get("isf.toxic_shimmer.amount") == 0.45
+    engine.player.jump(2)  # an act without effects: it fades out, and its parameters go with it
+    engine.advance(12.0)
+    assert engine.effects.slots == () and "isf.toxic_shimmer.amount" not in engine.bank
+
+
+def test_effect_commands_from_osc_are_carried_out_in_the_engines_step_and_stay_over_acts() -> None:
+    engine = Engine.for_show("elara-mural", bank=build_bank(), isf_dirs=[SHADERS])
+    for address, argument in (("/myco/command/effect_add", "dim=scale"), ("/myco/command/effect_add", "invert")):
+        decoded = decode_osc(address, [argument])
+        assert isinstance(decoded, CommandInput)
+        engine.inputs.put(decoded)
+    engine.inputs.put(CommandInput("effect_bypass", "dim on", "osc"))
+    engine.inputs.put(CommandInput("effect_add", "no-such-file", "osc"))
+    engine.step()
+    assert [(s.name, s.bypass) for s in engine.effects.slots] == [("dim", True), ("invert", False)]
+    assert engine.bank.get("isf.dim.Gain") == 0.5
+    assert any("effect_add no-such-file from osc: no ISF file 'no-such-file'" in message
+               for _, message in engine.errors)
+    engine.inputs.put(CommandInput("effect_move", "invert 0", "osc"))
+    engine.player.jump(1)  # the next act's preset brings its own effect; the ones added live stay, over it
+    engine.advance(8.0)
+    assert [s.name for s in engine.effects.slots] == ["interference", "invert", "dim"]
+    engine.inputs.put(Event(EventKind.INTERFERENCE))
+    assert engine.step().events[0].kind is EventKind.INTERFERENCE  # what the effect's jolt is bound to
+
+
+def test_myco_isf_list_prints_name_kind_category_and_credit(tmp_path: Path) -> None:
+    (tmp_path / "bad header.fs").write_text('/*{ "INPUTS": 3 }*/ void main() {}')
+    (tmp_path / "invert.fs").write_text((SHADERS / "invert.fs").read_text().replace("Myco tests", "Someone Else"))
+    result = subprocess.run([sys.executable, "-m", "installation", "isf", "list", "--isf-dir", str(tmp_path),
+                             "--isf-dir", str(SHADERS)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert result.stdout.split()[:5] == ["NAME", "KIND", "CATEGORY", "CREDIT", "FILE"]
+    assert rows["invert"].split()[1:4] == ["filter", "Test", "Someone"]  # the first folder's copy wins
+    assert rows["invert"].endswith(str(tmp_path / "invert.fs"))
+    assert rows["ramp"].split()[1] == "generator"
+    assert rows["spore-haze"].split()[1:5] == ["filter", "Blur,", "Glow,", "Myco"]  # the shipped ones
+    assert rows["bad"].split()[2] == "broken"  # "bad header": a name with a space
+    assert f"{tmp_path / 'bad header.fs'}:1: INPUTS: must be a list of inputs" in result.stderr
+    assert result.returncode == 1  # a broken file is worth a status
+
+
+def render(folder: Path, *extra: str) -> np.ndarray:
+    subprocess.run([sys.executable, "-m", "installation", "render", "--show", "kai-festival", "--seconds", "0.04",
+                    "--fps", "25", "--size", "160x90", "--quality", "low", "--png", str(folder), "--no-progress",
+                    *extra], check=True, timeout=300, cwd=ROOT)
+    return np.asarray(Image.open(folder / "frame_00000.png"), np.int16)
+
+
+@pytest.mark.usefixtures("x_display")
+def test_myco_render_effect_changes_the_picture_as_the_effect_says(tmp_path: Path) -> None:
+    plain = render(tmp_path / "plain")
+    inverted = render(tmp_path / "inverted", "--effect", str(SHADERS / "invert.fs"))
+    assert plain.std() > 5  # an organism, not a blank frame
+    assert np.abs(inverted - (255 - plain)).max() <= 1
+    both = render(tmp_path / "both", "--effect", str(SHADERS / "invert.fs"), "--isf-dir", str(SHADERS),
+                  "--effect", "scale")
+    assert np.abs(both - (255 - plain) * 0.5).max() <= 1.5  # in the order given
