@@ -7,16 +7,21 @@ audio engine reports (``features()``, ``room_onsets()``, ``scope()``) is measure
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from installation.app.options import RunOptions
+from installation.app.wiring import start_audio
 from installation.audio.engine import AudioEngine
 from installation.audio.process import REALTIME_PRIORITY, raise_priority
+from installation.core.venue import load_venue
 from installation.synth.analysis import FFT_SIZE, WAVE_SAMPLES, scope_of, silence
 from tests import services
 from tests.audio_helpers import STATE, Feeder
@@ -246,9 +251,13 @@ def test_the_scope_is_of_what_was_played_when_it_was_heard(listening: tuple[Audi
     assert silence(2, RATE).spectrum.shape == scopes[0][1].spectrum.shape
 
 
-def test_an_input_that_cannot_be_opened_leaves_the_sound_playing(jack_server: services.Jack) -> None:
-    audio = AudioEngine()
-    audio.start(None, RATE, BLOCK, 2, input_device="no such device", input_channels=2)
+def test_an_input_that_cannot_be_opened_leaves_the_sound_playing(jack_server: services.Jack, tmp_path: Path) -> None:
+    # the venue's input is JACK's, --audio-input (which wins) names none there
+    venue = tmp_path / "room.toml"
+    venue.write_text('[venue]\ntitle = "room"\n\n[[output]]\nname = "wall"\n\n[audio]\ninput = "system"\n'
+                     'input_channels = 2\n')
+    audio, notice = start_audio(RunOptions(audio_input="no such device"), load_venue(venue))
+    assert audio is not None, notice
     try:
         wait_for(lambda: audio.status().get("input_state") == "unavailable", 30, "the audio process to try the input")
         status = audio.status()
@@ -257,5 +266,14 @@ def test_an_input_that_cannot_be_opened_leaves_the_sound_playing(jack_server: se
         callbacks = audio.status()["callbacks"]
         wait_for(lambda: audio.status()["callbacks"] > callbacks + 100, 10, "the sound to play on")
         assert audio.status()["running"] and audio.features() == dict.fromkeys(audio.features(), 0.0)
+    finally:
+        audio.stop()
+    # without the flag, the venue's input is opened: two ports
+    audio, notice = start_audio(RunOptions(), load_venue(venue))
+    assert audio is not None, notice
+    try:
+        wait_for(lambda: audio.status().get("input_state") == "listening", 30, "the venue's input")
+        ports = subprocess.run(["jack_lsp"], capture_output=True, text=True, timeout=10).stdout.split()
+        assert {"myco:in_0", "myco:in_1"} <= set(ports) and audio.status()["input_device"] == "system"
     finally:
         audio.stop()
