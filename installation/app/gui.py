@@ -35,6 +35,7 @@ from installation.core.mapping import Mapping
 from installation.core.params import Value
 from installation.core.paths import UserDirs
 from installation.core.presets import Preset
+from installation.core.tempo import QUANTIZE
 from installation.core.textfile import mtime
 from installation.core.venue import OutputSpec, Venue, load_venue, save_venue
 from installation.core.venue_osc import OutputAction, apply_osc, decode_action
@@ -61,6 +62,7 @@ from installation.ui.placement import (
     venue_requests,
     window_size,
 )
+from installation.ui.tempo_strip import TempoStrip
 from installation.ui.transport import TransportPanel
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,10 @@ class DesktopApp(QObject):
         self.monitor = NodeMonitor()
         self.health = HealthPanel()
         self.decks = DeckStrip(engine.presets.names(), self.post, self.set_param)
+        self.tempo_strip = TempoStrip(engine.tempo, self.set_param)
+        under_transport = self.transport.layout()
+        assert under_transport is not None  # the panel lays itself out
+        under_transport.addWidget(self.tempo_strip)  # under the act buttons: the show's tempo, Tap
         self.control = ControlWindow(self.params, self.transport, self.browser, self.monitor, self.health, self.decks)
         self.params.edited.connect(self.edit)
         self.params.reset_requested.connect(self.reset_to_preset)
@@ -382,6 +388,7 @@ class DesktopApp(QObject):
         crossfade = engine.bank.number("show.recall_crossfade")
         self.transport.refresh(crossfade)
         self.decks.refresh(engine.decks)
+        self.tempo_strip.refresh(str(engine.bank.get(QUANTIZE)))
         self.browser.show_crossfade(crossfade)
         self.monitor.record(engine.latest)
         status = runtime.status
