@@ -173,13 +173,17 @@ def test_a_click_tracks_onsets_are_found_at_their_times_and_give_its_tempo(
     tester.record = True  # the stamps: when each block of the track reached Myco's input
     tester.set_signal(track)
     found: list[float] = []
+    pulse: list[float] = []  # room.onset, read with the onsets
     end = time.monotonic() + len(track) / RATE - 0.5
     while time.monotonic() < end:
         onsets, latest = audio.room_onsets()
         if onsets - before > len(found):
             found.append(latest)
+        pulse.append(audio.features()["room.onset"])
         time.sleep(0.01)
     assert audio.features()["room.beat_bpm"] == pytest.approx(120.0, abs=1.0)
+    # the pulse rises at each click and has died away (e^-3 after 0.45 s) before the next
+    assert max(pulse) > 0.5 and np.percentile(pulse, 25) < 0.1, np.round(pulse, 2)
     tester.record = False
     # the track started with the first recorded block after the switch (both happen in one cycle)
     first = int(np.argmax(tester.stamps > 0))
