@@ -31,6 +31,7 @@ class Command(StrEnum):
     EFFECT_REMOVE = "effect_remove"
     EFFECT_BYPASS = "effect_bypass"
     EFFECT_MOVE = "effect_move"
+    EFFECT_SET = "effect_set"
 
 
 class Quantum(StrEnum):
@@ -79,6 +80,7 @@ SPECS: dict[Command, CommandSpec] = {spec.command: spec for spec in (
     CommandSpec(Command.EFFECT_REMOVE, Argument.EFFECT, "remove ISF effect NAME (fades out)"),
     CommandSpec(Command.EFFECT_BYPASS, Argument.EFFECT, "bypass ISF effect NAME [on|off] (none toggles)"),
     CommandSpec(Command.EFFECT_MOVE, Argument.EFFECT, "move ISF effect NAME to PLACE (from 0), crossfading"),
+    CommandSpec(Command.EFFECT_SET, Argument.EFFECT, "set ISF effect NAME's blend, opacity, mask, mask_from (k=v)"),
 )}
 
 COMMAND_NAMES = tuple(command.value for command in Command)

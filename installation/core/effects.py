@@ -308,6 +308,8 @@ class EffectChain:
 
     def set(self, name: str, **settings: Any) -> None:
         """Change ``blend``, ``opacity``, ``mask`` or ``mask_from`` of ``name``. Raises ValueError."""
+        if settings.get("mask") == "none":
+            settings["mask"] = ""
         for key, value in settings.items():
             allowed = {"blend": BLENDS, "mask": MASKS, "mask_from": MASK_FROM}.get(key)
             if key == "opacity":
@@ -319,7 +321,8 @@ class EffectChain:
     def command(self, command: Command, argument: str) -> None:
         """An effect command from OSC, MIDI or the UI; raises ValueError. Arguments:
         ``effect_add FILE`` or ``NAME=FILE``, ``effect_remove NAME``, ``effect_bypass NAME [on|off]``
-        (none toggles), ``effect_move NAME PLACE`` (counted from 0)."""
+        (none toggles), ``effect_move NAME PLACE`` (counted from 0), ``effect_set NAME key=value...``
+        (``blend``, ``opacity``, ``mask``, ``mask_from``; ``mask=`` alone is no mask: write ``mask=none``)."""
         words = argument.split()
         if command is Command.EFFECT_ADD:
             name, _, file = argument.strip().rpartition("=")
@@ -332,6 +335,11 @@ class EffectChain:
             if len(words) != 2 or not words[1].lstrip("-").isdigit():
                 raise ValueError(f"effect_move takes a name and a place counted from 0, got {argument!r}")
             self.move(words[0], int(words[1]))
+        elif command is Command.EFFECT_SET:
+            settings = dict(word.partition("=")[::2] for word in words[1:])
+            if not words or not settings or "" in settings.values():
+                raise ValueError(f"effect_set takes a name and key=value settings, got {argument!r}")
+            self.set(words[0], **settings)
 
     # -- presets ----------------------------------------------------------------------------
     def apply(self, entries: Iterable[EffectEntry], fade_s: float, origin: Path | None = None) -> dict[str, Value]:

@@ -114,6 +114,12 @@ def test_commands_from_osc_reach_the_chain(folder: Path) -> None:
     chain.command(Command.EFFECT_ADD, "veil")
     chain.command(Command.EFFECT_BYPASS, "glow on")
     assert chain.slots[0].bypass
+    chain.command(Command.EFFECT_SET, "veil blend=screen opacity=0.4 mask=below")
+    assert (chain.slots[1].blend, chain.slots[1].opacity, chain.slots[1].mask) == ("screen", 0.4, "below")
+    chain.command(Command.EFFECT_SET, "veil mask=none")
+    assert chain.slots[1].mask == ""
+    with pytest.raises(ValueError, match="blend='burn'"):
+        chain.command(Command.EFFECT_SET, "veil blend=burn")
     chain.command(Command.EFFECT_MOVE, "veil 0")
     chain.command(Command.EFFECT_REMOVE, "glow")
     assert [s.name for s in chain.slots if not s.leaving] == ["veil"]
