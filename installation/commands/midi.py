@@ -100,13 +100,13 @@ def run_monitor(args: argparse.Namespace) -> int:
 
 
 def _print_input(item: Any) -> None:
-    from installation.core.events import CommandInput, Event
+    from installation.core.events import CommandInput, Event, ParamInput
 
     if isinstance(item, Event):
         print(f"{'':12}  -> event {item.kind.value} strength {item.strength:.2f}", flush=True)
     elif isinstance(item, CommandInput):
         print(f"{'':12}  -> command {item.command} {item.argument}".rstrip(), flush=True)
-    else:
+    elif isinstance(item, ParamInput):  # (a control's own position, for modulation, is the raw line above)
         print(f"{'':12}  -> {item.name} = {item.value}", flush=True)
 
 

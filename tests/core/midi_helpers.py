@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from installation.core.events import CommandInput, Event, Input, ParamInput
+from installation.core.events import CommandInput, ControlInput, Event, Input, ParamInput
 from installation.core.params import Curve, ParamBank, bool_param, float_param, int_param
 from installation.midi.bindings import Binding
 from installation.midi.params import param_specs
@@ -31,6 +31,7 @@ class InputSink:
         self.bank = bank
         self.events: list[Event] = []
         self.commands: list[CommandInput] = []
+        self.controls: list[ControlInput] = []  # every control's position, for modulation sources
 
     def apply(self, inputs: Sequence[Input]) -> list[Input]:
         for item in inputs:
@@ -38,7 +39,9 @@ class InputSink:
                 self.bank.set(item.name, item.value, item.source)
             elif isinstance(item, Event):
                 self.events.append(item)
-            else:
+            elif isinstance(item, ControlInput):
+                self.controls.append(item)
+            elif isinstance(item, CommandInput):
                 self.commands.append(item)
         return list(inputs)
 
