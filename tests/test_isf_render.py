@@ -280,3 +280,29 @@ def test_a_vertex_shader_error_names_the_vs_file(gl_context: Any, tmp_path: Path
     with pytest.raises(LoadError) as caught:
         IsfRenderer(load_isf(fragment), (4, 4))
     assert {(problem.file, problem.line) for problem in caught.value.problems} == {(str(tmp_path / "w.vs"), 3)}
+
+
+def test_a_2_0_file_may_spell_the_1_0_names(gl_context: Any) -> None:
+    picture = render("old_names.fs", (8, 4))
+    u = np.broadcast_to((np.arange(8) + 0.5) / 8, (4, 8))
+    v = np.broadcast_to(((np.arange(4) + 0.5) / 4)[::-1, None], (4, 8))
+    np.testing.assert_allclose(picture, np.stack([2 * u, 2 * v, u, v], axis=-1), atol=1e-6)
+
+
+def test_the_hosts_image_uniforms_and_an_unfed_image_input(gl_context: Any) -> None:
+    rng = np.random.default_rng(11)
+    picture = rng.integers(0, 256, (6, 10, 4), dtype=np.uint8)
+    texture = upright(picture)
+    try:
+        rect = render("host_uniforms.fs", (10, 6), values={"mode": 0}, images={"inputImage": texture})
+        np.testing.assert_array_equal(rect, np.broadcast_to([0.0, 0.0, 10.0, 6.0], (6, 10, 4)))
+        # the second image input, which nothing feeds, reads the picture
+        second = render("host_uniforms.fs", (10, 6), floating=False, values={"mode": 1},
+                        images={"inputImage": texture})
+        np.testing.assert_array_equal(second, picture)
+        flip = render("host_uniforms.fs", (10, 6), values={"mode": 2}, images={"inputImage": texture})
+        np.testing.assert_array_equal(flip, np.full((6, 10, 4), 0.5, np.float32))
+    finally:
+        texture.delete()
+    # with no picture at all it is transparent black
+    np.testing.assert_array_equal(render("host_uniforms.fs", (10, 6), values={"mode": 1}), np.zeros((6, 10, 4)))

@@ -34,14 +34,16 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The uniforms every ISF shader reads (GLSL type, name), set by the host each pass.
 BUILTIN_UNIFORMS = (("float", "TIME"), ("float", "TIMEDELTA"), ("int", "FRAMEINDEX"), ("vec2", "RENDERSIZE"),
                     ("vec4", "DATE"), ("int", "PASSINDEX"))
-# The host's own names: those, its functions and varying; the generated code's start with _isf or end in _imgSize.
+# The host's own names: those, its functions and varying; the generated code's start with _isf or end in _imgSize
+# or _imgRect, or are _<image>_flip (an image's uniforms).
 BUILTIN_NAMES = frozenset({name for _, name in BUILTIN_UNIFORMS} | {"isf_FragNormCoord", "isf_vertShaderInit", "main"})
 # A point2D without MIN/MAX is in pixels; its parameter is normalised, its DEFAULT read against this picture.
 REFERENCE_SIZE = (1920.0, 1080.0)
 MAX_PASS_SIZE = 16384  # larger than any GL texture Myco meets; a WIDTH expression gone wild stops here
 MAX_AUDIO_SAMPLES = 4096
 _HEADER = re.compile(r"\A\s*/\*")
-# ISF 1.0 names and their 2.0 ones (the specification's conversion).
+# ISF 1.0 names and their 2.0 ones (the specification's conversion); the reference hosts take the old
+# names in 2.0 files too (their own 2.0 files' vertex shaders use them), so every file is converted.
 _RENAMED_V1 = (("vv_FragNormCoord", "isf_FragNormCoord"), ("vv_vertShaderInit", "isf_vertShaderInit"),
                ("vv_VertNorm", "isf_VertNorm"), ("vv_VertPos", "isf_VertPos"))
 
@@ -337,7 +339,8 @@ def _input(entry: Any, index: int, header: _Header, line: int) -> IsfInput | Non
 
 
 def reserved(name: str) -> bool:
-    return name in BUILTIN_NAMES or name.startswith("_isf") or name.endswith("_imgSize")
+    return (name in BUILTIN_NAMES or name.startswith("_isf") or name.endswith(("_imgSize", "_imgRect"))
+            or (name.startswith("_") and name.endswith("_flip")))
 
 
 def _size_text(value: Any) -> str | None:
@@ -450,6 +453,10 @@ def load_isf(path: Path) -> IsfShader:
     if not isinstance(data, dict):
         raise LoadError.single(path, header_line, "header", "the ISF header must be a JSON object")
     header = _Header(path, source, header_line)
+    mode = data.get("MODE")
+    if isinstance(mode, str) and "VERTEX" in mode.upper():  # a vertex shader drawing POINT_COUNT points, no fragment
+        raise LoadError.single(path, header.line_of('"MODE"'), "MODE",
+                               f"{mode!r}: vertex-shader-art files are not supported by Myco (only fragment ISF)")
     version_text = str(data.get("ISFVSN", "1"))
     version = 2 if re.match(r"\s*[2-9]", version_text) else 1
     raw_inputs = data.get("INPUTS", [])
@@ -491,8 +498,7 @@ def load_isf(path: Path) -> IsfShader:
     vertex_path = path.with_suffix(".vs")
     has_vertex = vertex_path.is_file()
     vertex_body = read_text(vertex_path) if has_vertex else ""
-    if version == 1:
-        body, vertex_body = _convert_v1(body), _convert_v1(vertex_body)
+    body, vertex_body = _convert_v1(body), _convert_v1(vertex_body)
     frozen = tuple(inputs)
     return IsfShader(path, vertex_path if has_vertex else None, slug(path.stem), path.stem,
                      _text(data.get("DESCRIPTION")), _text(data.get("CREDIT")), _categories(data.get("CATEGORIES")),

@@ -30,12 +30,21 @@ from installation.core.errors import LoadError, Problem
 from installation.core.isf import IsfShader, eval_size, load_isf
 from installation.core.shaderheader import ShaderHeader
 from installation.render.glsl import ProgramSource, map_errors
-from installation.render.isf_glsl import POSITION, IsfProgramSource, image_names, program_sources, size_uniform
+from installation.render.isf_glsl import (
+    POSITION,
+    IsfProgramSource,
+    flip_uniform,
+    image_names,
+    program_sources,
+    rect_uniform,
+    size_uniform,
+)
 from installation.render.programs import compile_now, current_context
 
 log = logging.getLogger(__name__)
 
 OPAQUE = {"blend": False, "depth_test": False, "cull_face": False}
+PICTURE = "inputImage"  # the image a filter reads, which the host always has
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
 _QUAD = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)
 
@@ -123,6 +132,8 @@ class IsfRenderer:
         self._quad = gloo.VertexBuffer(_QUAD)
         self.program[POSITION] = self._quad
         self._images = image_names(shader)
+        # image inputs nothing else feeds (a filter's second image, a generator's own) are given the picture
+        self._picture_inputs = {item.name for item in shader.inputs if item.type == "image"}
         self._targets: dict[str, _Target] = {}
         self._blank = gloo.Texture2D(np.zeros((1, 1, 4), np.uint8))
         self._imported: dict[str, gloo.Texture2D] = {}
@@ -149,7 +160,9 @@ class IsfRenderer:
 
         ``values`` by input name: numbers, bools, (r, g, b, a), and for a point2D the parameter's
         (x, y) (0..1 of the render size for one without MIN/MAX). A missing one takes its default;
-        an event is true only in the frame its value turns true.
+        an event is true only in the frame its value turns true. ``images`` by input name; an image
+        input missing from them reads ``images["inputImage"]`` (the picture) where there is one, else
+        transparent black.
         """
         gloo.set_state(**OPAQUE)
         program = self.program
@@ -232,11 +245,15 @@ class IsfRenderer:
                             if found is not None), None)
             if texture is None and name in self._targets:
                 texture = self._targets[name].textures[self._targets[name].front]
+            if texture is None and name in self._picture_inputs:
+                texture = images.get(PICTURE)
             if texture is None:
                 texture = self._blank
             self.program[name] = texture
             height, width = texture.shape[:2]
             self.program[size_uniform(name)] = (float(width), float(height))
+            self.program[rect_uniform(name)] = (0.0, 0.0, float(width), float(height))
+            self.program[flip_uniform(name)] = False
 
     def _set_audio(self, audio: Mapping[str, NDArray[np.float32]]) -> None:
         for item in self.shader.inputs:

@@ -7,7 +7,8 @@ built-ins (``TIME``, ``TIMEDELTA``, ``FRAMEINDEX``, ``RENDERSIZE``, ``DATE``, ``
 the varying ``isf_FragNormCoord``), and expands the image functions. Here each
 ``IMG_NORM_PIXEL(image, coord)`` becomes ``texture2D(image, coord)``, ``IMG_PIXEL`` divides its
 pixel coordinate by the image's size (the uniform ``_<image>_imgSize``, which ``IMG_SIZE``
-reads), and ``IMG_THIS_PIXEL``/``IMG_THIS_NORM_PIXEL`` sample at this fragment's unaltered
+reads; ``_<image>_imgRect`` and ``_<image>_flip`` are declared too, as files read them by name),
+and ``IMG_THIS_PIXEL``/``IMG_THIS_NORM_PIXEL`` sample at this fragment's unaltered
 normalised coordinate. Textures are whole (no sub-rectangles) and upright (row 0 at the bottom),
 so no flip or rectangle enters the lookups.
 
@@ -58,6 +59,17 @@ def image_names(shader: IsfShader) -> tuple[str, ...]:
 
 def size_uniform(image: str) -> str:
     return f"_{image}_imgSize"
+
+
+def rect_uniform(image: str) -> str:
+    """The image's rectangle (x, y, width, height) in pixels, as the reference hosts declare it: files written for
+    them read it by name (``_inputImage_imgRect.zw``); here always (0, 0, width, height)."""
+    return f"_{image}_imgRect"
+
+
+def flip_uniform(image: str) -> str:
+    """Whether the image is stored upside down, as the reference hosts declare it; here always false."""
+    return f"_{image}_flip"
 
 
 def _arguments(code: str, start: int) -> tuple[list[str], int] | None:
@@ -114,6 +126,8 @@ def _declarations(shader: IsfShader, images: tuple[str, ...]) -> list[str]:
               if UNIFORM_TYPES[item.type] != "sampler2D"]
     lines += [f"uniform sampler2D {name};" for name in images]
     lines += [f"uniform vec2 {size_uniform(name)};" for name in images]
+    lines += [f"uniform vec4 {rect_uniform(name)};" for name in images]
+    lines += [f"uniform bool {flip_uniform(name)};" for name in images]
     lines += ["varying vec2 isf_FragNormCoord;", f"varying vec2 {TEXCOORD};"]
     return lines
 

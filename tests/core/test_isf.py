@@ -220,3 +220,19 @@ def test_no_file_where_the_shader_should_be(tmp_path: Path) -> None:
     deep = "[" * 5000 + "]" * 5000
     [found] = problems(write(tmp_path, "deep.fs", '{"INPUTS": ' + deep + "}"))
     assert found.endswith("nested more than 16 levels deep")
+
+
+def test_a_vertex_shader_art_file_is_refused_by_name(tmp_path: Path) -> None:
+    header = '{\n  "ISFVSN": "2",\n  "MODE": "VERTEX_SHADER_ART",\n  "POINT_COUNT": 3,\n  "INPUTS": []\n}'
+    path = write(tmp_path, "points.fs", header, "void main() { gl_Position = vec4(vertexId); }\n")
+    assert problems(path) == [f"{path}:3: MODE: 'VERTEX_SHADER_ART': vertex-shader-art files are not supported "
+                              "by Myco (only fragment ISF)"]
+
+
+def test_a_2_0_file_keeps_the_1_0_names_working(tmp_path: Path) -> None:
+    path = write(tmp_path, "new.fs", {"ISFVSN": "2", "INPUTS": []},
+                 "void main() { gl_FragColor = vec4(vv_FragNormCoord, 0.0, 1.0); }")
+    (tmp_path / "new.vs").write_text("void main() { vv_vertShaderInit(); }\n")
+    shader = load_isf(path)
+    assert shader.version == 2
+    assert "vv_" not in shader.fragment_body and "isf_vertShaderInit();" in shader.vertex_body
