@@ -90,3 +90,25 @@ def test_myco_render_effect_changes_the_picture_as_the_effect_says(tmp_path: Pat
     both = render(tmp_path / "both", "--effect", str(SHADERS / "invert.fs"), "--isf-dir", str(SHADERS),
                   "--effect", "scale")
     assert np.abs(both - (255 - plain) * 0.5).max() <= 1.5  # in the order given
+
+
+def test_a_headless_render_hears_the_show_as_the_offline_synth_plays_it() -> None:
+    """OfflineSound, fed step by step, holds the scope of the very samples render_stream makes of
+    the same frames (computed here independently, in one go)."""
+    from installation.render.sound import OfflineSound
+    from installation.synth.analysis import FFT_SIZE, scope_of
+    from installation.synth.offline import render_stream
+
+    engine = Engine.for_show("kai-festival", bank=build_bank())
+    params = engine.bank.snapshot()
+    frames = engine.advance(2.0)
+    sound = OfflineSound(engine.dt)
+    for frame in frames:
+        sound.push(frame, params)
+    heard = sound.scope()
+    made = (round(len(frames) * engine.dt * 48000) // 256) * 256
+    samples = render_stream(iter(frames), params, engine.dt, made / 48000)
+    expected = scope_of(samples[-FFT_SIZE:], 48000)
+    assert np.abs(samples).max() > 0.01  # the show makes sound
+    np.testing.assert_allclose(heard["waveform"], expected.wave, atol=1e-6)
+    np.testing.assert_allclose(heard["spectrum"], expected.spectrum, atol=1e-6)
