@@ -46,6 +46,7 @@ from installation.ui.control import ControlWindow
 from installation.ui.decks import DeckStrip
 from installation.ui.drafts import ask_unsaved
 from installation.ui.editing import EditHistory
+from installation.ui.effects_panel import EffectsPanel, IsfBrowser
 from installation.ui.gl_output import share_gl_contexts
 from installation.ui.health import HealthPanel
 from installation.ui.mapping_editor import EditorHooks, MappingEditor
@@ -69,6 +70,7 @@ log = logging.getLogger(__name__)
 
 UI_REFRESH_MS = 100
 PREVIEW_EVERY = 3  # preview refreshes every third UI refresh (about 3 Hz)
+FOLDERS_EVERY = 10  # the ISF folders are listed again about once a second (a file dropped in appears)
 VENUE_POLL_S = 1.0  # the venue file is looked at once a second for external edits
 DRAFT_EVERY_S = 1.0  # unsaved edits are written as a draft at most once a second (at once before a change)
 DRAFT_FIRST = (Command.NEXT_ACT, Command.PREVIOUS_ACT, Command.JUMP_ACT, Command.PRESET)  # the draft first
@@ -121,6 +123,11 @@ class DesktopApp(QObject):
         assert under_transport is not None  # the panel lays itself out
         under_transport.addWidget(self.tempo_strip)  # under the act buttons: the show's tempo, Tap
         self.control = ControlWindow(self.params, self.transport, self.browser, self.monitor, self.health, self.decks)
+        self.effects = EffectsPanel(IsfBrowser(engine.effects.folders, UserDirs.default().state / "thumbnails",
+                                               lambda: engine.preset.name, runtime.options.thumbnails),
+                                    lambda: engine.effects.slots)
+        self.control.tabs.addTab(self.effects, "Effects")
+        self.effects.command.connect(lambda command, argument: self.post(CommandInput(command, argument)))
         self.params.edited.connect(self.edit)
         self.params.reset_requested.connect(self.reset_to_preset)
         self.params.learn_requested.connect(self.learn)
@@ -227,6 +234,7 @@ class DesktopApp(QObject):
         self.tick_timer.stop()
         self.ui_timer.stop()
         self.browser.stop()
+        self.effects.browser.stop()
         self.runtime.outputs_status = None
         self.snapshots.close(self._snapshot_gpu)  # a clean exit: the last state, written before the world goes
         self.pictures.close()
@@ -390,6 +398,9 @@ class DesktopApp(QObject):
         self.decks.refresh(engine.decks)
         self.tempo_strip.refresh(str(engine.bank.get(QUANTIZE)))
         self.browser.show_crossfade(crossfade)
+        self.effects.refresh()
+        if self._refreshes % FOLDERS_EVERY == 0:
+            self.effects.browser.follow_folders()
         self.monitor.record(engine.latest)
         status = runtime.status
         self.monitor.show_counters(status.get("inputs", {}))
