@@ -10,11 +10,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from installation.core.effects import check_entries, isf_folders
 from installation.core.errors import LoadError, Problem
 from installation.core.isf import isf_file, load_isf
 from installation.core.params import ParamSpec
 from installation.core.paths import UserDirs
-from installation.core.presets import PresetLibrary
+from installation.core.presets import PresetLibrary, load_preset
 from installation.core.shaderheader import read_header
 from installation.core.textfile import read_text
 from installation.core.validate import check_toml_file
@@ -71,12 +72,18 @@ def check_file(path: Path) -> list[Problem]:
                                       "venue": check_venue, "output": check_venue})
     if path.suffix == ".toml" and _mentions_midi(path):
         problems.extend(check_preset_midi(path))
+    if path.suffix == ".toml" and not problems and _mentions(path, "[[effect"):
+        problems.extend(check_entries(load_preset(path).effects, isf_folders(UserDirs.default()), path))
     return problems
 
 
 def _mentions_midi(path: Path) -> bool:
+    return _mentions(path, "[midi")
+
+
+def _mentions(path: Path, text: str) -> bool:
     try:
-        return "[midi" in read_text(path)
+        return text in read_text(path)
     except LoadError:
         return False  # check_toml_file has reported why it cannot be read
 

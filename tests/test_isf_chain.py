@@ -112,3 +112,29 @@ def test_a_headless_render_hears_the_show_as_the_offline_synth_plays_it() -> Non
     assert np.abs(samples).max() > 0.01  # the show makes sound
     np.testing.assert_allclose(heard["waveform"], expected.wave, atol=1e-6)
     np.testing.assert_allclose(heard["spectrum"], expected.spectrum, atol=1e-6)
+
+
+def test_myco_check_reports_what_a_presets_effects_would_report_when_played(tmp_path: Path) -> None:
+    from installation.checks import check_file
+
+    path = tmp_path / "bad.toml"
+    path.write_text("""[preset]
+title = "Bad"
+seed = "kai-city"
+look = "festival"
+
+[[effect]]
+file = "toxic-shimmer"
+params = { amont = 0.4, split = "wide" }
+
+[[effect]]
+file = "nowhere"
+""")
+    problems = [str(problem) for problem in check_file(path)]
+    assert problems[0].startswith(f"{path}:6: effect[0].params.amont: toxic-shimmer.fs has no such input (its inputs: "
+                                  "amount, split, speed, sour, jolt)")
+    assert problems[1] == f"{path}:6: effect[0].params.split: expected a number, got 'wide'"
+    assert problems[2].startswith(f"{path}:10: effect[1].file: no ISF file 'nowhere' in ")
+    assert len(problems) == 3
+    for shipped in ("kai-2-poison-clusters", "kai-5-renaissance", "elara-2-unveiled"):
+        assert check_file(ROOT / "presets" / f"{shipped}.toml") == []

@@ -248,3 +248,14 @@ def test_a_broken_file_is_skipped_and_a_broken_reload_keeps_the_last_good(gl_con
     finally:
         rig.close()
 
+
+
+def test_the_blackout_darkens_the_picture_after_the_chain(rig: Rig) -> None:
+    """An invert would light a blacked-out room: the chain's last pass darkens once more."""
+    rig.chain.add("invert", fade_s=0)
+    rig.settle(STEP)
+    for blackout in (0.0, 0.5, 1.0):
+        rig.effects.run(rig.source, rig.target, rig.chain.slots, {"render.blackout": blackout})
+        with rig.target:
+            picture = np.asarray(gloo.read_pixels((0, 0, *SIZE), alpha=False), np.float64) / 255.0
+        near(picture, (1.0 - rig.base) * (1.0 - blackout))

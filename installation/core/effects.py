@@ -211,6 +211,40 @@ def render_effects(document: tomlkit.TOMLDocument, entries: Iterable[EffectEntry
     document["effect"] = tables
 
 
+def entry_values(entry: EffectEntry, index: int, shader: IsfShader,
+                 origin: Path | None) -> tuple[dict[str, Value], list[Problem]]:
+    """The parameter values of a preset's ``entry`` (``isf.<name>.<input>``), and its problems
+    ``preset:line: effect[index].params.KEY: reason``."""
+    found, reasons = input_values(entry.name, shader, entry.params)
+    specs = {spec.name: spec for spec in isf_param_specs(entry.name, shader)}
+    values: dict[str, Value] = {}
+    for name, raw in found.items():
+        try:
+            values[name] = specs[name].coerce(raw)[0]
+        except ValueError as error:
+            reasons.append((name.rsplit(".", 1)[-1], str(error)))
+    return values, [Problem(str(origin or "preset"), entry.line, f"effect[{index}].params.{key}", reason)
+                    for key, reason in reasons]
+
+
+def check_entries(entries: Iterable[EffectEntry], folders: Iterable[Path], origin: Path) -> list[Problem]:
+    """What a preset's ``[[effect]]`` entries would report when it plays (for ``myco check``):
+    files that cannot be found or read, inputs the files do not have, values that do not fit."""
+    folders = list(folders)
+    problems: list[Problem] = []
+    for index, entry in enumerate(entries):
+        try:
+            shader = load_isf(find_isf(entry.file, folders, origin.parent))
+        except ValueError as error:
+            problems.append(Problem(str(origin), entry.line, f"effect[{index}].file", str(error)))
+            continue
+        except LoadError as error:
+            problems.extend(error.problems)
+            continue
+        problems.extend(entry_values(entry, index, shader, origin)[1])
+    return problems
+
+
 @dataclass(frozen=True)
 class Slot:
     """One effect in the chain as the renderer sees it. ``key`` is unique for the slot's life
@@ -366,15 +400,10 @@ class EffectChain:
             wanted.append(Slot(0, entry.name, path, shader, bypass=entry.bypass, blend=entry.blend,
                                opacity=entry.opacity, mask=entry.mask, mask_from=entry.mask_from,
                                events=entry.events, fade_s=fade_s, from_preset=True))
-            found, problems = input_values(entry.name, shader, entry.params)
-            specs = {spec.name: spec for spec in isf_param_specs(entry.name, shader)}
-            for name, raw in found.items():
-                try:
-                    values[name] = specs[name].coerce(raw)[0]
-                except ValueError as error:
-                    problems.append((name.rsplit(".", 1)[-1], str(error)))
-            for key, reason in problems:
-                self.report(str(Problem(str(origin or "preset"), entry.line, f"effect[{index}].params.{key}", reason)))
+            found, problems = entry_values(entry, index, shader, origin)
+            values.update(found)
+            for problem in problems:
+                self.report(str(problem))
         staying = [slot for slot in self.slots if not slot.leaving and slot.from_preset]
         live = [slot for slot in self.slots if not slot.leaving and not slot.from_preset]
         kept: dict[str, Slot] = {}
