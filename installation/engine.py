@@ -205,6 +205,7 @@ class Engine:
             if preset is not None and preset.seed == self.seed.name:
                 self.preset = preset
                 self._preset_mtime = self._mtime(preset)
+                self.modulation.set_routings(preset.modulation)
         fade = state.get("fade")
         if fade:
             specs = self.specs()

@@ -107,3 +107,20 @@ def test_a_modulated_synth_parameter_moves_the_sound() -> None:
             into.append(float(np.sqrt(np.mean(mono[round(a * rate):round(b * rate)] ** 2))))
     ratio_db = 20 * math.log10(np.median(up) / np.median(down))
     assert ratio_db == pytest.approx(12.0, abs=1.5)
+
+
+def test_an_engine_restored_from_a_snapshot_plays_the_recalled_presets_routings() -> None:
+    user = UserDirs.default().ensure()
+    first = engine_at_120()
+    text = first.presets.path(first.preset.name).read_text()
+    (user.presets / "pulse.toml").write_text(
+        text + '\n[[modulation]]\nsource = "network.flora"\ntarget = "render.exposure"\ndepth = 0.2\n')
+    assert first.recall("pulse", crossfade_s=0.0)
+    first.advance(0.5)
+    snapshot = first.save_snapshot()
+    second = Engine.for_show("elara-mural", bank=build_bank())
+    assert second.modulation.routings == ()
+    second.restore(snapshot)
+    assert second.preset.name == "pulse"
+    assert second.modulation.routings == first.modulation.routings == (
+        Routing(Source(SourceKind.NETWORK, "flora"), EXPOSURE, 0.2),)
