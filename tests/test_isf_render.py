@@ -115,7 +115,8 @@ def test_an_event_is_true_for_one_frame(gl_context: Any) -> None:
 
 def test_builtins(gl_context: Any) -> None:
     picture = render("builtins.fs", (64, 8), frames=3)
-    np.testing.assert_allclose(quarter(picture, 0)[3, 3], [4.5, 0.25, 2.0, 0.0])  # TIME, TIMEDELTA, FRAMEINDEX
+    # TIME, TIMEDELTA, FRAMEINDEX: the host's clock ran 2.5, 3.5, 4.5 s; TIME counts from the renderer's first frame
+    np.testing.assert_allclose(quarter(picture, 0)[3, 3], [2.0, 0.25, 2.0, 0.0])
     np.testing.assert_allclose(quarter(picture, 1)[3, 3], DATE)
     right = picture[:, 32:]
     np.testing.assert_allclose(right[..., 0], 64.0)
@@ -236,7 +237,8 @@ def test_glsl_versions(gl_context: Any, tmp_path: Path, body: str, version: str)
     renderer = IsfRenderer(load_isf(write_isf(tmp_path, "v.fs", body)), (4, 4))
     target = Target((4, 4))
     try:
-        renderer.render(target.buffer, images={}, values={}, time_s=2.25, dt=0.0, frame=0, date=DATE)
+        for frame, time_s in enumerate((0.0, 2.25)):  # TIME counts from the first frame
+            renderer.render(target.buffer, images={}, values={}, time_s=time_s, dt=0.0, frame=frame, date=DATE)
         np.testing.assert_allclose(target.read(), 0.2, atol=1e-6)
         assert renderer.version == version
     finally:
@@ -306,3 +308,17 @@ def test_the_hosts_image_uniforms_and_an_unfed_image_input(gl_context: Any) -> N
         texture.delete()
     # with no picture at all it is transparent black
     np.testing.assert_array_equal(render("host_uniforms.fs", (10, 6), values={"mode": 1}), np.zeros((6, 10, 4)))
+
+
+def test_an_effect_added_late_starts_its_own_clock_at_0(gl_context: Any) -> None:
+    """A shader that seeds itself in its first frame (TIME < 0.1, FRAMEINDEX 0) does so whenever it is added."""
+    renderer = IsfRenderer(load_isf(SHADERS / "builtins.fs"), (64, 8))
+    target = Target((64, 8))
+    try:
+        for step in range(3):  # the host has run for an hour and 90000 frames when the effect arrives
+            renderer.render(target.buffer, images={}, values={}, time_s=3600.0 + step / 30, dt=1 / 30,
+                            frame=90000 + step, date=DATE)
+            np.testing.assert_allclose(quarter(target.read(), 0)[3, 3], [step / 30, 1 / 30, step, 0.0], atol=1e-4)
+    finally:
+        target.delete()
+        renderer.close()

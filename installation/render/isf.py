@@ -139,6 +139,7 @@ class IsfRenderer:
         self._imported: dict[str, gloo.Texture2D] = {}
         self._audio: dict[str, gloo.Texture2D] = {}
         self._events: dict[str, bool] = {}
+        self._started: tuple[float, int] | None = None  # the host's time and frame at this renderer's first frame
         # silence until sound arrives: a waveform at 0.5, an empty spectrum
         self._set_audio({item.name: np.zeros((1, item.max_samples or 1), np.float32) for item in shader.inputs
                          if item.type in ("audio", "audioFFT")})
@@ -158,7 +159,10 @@ class IsfRenderer:
                audio: Mapping[str, NDArray[np.float32]] | None = None) -> None:
         """Run every pass; the last (and any without a TARGET) draws into ``target`` at :attr:`size`.
 
-        ``values`` by input name: numbers, bools, (r, g, b, a), and for a point2D the parameter's
+        ``time_s`` and ``frame`` are the host's clock: ``TIME`` and ``FRAMEINDEX`` count from this
+        renderer's first frame (0 there), as ISF shaders that seed themselves at ``TIME < 0.1`` or
+        ``FRAMEINDEX == 0`` expect of an effect added at any moment. ``values`` by input name:
+        numbers, bools, (r, g, b, a), and for a point2D the parameter's
         (x, y) (0..1 of the render size for one without MIN/MAX). A missing one takes its default;
         an event is true only in the frame its value turns true. ``images`` by input name; an image
         input missing from them reads ``images["inputImage"]`` (the picture) where there is one, else
@@ -167,9 +171,11 @@ class IsfRenderer:
         gloo.set_state(**OPAQUE)
         program = self.program
         numbers = self._set_inputs(values)
-        program["TIME"] = float(time_s)
+        if self._started is None:
+            self._started = (float(time_s), int(frame))
+        program["TIME"] = float(time_s) - self._started[0]
         program["TIMEDELTA"] = float(dt)
-        program["FRAMEINDEX"] = int(frame)
+        program["FRAMEINDEX"] = int(frame) - self._started[1]
         program["DATE"] = tuple(float(v) for v in date)
         self._set_audio(audio or {})
         sizes = [(eval_size(p.width, *self.size, numbers, path=self.shader.path, line=p.line, key="WIDTH"),
