@@ -137,6 +137,7 @@ def test_the_panel_shows_the_base_and_a_marker_where_modulation_takes_it(qt_sess
 def test_in_the_app_the_shortcut_opens_the_matrix_and_saving_keeps_its_routings(qt_session: object) -> None:
     from installation.core.presets import load_preset
     from tests.appkit import start_app, stop_app
+    from tests.test_ui_drafts import answering
 
     desktop = start_app()
     try:
@@ -153,12 +154,21 @@ def test_in_the_app_the_shortcut_opens_the_matrix_and_saving_keeps_its_routings(
         next(b for b in matrix.findChildren(type(matrix.remove_button)) if b.text() == "Add routing").click()
         engine = desktop.runtime.engine
         assert pump(5, lambda: len(engine.modulation.routings) == 1)
+        assert pump(5, lambda: desktop.control.windowTitle().endswith(" *")), "the edit shows as unsaved"
+        seen: list[str] = []
+        stop = answering("Cancel", seen)  # quitting asks first: Cancel keeps the app open
+        try:
+            assert not desktop._may_close()
+        finally:
+            stop()
+        assert seen
         before = engine.preset.name
         desktop.act("save")
         assert pump(10, lambda: (desktop.user.presets / f"{before}.toml").is_file())
         saved = load_preset(desktop.user.presets / f"{before}.toml")
         assert saved.modulation == (Routing(Source(SourceKind.ENVELOPE, "bloom"), EXPOSURE, 0.4),)
         assert pump(5, lambda: engine.modulation.routings == saved.modulation)  # the saved preset, recalled
+        assert pump(5, lambda: not desktop.control.windowTitle().endswith(" *"))
         matrix.close()
     finally:
         stop_app(desktop)

@@ -422,8 +422,8 @@ class DesktopApp(QObject):
         self.control.show_problem("\n".join(filter(None, [self._problem, *shader_problems])))
         preset = engine.preset
         edits = self.mapping_editor.model if self.mapping_current() else self.history
-        self.control.show_preset(preset.title or preset.name, preset.name, self.history.unsaved,
-                                 edits.can_undo, edits.can_redo)
+        self.control.show_preset(preset.title or preset.name, preset.name,
+                                 self.history.unsaved or self._routings_unsaved(), edits.can_undo, edits.can_redo)
         if self._refreshes % PREVIEW_EVERY == 0:
             image = self.pictures.preview(PREVIEW_WIDTH)  # read back at the preview's size only
             self.control.preview.show_image(image)
@@ -524,17 +524,24 @@ class DesktopApp(QObject):
         self._keep_draft(self._preset_seen)
         preset = self._preset_seen
         specs = self.runtime.engine.specs()
-        if not changed_values(preset.resolved(specs), self.history.edited_values(), specs):
+        if not changed_values(preset.resolved(specs), self.history.edited_values(), specs) \
+                and not self._routings_unsaved():
             return True  # nothing of this session's (an untouched offer stays for the next start)
         answer = ask_unsaved(self.control, preset.name)
         if answer == "save":
             self.save(None)
-            return not self.history.unsaved  # a failed save keeps the app open; the banner says why
+            # a failed save keeps the app open; the banner says why
+            return not self.history.unsaved and not self._routings_unsaved()
         if answer == "discard":
             self.history.clear()
             self._keep_draft(preset)  # what remains is an untouched offer, if any
             return True
         return False
+
+    def _routings_unsaved(self) -> bool:
+        """The modulation matrix's edits: routings other than the preset's (no draft keeps them)."""
+        engine = self.runtime.engine
+        return engine.modulation.routings != engine.preset.modulation
 
     def operator_quit(self) -> None:
         """Ctrl+Q: quit, asking first about unsaved edits."""
