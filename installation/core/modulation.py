@@ -131,9 +131,18 @@ class Routing:
         return self.depth * (2.0 * bent - 1.0 if self.bipolar else bent)
 
 
+# Parts that read their parameters as set (the engine its show.*, the MIDI layer its midi.*), not
+# from the snapshot: a routing to them would move nothing.
+READ_AS_SET = ("show.", "mod.", "midi.")
+
+
 def modulatable(spec: ParamSpec) -> str:
     """Why ``spec`` cannot be modulated ('' if it can)."""
-    return "a color has no single normalised value" if spec.kind is Kind.COLOR else ""
+    if spec.kind is Kind.COLOR:
+        return "a color has no single normalised value"
+    if spec.name.startswith(READ_AS_SET):
+        return "read as set by its part, not as played: modulation would not move it"
+    return ""
 
 
 def bend(curve: ModCurve, value: float) -> float:

@@ -286,12 +286,14 @@ def test_bad_routings_are_reported_with_file_line_and_key(tmp_path: Path) -> Non
     "[[modulation]]\nsource = \"midi\"\ntarget = \"render.glow\"\ndepth = 0.1\nchannel = 0",
     "[[modulation]]\nsource = \"network.\"\ntarget = \"render.glow\"\ndepth = 0.1",
     "[[modulation]]\nsource = \"lfo\"\ntarget = \"show.paused\"\ndepth = 0.1",
+    "[[modulation]]\nsource = \"lfo\"\ntarget = \"show.time_scale\"\ndepth = 0.1",
     "".join("[[modulation]]\nsource = \"lfo\"\ntarget = \"render.glow\"\ndepth = 0.1\n" for _ in range(65)),
 ])
 def test_hostile_routings_are_reported_never_raised_otherwise(tmp_path: Path, tables: str) -> None:
     path = tmp_path / "hostile.toml"
     path.write_text('[preset]\ntitle = "x"\nseed = "kai-city"\nlook = "festival"\n\n' + tables + "\n")
-    specs = {**SPECS, "show.paused": bool_param("show.paused", False)}
+    specs = {**SPECS, "show.paused": bool_param("show.paused", False),
+             "show.time_scale": float_param("show.time_scale", 1.0, 0.0, 8.0)}
     with pytest.raises(LoadError) as caught:
         load_preset(path, specs)
     assert all(line.startswith(f"{path}:") for line in str(caught.value).splitlines())
