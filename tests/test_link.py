@@ -99,9 +99,9 @@ def test_myco_run_link_joins_the_session_and_shows_it(peer: Peer) -> None:
     runtime = build_runtime(RunOptions(audio=False, status=None, link=True)).start()
     try:
         tempo = runtime.engine.tempo
-        assert peer.ask_line("set 140") == "ok"
-        wait_for(lambda: runtime.part("link").peers == 1 and abs(tempo.bpm - 140.0) < 1e-3, 10,
-                 "myco run --link to follow the peer")
+        wait_for(lambda: runtime.part("link").peers == 1 and peer.ask("peers") == 1, 10, "the peers to meet")
+        assert peer.ask_line("set 140") == "ok"  # once met: which tempo a meeting keeps is for Link to choose
+        wait_for(lambda: abs(tempo.bpm - 140.0) < 1e-3, 10, "myco run --link to follow the peer")
         runtime.engine.advance(2 * runtime.engine.dt)  # the steps that show the followed tempo in tempo.bpm
         status = runtime.publish_status()
     finally:
