@@ -42,6 +42,8 @@ REFERENCE_SIZE = (1920.0, 1080.0)
 MAX_PASS_SIZE = 16384  # larger than any GL texture Myco meets; a WIDTH expression gone wild stops here
 MAX_AUDIO_SAMPLES = 4096
 _HEADER = re.compile(r"\A\s*/\*")
+_INCLUDE = re.compile(r"^[ \t]*(#[ \t]*include\b.*)$", re.M)  # no ISF host resolves #include (vispy would)
+_TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')  # a JSON string (kept), or a comma before } or ]
 # ISF 1.0 names and their 2.0 ones (the specification's conversion); the reference hosts take the old
 # names in 2.0 files too (their own 2.0 files' vertex shaders use them), so every file is converted.
 _RENAMED_V1 = (("vv_FragNormCoord", "isf_FragNormCoord"), ("vv_vertShaderInit", "isf_vertShaderInit"),
@@ -200,6 +202,12 @@ def _split(text: str, path: Path) -> tuple[str, int, str, int]:
 
 
 def _number(value: Any) -> float | None:
+    """A finite JSON number, or a string holding one ("0.5": some exporters quote their numbers)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
@@ -256,17 +264,29 @@ def _scalar_input(entry: dict[str, Any], name: str, kind: str, header: _Header, 
 
 def _long_choices(entry: dict[str, Any], name: str, header: _Header, line: int) -> IsfInput:
     values = entry.get("VALUES")
-    labels = entry.get("LABELS", [str(v) for v in values] if isinstance(values, list) else None)
-    if not isinstance(values, list) or not values or any(
-            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != int(v)
-            for v in values):
+    labels = entry.get("LABELS")
+    if isinstance(values, list) and values and all(isinstance(v, str) for v in values) and any(
+            _number(v) is None for v in values):
+        # VALUES that are names (another host's dialect): they are the labels, their positions the values
+        labels, values = values, list(range(len(values)))
+    found = [_number(v) for v in values] if isinstance(values, list) else []
+    if not found or any(v is None or v != int(v) for v in found):  # true/false are no numbers here
         header.fail(line, f"{name}.VALUES", "must be a list of whole numbers")
         return IsfInput(name, "long", 0, 0, 1, line=line)
-    numbers = tuple(int(v) for v in values)
-    if not isinstance(labels, list) or len(labels) != len(numbers) or not all(isinstance(t, str) for t in labels):
+    numbers = tuple(int(v) for v in found if v is not None)
+    if labels is None:
+        labels = [str(v) for v in numbers]
+    if not isinstance(labels, list) or not all(isinstance(t, (str, int, float)) for t in labels):
         header.fail(line, f"{name}.LABELS", f"must be a list of {len(numbers)} strings, one for each of VALUES")
         labels = [str(v) for v in numbers]
-    default = _number(entry.get("DEFAULT"))
+    if len(labels) != len(numbers):
+        # the reference hosts show what there is: missing labels are the values' numbers, extra ones unused
+        log.warning("%s:%d: %s.LABELS: %d labels for %d VALUES", header.path, line, name, len(labels), len(numbers))
+        labels = [*labels, *(str(v) for v in numbers[len(labels):])][:len(numbers)]
+    labels = [str(t) for t in labels]
+    given = entry.get("DEFAULT")
+    default = float(labels.index(given)) if isinstance(given, str) and given in labels and _number(given) is None \
+        else _number(given)
     if default is None or int(default) not in numbers:
         if "DEFAULT" in entry:
             log.warning("%s:%d: %s.DEFAULT: not one of VALUES, the first taken", header.path, line, name)
@@ -445,11 +465,28 @@ def _convert_v1(glsl: str) -> str:
     return glsl
 
 
+def _header_json(source: str, path: Path, line: int) -> Any:
+    """The header's JSON; one whose only fault is a comma before a closing bracket (which hand-edited
+    headers often have) is read as if the comma were not there, with a warning."""
+    try:
+        return loads_json(source, path, line, "header")
+    except LoadError as error:
+        relaxed = _TRAILING_COMMA.sub(lambda found: found.group(1) or found.group(2), source)
+        if relaxed == source:
+            raise
+        try:
+            data = loads_json(relaxed, path, line, "header")
+        except LoadError:
+            raise error from None
+        log.warning("%s:%d: header: a comma before a closing bracket, read as if absent", path, line)
+        return data
+
+
 def load_isf(path: Path) -> IsfShader:
     """Read and check an ISF ``.fs`` file and its ``.vs`` if there is one; LoadError with every problem."""
     text = read_text(path)
     source, header_line, body, body_line = _split(text, path)
-    data = loads_json(source, path, header_line, "header")
+    data = _header_json(source, path, header_line)
     if not isinstance(data, dict):
         raise LoadError.single(path, header_line, "header", "the ISF header must be a JSON object")
     header = _Header(path, source, header_line)
@@ -499,6 +536,12 @@ def load_isf(path: Path) -> IsfShader:
     has_vertex = vertex_path.is_file()
     vertex_body = read_text(vertex_path) if has_vertex else ""
     body, vertex_body = _convert_v1(body), _convert_v1(vertex_body)
+    included = [Problem(str(where), first + text.count("\n", 0, found.start()), "glsl",
+                        f"{found.group(1).strip()}: ISF files cannot include other files (written for another host?)")
+                for where, text, first in ((path, body, body_line), (vertex_path, vertex_body, 1))
+                for found in _INCLUDE.finditer(text)]
+    if included:
+        raise LoadError(included)
     frozen = tuple(inputs)
     return IsfShader(path, vertex_path if has_vertex else None, slug(path.stem), path.stem,
                      _text(data.get("DESCRIPTION")), _text(data.get("CREDIT")), _categories(data.get("CATEGORIES")),

@@ -123,7 +123,7 @@ def test_header_errors_name_their_line(tmp_path: Path) -> None:
     {"NAME": "b", "TYPE": "vec9"},
     {"TYPE": "float"},
     {"NAME": "a", "TYPE": "bool"},
-    {"NAME": "c", "TYPE": "long", "VALUES": [1, 2], "LABELS": ["one"]}
+    {"NAME": "c", "TYPE": "long", "VALUES": [1, 2], "LABELS": "one"}
   ],
   "PASSES": [{"TARGET": "x", "WIDTH": "$WIDTH/"}],
   "IMPORTED": {"pic": {"PATH": "missing.png"}}
@@ -140,8 +140,8 @@ def test_header_errors_name_their_line(tmp_path: Path) -> None:
 
 
 def test_bad_json_and_no_header(tmp_path: Path) -> None:
-    found = problems(write(tmp_path, "j.fs", '{\n  "INPUTS": [\n    {"NAME": "a",}\n  ]\n}'))
-    assert found == [f"{tmp_path / 'j.fs'}:3: header: invalid JSON: Expecting property name enclosed in double quotes"]
+    found = problems(write(tmp_path, "j.fs", '{\n  "INPUTS": [\n    {"NAME": "a" "TYPE": "float"}\n  ]\n}'))
+    assert found == [f"{tmp_path / 'j.fs'}:3: header: invalid JSON: Expecting ',' delimiter"]
     (tmp_path / "n.fs").write_text("void main() {}\n")
     assert problems(tmp_path / "n.fs")[0].endswith(":1: header: no ISF header: the file must start with a /*{ ... "
                                                     "}*/ JSON comment")
@@ -236,3 +236,26 @@ def test_a_2_0_file_keeps_the_1_0_names_working(tmp_path: Path) -> None:
     shader = load_isf(path)
     assert shader.version == 2
     assert "vv_" not in shader.fragment_body and "isf_vertShaderInit();" in shader.vertex_body
+
+
+def test_header_quirks_the_reference_hosts_let_pass(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Commas before a closing bracket, numbers in strings, VALUES that are names, LABELS short of VALUES."""
+    header = """{
+  "INPUTS": [
+    {"NAME": "gain", "TYPE": "float", "MIN": "0", "MAX": "2.5", "DEFAULT": "1.5",},
+    {"NAME": "filter", "TYPE": "long", "VALUES": ["Pass", "Reject", "Keep"], "DEFAULT": "Reject"},
+    {"NAME": "steps", "TYPE": "long", "VALUES": ["1", "2", 4], "LABELS": ["one"], "DEFAULT": 4},
+  ],
+}"""
+    shader = load_isf(write(tmp_path, "q.fs", header))
+    gain, choice, steps = shader.inputs
+    assert (gain.default, gain.minimum, gain.maximum) == (1.5, 0.0, 2.5)
+    assert (choice.values, choice.labels, choice.default) == ((0, 1, 2), ("Pass", "Reject", "Keep"), 1)
+    assert (steps.values, steps.labels, steps.default) == ((1, 2, 4), ("one", "2", "4"), 4)
+    assert "a comma before a closing bracket" in caplog.text and "1 labels for 3 VALUES" in caplog.text
+
+
+def test_an_include_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "inc.fs", {"INPUTS": []}, '\n#include "Common.glsl"\nvoid main() {}\n')
+    assert problems(path) == [f"{path}:5: glsl: #include \"Common.glsl\": ISF files cannot include other files "
+                              "(written for another host?)"]
