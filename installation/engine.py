@@ -180,7 +180,7 @@ class Engine:
         fade = self.fade
         state: dict[str, Any] = {
             "t": self.t, "step_count": self.step_count, "preset": self.preset.name, "world": world,
-            "params": self.bank.save_state(), "hours": self.hours.save_state(),
+            "params": self.bank.save_state(), "hours": self.hours.save_state(), "effects": self.effects.save_state(),
             "fade": None if fade is None else {
                 "start": _plain(fade.start), "end": _plain(fade.end), "steps": fade.steps, "done": fade.done,
                 "from_look": fade.from_look, "to_look": fade.to_look},
@@ -198,6 +198,7 @@ class Engine:
             raise SnapshotError("this world cannot be restored")
         restore_world(state["world"], snapshot.part("engine"))
         self.hours.restore_state(state["hours"])
+        self.effects.restore_state(state.get("effects", []))  # declares their inputs, whose values come next
         self.bank.restore_state(state["params"])
         self.t, self.step_count = float(state["t"]), int(state["step_count"])
         if state["preset"] != self.preset.name:  # a preset recalled in the act

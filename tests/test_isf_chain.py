@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from installation.core.events import CommandInput, Event, EventKind
+from installation.core.events import CommandInput, Event, EventKind, ParamInput
 from installation.engine import Engine
 from installation.nodes.codec import decode_osc
 from installation.registry import build_bank
@@ -138,3 +138,19 @@ file = "nowhere"
     assert len(problems) == 3
     for shipped in ("kai-2-poison-clusters", "kai-5-renaissance", "elara-2-unveiled"):
         assert check_file(ROOT / "presets" / f"{shipped}.toml") == []
+
+
+def test_a_snapshot_brings_back_the_effects_added_live_with_their_settings_and_inputs() -> None:
+    engine = Engine.for_show("kai-festival", bank=build_bank(), isf_dirs=[SHADERS])
+    for command, argument in (("effect_add", "dim=scale"), ("effect_set", "dim opacity=0.3"),
+                              ("effect_add", "ramp"), ("effect_set", "ramp blend=multiply mask=below"),
+                              ("effect_bypass", "dim on")):
+        engine.inputs.put(CommandInput(command, argument, "osc"))
+    engine.inputs.put(ParamInput("isf.dim.Gain", 0.125, "osc"))
+    engine.advance(1.0)
+    snapshot = engine.save_snapshot()
+    again = Engine.for_show("kai-festival", bank=build_bank(), isf_dirs=[SHADERS])
+    again.restore(snapshot)
+    assert [(s.name, s.bypass, s.opacity, s.blend, s.mask, s.level) for s in again.effects.slots] == [
+        ("dim", True, 0.3, "normal", "", 0.0), ("ramp", False, 1.0, "multiply", "below", 1.0)]
+    assert again.bank.get("isf.dim.Gain") == 0.125

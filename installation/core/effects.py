@@ -375,6 +375,26 @@ class EffectChain:
                 raise ValueError(f"effect_set takes a name and key=value settings, got {argument!r}")
             self.set(words[0], **settings)
 
+    # -- snapshots (installation.core.snapshot) ---------------------------------------------
+    def save_state(self) -> list[dict[str, object]]:
+        """The effects added live, for a snapshot (a preset's come back with its act)."""
+        return [{"name": slot.name, "path": str(slot.path), "bypass": slot.bypass, "blend": slot.blend,
+                 "opacity": slot.opacity, "mask": slot.mask, "mask_from": slot.mask_from}
+                for slot in self.slots if not slot.from_preset and not slot.leaving]
+
+    def restore_state(self, state: Iterable[Mapping[str, Any]]) -> None:
+        """Add again the live effects of :meth:`save_state`, at once; one that cannot come back
+        (its file gone) is reported and the others are restored."""
+        for item in state:
+            try:
+                name = self.add(str(item["path"]), str(item["name"]), fade_s=0.0)
+                self.set(name, blend=item["blend"], opacity=item["opacity"], mask=item["mask"],
+                         mask_from=item["mask_from"])
+                self.bypass(name, bool(item["bypass"]), fade_s=0.0)
+            except (KeyError, ValueError, TypeError, LoadError) as error:
+                self.report(f"snapshot: effect {str(item.get('name'))[:40]!r} not restored: {error}")
+        self.step(0.0)
+
     # -- presets ----------------------------------------------------------------------------
     def apply(self, entries: Iterable[EffectEntry], fade_s: float, origin: Path | None = None) -> dict[str, Value]:
         """Make the preset's part of the chain ``entries`` over ``fade_s`` seconds: effects kept
