@@ -2,8 +2,9 @@
 (Link keeps a tempo as microseconds per beat: 128.5 comes back as 128.50002).
 
 Link finds peers by UDP multicast on every interface that is up, loopback included: on one
-machine nothing more is needed than ``lo`` being up (as it is, also in a fresh container).
-A test that finds no peer fails: it never skips.
+machine nothing more is needed than ``lo`` being up, with no multicast route (tried in a
+network namespace holding only ``lo``: it passes with ``lo`` up, and fails, saying why, with
+``lo`` down). A test that finds no peer fails: it never skips.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def phase_error_ms(tempo: Tempo, peer: Peer) -> float:
 def test_tempo_crosses_both_ways_and_the_beats_align(peer: Peer) -> None:
     tempo = Tempo(100.0, t=time.monotonic())
     with LinkSession(tempo) as session:
-        wait_for(lambda: session.peers == 1 and peer.ask("peers") == 1, 10, "the two Link peers to meet")
+        wait_for(lambda: session.peers == 1 and peer.ask("peers") == 1, 10,
+                 "the two Link peers to meet (by multicast: is an interface up, at least lo?)")
         assert peer.ask_line("set 128.5") == "ok"
         wait_for(lambda: tempo.source is Source.LINK and abs(tempo.bpm - 128.5) < 1e-3, 5,
                  "Myco to follow the peer's tempo")
