@@ -41,7 +41,7 @@ BUILTIN_NAMES = frozenset({name for _, name in BUILTIN_UNIFORMS} | {"isf_FragNor
 REFERENCE_SIZE = (1920.0, 1080.0)
 MAX_PASS_SIZE = 16384  # larger than any GL texture Myco meets; a WIDTH expression gone wild stops here
 MAX_AUDIO_SAMPLES = 4096
-_HEADER = re.compile(r"\A\s*/\*")
+_HEADER = re.compile(r"\A(?:\s*//[^\n]*\n)*\s*/\*")  # the first comment, after any // lines (as the hosts read it)
 _INCLUDE = re.compile(r"^[ \t]*(#[ \t]*include\b.*)$", re.M)  # no ISF host resolves #include (vispy would)
 _TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')  # a JSON string (kept), or a comma before } or ]
 # ISF 1.0 names and their 2.0 ones (the specification's conversion); the reference hosts take the old
@@ -194,7 +194,8 @@ def _split(text: str, path: Path) -> tuple[str, int, str, int]:
     opening = _HEADER.match(text)
     end = text.find("*/", opening.end()) if opening else -1
     if not opening or end < 0:
-        raise LoadError.single(path, 1, "header", "no ISF header: the file must start with a /*{ ... }*/ JSON comment")
+        raise LoadError.single(path, 1, "header", "no ISF header: the file must start with a /*{ ... }*/ JSON comment "
+                                                  "(// comment lines may come before it)")
     start = opening.end()
     header_line = text.count("\n", 0, start) + 1
     body_line = text.count("\n", 0, end) + 1

@@ -144,7 +144,7 @@ def test_bad_json_and_no_header(tmp_path: Path) -> None:
     assert found == [f"{tmp_path / 'j.fs'}:3: header: invalid JSON: Expecting ',' delimiter"]
     (tmp_path / "n.fs").write_text("void main() {}\n")
     assert problems(tmp_path / "n.fs")[0].endswith(":1: header: no ISF header: the file must start with a /*{ ... "
-                                                    "}*/ JSON comment")
+                                                    "}*/ JSON comment (// comment lines may come before it)")
 
 
 def test_the_hosts_names_are_taken(tmp_path: Path) -> None:
@@ -259,3 +259,14 @@ def test_an_include_is_refused_at_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "inc.fs", {"INPUTS": []}, '\n#include "Common.glsl"\nvoid main() {}\n')
     assert problems(path) == [f"{path}:5: glsl: #include \"Common.glsl\": ISF files cannot include other files "
                               "(written for another host?)"]
+
+
+def test_comment_lines_may_come_before_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "signed.fs"
+    path.write_text('// My Shader, week 3\n// by someone\n\n/*{\n  "INPUTS": [\n    {"NAME": "speed", "TYPE": "float"}\n'
+                    '  ]\n}*/\nvoid main() { gl_FragColor = vec4(speed); }\n')
+    shader = load_isf(path)
+    assert [item.name for item in shader.inputs] == ["speed"] and shader.inputs[0].line == 6
+    assert shader.fragment_line == 8 and shader.fragment_body.startswith("\nvoid main()")
+    (tmp_path / "code.fs").write_text('float x = 1.0;\n/*{"INPUTS": []}*/\nvoid main() {}\n')
+    assert problems(tmp_path / "code.fs")[0].startswith(f"{tmp_path / 'code.fs'}:1: header: no ISF header")
