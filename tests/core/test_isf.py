@@ -263,8 +263,8 @@ def test_an_include_is_refused_at_its_line(tmp_path: Path) -> None:
 
 def test_comment_lines_may_come_before_the_header(tmp_path: Path) -> None:
     path = tmp_path / "signed.fs"
-    path.write_text('// My Shader, week 3\n// by someone\n\n/*{\n  "INPUTS": [\n    {"NAME": "speed", "TYPE": "float"}\n'
-                    '  ]\n}*/\nvoid main() { gl_FragColor = vec4(speed); }\n')
+    path.write_text('// My Shader, week 3\n// by someone\n\n/*{\n  "INPUTS": [\n'
+                    '    {"NAME": "speed", "TYPE": "float"}\n  ]\n}*/\nvoid main() { gl_FragColor = vec4(speed); }\n')
     shader = load_isf(path)
     assert [item.name for item in shader.inputs] == ["speed"] and shader.inputs[0].line == 6
     assert shader.fragment_line == 8 and shader.fragment_body.startswith("\nvoid main()")
