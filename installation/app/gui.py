@@ -631,7 +631,9 @@ class DesktopApp(QObject):
     def save(self, name: str | None) -> None:
         """Save the edits into the user's preset folder (atomic, with backups), then follow that file."""
         engine = self.runtime.engine
-        preset = replace(engine.preset.with_params(self.history.edited_values()), modulation=engine.modulation.routings)
+        chain = engine.effects.entries(engine.preset.effects, engine.bank.base_snapshot())  # live ones too
+        preset = replace(replace(engine.preset, effects=chain).with_params(self.history.edited_values()),
+                         modulation=engine.modulation.routings)
         try:
             path = engine.presets.save(preset, engine.specs(), name)
         except (LoadError, ValueError, OSError) as error:

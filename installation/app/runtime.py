@@ -212,6 +212,7 @@ class Runtime:
             "look": engine.current_look(),
             "decks": engine.decks.status(),  # the A/B crossfader (core/decks.py)
             "tempo": engine.tempo.status(time.monotonic()),  # bpm, source, beat and bar (core/tempo.py)
+            "effects": engine.effects.status(),  # the ISF chain in order (core/effects.py)
             "step": engine.step_count,
             "uptime_s": round(time.monotonic() - self.started, 3),
             "fps": round(self.clock.fps(), 2),  # the world's: one step per frame for every output

@@ -44,6 +44,7 @@ EFFECT_KEYS = {"file", "name", "bypass", "blend", "opacity", "mask", "mask_from"
 FADE_S = 0.5
 MAX_EFFECTS = 16
 POLL_S = 0.25
+EVENT_HOLD_S = 0.1  # an event input set on is let go after this (momentary), seen by every frame meanwhile
 OWNER = "isf"
 
 
@@ -295,6 +296,7 @@ class EffectChain:
         self._since_poll = 0.0
         self._mtimes: dict[Path, float] = {}
         self._broken: dict[Path, str] = {}  # the last problem reported per file (reported once)
+        self._held: dict[str, float] = {}  # event inputs set on, and for how long (see _release_events)
 
     # -- what the operator does -------------------------------------------------------------
     def names(self) -> list[str]:
@@ -453,7 +455,9 @@ class EffectChain:
     # -- the tick ---------------------------------------------------------------------------
     def step(self, dt: float) -> None:
         """Glide each slot's level to its target; drop the slots that have left (and their
-        parameters, when no slot of that name remains); every :data:`POLL_S`, reload saved files."""
+        parameters, when no slot of that name remains); let go of event inputs held for
+        :data:`EVENT_HOLD_S`; every :data:`POLL_S`, reload saved files."""
+        self._release_events(dt)
         slots = []
         for slot in self.slots:
             if slot.fade_s <= 0:
@@ -474,6 +478,52 @@ class EffectChain:
         if self._since_poll >= POLL_S:
             self._since_poll = 0.0
             self._poll()
+
+    def _release_events(self, dt: float) -> None:
+        """An ``event`` input is momentary: set on (OSC, the UI, a MIDI button), it is let go after
+        EVENT_HOLD_S, so the next "on" fires again. The hold lets every frame rendered meanwhile see
+        it (the shader fires once, on the frame it turns on)."""
+        held = {}
+        for slot in self.slots:
+            for item in slot.shader.inputs:
+                name = slot.param(item.name)
+                if item.type == "event" and name in self.bank and self.bank.target(name) is True:
+                    held[name] = self._held.get(name, 0.0) + dt
+        # (steps of 1/60 s do not sum exactly)
+        self._held = {name: seconds for name, seconds in held.items() if seconds < EVENT_HOLD_S - 1e-9}
+        released = {name: False for name in held if name not in self._held}
+        if released:
+            self.bank.set_many(released, "engine", immediate=True)
+
+    def entries(self, preset: Iterable[EffectEntry], values: Mapping[str, Value]) -> tuple[EffectEntry, ...]:
+        """The chain as it runs, as a preset's ``[[effect]]`` entries (what saving the preset keeps).
+        An entry of the ``preset`` keeps its file's spelling, its inputs and its event bindings; an
+        effect added live names its file as the folders find it (else by its path) and takes the
+        inputs of ``values`` that differ from their defaults. Bypass, blend, opacity and masks are
+        the running ones; effects removed live are left out."""
+        own = {entry.name: entry for entry in preset}
+        found = available(self.folders)
+        entries = []
+        for slot in self.slots:
+            if slot.leaving:
+                continue
+            entry = own.get(slot.name) if slot.from_preset else None
+            if entry is None:
+                file = slot.path.stem if found.get(slot.path.stem) == slot.path else str(slot.path)
+                prefix = len(param_name(slot.name, ""))
+                inputs = {spec.name[prefix:]: list(value) if isinstance(value, tuple) else value
+                          for spec in isf_param_specs(slot.name, slot.shader)
+                          if (value := values.get(spec.name, spec.default)) != spec.default}
+                entry = EffectEntry(file, slot.name, params=MappingProxyType(inputs), events=slot.events)
+            entries.append(replace(entry, bypass=slot.bypass, blend=slot.blend, opacity=slot.opacity,
+                                   mask=slot.mask, mask_from=slot.mask_from))
+        return tuple(entries)
+
+    def status(self) -> list[dict[str, object]]:
+        """The chain for ``/status``: each effect in order, what it is and how far it is faded in."""
+        return [{"name": slot.name, "file": slot.path.name, "kind": slot.shader.kind, "bypass": slot.bypass,
+                 "blend": slot.blend, "opacity": slot.opacity, "mask": slot.mask, "level": round(slot.level, 3),
+                 "live": not slot.from_preset} for slot in self.slots if not slot.leaving]
 
     def _poll(self) -> None:
         """Hot reload: a file saved since is parsed again; a broken one keeps the last good."""

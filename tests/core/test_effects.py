@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from installation.core.effects import FADE_S, POLL_S, EffectChain, available, de
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, EventKind
 from installation.core.params import ParamBank
-from installation.core.presets import PresetLibrary, load_preset, parse_preset
+from installation.core.presets import PresetLibrary, load_preset, parse_preset, render_preset
 from installation.core.tomlsource import TomlSource
 from installation.nodes.codec import decode_osc
 
@@ -233,3 +234,49 @@ def test_params_of_unknown_inputs_are_reported(folder: Path) -> None:
     preset = parse_preset(TomlSource.parse(PRESET.replace("Amount = 0.25", "Amont = 0.25"), Path("p.toml")))
     chain.apply(preset.effects, 0.0, Path("p.toml"))
     assert any("effect[0].params.Amont: Dim Glow.fs has no such input" in r for r in reports)
+
+
+def test_the_running_chain_saves_as_the_presets_entries(folder: Path, tmp_path: Path) -> None:
+    """Saving keeps the chain as it runs: the preset's entries as written (with their changed
+    settings), an effect added live with its inputs' values, one removed live gone."""
+    preset = parse_preset(TomlSource.parse(PRESET, tmp_path / "spores.toml"))
+    chain, bank, reports = chain_in(folder)
+    bank.set_many(chain.apply(preset.effects, 0.0, preset.path), "preset", immediate=True)
+    chain.add("Dim Glow", "glow")
+    chain.add(str(folder / "veil.fs"), "veil_2")
+    run(chain, FADE_S)
+    bank.set_many({"isf.glow.Amount": 0.9, "isf.glow.center_x": 0.1}, "ui", immediate=True)
+    chain.remove("veil")
+    chain.bypass("haze", True)
+    entries = chain.entries(preset.effects, bank.snapshot())
+    assert [(e.name, e.file, e.bypass) for e in entries] == [
+        ("haze", preset.effects[0].file, True), ("glow", "Dim Glow", False), ("veil_2", "veil", False)]
+    assert entries[0].events == preset.effects[0].events and entries[0].params == preset.effects[0].params
+    assert dict(entries[1].params) == {"Amount": 0.9, "center_x": 0.1}  # only what differs from the defaults
+    text = render_preset(replace(preset, effects=entries), {})
+    again = parse_preset(TomlSource.parse(text, tmp_path / "spores.toml"))
+    fresh, _, _ = chain_in(folder)
+    assert fresh.apply(again.effects, 0.0, again.path) == {
+        "isf.haze.Amount": 0.25, "isf.haze.center_x": 0.2, "isf.haze.center_y": 0.8,
+        "isf.glow.Amount": 0.9, "isf.glow.center_x": 0.1}
+    assert fresh.names() == ["haze", "glow", "veil_2"] and not reports
+    assert [item["name"] for item in chain.status()] == ["haze", "glow", "veil_2"]
+    assert chain.status()[1] | {"level": 1.0} == {"name": "glow", "file": "Dim Glow.fs", "kind": "filter",
+                                                 "bypass": False, "blend": "normal", "opacity": 1.0, "mask": "",
+                                                 "level": 1.0, "live": True}
+
+
+def test_an_event_input_is_momentary(folder: Path) -> None:
+    from installation.core.effects import EVENT_HOLD_S
+
+    chain, bank, _ = chain_in(folder)
+    chain.add("Dim Glow", "glow")
+    bank.set("isf.glow.flash", True, "osc", immediate=True)
+    held = 0
+    while bank.get("isf.glow.flash") is True and held < 100:
+        chain.step(STEP)
+        held += 1
+    assert held == round(EVENT_HOLD_S / STEP)  # on for the hold, then let go: the next "on" fires again
+    bank.set("isf.glow.flash", True, "osc", immediate=True)
+    run(chain, EVENT_HOLD_S + STEP)
+    assert bank.get("isf.glow.flash") is False
