@@ -107,3 +107,34 @@ def test_chain_list_drives_the_engines_chain(qt_session: object, myco_home: Path
     panel.chain.setCurrentRow(0)
     panel.buttons["up"].click()  # already first: nothing is asked
     assert chain.names() == ["invert"] and not reports
+
+
+def test_the_running_app_adds_an_effect_from_the_tab_shows_it_and_saves_it(qt_session: object, myco_home: Path,
+                                                                           tmp_path: Path) -> None:
+    import tomllib
+
+    from tests.appkit import pixels as output
+    from tests.appkit import start_app, stop_app
+
+    folder = tmp_path / "isf"
+    folder.mkdir()
+    (folder / "invert.fs").write_text(INVERT)
+    desktop = start_app(isf_dirs=(folder,))
+    engine = desktop.runtime.engine
+    try:
+        plain = output(desktop).mean()
+        panel = desktop.effects
+        assert desktop.control.tabs.tabText(desktop.control.tabs.indexOf(panel)) == "Effects"
+        assert "invert" in panel.browser.paths
+        panel.browser.chosen.emit("invert")  # a double-click in the browser
+        assert pump(10, lambda: [(s.name, s.level) for s in engine.effects.slots] == [("invert", 1.0)])
+        assert pump(5, lambda: panel.chain.count() == 1 and panel.chain.item(0).text().startswith("invert"))
+        inverted = output(desktop).mean()
+        assert plain < 100 and inverted > 255 - plain - 40, (plain, inverted)  # the organism's picture, inverted
+        assert pump(3, lambda: [e["name"] for e in desktop.runtime.status.get("effects", [])] == ["invert"])
+        desktop.act("save")
+        path = engine.preset.path
+        assert path is not None and path.parent == UserDirs.default().presets
+        assert tomllib.loads(path.read_text())["effect"] == [{"file": "invert"}]
+    finally:
+        stop_app(desktop)
