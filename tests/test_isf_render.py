@@ -151,7 +151,7 @@ def test_image_functions(gl_context: Any) -> None:
     picture = rng.integers(0, 256, (6, 10, 4), dtype=np.uint8)
     texture = upright(picture)
     try:
-        for mode in (0, 1, 2, 5):
+        for mode in (0, 1, 2, 5, 6):
             shown = render("image.fs", (10, 6), floating=False, values={"mode": mode}, images={"inputImage": texture})
             np.testing.assert_array_equal(shown, picture, err_msg=f"mode {mode}")
         mirrored = render("image.fs", (10, 6), floating=False, values={"mode": 4}, images={"inputImage": texture})

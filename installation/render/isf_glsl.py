@@ -36,10 +36,11 @@ UNIFORM_TYPES = {"float": "float", "long": "int", "bool": "bool", "event": "bool
                  "point2D": "vec2", "image": "sampler2D", "audio": "sampler2D", "audioFFT": "sampler2D"}
 _VERSION = re.compile(r"^[ \t]*#[ \t]*version[ \t]+(\d+)[ \t]*(\w*)", re.M)
 _EXTENSION = re.compile(r"^[ \t]*#[ \t]*extension\b.*$", re.M)
-_MACRO = re.compile(r"\b(IMG_THIS_NORM_PIXEL|IMG_THIS_PIXEL|IMG_NORM_PIXEL|IMG_PIXEL|IMG_SIZE)\s*\(")
+_MACRO = re.compile(r"\b(IMG_THIS_NORM_PIXEL|IMG_THIS_PIXEL|IMG_NORM_PIXEL|IMG_PIXEL|IMG_SIZE|texture2DRect)\s*\(")
 _DECLARATION = re.compile(
     r"^[ \t]*(?:uniform|varying|in|out)[ \t]+(?:(?:lowp|mediump|highp)[ \t]+)?\w+[ \t]+(\w+)[ \t]*;[ \t]*$", re.M)
-_ARITY = {"IMG_THIS_NORM_PIXEL": 1, "IMG_THIS_PIXEL": 1, "IMG_NORM_PIXEL": 2, "IMG_PIXEL": 2, "IMG_SIZE": 1}
+_ARITY = {"IMG_THIS_NORM_PIXEL": 1, "IMG_THIS_PIXEL": 1, "IMG_NORM_PIXEL": 2, "IMG_PIXEL": 2, "IMG_SIZE": 1,
+          "texture2DRect": 2}
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ def _arguments(code: str, start: int) -> tuple[list[str], int] | None:
 def expand_image_functions(code: str, images: tuple[str, ...]) -> str:
     """``IMG_*`` calls as texture lookups. Line breaks inside a call are kept, so lines still map.
 
+    ``texture2DRect(image, pixel)`` on one of the shader's images (files written for hosts whose
+    images were rectangle textures, read in pixels) is read as ``IMG_PIXEL``.
+
     A sampler that is no image of the shader (a function's parameter) has no size uniform: its
     size comes from ``textureSize``, which GLSL 1.30 has.
     """
@@ -106,12 +110,15 @@ def expand_image_functions(code: str, images: tuple[str, ...]) -> str:
             continue
         arguments, end = parsed
         image = arguments[0].strip()
+        if name == "texture2DRect" and image not in images:
+            at = found.end()  # the file's own rectangle sampler: GLSL's function, left as written
+            continue
         size = size_uniform(image) if image in images else f"vec2(textureSize({image}, 0))"
         if name == "IMG_SIZE":
             replacement = size
         elif name == "IMG_NORM_PIXEL":
             replacement = f"texture2D({arguments[0]},{arguments[1]})"
-        elif name == "IMG_PIXEL":
+        elif name in ("IMG_PIXEL", "texture2DRect"):  # the latter from hosts whose images were rectangle textures
             replacement = f"texture2D({arguments[0]}, ({arguments[1]}) / {size})"
         else:
             replacement = f"texture2D({arguments[0]}, {TEXCOORD})"
