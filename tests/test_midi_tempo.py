@@ -7,7 +7,6 @@ clock is CLOCK_MONOTONIC_RAW, put here on ``time.monotonic`` (the tempo's clock)
 
 from __future__ import annotations
 
-import itertools
 import statistics
 import subprocess
 import time
@@ -147,7 +146,10 @@ def test_jack_midi_clock_leads_tempo_and_phase(transport: jack.Client, bpm: floa
     assert max(abs(e) for e in own_ms) < 5.0, report  # the phase locked to the ticks as they came
     if abs(rate - 48000) < 48 and abs(fitted_bpm(ticks) - bpm) < 0.25:  # JACK kept time
         assert abs(statistics.median(followed) - bpm) < 0.5, report
-        assert max(abs(e) for e in errors_ms) < 5.0, report
+        # rtmidi stamps JACK MIDI with the time its period is processed, not the event's frame: the
+        # beat sits about half a period (2.7 ms) early; a sample taken while the machine stalls the
+        # MIDI thread can add to that, so the bound is on nine samples in ten
+        assert sorted(abs(e) for e in errors_ms)[int(0.9 * len(errors_ms))] < 5.0, report
 
 
 def test_clock_out_is_read_back_at_24_ppqn_and_followed(jack_server: Jack) -> None:
@@ -186,7 +188,9 @@ def test_clock_out_is_read_back_at_24_ppqn_and_followed(jack_server: Jack) -> No
     kinds = [data[0] for data, _ in recorder.messages]
     position = next(data for data, _ in recorder.messages if data[0] == SONG_POSITION)
     ticks = [t for data, t in recorder.messages if data[0] == TICK]
-    spacing_ms = statistics.median(b - a for a, b in itertools.pairwise(ticks)) * 1000.0
+    # rtmidi's JACK output leaves at the start of the next period: spacings are whole periods
+    # (16.0 or 21.3 ms here), their mean is the tick's
+    spacing_ms = (ticks[-1] - ticks[0]) / (len(ticks) - 1) * 1000.0
     report = {"jack_rate": round(rate), "spacing_ms": spacing_ms, "fitted": fitted_bpm(ticks),
               "follower": followed, "delivered": delivered, "phase_ms": [round(p, 2) for p in phase_ms],
               "status": status}
@@ -198,4 +202,25 @@ def test_clock_out_is_read_back_at_24_ppqn_and_followed(jack_server: Jack) -> No
     assert abs(followed - delivered) < 0.5, report
     if abs(rate - 48000) < 48:  # JACK kept time
         assert abs(fitted_bpm(ticks) - 133.0) < 0.5, report
-        assert abs(spacing_ms - 60_000.0 / (133.0 * PPQN)) < 1.0, report
+        assert abs(spacing_ms - 60_000.0 / (133.0 * PPQN)) < 0.1, report
+        # 24 ticks a beat: the follower, counting ticks from the song position, stays on the leader's
+        # beat within a tick and a period (one late tick, JACK's delivery)
+        assert max(abs(p) for p in phase_ms) < 60_000.0 / (133.0 * PPQN) + 5.4, report
+
+
+def test_clock_out_tells_followers_where_a_relocated_beat_is(jack_server: Jack) -> None:
+    leader = Tempo(120.0, t=time.monotonic())
+    with ClockOut(leader):
+        recorder = TickRecorder(f"{CLIENT}:{PORT}")
+        try:
+            wait_for(lambda: any(d[0] == CONTINUE for d, _ in recorder.messages), 5, "the first continue")
+            count = len(recorder.messages)
+            leader.locate(time.monotonic(), 64.0)  # bar 17, as a MIDI start or a tap may move it
+            wait_for(lambda: [d[0] for d, _ in recorder.messages[count:]].count(CONTINUE) == 1, 5,
+                     "the new position and continue")
+        finally:
+            recorder.close()
+    after = [data for data, _ in recorder.messages[count:] if data[0] != TICK]
+    assert [data[0] for data in after[:3]] == [STOP, SONG_POSITION, CONTINUE]
+    sixteenths = after[1][1] | after[1][2] << 7
+    assert 64 * 4 <= sixteenths <= 64 * 4 + 8  # the next sixteenth after beat 64, not where it was

@@ -96,8 +96,12 @@ class ClockOut:
             now = self._clock()
             current = self.tempo.beat_at(now) * PPQN
             # Ticks a stall delayed go out at once, so followers keep count; a jump of the timeline
-            # (a tap, a relocation) or a longer stall starts the count again from the next 24th.
+            # (a tap, a relocation) or a longer stall starts the count again from the next 24th,
+            # and running followers are stopped, to be told the new position at the next sixteenth.
             if tick is None or not current - PPQN < tick <= current + 1:
+                if tick is not None and running:
+                    self._out.send_message([STOP])
+                    running = False
                 tick = math.floor(current + 1e-9) + 1
             deadline = self.tempo.time_at(tick / PPQN)
             if deadline - now > MAX_SLEEP_S:
