@@ -16,7 +16,9 @@ from collections.abc import Iterator
 import jack
 import pytest
 
-from installation.core.events import InputQueue
+from installation.app.compose import build_runtime
+from installation.app.options import RunOptions
+from installation.core.events import InputQueue, ParamInput
 from installation.core.params import ParamBank
 from installation.core.tempo import Source, Tempo
 from installation.inputs.clock_out import CLIENT, PORT, ClockOut
@@ -224,3 +226,26 @@ def test_clock_out_tells_followers_where_a_relocated_beat_is(jack_server: Jack) 
     assert [data[0] for data in after[:3]] == [STOP, SONG_POSITION, CONTINUE]
     sixteenths = after[1][1] | after[1][2] << 7
     assert 64 * 4 <= sixteenths <= 64 * 4 + 8  # the next sixteenth after beat 64, not where it was
+
+
+def test_myco_run_clock_out_sends_the_shows_tempo(jack_server: Jack) -> None:
+    runtime = build_runtime(RunOptions(audio=False, status=None, clock_out=True)).start()
+    try:
+        runtime.engine.inputs.put(ParamInput("tempo.bpm", 133.0, "osc"))
+        runtime.engine.advance(2 * runtime.engine.dt)
+        recorder = TickRecorder(f"{CLIENT}:{PORT}")
+        try:
+            def ticks() -> list[float]:  # the transport started before the recorder listened: every tick
+                return [t for data, t in recorder.messages if data[0] == TICK]
+
+            wait_for(lambda: len(ticks()) > 6 * PPQN, 10, "six beats of clock")
+            heard, rate = ticks(), recorder.jack_rate()
+        finally:
+            recorder.close()
+        status = runtime.publish_status()
+    finally:
+        runtime.stop()
+    assert status["inputs"]["clock_out"]["port"] == f"{CLIENT}:{PORT}"
+    assert status["inputs"]["clock_out"]["ticks_sent"] >= len(heard)
+    if abs(rate - 48000) < 48:  # JACK kept time
+        assert abs(fitted_bpm(heard) - 133.0) < 0.5, (rate, fitted_bpm(heard))
