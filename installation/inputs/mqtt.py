@@ -60,6 +60,19 @@ class BrokerUrl:
         return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
 
 
+def new_client(broker: BrokerUrl, client_id: str, ca_certs: str | None = None,
+               protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTProtocolVersion.MQTTv311) -> mqtt.Client:
+    """A paho client for ``broker``: its credentials, TLS checked against ``ca_certs`` (the
+    system's CAs when None), reconnecting by itself. The node listener and the cluster share it."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
+    client.reconnect_delay_set(min_delay=1, max_delay=10)
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    if broker.tls:
+        client.tls_set(ca_certs=ca_certs, cert_reqs=ssl.CERT_REQUIRED)
+    return client
+
+
 def _guarded(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: MqttListener, *args: Any) -> None:
@@ -83,13 +96,8 @@ class MqttListener:
         self._client: mqtt.Client | None = None  # one per start: paho's sockets die with it at stop
 
     def _new_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"myco-{os.getpid()}-{id(self):x}")
+        client = new_client(self.broker, f"myco-{os.getpid()}-{id(self):x}", self._ca_certs)
         client.max_queued_messages_set(1000)
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
-        if self.broker.username:
-            client.username_pw_set(self.broker.username, self.broker.password)
-        if self.broker.tls:
-            client.tls_set(ca_certs=self._ca_certs, cert_reqs=ssl.CERT_REQUIRED)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
