@@ -495,6 +495,10 @@ def load_isf(path: Path) -> IsfShader:
     if isinstance(mode, str) and "VERTEX" in mode.upper():  # a vertex shader drawing POINT_COUNT points, no fragment
         raise LoadError.single(path, header.line_of('"MODE"'), "MODE",
                                f"{mode!r}: vertex-shader-art files are not supported by Myco (only fragment ISF)")
+    resource = data.get("RESOURCE_TYPE")
+    if isinstance(resource, str):  # MadMapper's materials and surfaces: a function its own host code calls, no main()
+        raise LoadError.single(path, header.line_of('"RESOURCE_TYPE"'), "RESOURCE_TYPE",
+                               f"{resource!r}: written for that host's own shader code, not an ISF file")
     version_text = str(data.get("ISFVSN", "1"))
     version = 2 if re.match(r"\s*[2-9]", version_text) else 1
     raw_inputs = data.get("INPUTS", [])

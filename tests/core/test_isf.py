@@ -229,6 +229,13 @@ def test_a_vertex_shader_art_file_is_refused_by_name(tmp_path: Path) -> None:
                               "by Myco (only fragment ISF)"]
 
 
+def test_another_hosts_material_is_refused_by_name(tmp_path: Path) -> None:
+    header = '{\n  "RESOURCE_TYPE": "Material For Some Mapper",\n  "INPUTS": [{"NAME": "n", "TYPE": "int"}]\n}'
+    path = write(tmp_path, "material.fs", header, "vec4 materialColorForPixel(vec2 uv) { return vec4(uv, 0, 1); }\n")
+    assert problems(path) == [f"{path}:2: RESOURCE_TYPE: 'Material For Some Mapper': written for that host's own "
+                              "shader code, not an ISF file"]
+
+
 def test_a_2_0_file_keeps_the_1_0_names_working(tmp_path: Path) -> None:
     path = write(tmp_path, "new.fs", {"ISFVSN": "2", "INPUTS": []},
                  "void main() { gl_FragColor = vec4(vv_FragNormCoord, 0.0, 1.0); }")
