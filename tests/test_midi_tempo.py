@@ -212,9 +212,11 @@ def test_clock_out_is_read_back_at_24_ppqn_and_followed(jack_server: Jack) -> No
 
 def test_clock_out_tells_followers_where_a_relocated_beat_is(jack_server: Jack) -> None:
     leader = Tempo(120.0, t=time.monotonic())
+    leader.set_running(False)  # until the recorder listens
     with ClockOut(leader):
         recorder = TickRecorder(f"{CLIENT}:{PORT}")
         try:
+            leader.set_running(True)
             wait_for(lambda: any(d[0] == CONTINUE for d, _ in recorder.messages), 5, "the first continue")
             count = len(recorder.messages)
             leader.locate(time.monotonic(), 64.0)  # bar 17, as a MIDI start or a tap may move it
