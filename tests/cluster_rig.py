@@ -1,0 +1,214 @@
+"""Three headless Myco members of one cluster on this machine, and what to measure on them.
+
+A venue of three outputs across a 1600x360 canvas, each overlapping the next by 160 pixels, one
+output per member (``a`` leads, ``b`` and ``c`` follow); each member is ``myco run --headless
+--venue FILE --member NAME`` with its own status port. The soak (``scripts/soak_cluster.py``) and
+the benchmark (``benchmarks/bench_cluster.py``) drive it; nothing here imports Qt or GL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import paho.mqtt.client as mqtt
+from numpy.typing import NDArray
+from paho.mqtt.enums import CallbackAPIVersion
+from PIL import Image
+
+from tests import services
+from tests.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+MEMBERS = (("a", "leader", 10), ("b", "follower", 20), ("c", "follower", 30))
+REGIONS = {"a": (0.0, 0.4), "b": (0.3, 0.7), "c": (0.6, 1.0)}  # x0, x1 of the canvas: 160 px overlaps
+NAMESPACE = "myco/rig"
+FRAME_MS = 1000 / 60  # one frame at 60 Hz, the cluster's goal for the offset between members
+
+
+def write_venue(path: Path, broker_url: str, *, ca_file: Path | None = None) -> Path:
+    ca = f'ca_file = "{ca_file}"\n' if ca_file else ""
+    members = "".join(f'\n[[cluster.member]]\nname = "{name}"\nrole = "{role}"\npriority = {priority}\n'
+                      for name, role, priority in MEMBERS)
+    outputs = "".join(f'\n[[output]]\nname = "out-{name}"\nmember = "{name}"\nregion = [{x0}, 0.0, {x1}, 1.0]\n'
+                      for name, (x0, x1) in REGIONS.items())
+    path.write_text(f'[venue]\ntitle = "Cluster rig"\ncanvas = [1600, 360]\n\n[cluster]\nbroker = "{broker_url}"\n'
+                    f'{ca}namespace = "{NAMESPACE}"\n{members}{outputs}')
+    return path
+
+
+@dataclass
+class Member:
+    name: str
+    venue: Path
+    logs: Path
+    port: int = field(default_factory=services.free_port)
+    osc_port: int = field(default_factory=lambda: services.free_port(socket.SOCK_DGRAM))
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        command = [sys.executable, "-m", "installation", "run", "--headless", "--no-audio", "--size", "640x360",
+                   "--quality", "low", "--venue", str(self.venue), "--member", self.name,
+                   "--status", f"127.0.0.1:{self.port}", "--osc", f"127.0.0.1:{self.osc_port}"]
+        with (self.logs / f"member-{self.name}.log").open("ab") as log:
+            self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def kill9(self) -> None:
+        """As a power cut would: no last words, the broker's last will speaks for it."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            services.stop(self.process, timeout=15)
+            self.process = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def cluster(self) -> dict[str, Any] | None:
+        """The ``cluster`` section of its /status, None while it does not answer."""
+        report = services.myco_status(self.port)
+        section = report.get("cluster") if report else None
+        return section if isinstance(section, dict) else None
+
+    def preview(self) -> tuple[int, NDArray[np.float32]] | None:
+        """Its /preview.png and the show step it was taken at (the same status read before and after)."""
+        before = self.cluster()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/preview.png", timeout=3) as reply:
+                png = reply.read()
+        except OSError:
+            return None
+        after = self.cluster()
+        if not before or not after or before["preview_step"] != after["preview_step"] or before["preview_step"] < 0:
+            return None
+        return int(before["preview_step"]), np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.float32)
+
+
+def lag_ms(section: dict[str, Any]) -> float:
+    """This member's own lag behind the shared show clock when its /status was built."""
+    me = next(row for row in section["members"] if row.get("me"))
+    return float(me["lag_ms"])
+
+
+def overlap(first: tuple[str, NDArray[np.float32]], second: tuple[str, NDArray[np.float32]]) -> dict[str, float]:
+    """The shared part of two members' outputs compared pixel by pixel.
+
+    A headless member's preview is the whole canvas (its output is a region of it), so the overlap
+    is cut from each at the canvas's coordinates.
+    """
+    (a, left), (b, right) = first, second
+    x0, x1 = max(REGIONS[a][0], REGIONS[b][0]), min(REGIONS[a][1], REGIONS[b][1])
+    width = left.shape[1]
+    columns = slice(round(x0 * width), round(x1 * width))
+    difference = np.abs(left[:, columns] - right[:, columns])
+    return {"mean_abs_diff": round(float(difference.mean()), 4), "max_abs_diff": float(difference.max()),
+            "equal_fraction": round(float((difference.max(axis=2) == 0).mean()), 4),
+            "mean_level": round(float(left[:, columns].mean()), 2)}
+
+
+def matching_previews(members: list[Member], timeout: float) -> tuple[int, dict[str, NDArray[np.float32]]] | None:
+    """A preview from each member taken at one and the same show step (None if they never line up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        taken = {member.name: member.preview() for member in members}
+        steps = {shot[0] for shot in taken.values() if shot is not None}
+        if len(steps) == 1 and all(shot is not None for shot in taken.values()):
+            return steps.pop(), {name: shot[1] for name, shot in taken.items() if shot is not None}
+        time.sleep(0.2)
+    return None
+
+
+def headless_env() -> dict[str, str]:
+    """Offscreen GL without a display, as the suite runs headless members."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return {**env, "QT_QPA_PLATFORM": "offscreen"}
+
+
+def in_step(members: list[Member], leader: str) -> dict[str, dict[str, Any]] | None:
+    """Every member connected, following ``leader`` and within a frame of the show clock."""
+    sections = {member.name: member.cluster() for member in members}
+    if not all(section and section["connected"] and section["leader"] == leader and not section["waiting_for_state"]
+               and abs(lag_ms(section)) <= FRAME_MS for section in sections.values()):
+        return None
+    return sections  # type: ignore[return-value]
+
+
+class ClaimWatch:
+    """A bare MQTT client on the cluster's leader topic: when each claim reached the broker's readers.
+
+    /status is rebuilt once a second, so a takeover timed through it is up to a second late; the
+    claim itself is what every member acts on.
+    """
+
+    def __init__(self, broker_port: int, namespace: str = NAMESPACE) -> None:
+        self.claims: list[tuple[float, str, int]] = []  # (monotonic arrival, leader, epoch)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"claim-watch-{os.getpid()}")
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda client, *_args: client.subscribe(f"{namespace}/cluster/leader", qos=1)
+        self.client.connect_async("127.0.0.1", broker_port)
+        self.client.loop_start()
+
+    def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        claim = json.loads(message.payload)
+        self.claims.append((time.monotonic(), str(claim["leader"]), int(claim["epoch"])))
+
+    def first_after(self, since: float, epoch: int) -> tuple[float, str] | None:
+        return next(((t, leader) for t, leader, e in self.claims if t >= since and e > epoch), None)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def kill_leader(members: list[Member], env: dict[str, str], claims: ClaimWatch) -> dict[str, Any]:
+    """``kill -9`` the leader; time the new claim, the others in step behind it, the old one back."""
+    leader = next(member for member in members if (member.cluster() or {}).get("role") == "leader")
+    others = [member for member in members if member is not leader]
+    epoch = int((leader.cluster() or {})["epoch"])
+    killed = time.monotonic()
+    leader.kill9()
+
+    def new_leader() -> str | None:
+        sections = [member.cluster() for member in others]
+        names = {section["leader"] for section in sections if section and section["epoch"] > epoch
+                 and section["leader"] != leader.name}
+        return names.pop() if len(names) == 1 and all(sections) else None
+
+    successor = wait_for(new_leader, 30, "a follower to take over")
+    status_s = time.monotonic() - killed
+    claimed = claims.first_after(killed, epoch)
+    wait_for(lambda: in_step(others, successor), 30, "the two members in step behind the new leader")
+    in_step_s = time.monotonic() - killed
+    return {"killed": leader.name, "successor": successor,
+            "takeover_s": round(claimed[0] - killed, 2) if claimed else None,  # the new claim at the broker
+            "takeover_in_status_s": round(status_s, 2), "others_in_step_s": round(in_step_s, 2),
+            **rejoin(leader, members, successor, env)}
+
+
+def rejoin(member: Member, members: list[Member], leader: str, env: dict[str, str]) -> dict[str, Any]:
+    """Start ``member`` again; time it from spawn (and from its first /status) to in step as a follower."""
+    spawned = time.monotonic()
+    member.start(env)
+    wait_for(lambda: member.cluster(), 60, f"member {member.name}'s /status", every=0.1)
+    answering = time.monotonic()
+    wait_for(lambda: in_step(members, leader), 60, f"member {member.name} back in step behind {leader}")
+    done = time.monotonic()
+    roles = {other.name: (other.cluster() or {}).get("role") for other in members}
+    return {"catch_up_s": round(done - spawned, 2), "catch_up_after_start_s": round(done - answering, 2),
+            "roles_after": roles, "leaders_after": sum(role == "leader" for role in roles.values())}
