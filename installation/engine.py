@@ -23,7 +23,7 @@ from installation.core.commands import CROSSFADER, OPEN_LEVEL, SPECS, Command, s
 from installation.core.decks import Decks
 from installation.core.effects import EffectChain, isf_folders
 from installation.core.errors import LoadError
-from installation.core.events import CommandInput, ControlInput, Event, InputQueue, ParamInput, RoutingsInput
+from installation.core.events import CommandInput, ControlInput, Event, Input, InputQueue, ParamInput, RoutingsInput
 from installation.core.frames import WorldFrame, empty_frame
 from installation.core.modulation import AMOUNT, Modulator
 from installation.core.morph import morph
@@ -111,6 +111,8 @@ class Engine:
         self.launches = Launches(self.tempo)  # performers' launches waiting for their beat or bar
         self.decks = Decks.holding(first, first.resolved(self.specs()))  # the A/B crossfader
         self.modulation = Modulator()  # the current preset's routings; the runtime hands it the room's features
+        # what each step applies of the inputs drained (a cluster member's: app/cluster.py); None: all of them
+        self.tap: Callable[[int, list[Input]], list[Input]] | None = None
         self._apply(first, transition_s=0.0)
 
     @classmethod
@@ -221,7 +223,10 @@ class Engine:
         events: list[Event] = []
         self.now = self.clock()
         quantize = self.tempo.follow_bank(self.bank, self.now)
-        for item in self.launches.take(self.inputs.drain(), self.now, self.dt, quantize):
+        drained = self.inputs.drain()
+        if self.tap is not None:
+            drained = self.tap(self.step_count, drained)
+        for item in self.launches.take(drained, self.now, self.dt, quantize):
             if isinstance(item, Event):
                 events.append(item)
             elif isinstance(item, ParamInput):
@@ -473,3 +478,4 @@ def default_world(seed: Seed) -> WorldSource:
     from installation.sim.kernel import Kernel
 
     return Kernel(seed)
+

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
+from installation.core.cluster import check_member
 from installation.core.errors import LoadError
 from installation.core.frames import WorldFrame
 from installation.core.seeds import Seed
@@ -52,6 +53,8 @@ def build_runtime(options: RunOptions) -> Runtime:
     inputs and the status server); raises LoadError for a show, preset or venue file that
     cannot load."""
     venue = load_venue(venue_path(options.venue)) if options.venue else None
+    if options.member:
+        check_member(venue, options.member)
     return Runtime(options, build_engine(options), venue)
 
 

@@ -19,11 +19,14 @@ from PIL import Image
 from installation.app.runtime import Runtime
 from installation.app.snapshots import SnapshotKeeper, restore_picture
 from installation.app.status import PREVIEW_WIDTH
+from installation.core.cluster import RENDER_GROUP
 from installation.core.frames import WorldFrame, with_all_events
+from installation.core.venue import OutputSpec
 from installation.render.sound import live_sound
 
 log = logging.getLogger(__name__)
 
+CLUSTER_PREVIEW_STEPS = 120  # a cluster member's previews: every 2 s of show time, at the same steps
 DRAW_HZ = 30.0  # nobody watches a headless output; half the engine rate keeps the CPU for sound and inputs
 PREVIEW_EVERY_S = 1.0
 
@@ -42,17 +45,24 @@ class HeadlessOutput:
     def show(self, frames: list[WorldFrame], now: float) -> bool:
         """Take the engine's new frames; draw when one is due. True when it drew."""
         self._pending.extend(frames)
-        if not self._pending or now - self._last_draw < 1.0 / DRAW_HZ:
-            return False
-        dt = now - self._last_draw if self._last_draw else 1.0 / DRAW_HZ
+        engine = self.runtime.engine
+        cluster = self.runtime.cluster
+        if cluster is None:
+            if not self._pending or now - self._last_draw < 1.0 / DRAW_HZ:
+                return False
+            dt = now - self._last_draw if self._last_draw else 1.0 / DRAW_HZ
+        else:  # lockstep: the hyphae advance once per render group, by its fixed dt, on every member alike
+            if not self._pending or engine.step_count % RENDER_GROUP:
+                return False
+            dt = RENDER_GROUP * engine.dt
         self._last_draw = now
         frame, self._pending = with_all_events(self._pending), []
         if self._wanted_quality() != self.quality:  # its textures are sized by it: a new renderer
             log.info("output quality %s -> %s: the hyphae weave again", self.quality, self._wanted_quality())
             self.offscreen.close()
             self._open()
-        engine = self.runtime.engine
         self.offscreen.canvas.set_current()
+        self._take_resumed()  # a cluster member that caught up from the leader's snapshot
         world = self.offscreen.world
         world.follow_effects(engine.effects.slots, live_sound(engine.effects.slots, self.runtime.audio))
         problems = [str(problem) for problem in world.step(
@@ -61,12 +71,37 @@ class HeadlessOutput:
             for problem in problems:
                 log.error("%s (the output keeps the last good shader)", problem)
             self.problems = problems
-        if now - self._last_preview >= PREVIEW_EVERY_S and self.runtime.status_server is not None:
-            self._last_preview = now
-            # the preview size read back from the world's picture, never the whole picture
-            preview = world.read(size=world.preview_size(PREVIEW_WIDTH))
-            self.runtime.status_server.publish_preview(png_bytes(preview, PREVIEW_WIDTH))
+        server = self.runtime.status_server
+        if server is None:
+            return True
+        if cluster is not None:  # at the same show steps on every member, so they can be compared
+            if engine.step_count // CLUSTER_PREVIEW_STEPS == cluster.preview_step // CLUSTER_PREVIEW_STEPS:
+                return True
+        elif now - self._last_preview < PREVIEW_EVERY_S:
+            return True
+        self._last_preview = now
+        # the preview size read back from the world's picture, never the whole picture
+        server.publish_preview(png_bytes(world.read(size=world.preview_size(PREVIEW_WIDTH)), PREVIEW_WIDTH))
+        for output in self.outputs:
+            if output.name in server.wanted_outputs():
+                server.publish_preview(png_bytes(world.read(output.region, self._output_size(output), output.mapping),
+                                                 PREVIEW_WIDTH), output.name)
+        if cluster is not None:
+            cluster.preview_step = engine.step_count
+            self.runtime.publish_status()  # the step of this preview, with it
         return True
+
+    def _output_size(self, output: OutputSpec) -> tuple[int, int]:
+        """An output's preview: :data:`PREVIEW_WIDTH` wide, its region's aspect on the canvas."""
+        x0, y0, x1, y1 = output.region
+        width, height = self.offscreen.world.size
+        return PREVIEW_WIDTH, max(1, round(PREVIEW_WIDTH * (y1 - y0) * height / ((x1 - x0) * width)))
+
+    def _take_resumed(self) -> None:
+        engine = self.runtime.engine
+        if engine.resumed is not None:  # the resumed organism's picture, once, before its next step
+            restore_picture(self.offscreen.renderer, engine.resumed)
+            engine.resumed = None
 
     def _open(self) -> None:
         from installation.render.offscreen import Offscreen
@@ -75,10 +110,12 @@ class HeadlessOutput:
         self.quality = self._wanted_quality()
         self.offscreen = Offscreen(options.headless_size, self.quality, options.shader_dir,
                                    bank=self.runtime.engine.bank, seed=self.runtime.engine.seed.rng_seed)
-        engine = self.runtime.engine
-        if engine.resumed is not None:  # the resumed organism's picture, once, before the first step
-            restore_picture(self.offscreen.renderer, engine.resumed)
-            engine.resumed = None
+        self._take_resumed()
+        venue, server = self.runtime.venue, self.runtime.status_server
+        # /preview.png?output=NAME: the venue's outputs (a cluster member's own)
+        self.outputs = venue.outputs_of(options.member) if venue is not None else ()
+        if server is not None:
+            server.set_outputs([output.name for output in self.outputs])
 
     def save_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The renderer's part of a snapshot, read back in the hidden context."""
@@ -119,6 +156,9 @@ def run_headless(runtime: Runtime, stop: threading.Event) -> int:
     output = open_output(runtime)
     keeper = SnapshotKeeper(runtime.engine)
     gpu = output.save_state if output is not None else None
+    cluster = runtime.cluster
+    if cluster is not None:
+        cluster.gpu = gpu  # the picture goes into the snapshot the leader shares
     log.info("running headless%s%s", "" if output is not None else " without visuals",
              "" if deadline is None else f" for {seconds:g} s")
     try:
@@ -131,6 +171,8 @@ def run_headless(runtime: Runtime, stop: threading.Event) -> int:
             runtime.heartbeat.beat(runtime.clock.frames)  # systemd's watchdog: only while frames finish
             if frames:
                 keeper.maybe_take(gpu)  # every few minutes and at each act change
+                if cluster is not None:
+                    cluster.maybe_publish_state()
             stop.wait(runtime.seconds_to_next_step())
         keeper.close(gpu)  # a clean exit: the last state, written before the output goes
     finally:

@@ -38,3 +38,4 @@ class RunOptions:
     replay: Path | None = None  # a node recording played as live nodes, looped
     canvas: tuple[int, int] | None = None  # the world's picture; None: the venue's, else the windows' pixels
     venue: str | None = None  # a venue file (path) or name: the outputs, their screens and mapping
+    member: str | None = None  # the venue's [cluster] member this machine is (docs/cluster.md)

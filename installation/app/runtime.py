@@ -15,7 +15,7 @@ import queue
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from installation.app.health import ErrorLog, ErrorLogHandler
 from installation.app.options import RunOptions
@@ -26,6 +26,9 @@ from installation.core.frames import WorldFrame
 from installation.core.params import Kind
 from installation.core.venue import Venue
 from installation.engine import Engine
+
+if TYPE_CHECKING:
+    from installation.app.cluster import ClusterMember
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class Runtime:
         self._last_status = 0.0
         self.late_steps = 0
         self.ticks = 0
+        self.cluster: ClusterMember | None = None  # with --member: this machine's part of the cluster
 
     @property
     def venue(self) -> Venue | None:
@@ -99,9 +103,13 @@ class Runtime:
         """Start sound, inputs and the status server; a part that fails is reported, the rest go on."""
         if self.options.audio:
             self.audio, self.audio_notice = start_audio(self.options, self.venue)
-        # Mapping edits over OSC go to the windows' outputs; headless there are none to map.
-        sink = None if self.options.headless else self.venue_edits.offer
-        self.parts.extend(start_inputs(self.options, self.engine, self.audio, sink))
+        from installation.app.cluster import start_cluster  # paho only where a cluster is asked for
+
+        self.cluster = start_cluster(self)  # None without --member; a follower opens the inputs when it takes over
+        if self.cluster is None:
+            self.open_inputs()
+        else:
+            self.engine.tap = self.cluster.tap
         if self.venue is not None and self.venue.projectors:
             try:  # PJLink in a thread of its own: a projector that does not answer never holds the show
                 from installation.app.projectors import start_projectors
@@ -122,9 +130,18 @@ class Runtime:
             self.status_server.start()
         return self
 
+    def open_inputs(self) -> None:
+        """OSC, MQTT and MIDI as the options ask (a cluster's leader's alone)."""
+        # Mapping edits over OSC go to the windows' outputs; headless there are none to map.
+        sink = None if self.options.headless else self.venue_edits.offer
+        self.parts.extend(start_inputs(self.options, self.engine, self.audio, sink))
+
     def stop(self) -> None:
         """Stop everything started, newest first; safe to call twice."""
         self.heartbeat.stopping()
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
         if self.status_server is not None:
             self.status_server.stop()
             self.status_server = None
@@ -148,10 +165,14 @@ class Runtime:
         now = time.monotonic() if now is None else now
         frames: list[WorldFrame] = []
         dt = self.engine.dt
-        while self._next_step <= now and len(frames) < MAX_CATCH_UP:
+        cluster = self.cluster  # a member keeps the cluster's pace, not its own wall clock
+        while len(frames) < MAX_CATCH_UP and (self._next_step <= now if cluster is None
+                                              else cluster.may_step(len(frames))):
             frames.append(self.engine.step())
             self._next_step += dt
-        if self._next_step <= now:
+        if cluster is not None:
+            cluster.after_tick()
+        elif self._next_step <= now:
             skipped = int((now - self._next_step) / dt) + 1
             self.late_steps += skipped
             self._next_step += skipped * dt
@@ -170,7 +191,8 @@ class Runtime:
 
     def seconds_to_next_step(self, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
-        return max(0.0, self._next_step - now)
+        wait = max(0.0, self._next_step - now)
+        return wait if self.cluster is None else self.cluster.wait()
 
     def audio_failed(self, error: BaseException) -> None:
         """A lost audio device keeps the visuals: drop the sound, say why."""
@@ -231,6 +253,7 @@ class Runtime:
             "errors": [entry.as_dict() for entry in self.errors.last(10)],
             "errors_total": self.errors.total,
             "presets": self.engine.presets.names(),  # what the remote page's preset picker offers
+            "cluster": self.cluster.status() if self.cluster is not None else None,  # members, roles, lag, epoch
         }
 
     def part(self, name: str) -> Any:

@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--venue", metavar="NAME_OR_FILE",
                         help="the room's venue file: outputs, their screens, regions and projection mapping "
                              "(a name in the user's venues folder or presets/venues, or a path)")
+    parser.add_argument("--member", metavar="NAME",
+                        help="this machine is the venue's cluster member NAME: it renders that member's outputs "
+                             "and shares one show with the others over the broker (docs/cluster.md)")
     parser.add_argument("--no-visuals", action="store_true",
                         help="with --headless: no renderer at all (an audio- or sensor-only machine)")
     parser.add_argument("--status", default=DEFAULT_ADDRESS, metavar="HOST:PORT",
@@ -86,7 +89,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         status=None if args.no_status else args.status, status_token=args.status_token or None,
         seconds=args.seconds, quality=args.quality, shader_dir=args.shader_dir, isf_dirs=tuple(args.isf_dir),
         resume=args.resume,
-        replay=args.replay, canvas=args.canvas, venue=args.venue,
+        replay=args.replay, canvas=args.canvas, venue=args.venue, member=args.member,
     )
 
 
@@ -106,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not options.headless and not has_display():
         print(NO_DISPLAY, file=sys.stderr, end="")
+        return 2
+    if options.member and not options.venue:
+        print("myco run: --member needs --venue (the venue file's [cluster] names the members)", file=sys.stderr)
         return 2
     if args.supervise:
         if args.stale_after <= 0 or args.startup_grace <= 0:

@@ -35,7 +35,7 @@ invert = false
 ```
 
 Each section of the file has one parser in :data:`SECTIONS`; later parts of the room (its
-speakers, inputs, schedule, projectors, cluster role) are new entries there, read by this
+speakers, inputs, schedule, projectors, ``[cluster]``) are new entries there, read by this
 same loader and checked by the same ``myco check``. Problems are reported as
 ``file:line: key: reason``, all at once. Saving edits the technician's file in place with
 tomlkit (comments and layout survive), atomically, with rotating backups.
@@ -53,6 +53,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT
 
+from installation.core.cluster import ClusterSpec, parse_cluster
 from installation.core.errors import LoadError
 from installation.core.mapping import (
     EDGES,
@@ -81,7 +82,7 @@ from installation.core.tomlsource import Checker, TomlSource, atomic_write, pars
 MAX_OUTPUTS = 16
 MAX_MASKS = 8
 OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
-OUTPUT_KEYS = {"name", "screen", "fallback", "region", "pin", "mesh", "blend", "color", "mask"}
+OUTPUT_KEYS = {"name", "screen", "fallback", "region", "pin", "mesh", "blend", "color", "mask", "member"}
 EDGE_KEYS = {"width", "curve", "gamma"}
 COORDINATE_SLACK = 1.0  # corners and mesh points may lie this far outside 0..1 (a pin past the raster's edge)
 MASK_SLACK = 0.5  # mask points may lie this far outside the output
@@ -96,6 +97,7 @@ class OutputSpec:
     fallback: str | int | None = None
     region: Region = (0.0, 0.0, 1.0, 1.0)
     mapping: Mapping = IDENTITY
+    member: str | None = None  # in a cluster: the member (machine) that renders it; None: every member
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,16 @@ class Venue:
     projectors: tuple[ProjectorSpec, ...] = ()
     audio: AudioSetup | None = None  # [audio] and [[speaker]]: the sound device and the speakers
     schedule: Schedule | None = None  # [schedule]: opening hours; None: always open
+    cluster: ClusterSpec | None = None  # [cluster]: the machines sharing the show (docs/cluster.md)
     path: Path | None = field(default=None, compare=False)
 
     @property
     def output_names(self) -> list[str]:
         return [output.name for output in self.outputs]
+
+    def outputs_of(self, member: str | None) -> tuple[OutputSpec, ...]:
+        """The outputs ``member`` renders (all of them outside a cluster)."""
+        return tuple(o for o in self.outputs if member is None or o.member in (None, member))
 
     def output(self, name: str) -> OutputSpec:
         for output in self.outputs:
@@ -294,7 +301,7 @@ def _output(reader: _Reader, table: MappingType[str, Any], key: str, index: int)
                       color=_color(reader, table, f"{key}.color"))
     return OutputSpec(name, reader.screen(table, "screen", f"{key}.screen"),
                       reader.screen(table, "fallback", f"{key}.fallback"), _region(reader, table, f"{key}.region"),
-                      mapping)
+                      mapping, checker.string(table, "member", f"{key}.member", "") or None)
 
 
 def _parse_meta(reader: _Reader, data: MappingType[str, Any], venue: Venue) -> Venue:
@@ -342,6 +349,18 @@ def _parse_schedule_section(reader: _Reader, data: MappingType[str, Any], venue:
     return replace(venue, schedule=parse_schedule(reader.checker, data))
 
 
+def _parse_cluster_section(reader: _Reader, data: MappingType[str, Any], venue: Venue) -> Venue:
+    """[cluster]; each output's ``member`` must name one of its members."""
+    checker = reader.checker
+    cluster = parse_cluster(checker, data, venue.name)
+    members = {member.name for member in cluster.members} if cluster is not None else set()
+    for index, output in enumerate(venue.outputs):
+        if output.member is not None and output.member not in members:
+            checker.fail(f"output[{index}].member", f"{output.member!r} is not a [[cluster.member]]"
+                         if cluster is not None else "an output's member needs a [cluster] section")
+    return replace(venue, cluster=cluster)
+
+
 # One parser per top-level table, in order; a new part of the room is a new entry.
 SECTIONS: dict[str, Callable[[_Reader, MappingType[str, Any], Venue], Venue]] = {
     "venue": _parse_meta,
@@ -350,6 +369,7 @@ SECTIONS: dict[str, Callable[[_Reader, MappingType[str, Any], Venue], Venue]] = 
     "audio": _parse_audio,
     "speaker": _parse_speakers,
     "projector": _parse_projector_section,
+    "cluster": _parse_cluster_section,
 }
 
 
@@ -465,6 +485,7 @@ def _write_output(table: Any, output: OutputSpec) -> None:
     _set(table, "name", output.name)
     _set(table, "screen", output.screen)
     _set(table, "fallback", output.fallback)
+    _set(table, "member", output.member)
     _set(table, "region", [_number(x) for x in output.region], [0.0, 0.0, 1.0, 1.0])
     _section(table, "pin", {"corners": (_pairs(mapping.corners), _pairs(UNIT_QUAD))})
     if mapping.mesh is None:

@@ -186,7 +186,7 @@ def test_every_mistake_is_reported_at_its_line_and_key_all_at_once(tmp_path: Pat
         # unknown keys and an unknown top-level table
         (line_of(BROKEN, "colour ="), "venue.colour", "unknown key (expected one of: canvas, title)"),
         (line_of(BROKEN, "opacity ="), "output[0].opacity", "unknown key (expected one of: blend, color, fallback, "
-         "mask, mesh, name, pin, region, screen)"),
+         "mask, member, mesh, name, pin, region, screen)"),
         (line_of(BROKEN, "slope = 2"), "output[0].blend.left.slope", "unknown key (expected one of: curve, gamma, "
          "width)"),
         (line_of(BROKEN, "brightnes ="), "output[0].color.brightnes", "unknown key (expected one of: brightness, "
