@@ -37,14 +37,15 @@ NAMESPACE = "myco/rig"
 FRAME_MS = 1000 / 60  # one frame at 60 Hz, the cluster's goal for the offset between members
 
 
-def write_venue(path: Path, broker_url: str, *, ca_file: Path | None = None) -> Path:
+def write_venue(path: Path, broker_url: str, *, ca_file: Path | None = None, namespace: str = NAMESPACE,
+                members: tuple[tuple[str, str, int], ...] = MEMBERS) -> Path:
     ca = f'ca_file = "{ca_file}"\n' if ca_file else ""
-    members = "".join(f'\n[[cluster.member]]\nname = "{name}"\nrole = "{role}"\npriority = {priority}\n'
-                      for name, role, priority in MEMBERS)
+    rows = "".join(f'\n[[cluster.member]]\nname = "{name}"\nrole = "{role}"\npriority = {priority}\n'
+                   for name, role, priority in members)
     outputs = "".join(f'\n[[output]]\nname = "out-{name}"\nmember = "{name}"\nregion = [{x0}, 0.0, {x1}, 1.0]\n'
-                      for name, (x0, x1) in REGIONS.items())
+                      for name, (x0, x1) in REGIONS.items() if any(name == row[0] for row in members))
     path.write_text(f'[venue]\ntitle = "Cluster rig"\ncanvas = [1600, 360]\n\n[cluster]\nbroker = "{broker_url}"\n'
-                    f'{ca}namespace = "{NAMESPACE}"\n{members}{outputs}')
+                    f'{ca}namespace = "{namespace}"\n{rows}{outputs}')
     return path
 
 

@@ -1,17 +1,20 @@
 """The cluster's broker locked down as docs/cluster.md says: passwords, TLS, one namespace per venue.
 
 A real mosquitto configured by ``tests/cluster_broker.py`` (its own CA and server certificate,
-a hashed password file, an ACL per venue). A member of venue ``gallery`` subscribed to its
-namespace is the witness: what the broker lets through reaches it, what it refuses does not.
+a hashed password file, an ACL per venue). A bare client of venue ``gallery`` subscribed to its
+namespace is the witness: what the broker lets through reaches it, what it refuses does not;
+the last test runs two headless Myco members of the gallery over TLS and reads their /status.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -19,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from tests.cluster_broker import Broker, Venue, secure_broker
+from tests.cluster_rig import Member, headless_env, in_step, write_venue
 from tests.waiting import wait_for
 
 GALLERY = Venue("gallery", {"gallery-a": "moss-1", "gallery-b": "moss-2"})
@@ -151,3 +155,40 @@ def test_a_client_without_the_venues_ca_or_without_tls_gets_nothing(broker: Brok
     with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as raw:
         with ssl.create_default_context(cafile=str(broker.cafile)).wrap_socket(raw, server_hostname="localhost") as tls:
             assert tls.version() is not None
+
+
+def test_members_run_over_tls_and_another_venue_cannot_steer_them(broker: Broker, tmp_path: Path) -> None:
+    """Two members of the gallery log in with their own passwords over TLS; harbour's member
+    forges a leader claim and a presence on the gallery's topics: the broker refuses both and the
+    members' /status shows the same leader, epoch and dropped-message counts as before."""
+    pairs = ((("a", "leader", 10), "gallery-a"), (("b", "follower", 20), "gallery-b"))
+    members = [Member(row[0], write_venue(tmp_path / f"venue-{row[0]}.toml",
+                                          broker.url(user, GALLERY.members[user]), ca_file=broker.cafile,
+                                          namespace=f"myco/{GALLERY.name}", members=tuple(r for r, _ in pairs)),
+                      tmp_path) for row, user in pairs]
+    env = headless_env()
+    try:
+        for running in members:
+            running.start(env)
+        before = wait_for(lambda: in_step(members, "a"), 120, "both members over TLS, in step behind a", every=0.5)
+        with member(broker, HARBOUR) as intruder:
+            connected(intruder)
+            forged = {f"{GALLERY.namespace}/leader": {"leader": "b", "epoch": before["a"]["epoch"] + 5},
+                      f"{GALLERY.namespace}/members/b": {"member": "b", "priority": 0, "online": True,
+                                                         "role": "leader", "step": 0, "epoch": 99}}
+            for topic, message in forged.items():
+                refused = intruder.publish(topic, json.dumps(message).encode())
+                assert refused.is_failure and str(refused) == "Not authorized", (topic, str(refused))
+        # documents built after the forgeries (every member heard again) still agree on what they had
+        def newer() -> dict[str, dict[str, Any]] | None:
+            now = in_step(members, "a")
+            return now if now and all(now[name]["members"] != before[name]["members"] for name in now) else None
+
+        after = wait_for(newer, 20, "newer /status documents", every=0.5)
+        for name in ("a", "b"):
+            assert (after[name]["leader"], after[name]["epoch"]) == (before[name]["leader"], before[name]["epoch"])
+            assert after[name]["rejected"] == before[name]["rejected"], (name, after[name]["rejected"])
+            assert after[name]["takeovers"] == before[name]["takeovers"] == 0
+    finally:
+        for running in members:
+            running.stop()
