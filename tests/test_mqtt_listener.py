@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from installation.inputs.mqtt import BrokerUrl, MqttListener
 from installation.nodes.mux import NodeMux
+from installation.nodes.ratelimit import RateLimiter
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
 from tests import services
@@ -149,3 +152,29 @@ def test_stop_closes_every_socket_of_the_client_and_a_restart_connects_again(mqt
         listener.stop()
         assert not listener.connected
         assert open_sockets() == before
+
+
+def test_a_batch_message_carries_many_nodes(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:
+    """``myco/nodes/batch``: 200 readings in one message, one of them with a bad id (counted, the rest taken)."""
+    batch = {f"b{k:03d}": {"potential_mv": k / 100} for k in range(199)} | {"Bad id": {"toxin": 0.5}}
+    listener.mux.limiter = RateLimiter(rate_per_s=1e9, burst=1e9)
+    pub(mqtt_broker.port, "batch", json.dumps(batch))
+    wait_for(lambda: counts(listener)["received"] == 200, 10, "the batch's readings")
+    assert (counts(listener)["accepted"], counts(listener)["dropped"]) == (199, {"bad_id": 1})
+    frame = listener.mux.step(1 / 60, (), {**PARAMS, "nodes.max_joined": 512})
+    assert [float(frame.potential_mv[frame.index_of(f"b{k:03d}")]) for k in range(199)] == pytest.approx(
+        [k / 100 for k in range(199)])
+
+
+def test_many_readings_through_the_broker_lose_nothing(listener: MqttListener, publisher: mqtt.Client) -> None:
+    """3,000 per-node readings in bursts, through the real broker: every one accepted."""
+    listener.mux.limiter = RateLimiter(rate_per_s=1e9, burst=1e9)
+    before = counts(listener)["accepted"]
+    for k in range(3000):
+        publisher.publish(f"myco/nodes/r{k % 40:02d}", json.dumps({"potential_mv": k / 3000}))
+        if k % 100 == 99:
+            time.sleep(0.01)
+    wait_for(lambda: counts(listener)["accepted"] == before + 3000, 30, "every reading")  # type: ignore[operator]
+    assert counts(listener)["dropped"] == {}
+    frame = listener.mux.step(1 / 60, (), PARAMS)
+    assert float(frame.potential_mv[frame.index_of("r39")]) == pytest.approx(2999 / 3000)

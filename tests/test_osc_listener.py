@@ -20,6 +20,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from installation.core.events import CommandInput, Event, EventKind, InputQueue, ParamInput
 from installation.inputs.osc import OscListener
 from installation.nodes.mux import NodeMux
+from installation.nodes.ratelimit import RateLimiter
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
 from tests.waiting import wait_for
@@ -168,3 +169,57 @@ def test_mapping_messages_go_whole_to_the_sink_and_without_one_are_refused(osc: 
     assert args == [pytest.approx(0.9), pytest.approx(0.05)] and all(isinstance(a, float) for a in args)
     assert messages[1][1] == []
     assert counts["accepted"] == 3 and counts["dropped"] == {"queue_full": 1}
+
+
+def _reading(node: str, value: float) -> bytes:
+    message = OscMessageBuilder(address=f"/myco/node/{node}")
+    message.add_arg(value)
+    return message.build().dgram
+
+
+def test_many_readings_from_python_osc_and_oscsend_lose_nothing() -> None:
+    """3,000 readings in bursts (well within the receive buffer) and 20 from oscsend: every one counted
+    accepted, and each node's last value is in the frame."""
+    mux = NodeMux(Kernel(demo_seed(52, 8), grid=(18, 32)), limiter=RateLimiter(rate_per_s=1e9, burst=1e9))
+    with OscListener(mux, InputQueue(), port=0) as listener, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for k in range(3000):
+            sender.sendto(_reading(f"m{k % 50:02d}", k / 3000), ("127.0.0.1", listener.port))
+            if k % 200 == 199:
+                time.sleep(0.01)
+        for k in range(20):
+            oscsend(listener.port, f"/myco/node/m{k:02d}", "f", 1.0 + k / 100)
+        wait_for(lambda: received(listener) == 3020, 20, "every reading received")
+    counts = mux.counters.snapshot()["osc"]
+    assert (counts["received"], counts["accepted"], counts["dropped_total"]) == (3020, 3020, 0)
+    frame = mux.step(1 / 60, (), PARAMS)
+    expected = {f"m{k:02d}": 1.0 + k / 100 for k in range(20)} | {f"m{k:02d}": (2950 + k) / 3000 for k in range(20, 50)}
+    assert {node: float(frame.potential_mv[frame.index_of(node)]) for node in expected} == pytest.approx(expected)
+
+
+def test_a_bundle_of_readings_is_taken_whole() -> None:
+    mux = NodeMux(Kernel(demo_seed(53, 8), grid=(18, 32)))
+    bundle = OscBundleBuilder(IMMEDIATELY)
+    for k in range(30):  # ~30 readings fit the 1,024 bytes of a packet
+        message = OscMessageBuilder(address=f"/myco/node/b{k:02d}")
+        message.add_arg(k / 10)
+        bundle.add_content(message.build())  # type: ignore[arg-type]
+    with OscListener(mux, InputQueue(), port=0) as listener, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(bundle.build().dgram, ("127.0.0.1", listener.port))
+        wait_for(lambda: received(listener) == 30, 5, "the bundle's readings")
+    frame = mux.step(1 / 60, (), PARAMS)
+    assert [float(frame.potential_mv[frame.index_of(f"b{k:02d}")]) for k in range(30)] == pytest.approx(
+        [k / 10 for k in range(30)])
+
+
+def test_a_full_queue_drops_and_counts() -> None:
+    """With nobody stepping the mux, readings past its capacity are dropped as queue_full, counted."""
+    mux = NodeMux(Kernel(demo_seed(54, 8), grid=(18, 32)), capacity=100)
+    with OscListener(mux, InputQueue(), port=0) as listener, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for k in range(300):
+            sender.sendto(_reading(f"q{k % 10}", 0.5), ("127.0.0.1", listener.port))
+        wait_for(lambda: received(listener) == 300, 10, "every datagram read")
+    counts = mux.counters.snapshot()["osc"]
+    assert (counts["accepted"], counts["dropped"]) == (100, {"queue_full": 200})

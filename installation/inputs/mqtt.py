@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from installation.nodes.codec import MAX_PACKET_BYTES, decode_mqtt
+from installation.nodes.codec import MAX_BATCH_BYTES, decode_mqtt
 from installation.nodes.mux import NodeMux
 from installation.nodes.validate import Rejection
 
@@ -152,7 +152,7 @@ class MqttListener:
 
     @_guarded
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        payload = bytes(message.payload[:MAX_PACKET_BYTES + 1])
+        payload = bytes(message.payload[:MAX_BATCH_BYTES + 1])
         try:
             topic = message.topic
         except UnicodeDecodeError:
@@ -161,8 +161,8 @@ class MqttListener:
         decoded = decode_mqtt(topic, payload)
         if isinstance(decoded, Rejection):
             self.mux.reject(SOURCE, decoded.reason)
-        else:
-            self.mux.offer(SOURCE, decoded.node, decoded.values)
+        else:  # one reading, or a batch's (myco/nodes/batch) offered together
+            self.mux.offer_many(SOURCE, [(values.node, values.values) for values in decoded])
 
     def __enter__(self) -> MqttListener:
         self.start()

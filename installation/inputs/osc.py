@@ -1,19 +1,22 @@
-"""The OSC listener: one blocking UDP server thread, feeding the node mux and the input queue.
+"""The OSC listener: one UDP thread, feeding the node mux and the input queue.
 
-python-osc parses the datagrams; :mod:`installation.nodes.codec` decides what they mean. We
-use ``BlockingOSCUDPServer`` in a single thread (the threading server starts a thread per
-datagram), turn strict timing off (it would sleep until a bundle's time tag), return None
-from every handler (anything else is sent back to the sender) and count, rather than
-silently drop, every malformed packet and unknown address. Nothing escapes the thread.
-The state of commands (blackout, loop, pause) and of the show (preset, act) goes back to
-whoever sent us anything lately. Projection-mapping messages (``/myco/output/...`` and
-``/myco/venue/save``, see :mod:`installation.core.venue_osc`) are not decoded here: they go
+The thread blocks in ``recvfrom`` and then drains every datagram already waiting (up to
+``DRAIN``) without blocking, so a burst costs one wake-up; the batch's readings reach the mux in
+one :meth:`~installation.nodes.mux.NodeMux.offer_many` (each lock once). Readings take
+:func:`installation.nodes.codec.parse_osc`, which makes no object per message; anything it does
+not read (other argument types, junk) goes to python-osc's parser, which decodes it or fails, and
+:mod:`installation.nodes.codec` decides what it means. Bundle time tags are ignored (applied on
+arrival). Every malformed packet and unknown address is counted, not silently dropped; nothing
+escapes the thread. The state of commands (blackout, loop, pause) and of the show (preset, act)
+goes back to whoever sent us anything lately. Projection-mapping messages (``/myco/output/...``
+and ``/myco/venue/save``, see :mod:`installation.core.venue_osc`) are not decoded here: they go
 whole to a ``mapping_sink`` (the app's queue, drained in the GUI thread).
 """
 
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import threading
 import time
@@ -21,14 +24,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pythonosc import osc_packet
-from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_server import BlockingOSCUDPServer
 
 from installation.core.events import InputQueue
 from installation.core.params import Change
 from installation.core.venue_osc import SAVE_ADDRESS, is_mapping_address
-from installation.nodes.codec import MAX_PACKET_BYTES, PARAM_PREFIX, NodeValues, decode_osc
+from installation.nodes.codec import MAX_PACKET_BYTES, NODE_PREFIX, PARAM_PREFIX, NodeValues, decode_osc, parse_osc
 from installation.nodes.mux import NodeMux
 from installation.nodes.validate import Rejection
 
@@ -37,59 +38,9 @@ SOURCE = "osc"
 STATE_PREFIX = "/myco/state/"
 PEER_KEEP_S = 600.0  # a controller silent for ten minutes gets no more feedback
 MAX_PEERS = 16
-
-
-class _CountingDispatcher(Dispatcher):
-    """Routes every message of a packet through the codec; counts what python-osc would drop."""
-
-    def __init__(self, listener: OscListener) -> None:
-        super().__init__(strict_timing=False)
-        self._listener = listener
-
-    def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list[Any]:
-        listener = self._listener
-        if listener.peers.seen(client_address):
-            listener.greet(client_address)
-        if len(data) > MAX_PACKET_BYTES:
-            listener.mux.reject(SOURCE, "oversize")
-            return []
-        try:
-            messages = [timed.message for timed in osc_packet.OscPacket(data).messages]
-        except Exception:  # python-osc raises ParseError, but also IndexError/struct.error on junk
-            listener.mux.reject(SOURCE, "malformed")
-            return []
-        if not messages:  # a bundle with nothing (we could read) inside
-            listener.mux.reject(SOURCE, "malformed")
-        for message in messages:
-            try:
-                listener.handle(message.address, list(message.params))
-            except Exception:  # a bug of ours must not kill the listener thread
-                log.exception("OSC message %s", message.address)
-                listener.mux.reject(SOURCE, "handler_error")
-        return []
-
-
-class _Server(BlockingOSCUDPServer):
-    def verify_request(self, request: Any, client_address: Any) -> bool:
-        # python-osc refuses datagrams that do not look like OSC before the dispatcher sees them.
-        if super().verify_request(request, client_address):
-            return True
-        self._mux.reject(SOURCE, "malformed")
-        return False
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.exception("OSC packet from %s", client_address)
-        self._mux.reject(SOURCE, "handler_error")
-
-    def service_actions(self) -> None:
-        """Between datagrams (at least every poll interval): send what changed of the show's state."""
-        try:
-            self._listener.follow_state()
-        except Exception:  # a bug of ours must not kill the listener thread
-            log.exception("OSC state feedback")
-
-    _mux: NodeMux
-    _listener: OscListener
+RECEIVE_BUFFER = 4 << 20  # absorbs bursts while the thread is busy (Linux caps it at net.core.rmem_max)
+DRAIN = 512  # datagrams taken per wake-up at most, so feedback and stop are not starved
+POLL_S = 0.1
 
 
 class Peers:
@@ -138,38 +89,107 @@ class OscListener:
         self._state: Mapping[str, str | int] = {}
         self.host = host
         self._requested_port = port
-        self._server: _Server | None = None
+        self._socket: socket.socket | None = None
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._socket is None:
             return self._requested_port
-        return int(self._server.server_address[1])
+        return int(self._socket.getsockname()[1])
 
     def start(self) -> None:
-        if self._server is not None:
+        if self._socket is not None:
             return
-        server = _Server((self.host, self._requested_port), _CountingDispatcher(self))
-        server._mux = self.mux
-        server._listener = self
-        # A roomy receive buffer absorbs bursts while the one server thread is busy.
-        server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"osc-{self.port}", daemon=True)
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            sock.bind((self.host, self._requested_port))
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)  # the thread waits in select, so stop() is heard within POLL_S
+        self._socket = sock
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._serve, name=f"osc-{self.port}", daemon=True)
         self._thread.start()
         log.info("OSC listening on %s:%d", self.host, self.port)
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
+        sock, thread = self._socket, self._thread
+        if sock is None:
             return
-        server.shutdown()
-        server.server_close()
+        self._stopping.set()
         if thread is not None:
             thread.join(timeout=5)
-        self._server = self._thread = None
+        sock.close()
+        self._socket = self._thread = None
+
+    def _serve(self) -> None:
+        sock = self._socket
+        assert sock is not None
+        last_state = 0.0
+        while not self._stopping.is_set():
+            batch: list[tuple[bytes, Any]] = []
+            if select.select([sock], [], [], POLL_S)[0]:
+                while len(batch) < DRAIN:
+                    try:
+                        batch.append(sock.recvfrom(65536))
+                    except BlockingIOError:
+                        break
+                    except OSError as error:  # e.g. an ICMP error from a feedback peer gone away
+                        log.debug("OSC receive: %s", error)
+            if batch:
+                self._take(batch)
+            now = time.monotonic()
+            if now - last_state >= POLL_S:
+                last_state = now
+                try:
+                    self.follow_state()
+                except Exception:  # a bug of ours must not kill the listener thread
+                    log.exception("OSC state feedback")
+
+    def _take(self, batch: list[tuple[bytes, Any]]) -> None:
+        """One wake-up's datagrams: readings gathered for one offer to the mux, the rest handled in turn."""
+        readings: list[tuple[object, Mapping[Any, object]]] = []
+        peer = None
+        for data, address in batch:
+            if address != peer:
+                peer = address
+                if self.peers.seen(address):
+                    self.greet(address)
+            try:
+                for message_address, args in self._messages(data):
+                    if message_address.startswith(NODE_PREFIX):
+                        decoded = decode_osc(message_address, args)
+                        if isinstance(decoded, NodeValues):
+                            readings.append((decoded.node, decoded.values))
+                        elif isinstance(decoded, Rejection):
+                            self.mux.reject(SOURCE, decoded.reason)
+                    else:
+                        self.handle(message_address, args)
+            except Exception:  # a bug of ours must not kill the listener thread
+                log.exception("OSC packet from %s", address)
+                self.mux.reject(SOURCE, "handler_error")
+        if readings:
+            self.mux.offer_many(SOURCE, readings)
+
+    def _messages(self, data: bytes) -> list[tuple[str, list[Any]]]:
+        """The packet's messages; an unreadable or oversize packet, or an empty bundle, is counted here."""
+        if len(data) > MAX_PACKET_BYTES:
+            self.mux.reject(SOURCE, "oversize")
+            return []
+        messages = parse_osc(data)
+        if messages is None:
+            try:
+                messages = [(timed.message.address, list(timed.message.params))
+                            for timed in osc_packet.OscPacket(data).messages]
+            except Exception:  # python-osc raises ParseError, but also IndexError/struct.error on junk
+                messages = []
+        if not messages:  # junk, or a bundle with nothing (we could read) inside
+            self.mux.reject(SOURCE, "malformed")
+        return messages
 
     def feedback(self, change: Change) -> None:
         """Send a command's state (``/myco/param/<name> value``) to every recent peer."""
@@ -193,15 +213,15 @@ class OscListener:
             self._send(STATE_PREFIX + key, value, [peer])
 
     def _send(self, address: str, value: float | str, peers: list[tuple[str, int]]) -> None:
-        server = self._server
-        if server is None or not peers:
+        sock = self._socket
+        if sock is None or not peers:
             return
         builder = OscMessageBuilder(address)
         builder.add_arg(value)
         datagram = builder.build().dgram
         for peer in peers:
             try:
-                server.socket.sendto(datagram, peer)
+                sock.sendto(datagram, peer)
                 self.sent += 1
             except OSError as error:  # a peer gone from the network: it ages out of the list
                 log.debug("OSC feedback to %s: %s", peer, error)

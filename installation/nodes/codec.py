@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,12 +21,15 @@ from installation.core.tempo import LAUNCHES
 from installation.nodes.validate import MAX_FIELDS, Rejection, valid_id
 
 MAX_PACKET_BYTES = 1024
+MAX_BATCH_BYTES = 65536  # an MQTT batch message: up to MAX_BATCH_READINGS readings
+MAX_BATCH_READINGS = 512
 NODE_PREFIX = "/myco/node/"
 PARAM_PREFIX = "/myco/param/"
 EVENT_PREFIX = "/myco/event/"
 PRESET_ADDRESS = "/myco/preset"
 COMMAND_PREFIX = "/myco/command/"
 MQTT_TOPIC = re.compile(r"^myco/nodes/([^/]*)$")
+BATCH_ID = "batch"  # myco/nodes/batch carries many nodes' readings; no node may be called so
 PRESET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POSITIONAL = ("potential_mv", "toxin", "waste", "moisture", "x", "y")
 
@@ -149,14 +153,17 @@ def _osc_event(kind_name: str, args: Sequence[object]) -> Event | Rejection:
     return Event(kind, strength=strength, x=x, y=y, node=node, source="osc")
 
 
-def decode_mqtt(topic: str, payload: bytes) -> NodeValues | Rejection:
-    """``myco/nodes/<id>`` with a JSON object of named values."""
+def decode_mqtt(topic: str, payload: bytes) -> list[NodeValues] | Rejection:
+    """``myco/nodes/<id>`` with a JSON object of named values, or ``myco/nodes/batch`` with a JSON
+    object of them by node id (``{"n001": {"potential_mv": 0.2}, "n002": {...}}``)."""
     match = MQTT_TOPIC.match(topic)
     if match is None:
         return Rejection("unknown_address", topic[:80])
-    if not valid_id(match.group(1)):
-        return Rejection("bad_id", match.group(1)[:40])
-    if len(payload) > MAX_PACKET_BYTES:
+    node = match.group(1)
+    if not valid_id(node):
+        return Rejection("bad_id", node[:40])
+    batch = node == BATCH_ID
+    if len(payload) > (MAX_BATCH_BYTES if batch else MAX_PACKET_BYTES):
         return Rejection("oversize", f"{len(payload)} bytes")
     try:
         data = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
@@ -166,7 +173,71 @@ def decode_mqtt(topic: str, payload: bytes) -> NodeValues | Rejection:
         return Rejection("malformed", str(error)[:80])
     if not isinstance(data, dict):
         return Rejection("wrong_type", "the payload must be a JSON object")
-    return NodeValues(match.group(1), data)
+    if not batch:
+        return [NodeValues(node, data)]
+    if len(data) > MAX_BATCH_READINGS:
+        return Rejection("oversize", f"{len(data)} readings in a batch (at most {MAX_BATCH_READINGS})")
+    if not all(isinstance(values, dict) for values in data.values()):
+        return Rejection("wrong_type", "a batch maps node ids to JSON objects of values")
+    return [NodeValues(name, values) for name, values in data.items()]
+
+
+_OSC_NUMBERS = {"i": struct.Struct(">i"), "f": struct.Struct(">f"), "d": struct.Struct(">d"), "h": struct.Struct(">q")}
+_OSC_CONSTANTS = {"T": True, "F": False}
+_BUNDLE = b"#bundle\0"
+
+
+def parse_osc(data: bytes) -> list[tuple[str, list[object]]] | None:
+    """The messages of an OSC packet (a message or a bundle, nested or not) whose arguments are
+    all ints, floats, doubles, 64-bit ints, strings or booleans: the readings' fast path, which
+    makes no object per message. None for anything else (another type, a packet we cannot read):
+    the listener hands those to the general parser, which decodes or rejects them."""
+    out: list[tuple[str, list[object]]] = []
+    try:
+        return out if _parse_osc_into(data, out) else None
+    except (ValueError, struct.error, UnicodeDecodeError):
+        return None
+
+
+def _osc_string(data: bytes, at: int) -> tuple[str, int]:
+    end = data.index(b"\0", at)
+    return data[at:end].decode(), (end // 4 + 1) * 4  # strings end in 1-4 NULs, to a multiple of 4
+
+
+def _parse_osc_into(data: bytes, out: list[tuple[str, list[object]]]) -> bool:
+    if data.startswith(_BUNDLE):
+        at = 16  # after the time tag (ignored: everything is applied on arrival)
+        while at < len(data):
+            (size,) = _OSC_NUMBERS["i"].unpack_from(data, at)
+            if size <= 0 or size % 4 or at + 4 + size > len(data):
+                return False
+            if not _parse_osc_into(data[at + 4:at + 4 + size], out):
+                return False
+            at += 4 + size
+        return True
+    if not data.startswith(b"/") or len(data) % 4:
+        return False
+    address, at = _osc_string(data, 0)
+    tags, at = _osc_string(data, at)
+    if not tags.startswith(","):
+        return False
+    args: list[object] = []
+    for tag in tags[1:]:
+        number = _OSC_NUMBERS.get(tag)
+        if number is not None:
+            args.append(number.unpack_from(data, at)[0])
+            at += number.size
+        elif tag == "s":
+            text, at = _osc_string(data, at)
+            args.append(text)
+        elif tag in _OSC_CONSTANTS:
+            args.append(_OSC_CONSTANTS[tag])
+        else:
+            return False
+    if at != len(data):
+        return False
+    out.append((address, args))
+    return True
 
 
 def reading_values(reading: NodeReading) -> dict[str, float]:

@@ -39,15 +39,15 @@ class Counters:
         with self._lock:
             self._get(source).received += count
 
-    def accepted(self, source: str) -> None:
+    def accepted(self, source: str, count: int = 1) -> None:
         with self._lock:
-            self._get(source).accepted += 1
+            self._get(source).accepted += count
 
-    def dropped(self, source: str, reason: str) -> None:
+    def dropped(self, source: str, reason: str, count: int = 1) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown drop reason {reason!r}")
         with self._lock:
-            self._get(source).dropped[reason] += 1
+            self._get(source).dropped[reason] += count
 
     def snapshot(self) -> dict[str, dict[str, object]]:
         with self._lock:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from installation.core.frames import NodeReading, WorldFrame
 from installation.core.params import Value
 from installation.core.seeds import Seed
 from installation.nodes.counters import Counters
+from installation.nodes.live import MEASURED, LiveNode, LiveTable
 from installation.nodes.params import param_specs
 from installation.nodes.ratelimit import RateLimiter
 from installation.nodes.recording import Replay
@@ -35,17 +36,6 @@ from installation.sim.kernel import Kernel
 from installation.sim.spikes import ADAMATZKY_2022
 
 DEFAULTS = {spec.name.removeprefix("nodes."): float(spec.default) for spec in param_specs()}  # type: ignore[arg-type]
-MEASURED = ("potential_mv", "toxin", "waste", "moisture")
-
-
-@dataclass
-class LiveNode:
-    reading: NodeReading
-    last_t: float  # mux time of the latest reading
-    weight: float = 0.0  # how much of the node's output is live (0..1)
-    baseline: float = math.nan
-    armed: bool = True
-    activity: float = 0.0
 
 
 def place(node_id: str) -> tuple[float, float]:
@@ -63,7 +53,7 @@ class NodeMux:
         self.replays: list[Replay] = [replay] if replay else []
         # Called with every reading the engine takes, and the mux time (recording).
         self.taps: list[Callable[[NodeReading, float], None]] = []
-        self.live: dict[str, LiveNode] = {}
+        self._live = LiveTable()
         self.t = 0.0
         self.latencies: deque[float] = deque(maxlen=4096)
         self._queue: deque[tuple[NodeReading, float]] = deque()
@@ -75,33 +65,44 @@ class NodeMux:
     # -- any thread -----------------------------------------------------------------------------
     def offer(self, source: str, node_id: object, values: Mapping[Any, object]) -> bool:
         """Validate and enqueue one reading from a listener; counts it either way."""
-        self.counters.received(source)
-        if not self.limiter.allow(source):
-            self.counters.dropped(source, "rate_limited")
-            return False
-        reading = validate(node_id, values, t=0.0, source=source)
-        if isinstance(reading, Rejection):
-            self.counters.dropped(source, reading.reason)
-            return False
-        return self._enqueue(reading)
+        return self.offer_many(source, [(node_id, values)]) == 1
+
+    def offer_many(self, source: str, items: Sequence[tuple[object, Mapping[Any, object]]]) -> int:
+        """Validate and enqueue readings that arrived together (a datagram burst, a batch message),
+        counting them all; a batch takes each lock once, not once per reading. Returns how many were
+        accepted."""
+        counters = self.counters
+        counters.received(source, len(items))
+        allowed = self.limiter.take(source, len(items))
+        if allowed < len(items):
+            counters.dropped(source, "rate_limited", len(items) - allowed)
+        readings: list[NodeReading] = []
+        for node_id, values in items[:allowed]:
+            reading = validate(node_id, values, t=0.0, source=source)
+            if isinstance(reading, Rejection):
+                counters.dropped(source, reading.reason)
+            else:
+                readings.append(reading)
+        return self._enqueue(source, readings)
 
     def push(self, reading: NodeReading) -> bool:
         """Enqueue a reading that is already valid (a replay, a test)."""
         self.counters.received(reading.source)
-        return self._enqueue(reading)
+        return self._enqueue(reading.source, [reading]) == 1
 
-    def _enqueue(self, reading: NodeReading) -> bool:
+    def _enqueue(self, source: str, readings: list[NodeReading]) -> int:
+        if not readings:
+            return 0
+        arrived = time.monotonic()
         with self._lock:
-            if len(self._queue) >= self._capacity:
-                full = True
-            else:
-                full = False
-                self._queue.append((reading, time.monotonic()))
-        if full:
-            self.counters.dropped(reading.source, "queue_full")
-            return False
-        self.counters.accepted(reading.source)
-        return True
+            room = max(0, self._capacity - len(self._queue))
+            self._queue.extend((reading, arrived) for reading in readings[:room])
+        taken = min(room, len(readings))
+        if taken < len(readings):
+            self.counters.dropped(source, "queue_full", len(readings) - taken)
+        if taken:
+            self.counters.accepted(source, taken)
+        return taken
 
     def reject(self, source: str, reason: str) -> None:
         """A listener counts input it could not even decode (malformed packets, unknown addresses)."""
@@ -132,16 +133,18 @@ class NodeMux:
         for reading, arrived in batch:
             self._take(reading, p, mine)
             self.latencies.append(time.monotonic() - arrived)
-        self.kernel.quiet = {node for node, state in self.live.items() if state.weight >= 0.5}
+        live = self._live
+        self.kernel.quiet = {live.ids[row] for row in np.flatnonzero(live.column("weight") >= 0.5)}
         frame = self.kernel.step(dt, events, params)
         self.t += dt
         frame = self._compose(frame, dt, p, mine)
         if self.kernel.step_count % 30 == 0:
-            self._published = {"live": sorted(n for n, s in self.live.items() if s.weight >= 0.5),
-                               "joined": self.joined, "latency_ms_p50": self.latency_ms()}
+            self._published = {"live": sorted(self.kernel.quiet), "joined": self.joined,
+                               "latency_ms_p50": self.latency_ms()}
             # Forget live state of nodes that have left the world (a node_lost, an act change).
-            for node in [n for n in self.live if self.kernel.index_of(n) is None]:
-                del self.live[node]
+            if any(self.kernel.index_of(node) is None for node in self._live.ids):
+                self._live = LiveTable.of({node: record for node, record in self._live.records().items()
+                                           if self.kernel.index_of(node) is not None})
         return frame
 
     # -- snapshots (installation.core.snapshot) --------------------------------------------------
@@ -160,7 +163,12 @@ class NodeMux:
         self.t = float(meta.get("mux.t", self.kernel.t))
         for state in live.values():
             state.last_t = min(state.last_t, self.t)
-        self.live = live
+        self._live = LiveTable.of(live)
+
+    @property
+    def live(self) -> dict[str, LiveNode]:
+        """Each live node's state, as records (a copy: the engine thread owns the table)."""
+        return self._live.records()
 
     @property
     def joined(self) -> int:
@@ -181,52 +189,58 @@ class NodeMux:
             index = kernel.index_of(reading.node)
         elif reading.x is not None and reading.y is not None:
             kernel.move_node(index, reading.x, reading.y)
-        state = self.live.get(reading.node)
-        if state is None:
-            state = self.live[reading.node] = LiveNode(reading, self.t)
-        state.reading, state.last_t = reading, self.t
-        self._detect_spike(state, index, p, out)
+        self._detect_spike(self._live.take(reading, self.t), index, p, out)
 
-    def _detect_spike(self, state: LiveNode, index: int | None, p: dict[str, float], out: list[Event]) -> None:
-        value = state.reading.potential_mv
+    def _detect_spike(self, row: int, index: int | None, p: dict[str, float], out: list[Event]) -> None:
+        live = self._live
+        reading = live.readings[row]
+        value = reading.potential_mv
         if math.isnan(value):
             return
-        if math.isnan(state.baseline):
-            state.baseline = value
+        baseline = float(live.baseline[row])
+        if math.isnan(baseline):
+            live.baseline[row] = value
             return
-        deviation = abs(value - state.baseline)
+        deviation = abs(value - baseline)
         threshold = p["spike_threshold_mv"]
-        if state.armed and deviation > threshold and index is not None:
-            state.armed = False
+        if live.armed[row] and deviation > threshold and index is not None:
+            live.armed[row] = False
             strength = min(4.0, deviation / ADAMATZKY_2022.amplitude_median_mv)
-            state.activity = min(1.0, state.activity + 0.25 + 0.2 * strength)
+            live.activity[row] = min(1.0, float(live.activity[row]) + 0.25 + 0.2 * strength)
             x, y = self.kernel.pos[index]
-            out.append(Event(EventKind.SPIKE, self.t, strength, float(x), float(y), state.reading.node,
-                             state.reading.source, {"amplitude_mv": float(value - state.baseline)}))
+            out.append(Event(EventKind.SPIKE, self.t, strength, float(x), float(y), reading.node,
+                             reading.source, {"amplitude_mv": float(value - baseline)}))
             self.kernel.excite(index, strength)
         elif deviation < threshold / 2:
-            state.armed = True
+            live.armed[row] = True
 
     def _compose(self, frame: WorldFrame, dt: float, p: dict[str, float], mine: list[Event]) -> WorldFrame:
-        if not self.live:
+        """Advance every live node's weight, activity and baseline, and blend its values into the frame."""
+        live = self._live
+        if not len(live):
             return replace(frame, events=frame.events + tuple(mine)) if mine else frame
-        arrays = {name: getattr(frame, name).copy() for name in (*MEASURED, "activity", "live")}
         fade = dt / p["fade_s"] if p["fade_s"] > 0 else 1.0
-        index = {node: i for i, node in enumerate(frame.node_ids)}
-        for node, state in self.live.items():
-            silent = self.t - state.last_t > p["silence_s"]
-            state.weight = min(1.0, max(0.0, state.weight + (-fade if silent else fade)))
-            state.activity *= math.exp(-dt / 1.5)
-            if not silent and not math.isnan(state.reading.potential_mv):
-                state.baseline += (state.reading.potential_mv - state.baseline) * min(1.0, dt / p["baseline_s"])
-            i = index.get(node)
-            if i is None or state.weight <= 0.0:
-                continue
-            w = state.weight
-            for name in MEASURED:
-                value = getattr(state.reading, name)
-                if not math.isnan(value):
-                    arrays[name][i] = w * value + (1.0 - w) * arrays[name][i]
-            arrays["activity"][i] = max(state.activity * w, arrays["activity"][i] * (1.0 - w))
-            arrays["live"][i] = w >= 0.5
-        return replace(frame, events=frame.events + tuple(mine), **{name: arrays[name] for name in arrays})
+        silent = self.t - live.column("last_t") > p["silence_s"]
+        weight = live.column("weight")
+        weight[:] = np.clip(weight + np.where(silent, -fade, fade), 0.0, 1.0)
+        activity = live.column("activity")
+        activity *= math.exp(-dt / 1.5)
+        values = live.values[:len(live)]
+        baseline = live.column("baseline")
+        follow = ~silent & ~np.isnan(values[:, 0])
+        baseline[follow] += (values[follow, 0] - baseline[follow]) * min(1.0, dt / p["baseline_s"])
+        # the frame lists the kernel's nodes, in its order
+        where = np.array([-1 if (i := self.kernel.index_of(node)) is None else i for node in live.ids])
+        rows = np.flatnonzero((where >= 0) & (weight > 0.0))
+        at, w = where[rows], weight[rows]
+        arrays: dict[str, Any] = {}
+        for column, name in enumerate(MEASURED):
+            array = arrays[name] = getattr(frame, name).copy()
+            measured = ~np.isnan(values[rows, column])
+            array[at[measured]] = (w[measured] * values[rows[measured], column]
+                                   + (1.0 - w[measured]) * array[at[measured]])
+        arrays["activity"] = frame.activity.copy()
+        arrays["activity"][at] = np.maximum(activity[rows] * w, arrays["activity"][at] * (1.0 - w))
+        arrays["live"] = frame.live.copy()
+        arrays["live"][at] = w >= 0.5
+        return replace(frame, events=frame.events + tuple(mine), **arrays)

@@ -11,7 +11,7 @@ def param_specs() -> list[ParamSpec]:
                     label="Silence"),
         float_param("nodes.fade_s", 2.0, 0.0, 30.0, "s", "cross-fade between live data and the simulation",
                     label="Live fade"),
-        int_param("nodes.max_joined", 64, 0, 512, "nodes", "how many unknown live nodes may join the network",
+        int_param("nodes.max_joined", 64, 0, 10000, "nodes", "how many unknown live nodes may join the network",
                   label="Max joined"),
         float_param("nodes.spike_threshold_mv", 0.1, 0.005, 10.0, "mV",
                     "deviation from a live node's baseline that counts as a spike", label="Spike threshold"),

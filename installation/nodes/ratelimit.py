@@ -17,10 +17,14 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}  # source -> (tokens, last time)
 
     def allow(self, source: str) -> bool:
+        return self.take(source, 1) == 1
+
+    def take(self, source: str, count: int) -> int:
+        """How many of ``count`` messages arriving together may pass (a batch takes one lock)."""
         now = self._clock()
         with self._lock:
             tokens, last = self._buckets.get(source, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            allowed = tokens >= 1.0
-            self._buckets[source] = (tokens - 1.0 if allowed else tokens, now)
+            allowed = min(count, int(tokens))
+            self._buckets[source] = (tokens - allowed, now)
             return allowed

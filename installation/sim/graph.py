@@ -142,24 +142,80 @@ class Graph:
 
 
 def candidate_pairs(pos: Floats, aspect: float, reach: float) -> set[tuple[int, int]]:
-    """Each node's nearest neighbours within ``reach`` (canvas heights), as sorted index pairs."""
+    """Each node's nearest neighbours within ``reach`` (canvas heights), as sorted index pairs.
+
+    Up to :data:`GRID_FROM` nodes every node is measured against every other; beyond, against those
+    in the grid cells around it, widening ring by ring only until its neighbours are certain (the
+    same pairs, found in a time that grows with the nodes, not with their square)."""
     count = len(pos)
     if count < 2:
         return set()
     scaled = pos * np.array([aspect, 1.0])
-    pairs: set[tuple[int, int]] = set()
     k = min(NEIGHBOURS, count - 1)
+    nearest = np.zeros((count, k), np.int64)
+    d2_nearest = np.zeros((count, k))
+    closest = np.zeros(count, np.int64)
+    rest = _grid_nearest(scaled, k, reach, nearest, d2_nearest, closest) if count > GRID_FROM else np.arange(count)
     # In blocks of rows, so 1,024 nodes need a few MB, not a full N x N at once more than needed.
-    for start in range(0, count, 256):
-        block = scaled[start:start + 256]
-        d2 = ((block[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2)
-        d2[np.arange(len(block)), np.arange(start, start + len(block))] = np.inf
-        nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        closest = np.argmin(d2, axis=1)
-        for row, cols in enumerate(nearest):
-            i = start + row
-            for j in cols:
-                # The closest neighbour always counts, so no node is left out of the network.
-                if d2[row, j] <= reach * reach or j == closest[row]:
-                    pairs.add((min(i, int(j)), max(i, int(j))))
-    return pairs
+    for start in range(0, len(rest), 256):
+        rows = rest[start:start + 256]
+        d2 = ((scaled[rows][:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2)
+        d2[np.arange(len(rows)), rows] = np.inf
+        nearest[rows] = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        d2_nearest[rows] = np.take_along_axis(d2, nearest[rows], axis=1)
+        closest[rows] = np.argmin(d2, axis=1)
+    # The closest neighbour always counts, so no node is left out of the network.
+    near = (d2_nearest <= reach * reach) | (nearest == closest[:, None])
+    i = np.broadcast_to(np.arange(count)[:, None], nearest.shape)[near]
+    j = nearest[near]
+    return {(int(a), int(b)) for a, b in np.unique(np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1), axis=0)}
+
+
+GRID_FROM = 1024
+_MOST_PER_CELL = 32  # more crowded than that, and the grid does not pay: those rows are measured against all
+_MOST_CANDIDATES = 4096
+
+
+def _grid_nearest(scaled: Floats, k: int, reach: float, nearest: Ints, d2_nearest: Floats, closest: Ints) -> Ints:
+    """Fill the rows the grid settles; returns the rows left to measure against every node."""
+    count = len(scaled)
+    low = scaled.min(axis=0)
+    span = scaled.max(axis=0) - low
+    # ~4 nodes a cell, nodes spread evenly or along a line
+    size = max(float(np.sqrt(span[0] * span[1] * 4 / count)), float(span.max()) * 4 / count, 1e-9)
+    cells = (span // size).astype(np.int64) + 1
+    cx, cy = (((scaled - low) // size).astype(np.int64)).T
+    cell = cx * cells[1] + cy
+    order = np.argsort(cell, kind="stable")
+    starts = np.searchsorted(cell[order], np.arange(cells[0] * cells[1]))
+    counts = np.diff(np.append(starts, count))
+    most = int(counts.max())
+    pending = np.arange(count)
+    if most > _MOST_PER_CELL:
+        return pending
+    ring = 1
+    while len(pending) and (2 * ring + 1) ** 2 * most <= _MOST_CANDIDATES:
+        offsets = np.arange(-ring, ring + 1)
+        ox, oy = (grid.ravel() for grid in np.meshgrid(offsets, offsets, indexing="ij"))
+        gx, gy = cx[pending][:, None] + ox, cy[pending][:, None] + oy
+        inside = (gx >= 0) & (gx < cells[0]) & (gy >= 0) & (gy < cells[1])
+        around = np.where(inside, gx * cells[1] + gy, 0)
+        slot = np.arange(most)
+        valid = (slot < np.where(inside, counts[around], 0)[:, :, None]).reshape(len(pending), -1)
+        candidates = order[np.minimum(starts[around][:, :, None] + slot, count - 1)].reshape(len(pending), -1)
+        d2 = ((scaled[candidates] - scaled[pending][:, None, :]) ** 2).sum(axis=2)
+        d2[~valid | (candidates == pending[:, None])] = np.inf
+        if d2.shape[1] > k:
+            part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+            d2_part = np.take_along_axis(d2, part, axis=1)
+            best = np.argmin(d2, axis=1)
+            radius2 = (ring * size) ** 2  # every node nearer than this is among the candidates
+            d2_best = d2[np.arange(len(pending)), best]
+            done = (d2_best <= radius2) & ((d2_part.max(axis=1) <= radius2) | (ring * size >= reach))
+            rows = pending[done]
+            nearest[rows] = np.take_along_axis(candidates[done], part[done], axis=1)
+            d2_nearest[rows] = d2_part[done]
+            closest[rows] = candidates[done, best[done]]
+            pending = pending[~done]
+        ring += 1
+    return pending

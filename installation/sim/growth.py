@@ -12,13 +12,14 @@ from numpy.typing import NDArray
 
 from installation.core.events import Event, EventKind
 from installation.sim.fields import Fields, Grid
-from installation.sim.graph import Graph
+from installation.sim.graph import GRID_FROM, Graph
 from installation.sim.membership import Nodes
-from installation.sim.raster import draw_links, draw_nodes
+from installation.sim.raster import draw_links, draw_nodes, link_density
 
 KIND_LINKS = {"hub": 2, "workshop": 1}  # links a node of this kind wants beyond the others
 MAX_FUSE_EVENTS = 6
 LAYOUT_S = 0.5
+REDRAW_EVERY = 4
 
 
 class NodeInfluence:
@@ -55,9 +56,25 @@ class Growth:
         self.next_layout_t = 0.0
         self.links_cut = 0
         self.influence = NodeInfluence(nodes, fields)
+        self._parts: list[Grid] = []  # a large network's drawing, a part redrawn each step
+        self._steps = 0
 
     def _links_on_grid(self) -> Grid:
-        return draw_links(self.graph, self.nodes.pos, self.nodes.presence, self.fields.geometry, self.reach)
+        """The links drawn onto the grid; in a world of thousands of nodes one REDRAW_EVERY-th of them
+        is redrawn each step (the fields follow the network over seconds; drawing every link every
+        step would be most of such a step)."""
+        nodes, g, geo = self.nodes, self.graph, self.fields.geometry
+        if len(nodes) <= GRID_FROM:
+            self._parts = []
+            return link_density(draw_links(g, nodes.pos, nodes.presence, geo, self.reach))
+        if not self._parts:
+            self._parts = [draw_links(g, nodes.pos, nodes.presence, geo, self.reach, (k, REDRAW_EVERY))
+                           for k in range(REDRAW_EVERY)]
+        else:
+            k = self._steps % REDRAW_EVERY
+            self._parts[k] = draw_links(g, nodes.pos, nodes.presence, geo, self.reach, (k, REDRAW_EVERY))
+        self._steps += 1
+        return link_density(np.sum(self._parts, axis=0, dtype=np.float32))
 
     def grow_initial(self) -> None:
         """A seed starts as a young network: each node already linked to its nearest neighbour."""
@@ -71,9 +88,13 @@ class Growth:
 
     def relayout(self, t: float, reach: float) -> None:
         """Rebuild the candidate links: at once when nodes joined or left; after moves or a change of
-        ``reach`` at most every :data:`LAYOUT_S` (a glide or a slider moves them every step)."""
+        ``reach`` at most every :data:`LAYOUT_S` (a glide or a slider moves them every step). A world
+        of more than :data:`GRID_FROM` nodes (thousands of live nodes joining) rebuilds at most that
+        often for joins too; a node that joined waits that long for its links."""
         nodes = self.nodes
-        if nodes.relink or ((nodes.moved or abs(reach - self.reach) > 1e-9) and t >= self.next_layout_t):
+        due = t >= self.next_layout_t
+        if ((nodes.relink and (due or len(nodes) <= GRID_FROM))
+                or ((nodes.moved or abs(reach - self.reach) > 1e-9) and due)):
             self.reach = reach
             self.graph.rebuild(nodes.pos, nodes.geometry.aspect, reach)
             nodes.relink = nodes.moved = False

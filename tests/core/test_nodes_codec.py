@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,16 @@ from hypothesis import strategies as st
 
 from installation.core.events import CommandInput, Event, EventKind, ParamInput
 from installation.core.frames import NodeReading
-from installation.nodes.codec import NodeValues, decode_mqtt, decode_osc, encode_mqtt, encode_osc
+from installation.nodes.codec import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_READINGS,
+    NodeValues,
+    decode_mqtt,
+    decode_osc,
+    encode_mqtt,
+    encode_osc,
+    parse_osc,
+)
 from installation.nodes.counters import REASONS
 from installation.nodes.validate import Rejection, validate
 
@@ -78,7 +88,7 @@ def test_osc_param_event_preset() -> None:
 
 def test_mqtt_payloads() -> None:
     good = decode_mqtt("myco/nodes/n1", b'{"potential_mv": 0.2, "moisture": 0.5}')
-    assert good == NodeValues("n1", {"potential_mv": 0.2, "moisture": 0.5})
+    assert good == [NodeValues("n1", {"potential_mv": 0.2, "moisture": 0.5})]
     assert reason(decode_mqtt("myco/nodes/n1", b'{"potential_mv": NaN}')) == "not_finite"
     assert reason(decode_mqtt("myco/nodes/n1", b"not json")) == "malformed"
     assert reason(decode_mqtt("myco/nodes/n1", b"\xff\xfe")) == "malformed"
@@ -87,8 +97,69 @@ def test_mqtt_payloads() -> None:
     assert reason(decode_mqtt("myco/nodes/BAD", b"{}")) == "bad_id"
     assert reason(decode_mqtt("myco/other/n1", b"{}")) == "unknown_address"
     big = decode_mqtt("myco/nodes/n1", b'{"potential_mv": 1e999}')
-    assert isinstance(big, NodeValues)
-    assert reason(validate(big.node, big.values, t=0, source="mqtt")) == "not_finite"
+    assert isinstance(big, list)
+    assert reason(validate(big[0].node, big[0].values, t=0, source="mqtt")) == "not_finite"
+
+
+def test_mqtt_batch() -> None:
+    """``myco/nodes/batch``: many nodes' readings in one message, each validated on its own."""
+    payload = b'{"n1": {"potential_mv": 0.2}, "n2": {"moisture": 0.5, "x": 0.1, "y": 0.9}, "BAD": {"toxin": 0.1}}'
+    decoded = decode_mqtt("myco/nodes/batch", payload)
+    assert decoded == [NodeValues("n1", {"potential_mv": 0.2}), NodeValues("n2", {"moisture": 0.5, "x": 0.1, "y": 0.9}),
+                       NodeValues("BAD", {"toxin": 0.1})]
+    assert isinstance(decoded, list)
+    results = [validate(v.node, v.values, t=0, source="mqtt") for v in decoded]
+    assert [type(r) for r in results[:2]] == [NodeReading, NodeReading] and reason(results[2]) == "bad_id"
+    assert reason(decode_mqtt("myco/nodes/batch", b'{"n1": 0.2}')) == "wrong_type"
+    assert reason(decode_mqtt("myco/nodes/batch", b"[]")) == "wrong_type"
+    many = "{" + ",".join(f'"n{k}": {{"toxin": 0.1}}' for k in range(MAX_BATCH_READINGS + 1)) + "}"
+    assert reason(decode_mqtt("myco/nodes/batch", many.encode())) == "oversize"
+    assert len(decode_mqtt("myco/nodes/batch", many.replace('"n0": {"toxin": 0.1},', "").encode())) == 512  # type: ignore[arg-type]
+    # a batch may be larger than a single reading's 1,024 bytes, not without limit
+    assert reason(decode_mqtt("myco/nodes/batch", b'{"n1": {"x": "' + b"y" * MAX_BATCH_BYTES + b'"}}')) == "oversize"
+
+
+def _osc(address: str, *args: object) -> bytes:
+    """An OSC message, built by hand from the specification (no python-osc in the core's venv)."""
+    def pad(raw: bytes) -> bytes:
+        return raw + b"\0" * (4 - len(raw) % 4)
+    tags, body = ",", b""
+    for arg in args:
+        if isinstance(arg, bool):
+            tags += "T" if arg else "F"
+        elif isinstance(arg, int):
+            tags, body = tags + "i", body + struct.pack(">i", arg)
+        elif isinstance(arg, float):
+            tags, body = tags + "f", body + struct.pack(">f", arg)
+        else:
+            tags, body = tags + "s", body + pad(str(arg).encode())
+    return pad(address.encode()) + pad(tags.encode()) + body
+
+
+def _bundle(*elements: bytes) -> bytes:
+    return b"#bundle\0" + bytes(8) + b"".join(struct.pack(">i", len(e)) + e for e in elements)
+
+
+def test_parse_osc_fast_path() -> None:
+    assert parse_osc(_osc("/myco/node/n1", 0.5)) == [("/myco/node/n1", [0.5])]
+    assert parse_osc(_osc("/myco/node/n12", "potential_mv", 0.25, "x", 1, "ok", True, False)) == [
+        ("/myco/node/n12", ["potential_mv", 0.25, "x", 1, "ok", True, False])]
+    assert parse_osc(_osc("/myco/param/a.b")) == [("/myco/param/a.b", [])]
+    inner = _bundle(_osc("/myco/node/c", 3))
+    assert parse_osc(_bundle(_osc("/myco/node/a", 1.0), _osc("/myco/node/b", 2.0), inner)) == [
+        ("/myco/node/a", [1.0]), ("/myco/node/b", [2.0]), ("/myco/node/c", [3])]
+    assert parse_osc(_bundle()) == []  # the listener counts an empty bundle as malformed
+    blob = _osc("/myco/node/n1", 0.5).replace(b",f\0\0", b",b\0\0")  # a type the fast path leaves alone
+    for other in (b"", b"junk", _osc("/myco/node/n1", 0.5)[:-2], blob, _bundle(_osc("/a", 1.0))[:-4],
+                  _osc("/myco/node/n1", 0.5) + bytes(4)):
+        assert parse_osc(other) is None
+
+
+@FUZZ
+@given(st.binary(max_size=64))
+def test_fuzz_parse_osc_never_raises(data: bytes) -> None:
+    messages = parse_osc(data)
+    assert messages is None or all(isinstance(address, str) and isinstance(args, list) for address, args in messages)
 
 
 osc_args = st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**40, 2**40),
@@ -127,7 +198,8 @@ def test_fuzz_mqtt_payloads_never_raise(payload: bytes, topic: str) -> None:
     if isinstance(decoded, Rejection):
         assert decoded.reason in REASONS
         return
-    result = validate(decoded.node, decoded.values, t=0.0, source="mqtt")
+    assert len(decoded) == 1
+    result = validate(decoded[0].node, decoded[0].values, t=0.0, source="mqtt")
     assert isinstance(result, (NodeReading, Rejection))
     if isinstance(result, Rejection):
         assert result.reason in REASONS
@@ -162,6 +234,6 @@ def test_encoded_readings_decode_to_themselves(reading: NodeReading) -> None:
     assert isinstance(back, NodeReading) and same(back, reading)
     topic, payload = encode_mqtt(reading)
     mqtt = decode_mqtt(topic, payload)
-    assert isinstance(mqtt, NodeValues)
-    back = validate(mqtt.node, mqtt.values, t=0.0, source="mqtt")
+    assert isinstance(mqtt, list) and len(mqtt) == 1
+    back = validate(mqtt[0].node, mqtt[0].values, t=0.0, source="mqtt")
     assert isinstance(back, NodeReading) and same(back, reading)
