@@ -65,12 +65,13 @@ def _control(seconds: float, absolute: bool) -> dict[str, Any]:
     late: list[float] = []
 
     def send() -> None:
+        time.sleep(max(0.0, start - time.monotonic()))
         k = 0
         while not stop.is_set():
             deadline = start + k * TICK_S
             if absolute:
                 time.sleep(max(0.0, deadline - time.monotonic()))
-            else:
+            elif k:
                 time.sleep(TICK_S)
             late.append((time.monotonic() - deadline) * 1000.0)
             out.send_message([TICK])

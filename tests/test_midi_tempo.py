@@ -1,7 +1,7 @@
 """The show's tempo on real JACK: led by jack_midi_clock, and Myco's own clock out read back.
 
-Every tick is also recorded by a plain JACK client (:class:`TickRecorder`) at its frame on
-JACK's own timeline, the reference the tempo and the beat phase are measured against: JACK's
+Every tick is also recorded by a plain JACK client in a process of its own (:class:`TickRecorder`)
+at its frame on JACK's own timeline, the reference the tempo and the beat phase are measured against: JACK's
 clock is CLOCK_MONOTONIC_RAW, put here on ``time.monotonic`` (the tempo's clock).
 """
 
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import statistics
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
 
 import jack
 import pytest
@@ -28,55 +32,52 @@ from tests.services import Jack, require, stop
 from tests.waiting import wait_for
 
 TICK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
-
-
-def raw_minus_monotonic() -> float:
-    return time.clock_gettime(time.CLOCK_MONOTONIC_RAW) - time.monotonic()
+REPO = Path(__file__).resolve().parent.parent
 
 
 class TickRecorder:
-    """A JACK client that notes each MIDI message from ``source`` with its time on JACK's timeline."""
+    """Each MIDI message from ``source`` with its time on JACK's timeline (``tests/jack_recorder.py``,
+    in a process of its own), as ``messages``: (bytes, monotonic seconds)."""
 
     def __init__(self, source: str) -> None:
-        self.client = jack.Client(f"rec{uuid.uuid4().hex[:6]}", no_start_server=True)
-        self.port = self.client.midi_inports.register("in")
-        self.messages: list[tuple[bytes, float]] = []  # (bytes, monotonic seconds)
-        self.cycles: list[tuple[int, float]] = []  # (JACK frame, raw seconds) at each cycle's start
-        self._offset = raw_minus_monotonic()
-        self.client.set_process_callback(self._process)
-        self.client.activate()
-        # a client just started may not take connections yet
-        wait_for(lambda: self._connect(source), 5, f"a connection from {source}")
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.jack_recorder", source], cwd=REPO,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        ready = self.process.stdout.readline().strip()
+        if ready != "ready":
+            self.close()
+            raise AssertionError(f"the JACK recorder did not start: {ready!r}")
+        self.messages: list[tuple[bytes, float]] = []
+        self.rate = 0.0
+        self._reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True)
+        self._reader.start()
 
-    def _connect(self, source: str) -> bool:
-        try:
-            self.client.connect(source, self.port)
-        except jack.JackError:
-            return False
-        return True
-
-    def _process(self, frames: int) -> None:
-        _, position = self.client.transport_query_struct()  # its usecs: this cycle's start on JACK's clock
-        start = position.usecs / 1e6
-        self.cycles.append((self.client.last_frame_time, start))
-        for offset, data in self.port.incoming_midi_events():
-            self.messages.append((bytes(data), start + offset / position.frame_rate - self._offset))
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            first, second = line.split()
+            if first == "rate":
+                self.rate = float(second)
+            else:
+                self.messages.append((bytes.fromhex(first), float(second)))
 
     def close(self) -> None:
-        self.client.deactivate()
-        self.port.unregister()  # the port before the client
-        self.client.close()
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def ticks_since(self, status: int) -> list[float]:
         """Times of the ticks after the last ``status`` message (start or continue)."""
-        last = max((i for i, (data, _) in enumerate(self.messages) if data[0] == status), default=None)
-        assert last is not None, f"no {status:#x} among {len(self.messages)} messages"
-        return [t for data, t in self.messages[last + 1:] if data[0] == TICK]
+        messages = list(self.messages)
+        last = max((i for i, (data, _) in enumerate(messages) if data[0] == status), default=None)
+        assert last is not None, f"no {status:#x} among {len(messages)} messages"
+        return [t for data, t in messages[last + 1:] if data[0] == TICK]
 
     def jack_rate(self) -> float:
-        """Frames JACK made per second of the machine's clock over the recording: 48000 when it keeps time."""
-        (f0, t0), (f1, t1) = self.cycles[0], self.cycles[-1]
-        return (f1 - f0) / (t1 - t0)
+        """Frames JACK made per second of the machine's clock: 48000 when it keeps time."""
+        wait_for(lambda: self.rate, 5, "JACK's rate from the recorder")
+        return self.rate
 
 
 def fitted_bpm(ticks: list[float], beats: int = 4) -> float:
