@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import statistics
-import threading
 import time
 from collections import deque
 from typing import Any
@@ -25,6 +24,7 @@ import rtmidi
 
 from installation.core.tempo import Tempo
 from installation.inputs.midi_ports import api_names
+from installation.inputs.polling import PollingThread
 from installation.midi.clock import PPQN
 
 log = logging.getLogger(__name__)
@@ -36,18 +36,18 @@ TICKS_PER_SIXTEENTH = PPQN // 4
 MAX_SLEEP_S = 0.05  # wake at least this often, to notice a stop or a new tempo between slow ticks
 
 
-class ClockOut:
+class ClockOut(PollingThread):
     """Sends MIDI clock for ``tempo`` on a virtual port of ``api`` (the MIDI system: 'jack', 'alsa')."""
 
     name = "clock_out"
+    thread_name = "myco-clock-out"
 
     def __init__(self, tempo: Tempo, api: str = "jack", clock: Any = time.monotonic) -> None:
+        super().__init__()
         self.tempo = tempo
         self.api = api
         self._clock = clock
         self._out: Any = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.sent = 0  # ticks sent
         self.late_ms: deque[float] = deque(maxlen=4 * 60 * PPQN)  # how late the last ticks went out (ms)
 
@@ -62,26 +62,14 @@ class ClockOut:
             out.delete()
             raise
         self._out = out
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="myco-clock-out", daemon=True)
-        self._thread.start()
+        self._start_thread()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._stop_thread()
         if self._out is not None:
             self._out.close_port()  # the port before the client (docs/pitfalls.md)
             self._out.delete()
             self._out = None
-
-    def __enter__(self) -> ClockOut:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def status(self) -> dict[str, Any]:
         late = sorted(self.late_ms)

@@ -20,13 +20,13 @@ read at every turn, the two reads a microsecond apart.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
 import link
 
 from installation.core.tempo import Source, Tempo
+from installation.inputs.polling import PollingThread
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +35,16 @@ PHASE_TOLERANCE_BEATS = 0.001  # a difference this small is not worth forcing on
 TEMPO_TOLERANCE_BPM = 0.005
 
 
-class LinkSession:
+class LinkSession(PollingThread):
     """Myco in the Link session: following or leading ``tempo`` (see the module's text)."""
 
     name = "link"
+    thread_name = "myco-link"
 
     def __init__(self, tempo: Tempo) -> None:
+        super().__init__()
         self.tempo = tempo
         self._link: Any = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._pushed_changes = tempo.manual_changes
         self._playing: bool | None = None
         self.peers = 0
@@ -55,25 +55,13 @@ class LinkSession:
         session.startStopSyncEnabled = True
         session.enabled = True
         self._link = session
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="myco-link", daemon=True)
-        self._thread.start()
+        self._start_thread()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._stop_thread()
         if self._link is not None:
             self._link.enabled = False
             self._link = None
-
-    def __enter__(self) -> LinkSession:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def status(self) -> dict[str, Any]:
         return {"peers": self.peers, "leading": self.tempo.source is not Source.LINK, "pushes": self.pushes}

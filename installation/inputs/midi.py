@@ -30,6 +30,7 @@ from installation.core.tempo import Tempo, waits
 from installation.inputs.midi_hotplug import Hotplug, InputPort
 from installation.inputs.midi_ports import load_profiles, preset_bindings
 from installation.inputs.midi_server import MidiServer, ServerSupervisor
+from installation.inputs.polling import PollingThread
 from installation.midi.bindings import Binding
 from installation.midi.profile import (
     Profile,
@@ -48,7 +49,7 @@ MessageHook = Callable[[str, list[int], float], None]
 EventSink = Callable[[Event], None]
 
 
-class MidiInputs:
+class MidiInputs(PollingThread):
     """All MIDI controllers whose port names match ``pattern`` (a regular expression).
 
     ``preset_of`` (optional) returns the current preset: when it changes, its ``[midi]``
@@ -59,12 +60,14 @@ class MidiInputs:
     """
 
     name = "midi"
+    thread_name = "myco-midi"
 
     def __init__(self, queue: InputQueue, bank: ParamBank, profiles: Sequence[Profile] | None = None,
                  pattern: str = "", api: str | None = None, *, learned_file: Path | None = None,
                  client_name: str = "myco", preset_of: Callable[[], Preset] | None = None,
                  on_message: MessageHook | None = None, on_event: EventSink | None = None,
                  tempo: Tempo | None = None) -> None:
+        super().__init__()
         self.queue = queue
         self.bank = bank
         self.pattern = re.compile(pattern or ".", re.IGNORECASE)
@@ -85,8 +88,6 @@ class MidiInputs:
         self._on_message = on_message
         self._on_event = on_event
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._next_scan = 0.0
         self._supervisor: ServerSupervisor | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -121,17 +122,13 @@ class MidiInputs:
             change.name, change.value, change.source))
         self._stop.clear()
         self.ports.scan()
-        self._thread = threading.Thread(target=self._run, name="myco-midi", daemon=True)
-        self._thread.start()
+        self._start_thread()
         if self.server.api == "jack":
             self._supervisor = ServerSupervisor(self.server, self._lock, self.ports.server_gone, self._stop)
             self._supervisor.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._stop_thread()
         if self._supervisor is not None:
             self._supervisor.join(timeout=5)
             self._supervisor = None
@@ -142,13 +139,6 @@ class MidiInputs:
             if self.server.restarted():
                 self.ports.abandon()
             self.ports.close_all()
-
-    def __enter__(self) -> MidiInputs:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- control from other threads (UI, status server) ----------------------------------------
     def arm(self, target: str) -> None:
