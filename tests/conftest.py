@@ -135,6 +135,16 @@ def jack_server() -> Iterator[services.Jack]:
                 os.environ[key] = value
 
 
+@pytest.fixture
+def controller(jack_server: services.Jack) -> Iterator[object]:
+    """A test MIDI controller on the JACK server (tests/midi_rig.py), unplugged after the test."""
+    from tests.midi_rig import TestController  # rtmidi: not in the core's environment
+
+    ctl = TestController()
+    yield ctl
+    ctl.unplug()
+
+
 @pytest.fixture(scope="session")
 def mqtt_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Mosquitto]:
     """A real mosquitto broker on a free loopback port."""

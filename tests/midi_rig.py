@@ -7,12 +7,14 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from installation.core.events import InputQueue
 from installation.core.params import ParamBank
+from installation.inputs.midi import MidiInputs
 from tests.core.midi_helpers import InputSink
 from tests.services import require
 from tests.waiting import wait_for
@@ -122,3 +124,31 @@ class Applier(InputSink):
             self.drain()
             return predicate()
         return wait_for(drained, timeout, "the drained MIDI inputs to meet the test's condition")
+
+
+def received(midi: MidiInputs) -> int:
+    """Messages the MIDI layer has read from every port so far."""
+    return sum(int(port["received"]) for port in midi.status()["ports"].values())
+
+
+@contextmanager
+def listening(midi: MidiInputs, controller: TestController) -> Iterator[MidiInputs]:
+    """``midi`` started with ``controller``'s port open and connected in JACK's graph, stopped after
+    (the port is found by a hot-plug scan, once a second: a loaded machine may take a few)."""
+    midi.start()
+    try:
+        wait_for(midi.open_ports, 10, "the controller's port to open")
+        wait_for(controller.listened_to, 10, "the controller's port to be connected")
+        yield midi
+    finally:
+        midi.stop()
+
+
+def send_through(controller: TestController, midi: MidiInputs, *message: int) -> None:
+    """Send ``message`` and return once the MIDI thread has read it and posted all it makes (a
+    whole turn of the thread after the one that read it began), without guessing a time."""
+    count = received(midi)
+    controller.send(*message)
+    wait_for(lambda: received(midi) > count, 10, f"MIDI message {message} to arrive")
+    turn = midi.turns
+    wait_for(lambda: midi.turns > turn, 10, "the MIDI thread's turn to end")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,19 +14,11 @@ from installation.engine import Engine
 from installation.inputs.midi import MidiInputs
 from installation.midi.profile import load_profile
 from installation.registry import build_bank
-from tests.midi_rig import TestController
-from tests.services import Jack
+from tests.midi_rig import TestController, listening, received, send_through
 from tests.waiting import wait_for
 
 B = "elara-3-confrontation"
 FADER = 55  # APC mini fader 8 (presets/midi/akai_apc_mini.toml)
-
-
-@pytest.fixture
-def controller(jack_server: Jack) -> Iterator[TestController]:
-    ctl = TestController()
-    yield ctl
-    ctl.unplug()
 
 
 @pytest.fixture
@@ -38,26 +29,14 @@ def engine() -> Engine:
 @pytest.fixture
 def midi(controller: TestController, engine: Engine) -> Iterator[MidiInputs]:
     shipped = load_profile(resource_dir("presets") / "midi" / "akai_apc_mini.toml")
-    inputs = MidiInputs(engine.inputs, engine.bank, [dataclasses.replace(shipped, port=controller.name)],
-                        pattern=controller.name)
-    inputs.start()
-    try:
-        wait_for(inputs.open_ports, 3, "the controller's port to open")
+    with listening(MidiInputs(engine.inputs, engine.bank, [dataclasses.replace(shipped, port=controller.name)],
+                              pattern=controller.name), controller) as inputs:
         yield inputs
-    finally:
-        inputs.stop()
-
-
-def received(midi: MidiInputs) -> int:
-    return sum(int(port["received"]) for port in midi.status()["ports"].values())
 
 
 def move(controller: TestController, midi: MidiInputs, engine: Engine, value: int) -> float:
-    """Send the fader's CC, wait until the MIDI thread took it, and step the engine once."""
-    count = received(midi)
-    controller.send(0xB0, FADER, value)
-    wait_for(lambda: received(midi) > count, 5, f"CC {FADER} = {value} to arrive")
-    time.sleep(0.05)  # the rest of the MIDI thread's turn: the parameter input is queued after the count
+    """Send the fader's CC, wait until the MIDI thread posted what it makes, and step the engine once."""
+    send_through(controller, midi, 0xB0, FADER, value)
     engine.step()
     return engine.bank.number(CROSSFADER)
 
@@ -89,14 +68,11 @@ def test_a_fader_moves_its_parameter_at_once_past_the_parameters_smoothing(contr
     spec = engine.bank.spec("render.exposure")  # APC mini fader 1 (CC 48), pickup
     assert spec.smoothing_s > 0
     count = received(midi)
-    for value in range(0, 128, 4):  # a sweep through the value engages pickup
+    for value in range(0, 124, 4):  # a sweep through the value engages pickup
         controller.send(0xB0, 48, value)
-    wait_for(lambda: received(midi) >= count + 32, 5, "the sweep to arrive")
-    time.sleep(0.05)
+    wait_for(lambda: received(midi) >= count + 31, 10, "the sweep to arrive")
+    send_through(controller, midi, 0xB0, 48, 124)  # the sweep's last, and all before it, posted
     engine.step()
-    count = received(midi)
-    controller.send(0xB0, 48, 20)
-    wait_for(lambda: received(midi) > count, 5, "CC 48 to arrive")
-    time.sleep(0.05)
+    send_through(controller, midi, 0xB0, 48, 20)
     engine.step()
     assert engine.bank.get("render.exposure") == pytest.approx(spec.from_normalized(20 / 127))

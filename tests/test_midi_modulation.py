@@ -3,7 +3,6 @@ source, and a bound fader's soft takeover meets the base value, not the modulate
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,19 +14,10 @@ from installation.inputs.midi import MidiInputs
 from installation.midi.bindings import Binding, Control, ControlType, Takeover, Target
 from installation.midi.profile import Profile
 from installation.registry import build_bank
-from tests.midi_rig import TestController
-from tests.services import Jack
-from tests.waiting import wait_for
+from tests.midi_rig import TestController, listening, send_through
 
 EXPOSURE = "render.exposure"  # linear 0.1 .. 4.0
 FADER, FREE = 16, 74  # CC 16 is bound to the exposure (pickup); CC 74 to nothing
-
-
-@pytest.fixture
-def controller(jack_server: Jack) -> Iterator[TestController]:
-    ctl = TestController()
-    yield ctl
-    ctl.unplug()
 
 
 @pytest.fixture
@@ -39,22 +29,13 @@ def engine() -> Engine:
 def midi(controller: TestController, engine: Engine) -> Iterator[MidiInputs]:
     profile = Profile("test", controller.name, (
         Binding(Control(ControlType.CC, None, FADER), Target.param(EXPOSURE), takeover=Takeover.PICKUP),))
-    inputs = MidiInputs(engine.inputs, engine.bank, [profile], pattern=controller.name)
-    inputs.start()
-    try:
-        wait_for(inputs.open_ports, 3, "the controller's port to open")
+    with listening(MidiInputs(engine.inputs, engine.bank, [profile], pattern=controller.name), controller) as inputs:
         yield inputs
-    finally:
-        inputs.stop()
 
 
 def send(controller: TestController, midi: MidiInputs, engine: Engine, number: int, value: int) -> None:
-    """Send a CC, wait until the MIDI thread took it and posted what it makes, and step the engine."""
-    count = sum(int(port["received"]) for port in midi.status()["ports"].values())
-    controller.send(0xB0, number, value)
-    wait_for(lambda: sum(int(port["received"]) for port in midi.status()["ports"].values()) > count, 5,
-             f"CC {number} = {value} to arrive")
-    time.sleep(0.05)  # the rest of the MIDI thread's turn
+    """Send a CC, wait until the MIDI thread posted what it makes, and step the engine."""
+    send_through(controller, midi, 0xB0, number, value)
     engine.step()
 
 

@@ -88,6 +88,7 @@ class MidiInputs(PollingThread):
         self._on_message = on_message
         self._on_event = on_event
         self._lock = threading.Lock()
+        self.turns = 0  # turns of the MIDI thread done: after one that began later than a message, all it made is posted
         self._next_scan = 0.0
         self._supervisor: ServerSupervisor | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -206,6 +207,7 @@ class MidiInputs(PollingThread):
             self._put(self.router.controls())
             for port_name, message in self.router.feedback():
                 self.ports.send(port_name, message)
+        self.turns += 1
 
     def _poll(self, port: InputPort) -> None:
         while True:

@@ -114,8 +114,10 @@ class JackServerWatch:
             probe.settimeout(1.0)
             try:
                 probe.connect(str(self.path))
-            except OSError:  # refused: the socket file outlived a killed server
+            except ConnectionRefusedError:  # no one listens: the socket file outlived a killed server
                 return False
+            except OSError:  # a busy server (its backlog full, a timeout) is still the same server:
+                return True  # a false "restarted" would drop every open port (a loaded machine did)
         return True
 
 
