@@ -21,6 +21,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from installation.core.events import Event, EventKind
 from installation.core.frames import NodeReading, WorldFrame
@@ -54,6 +55,8 @@ class NodeMux:
         # Called with every reading the engine takes, and the mux time (recording).
         self.taps: list[Callable[[NodeReading, float], None]] = []
         self._live = LiveTable()
+        self._where_key = (-1, -1)
+        self._where = np.zeros(0, np.int64)
         self.t = 0.0
         self.latencies: deque[float] = deque(maxlen=4096)
         self._queue: deque[tuple[NodeReading, float]] = deque()
@@ -145,6 +148,7 @@ class NodeMux:
             if any(self.kernel.index_of(node) is None for node in self._live.ids):
                 self._live = LiveTable.of({node: record for node, record in self._live.records().items()
                                            if self.kernel.index_of(node) is not None})
+                self._where_key = (-1, -1)
         return frame
 
     # -- snapshots (installation.core.snapshot) --------------------------------------------------
@@ -164,6 +168,7 @@ class NodeMux:
         for state in live.values():
             state.last_t = min(state.last_t, self.t)
         self._live = LiveTable.of(live)
+        self._where_key = (-1, -1)
 
     @property
     def live(self) -> dict[str, LiveNode]:
@@ -214,6 +219,16 @@ class NodeMux:
         elif deviation < threshold / 2:
             live.armed[row] = True
 
+    def _where_live(self) -> NDArray[np.int64]:
+        """Each live node's index in the kernel, and so in the frame (-1: not in the world), kept
+        until a node joins the live table or the kernel's indices change."""
+        key = (self.kernel.nodes.changes, len(self._live))
+        if self._where_key != key:
+            self._where_key = key
+            self._where = np.array([-1 if (i := self.kernel.index_of(node)) is None else i for node in self._live.ids],
+                                   np.int64)
+        return self._where
+
     def _compose(self, frame: WorldFrame, dt: float, p: dict[str, float], mine: list[Event]) -> WorldFrame:
         """Advance every live node's weight, activity and baseline, and blend its values into the frame."""
         live = self._live
@@ -229,8 +244,7 @@ class NodeMux:
         baseline = live.column("baseline")
         follow = ~silent & ~np.isnan(values[:, 0])
         baseline[follow] += (values[follow, 0] - baseline[follow]) * min(1.0, dt / p["baseline_s"])
-        # the frame lists the kernel's nodes, in its order
-        where = np.array([-1 if (i := self.kernel.index_of(node)) is None else i for node in live.ids])
+        where = self._where_live()
         rows = np.flatnonzero((where >= 0) & (weight > 0.0))
         at, w = where[rows], weight[rows]
         arrays: dict[str, Any] = {}

@@ -33,6 +33,7 @@ class Nodes:
         self.relink = True  # nodes joined or left: candidates must be rebuilt
         self.moved = False  # nodes moved: rebuild soon
         self._where: dict[str, int] = {}  # node id -> index
+        self.changes = 0  # counts changes of the ids' indices (a join, a renumbering), for caches
         self._joined = 0
 
     def __len__(self) -> int:
@@ -60,6 +61,7 @@ class Nodes:
                 self.fading[index] = 1
             return False
         self._where[node_id] = len(self.ids)
+        self.changes += 1
         self.ids.append(node_id)
         self.kinds.append(kind if kind in NODE_KINDS else "node")
         point = np.array([[min(1.0, max(0.0, x)), min(1.0, max(0.0, y))]])
@@ -124,6 +126,7 @@ class Nodes:
         keep = ~gone
         self.ids = [i for i, k in zip(self.ids, keep, strict=True) if k]
         self._where = {node_id: index for index, node_id in enumerate(self.ids)}
+        self.changes += 1
         self.kinds = [i for i, k in zip(self.kinds, keep, strict=True) if k]
         for name in ("pos", "goal", "presence", "fading", "external"):
             setattr(self, name, getattr(self, name)[keep])
