@@ -59,7 +59,7 @@ class Member:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, env: dict[str, str]) -> None:
-        command = [sys.executable, "-m", "installation", "run", "--headless", "--no-audio", "--size", "640x360",
+        command = [sys.executable, "-m", "installation", "run", "--headless", "--no-audio", "--size", "320x180",
                    "--quality", "low", "--venue", str(self.venue), "--member", self.name,
                    "--status", f"127.0.0.1:{self.port}", "--osc", f"127.0.0.1:{self.osc_port}"]
         with (self.logs / f"member-{self.name}.log").open("ab") as log:
@@ -88,12 +88,14 @@ class Member:
         return section if isinstance(section, dict) else None
 
     def preview(self) -> tuple[int, NDArray[np.float32]] | None:
-        """Its /preview.png and the show step it was taken at (the same status read before and after)."""
+        """Its own output's /preview.png?output=NAME and the show step it was taken at (the same
+        status read before and after; None while the member has none at a settled step)."""
         before = self.cluster()
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/preview.png", timeout=3) as reply:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/preview.png?output=out-{self.name}",
+                                        timeout=5) as reply:
                 png = reply.read()
-        except OSError:
+        except OSError:  # 503 until the output's first preview after it was asked for
             return None
         after = self.cluster()
         if not before or not after or before["preview_step"] != after["preview_step"] or before["preview_step"] < 0:
@@ -108,30 +110,49 @@ def lag_ms(section: dict[str, Any]) -> float:
 
 
 def overlap(first: tuple[str, NDArray[np.float32]], second: tuple[str, NDArray[np.float32]]) -> dict[str, float]:
-    """The shared part of two members' outputs compared pixel by pixel.
+    """Where two members' outputs show the same part of the canvas, their pictures compared pixel by pixel.
 
-    A headless member's preview is the whole canvas (its output is a region of it), so the overlap
-    is cut from each at the canvas's coordinates.
+    Besides the differences, their correlation: near 1 for one organism seen twice, near the
+    control's (the overlap against a strip of the world beside it) for two that drifted apart.
     """
     (a, left), (b, right) = first, second
     x0, x1 = max(REGIONS[a][0], REGIONS[b][0]), min(REGIONS[a][1], REGIONS[b][1])
-    width = left.shape[1]
-    columns = slice(round(x0 * width), round(x1 * width))
-    difference = np.abs(left[:, columns] - right[:, columns])
+
+    def cut(name: str, picture: NDArray[np.float32]) -> NDArray[np.float32]:
+        start, end = REGIONS[name]
+        width = picture.shape[1] / (end - start)  # the canvas's width at this preview's scale
+        return picture[:, round((x0 - start) * width):round((x1 - start) * width)]
+
+    one, other = cut(a, left), cut(b, right)
+    difference = np.abs(one - other)
+    # the control: the strip of the second (right-hand) output just beside the overlap, another part of the world
+    beside = right[:, one.shape[1]:2 * one.shape[1]]
     return {"mean_abs_diff": round(float(difference.mean()), 4), "max_abs_diff": float(difference.max()),
             "equal_fraction": round(float((difference.max(axis=2) == 0).mean()), 4),
-            "mean_level": round(float(left[:, columns].mean()), 2)}
+            "correlation": round(float(np.corrcoef(one.ravel(), other.ravel())[0, 1]), 4),
+            "control_correlation": round(float(np.corrcoef(one.ravel(), beside.ravel())[0, 1]), 4),
+            "mean_level": round(float(one.mean()), 2), "columns": one.shape[1]}
 
 
 def matching_previews(members: list[Member], timeout: float) -> tuple[int, dict[str, NDArray[np.float32]]] | None:
-    """A preview from each member taken at one and the same show step (None if they never line up)."""
+    """A preview from each member taken at one and the same show step (None if they never line up).
+
+    Members take previews every :data:`installation.app.headless.CLUSTER_PREVIEW_STEPS` steps,
+    each at its own moment; asking keeps each output's preview rendered, and what each member
+    showed is kept by step until one step has been seen on all of them.
+    """
+    seen: dict[str, dict[int, NDArray[np.float32]]] = {member.name: {} for member in members}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        taken = {member.name: member.preview() for member in members}
-        steps = {shot[0] for shot in taken.values() if shot is not None}
-        if len(steps) == 1 and all(shot is not None for shot in taken.values()):
-            return steps.pop(), {name: shot[1] for name, shot in taken.items() if shot is not None}
-        time.sleep(0.2)
+        for member in members:
+            shot = member.preview()
+            if shot is not None:
+                seen[member.name][shot[0]] = shot[1]
+        common = set.intersection(*(set(shots) for shots in seen.values()))
+        if common:
+            step = max(common)
+            return step, {name: shots[step] for name, shots in seen.items()}
+        time.sleep(0.5)
     return None
 
 
@@ -208,8 +229,12 @@ def rejoin(member: Member, members: list[Member], leader: str, env: dict[str, st
     member.start(env)
     wait_for(lambda: member.cluster(), 60, f"member {member.name}'s /status", every=0.1)
     answering = time.monotonic()
+    wait_for(lambda: not (member.cluster() or {"waiting_for_state": True})["waiting_for_state"], 60,
+             f"member {member.name} to adopt the leader's snapshot", every=0.1)
+    adopted = time.monotonic()
     wait_for(lambda: in_step(members, leader), 60, f"member {member.name} back in step behind {leader}")
     done = time.monotonic()
     roles = {other.name: (other.cluster() or {}).get("role") for other in members}
     return {"catch_up_s": round(done - spawned, 2), "catch_up_after_start_s": round(done - answering, 2),
+            "snapshot_adopted_after_start_s": round(adopted - answering, 2),
             "roles_after": roles, "leaders_after": sum(role == "leader" for role in roles.values())}
