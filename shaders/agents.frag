@@ -12,7 +12,10 @@
     {"NAME": "node_pull", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 2.5, "LABEL": "Node pull", "DESCRIPTION": "attraction of active nodes", "SMOOTHING": 0.5},
     {"NAME": "mask_follow", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 0.0, "LABEL": "Mural following", "DESCRIPTION": "attraction of the mural mask", "SMOOTHING": 1.0},
     {"NAME": "scar_avoid", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 1.0, "LABEL": "Scar avoidance", "DESCRIPTION": "how much hyphae shun the drones' scars", "SMOOTHING": 0.5},
-    {"NAME": "respawn", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.04, "LABEL": "Respawn at nodes", "UNIT": "1/s", "SMOOTHING": 0.5}
+    {"NAME": "respawn", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.04, "LABEL": "Respawn at nodes", "UNIT": "1/s", "SMOOTHING": 0.5},
+    {"NAME": "link_follow", "TYPE": "float", "MIN": 0.0, "MAX": 8.0, "DEFAULT": 0.3, "LABEL": "Cord following", "DESCRIPTION": "how strongly the network's links gather hyphae into cords", "SMOOTHING": 0.5},
+    {"NAME": "explorers", "TYPE": "float", "MIN": 0.0, "MAX": 1.0, "DEFAULT": 0.45, "LABEL": "Exploring tips", "DESCRIPTION": "share of the hyphae that roam the ground between the cords at a finer scale", "SMOOTHING": 1.0},
+    {"NAME": "tip_life", "TYPE": "float", "MIN": 1.0, "MAX": 120.0, "DEFAULT": 14.0, "LABEL": "Tip life", "UNIT": "s", "DESCRIPTION": "how long an exploring tip grows before it dies back and sprouts elsewhere", "SMOOTHING": 0.5}
   ]
 }*/
 #include "common.glsl"
@@ -24,6 +27,7 @@ uniform sampler2D u_fields;   // waste, toxin, density, flora from the world fra
 uniform sampler2D u_nodes;    // splatted nodes: r activity-weighted pull, g presence
 uniform sampler2D u_mask;     // the mural mask (0 when the seed has none)
 uniform sampler2D u_node_list;// node i at texel i: (x, y, activity, live)
+uniform sampler2D u_links;    // the network's links: r strand
 uniform sampler2D u_guide;    // guide() at every simulation pixel, made by this file's GUIDE build
 uniform float u_node_count;
 varying vec2 v_uv;
@@ -38,6 +42,7 @@ float guide(vec2 p) {
     vec4 n = texture2D(u_nodes, p);
     float m = texture2D(u_mask, p).r;
     return density_follow * trail.r / (1.0 + trail.r)
+         + link_follow * min(texture2D(u_links, p).r, 1.0)
          + waste_attract * f.r
          - toxin_response * f.g
          + node_pull * n.r
@@ -66,6 +71,11 @@ void main() {
     float seed = agent.w;
     vec2 rnd = hash22(v_uv * 4096.0 + vec2(u_frame * 0.618, seed * 97.0));
     float dt = u_dt * speed;
+    // Two kinds of hyphae, as in multi-scale physarum (one agent's kind is fixed by its seed):
+    // cord hyphae follow the guide and bundle along the links; exploring tips answer it only
+    // weakly and wander, tracing fine curving filaments over the ground between the cords, and
+    // they live briefly (below), so they never all collapse into the cords.
+    bool tip = seed < explorers;
 
     // One sine and cosine for the three sensors: the side ones are the forward one rotated.
     vec2 ahead = vec2(cos(heading), sin(heading));
@@ -74,7 +84,7 @@ void main() {
     float forward = sense(pos + ahead * reach);
     float left = sense(pos + vec2(ahead.x * side.x - ahead.y * side.y, ahead.y * side.x + ahead.x * side.y) * reach);
     float right = sense(pos + vec2(ahead.x * side.x + ahead.y * side.y, ahead.y * side.x - ahead.x * side.y) * reach);
-    float turn = turn_speed * dt;
+    float turn = turn_speed * dt * (tip ? 0.6 : 1.0);
     if (forward >= left && forward >= right) {
         heading += (rnd.x - 0.5) * wander * turn;
     } else if (forward < left && forward < right) {
@@ -84,14 +94,19 @@ void main() {
     } else {
         heading -= turn;
     }
-    heading += (rnd.y - 0.5) * wander * 0.5;
+    heading += (rnd.y - 0.5) * (tip ? 0.3 : wander * 0.5);
     pos += step_dir(heading) * step_size * dt * (0.7 + 0.6 * seed);
 
     // A few agents start again at a node each second, so growth keeps spreading from the nodes;
     // so do those that leave the canvas (bouncing would draw a frame, wrapping would jump).
+    // Tips die back after about tip_life seconds and sprout again anywhere: their old paths
+    // fade to faint traces while new ones branch off, so the ground never empties.
     bool outside = pos.x < 0.0 || pos.x > 1.0 || pos.y < 0.0 || pos.y > 1.0;
     vec2 r2 = hash22(vec2(seed * 311.0, u_frame * 1.3) + v_uv * 977.0);
-    if (outside && u_node_count <= 0.0) {
+    if (tip && (outside || r2.x < dt / tip_life)) {
+        pos = hash22(r2 * 131.0 + seed + u_frame * 0.37);
+        heading = rnd.y * 2.0 * PI;
+    } else if (outside && u_node_count <= 0.0) {
         pos = hash22(r2 * 131.0 + seed);
     } else if (outside || (u_node_count > 0.0 && r2.x < respawn * dt)) {
         float index = floor(r2.y * u_node_count);

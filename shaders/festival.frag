@@ -52,7 +52,10 @@ void main() {
     col += art * fiesta * 0.05 * (0.4 + flora);
 
     // Hyphae: teal threads that warm to amber where thick; sour to violet where they fed on toxin.
-    float dens = 1.0 - exp(-trail.r * 0.5 * hyphae_gain);
+    // Two readings of the one trail: `fine` lights the faintest filament (the exploring tips and
+    // their dying traces), `dens` grows with the cords bundled from many hyphae.
+    float fine = 1.0 - exp(-trail.r * 2.5 * hyphae_gain);
+    float dens = 1.0 - exp(-trail.r * 0.35 * hyphae_gain);
     float sour = clamp((trail.g / (trail.r + 0.05) + tox) * sourness, 0.0, 1.0);
     // Thick strands and strands through flora warm to amber: the network fruiting.
     float warm = warmth * clamp(smoothstep(0.45, 0.95, dens) + 2.0 * f.a, 0.0, 1.0);
@@ -63,11 +66,16 @@ void main() {
     // Dissent: the outer network breaks up and flickers.
     float edge = 1.0 - min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y)) * 3.0;
     float flick = flicker * clamp(edge, 0.0, 1.0) * step(0.5, hash12(floor(cp * 40.0) + floor(u_time * 9.0)));
-    col += thread * (pow(dens, 1.6) * 1.3 + dens * 0.15) * breathe * (1.0 - flick) * (1.0 - 0.6 * pool);
+    // Bioluminescence: faint filaments glow a deep, cool version of their colour; the light
+    // gathers and warms toward the cores of the cords (the glow pass adds the halo).
+    vec3 faint = mix(thread, pal_hyphae * vec3(0.5, 0.8, 1.2), 0.5);
+    vec3 light = faint * fine * 0.3 + thread * (dens * dens * 0.8 + dens * 0.12);
+    col += light * breathe * (1.0 - flick) * (1.0 - 0.6 * pool);
 
-    // The network itself: strands, travelling pulses, nodes.
-    col += pal_hyphae * link.r * 0.1 + pal_pulse * link.g * pulse_gain;
-    col += pal_node * (node.b * 4.0 + node.g * node.g * 0.12);
+    // The network: pulses travel as light along the cords (the links gather the hyphae, they
+    // are not drawn); nodes are the knots where cords meet, with a small warm core.
+    col += pal_pulse * link.g * pulse_gain * (0.1 + 1.6 * dens + 0.4 * fine);
+    col += pal_node * (node.b * 0.8 * (0.3 + dens) + node.g * node.g * 0.03);
 
     // Events.
     col += pal_pulse * fx.surge * (0.5 + 2.5 * dens);

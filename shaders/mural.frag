@@ -41,26 +41,33 @@ void main() {
     col = mix(col, col * 0.45 + pal_toxin * 0.08, smoothstep(0.15, 0.6, f.g + fx.toxin));
 
     // The hyphae: pale gold threads; they glow brighter where they cross the mural. Woven
-    // into the city, they carry the mural's own colours out across the wall.
+    // into the city, they carry the mural's own colours out across the wall. `fine` lights the
+    // faintest filament, `dens` grows with the cords.
+    float fine = 1.0 - exp(-trail.r * 2.5 * hyphae_gain);
     float dens = 1.0 - exp(-trail.r * 0.5 * hyphae_gain);
     float grown = 1.0 - exp(-trail.b * 1.6);
     vec3 woven = mural_colour(cp * 0.6, 0.35 + 0.4 * dens) * 1.3;
     vec3 thread = mix(mix(pal_hyphae * 0.7, pal_hyphae_hot, grown), woven, weave * 0.8);
-    col += thread * (pow(dens, 1.6) * (0.9 + 0.5 * weave) + dens * 0.12);
+    col += thread * (fine * 0.12 + pow(dens, 1.6) * (0.9 + 0.5 * weave) + dens * 0.1);
 
-    // The mural: a ghost outline at first, rising in luminous colour where growth follows it.
+    // The mural is grown, not laid on: its colour lives in the filaments that crossed the mask
+    // (trail b, torn where the drones scar them and back as they regrow), brighter as the act
+    // reveals it; between the filaments only a faint wash and the ghost of its outline.
     float mx = texture2D(u_mask, q + vec2(0.004 / u_aspect, 0.0)).r - texture2D(u_mask, q - vec2(0.004 / u_aspect, 0.0)).r;
     float my = texture2D(u_mask, q + vec2(0.0, 0.004)).r - texture2D(u_mask, q - vec2(0.0, 0.004)).r;
     float outline = clamp(length(vec2(mx, my)) * 4.0, 0.0, 1.0);
-    float lit = clamp(reveal * 0.8 + grown * (0.3 + reveal), 0.0, 1.0) * smoothstep(0.05, 0.45, m);
+    float inside = smoothstep(0.05, 0.45, m);
+    float filaments = (1.0 - exp(-trail.b * 3.0)) * (0.35 + reveal);
+    float lit = clamp(filaments + 0.08 * reveal * grown, 0.0, 1.0) * inside;
     vec3 mc = mural_colour(cp, m);
-    col = mix(col, mc * (0.3 + 0.7 * m) * mural_gain, lit * 0.95);
+    col = mix(col, col * 0.5 + mc * (0.3 + 0.7 * m) * mural_gain * 1.4, lit * 0.9);
+    col += mc * inside * reveal * 0.04 * mural_gain;
     col += mc * outline * (0.1 + 0.25 * (1.0 - reveal)) * mural_gain;
     col += pal_flora * f.a * 0.5 * (0.5 + 0.5 * noise(cp * 40.0)) + pal_flora * fx.bloom;
 
     // The network: cyan pulses along strands, warm node lights.
-    col += mix(pal_hyphae_hot, woven, weave) * link.r * (0.3 + 0.5 * weave) + pal_pulse * link.g * pulse_gain;
-    col += pal_node * (node.b * 2.2 + node.g * 0.05);
+    col += pal_pulse * link.g * pulse_gain * (0.1 + 1.5 * dens + 0.4 * fine);  // pulses travel along the cords
+    col += pal_node * (node.b * 1.2 * (0.3 + dens) + node.g * 0.03);
 
     // The corporation: cold steel-blue bars and grids reaching in from the edges.
     float edge = min(min(p.x, 1.0 - p.x) * u_aspect, min(p.y, 1.0 - p.y));

@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="video file (mp4, mov, mkv, webm) written with ffmpeg")
     parser.add_argument("--png", type=Path, metavar="DIR", help="write numbered PNG frames into DIR")
     parser.add_argument("--contact-sheet", type=Path, metavar="PNG", help="write a contact sheet of the show")
+    parser.add_argument("--stills", type=Path, metavar="DIR",
+                        help="with --contact-sheet: also write each still as its own PNG, named by act and cue")
     parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                         help="mux the show's sound into the video (default on)")
     parser.add_argument("--venue", metavar="NAME_OR_FILE",
@@ -191,7 +193,7 @@ def _venue_output(args: argparse.Namespace, size: tuple[int, int]) -> tuple[tupl
 
 
 def _sheet(args: argparse.Namespace, size: tuple[int, int]) -> int:
-    from installation.render.headless import ShowDriver, contact_sheet, show_stills, take_stills
+    from installation.render.headless import ShowDriver, contact_sheet, save_stills, show_stills, take_stills
     from installation.render.offscreen import Offscreen
 
     fps = min(args.fps, 15.0)  # stills need the hyphae, not smooth motion
@@ -205,6 +207,8 @@ def _sheet(args: argparse.Namespace, size: tuple[int, int]) -> int:
         shots.extend(take_stills(driver, [still]))
         progress.show(index + 1)
     contact_sheet(engine.player.show.title, shots).save(args.contact_sheet)
+    if args.stills:
+        save_stills(shots, args.stills)
     offscreen.close()
     print(f"wrote {args.contact_sheet}: {len(shots)} stills", file=sys.stderr)
     return 0
@@ -218,6 +222,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if bool(args.venue) != bool(args.output) or (args.pattern and not args.venue):
         print("--venue and --output go together (--pattern with them)", file=sys.stderr)
+        return 2
+    if args.stills and not args.contact_sheet:
+        print("--stills goes with --contact-sheet", file=sys.stderr)
         return 2
     if args.venue and args.contact_sheet:
         print("--venue renders video or PNG frames of one output, not a contact sheet", file=sys.stderr)

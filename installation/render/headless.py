@@ -8,14 +8,17 @@ between frames, and the result is the same on every run for the same show and se
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from installation.core.frames import WorldFrame
+from installation.core.hyphal_measures import HyphalMeasures, measure
 from installation.render.offscreen import RGB, Offscreen
 from installation.render.sound import OfflineSound, hears
 
@@ -145,3 +148,38 @@ def contact_sheet(title: str, shots: list[tuple[Still, RGB]], columns: int | Non
                       fill=(230, 230, 230), font=small)
             draw.text((x, y + height + 2 + label_h // 2), still.caption[:60], fill=(160, 160, 165), font=small)
     return sheet
+
+
+def still_name(still: Still) -> str:
+    """A still's file name: act number and title, seconds into the act, the cue's caption."""
+    def slug(text: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+    return f"act{still.act_index + 1}-{slug(still.act_title)}-{int(still.at_s):03d}s-{slug(still.caption)}.png"
+
+
+def save_stills(shots: list[tuple[Still, RGB]], folder: Path) -> list[Path]:
+    """Write each still as its own PNG in ``folder`` (made if missing), named by :func:`still_name`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for still, image in shots:
+        path = folder / still_name(still)
+        Image.fromarray(np.asarray(image)).save(path)
+        paths.append(path)
+    return paths
+
+
+def act_stills(show: Any, cues: bool = True) -> list[Still]:
+    """The stills the art is measured on: the middle of every act and (with ``cues``) each cue's."""
+    stills = [Still(index, act.title, act.duration_s / 2, "the middle of the act")
+              for index, act in enumerate(show.acts)]
+    if cues:
+        stills += [still for still in show_stills(show) if still.caption != "the act settled"]
+    return sorted(stills, key=lambda s: (s.act_index, s.at_s))
+
+
+def measure_acts(driver: ShowDriver, stills: list[Still]) -> dict[int, list[HyphalMeasures]]:
+    """Play the show through ``stills`` (as :func:`take_stills`) and measure each: by act index."""
+    measured: dict[int, list[HyphalMeasures]] = {}
+    for still, image in take_stills(driver, stills):
+        measured.setdefault(still.act_index, []).append(measure(image))
+    return measured

@@ -1,0 +1,72 @@
+"""The art measured (issue 19): every act of both shows keeps its hyphae, stills reached by playing;
+``myco render --stills`` names each still by act and cue."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from installation.core.hyphal_measures import HyphalMeasures, floors
+from installation.render.headless import ShowDriver
+from installation.render.offscreen import Offscreen
+
+
+def _driver(show: str, size: tuple[int, int], agents: int) -> tuple[ShowDriver, Offscreen]:
+    from installation.app.compose import build_engine
+    from installation.app.options import RunOptions
+    engine = build_engine(RunOptions(show=show, step_hz=60.0, audio=False, status=None))
+    offscreen = Offscreen(size, "low", agents=agents, seed=engine.seed.rng_seed)
+    return ShowDriver(engine, offscreen, 8.0), offscreen
+
+
+@pytest.mark.parametrize("show", ["kai-festival", "elara-mural"])
+def test_every_act_keeps_its_hyphae(show: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cheap version of benchmarks/bench_art.py: the middle of each act, played to, low quality."""
+    from installation.render import headless
+
+    monkeypatch.setattr(headless, "WARMUP_S", 4.0)
+    driver, offscreen = _driver(show, (240, 135), 16384)
+    try:
+        measured = headless.measure_acts(driver, headless.act_stills(driver.engine.player.show, cues=False))
+    finally:
+        offscreen.close()
+    acts = {index: items[0] for index, items in measured.items()}
+    assert sorted(acts) == list(range(len(driver.engine.player.show.acts)))
+    assert all(m.coverage > 0.05 and m.fine_energy > 0.3 for m in acts.values()), acts
+    assert floors({str(i): m for i, m in acts.items()}) == [], acts
+    assert all(1.3 < m.dimension < 2.0 for m in acts.values()), acts
+
+
+def test_stills_are_saved_by_act_and_cue(tmp_path: Path) -> None:
+    from installation.render.headless import save_stills, show_stills, take_stills
+
+    driver, offscreen = _driver("elara-mural", (160, 90), 4096)
+    try:
+        stills = [s for s in show_stills(driver.engine.player.show) if s.act_index == 0][:2]
+        shots = take_stills(driver, stills)
+    finally:
+        offscreen.close()
+    paths = save_stills(shots, tmp_path / "stills")
+    assert [p.name for p in paths] == sorted(p.name for p in (tmp_path / "stills").iterdir())
+    first, image = shots[0]
+    assert paths[0].name.startswith(f"act1-reclamation-{int(first.at_s):03d}s-")
+    assert paths[0].name.endswith(".png") and first.caption.split()[0].lower() in paths[0].name
+    assert np.array_equal(np.asarray(Image.open(paths[0])), image)
+
+
+def test_stills_need_a_contact_sheet() -> None:
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "installation", "render", "--stills", "x", "--png", "y"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2 and "--contact-sheet" in result.stderr
+
+
+def test_floors_name_the_poor_act() -> None:
+    rich, poor = HyphalMeasures(0.3, 3.0, 1.7), HyphalMeasures(0.1, 2.9, 1.7)
+    assert floors({"rich": rich, "poor": poor}) == [
+        "poor: coverage 0.1000 is under 70% of the richest act's 0.3000"]
