@@ -111,6 +111,7 @@ class ClusterMember:
         self._last_election = 0.0
         self._origin = (0, time.monotonic())  # the leader's pace: (step, monotonic) it counts from
         self._started = time.monotonic()
+        self._connected_at = self._started  # the others' presence needs a moment after each (re)connect
         self._forward: list[Input] = []  # what the followers sent the leader, for its next step
         # presence from a thread of its own: a frame that takes long (a snapshot read back on a
         # loaded machine) must not look like a dead member and start an election
@@ -321,7 +322,8 @@ class ClusterMember:
             if self.election.leading or not self.connected:
                 return
             grace = LEADER_GRACE_S if self.me.role == "leader" else LEADER_TIMEOUT_S + JOIN_WAIT_S
-            if now - self._started < grace or not self.election.should_claim(now):
+            if (now - self._started < grace or now - self._connected_at < LEADER_TIMEOUT_S
+                    or not self.election.should_claim(now)):
                 return
             was = self.election.leader
             epoch = self.election.claim()
@@ -352,6 +354,7 @@ class ClusterMember:
             log.warning("cluster: broker %s refused the connection: %s", self.broker, reason)
             return
         self.connected = True
+        self._connected_at = time.monotonic()
         client.subscribe(self.topics.all, qos=1)
         log.info("cluster: connected to %s (session %s)", self.broker,
                  "resumed" if getattr(flags, "session_present", False) else "new")
