@@ -142,8 +142,8 @@ class NodeMux:
         self.t += dt
         frame = self._compose(frame, dt, p, mine)
         if self.kernel.step_count % 30 == 0:
-            self._published = {"live": sorted(self.kernel.quiet), "joined": self.joined,
-                               "latency_ms_p50": self.latency_ms()}
+            self._published = {"live": sorted(live.ids[row] for row in np.flatnonzero(live.column("weight") >= 0.5)),
+                               "joined": self.joined, "latency_ms_p50": self.latency_ms()}
             # Forget live state of nodes that have left the world (a node_lost, an act change).
             if any(self.kernel.index_of(node) is None for node in self._live.ids):
                 self._live = LiveTable.of({node: record for node, record in self._live.records().items()
