@@ -148,3 +148,44 @@ class Limiter:
         self.reduction_db = float(-smooth.min())
         self._signal[:w] = self._signal[frames:frames + w]
         self._need[:history] = self._need[frames:frames + history]
+
+
+class ShapedNoise:
+    """Steady noise of any spectral colour, a block at a time.
+
+    Each block, white noise two blocks long is coloured in the frequency domain and overlap-added
+    under a square-root Hann window: the windows' squares sum to one, so the noise's power is
+    the same at every sample (no block-rate flutter), at one small FFT per block."""
+
+    def __init__(self, sample_rate: int, channels: int, block: int, rng: np.random.Generator) -> None:
+        self.sample_rate = sample_rate
+        self.block = block
+        self.channels = channels
+        self.rng = rng
+        size = 2 * block
+        self._window = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(size) / size))[:, None]
+        self._freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+        self._shape = np.zeros(len(self._freqs))
+        self._tail = np.zeros((block, channels))
+        self.band = (0.0, 0.0)
+
+    def set_band(self, low_hz: float, high_hz: float) -> None:
+        """Colour the noise: 24 dB/octave slopes below ``low_hz`` and above ``high_hz``; 1.0 RMS."""
+        if (low_hz, high_hz) == self.band:
+            return
+        self.band = (low_hz, high_hz)
+        f = np.maximum(self._freqs, 1.0)
+        shape = 1.0 / np.sqrt((1.0 + (low_hz / f) ** 8) * (1.0 + (f / max(high_hz, low_hz)) ** 8))
+        shape[0] = 0.0
+        # irfft of bins of unit complex variance: mean square 2 * (2 * sum - ends) / size**2
+        size = 2 * self.block
+        power = 2.0 * (2.0 * np.sum(shape ** 2) - shape[0] ** 2 - shape[-1] ** 2) / size ** 2
+        self._shape = shape / np.sqrt(max(power, 1e-30))
+
+    def render(self, out: NDArray[np.float32], level: float) -> None:
+        """Add the next block of noise at RMS ``level`` into ``out`` (block, channels)."""
+        shape = (len(self._freqs), self.channels)
+        spectrum = (self.rng.standard_normal(shape) + 1j * self.rng.standard_normal(shape)) * self._shape[:, None]
+        frame = np.fft.irfft(spectrum, n=2 * self.block, axis=0) * self._window
+        out += ((frame[:self.block] + self._tail) * level).astype(np.float32)
+        self._tail = frame[self.block:]

@@ -10,6 +10,7 @@ LAYOUTS = ("line", "ring")
 QUANTIZE = ("off", "1/4", "1/8", "1/16")  # a beat is a quarter note
 # The ceiling can be lowered, never raised above -0.3 dBFS (the promise).
 CEILING_MAX_DB = -0.3
+BED_OFF_DB = -60.0  # the bottom of a level's range: the noise bed is off, not merely quiet
 
 
 def param_specs() -> list[ParamSpec]:
@@ -32,6 +33,11 @@ def param_specs() -> list[ParamSpec]:
         float_param("synth.drone_brightness", 0.4, 0.0, 1.0, "", "Openness of the drone's filter", smoothing_s=0.5),
         _level("synth.texture_level", -20.0, "Noise, static and grains"),
         _level("synth.event_level", -8.0, "Story events: swell, buzz, hum, chime"),
+        _level("synth.bed_level", -60.0, "The act's noise bed (soil, water, air...); -60: none"),
+        float_param("synth.bed_low", 200.0, 20.0, 16000.0, "Hz", "Low edge of the noise bed's band",
+                    smoothing_s=1.0, curve=Curve.LOG),
+        float_param("synth.bed_high", 2000.0, 20.0, 16000.0, "Hz", "High edge of the noise bed's band",
+                    smoothing_s=1.0, curve=Curve.LOG),
         float_param("synth.toxicity", 1.0, 0.0, 2.0, "", "How strongly toxin turns into dissonance and noise",
                     smoothing_s=0.5),
         float_param("synth.reverb_size", 2.5, 0.2, 12.0, "s", "Reverb decay (RT60) of a mid-sized network",

@@ -19,10 +19,10 @@ from installation.core.events import Event, EventKind
 from installation.core.frames import WorldFrame
 from installation.core.params import Value
 from installation.synth.detect import ChangeDetector
-from installation.synth.effects import FirFilter, Limiter, Reverb, lowpass_kernel
+from installation.synth.effects import FirFilter, Limiter, Reverb, ShapedNoise, lowpass_kernel
 from installation.synth.modes import TIMBRE_FUNCTIONS, ModeBank
 from installation.synth.oscillators import Buzz, Envelope, Partials
-from installation.synth.params import CEILING_MAX_DB, param_specs
+from installation.synth.params import BED_OFF_DB, CEILING_MAX_DB, param_specs
 from installation.synth.scales import Scale, midi_to_hz
 from installation.synth.spatial import Panner, SpeakerLayout
 from installation.synth.summary import FrameSummary, summarise
@@ -68,6 +68,8 @@ class Synth:
         self.swell_env, self.hum_env, self.chord_env, self.static_env = Envelope(), Envelope(), Envelope(), Envelope()
         self.buzz = Buzz(sample_rate, channels, block)
         self.noise_filter = FirFilter(channels, block)
+        self.bed = ShapedNoise(sample_rate, channels, block, self.rng)
+        self.bed_level = 0.0
         self.reverb = Reverb(sample_rate, channels, block, self.panner.outputs())
         self.limiter = Limiter(sample_rate, channels, block)
         self.detector = ChangeDetector()
@@ -142,6 +144,7 @@ class Synth:
         bright = self._num("synth.drone_brightness")
         self.cutoff_hz = 80.0 * 2 ** (bright * 7.0) * (1 - 0.85 * self.toxicity) * (1 + resolved)
         self.noise_level = db(self._num("synth.texture_level")) * (0.04 + 1.2 * self.toxicity)
+        self._update_bed()
         self._update_drone(dt, resolved)
         size = self._num("synth.reverb_size") * (1 + self._num("synth.reverb_follow") * (self.extent - 0.5))
         self.reverb.configure(size, 0.6 + 2.0 * self.extent)
@@ -169,6 +172,16 @@ class Synth:
                           float(summary.toxin[trigger.index]), 0, lift=1 if trigger.rising else -1)
         if self.waste > 0.05 and self.rng.random() < self.waste * dt * 6 * self._num("synth.density"):
             self._texture_grain()
+
+    def _update_bed(self) -> None:
+        """The act's steady noise bed: its band from the preset, breathing slowly with the network."""
+        bed_db = self._num("synth.bed_level")
+        if bed_db <= BED_OFF_DB:
+            self.bed_level = 0.0
+            return
+        self.bed.set_band(self._num("synth.bed_low"), self._num("synth.bed_high"))
+        breath = 0.85 + 0.15 * math.sin(2 * math.pi * 0.07 * self._drone_time)
+        self.bed_level = db(bed_db) * (0.5 + 0.5 * self.energy) * breath
 
     def _rate(self) -> float:
         return 2.0 + 28.0 * self._num("synth.density")
@@ -341,6 +354,8 @@ class Synth:
             pad.target[:] = env.value(end) * weights
             pad.render(dry)
         self.buzz.render(dry, now)
+        if self.bed_level > 0.0:
+            self.bed.render(dry, self.bed_level)
         self._textures(dry, end)
         mix = self._num("synth.reverb_mix")
         self.reverb.process(dry, wet)
