@@ -30,6 +30,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
+def gl_on_the_test_display(request: pytest.FixtureRequest) -> None:
+    """Every test outside the pure core runs with the test X server in DISPLAY: vispy picks its
+    backend once per process, at the first GL context (EGL with no display, Qt with one), and a
+    test that ran first without the display made every later Qt-backed GL test fail. (Before the
+    leak check: the X server belongs to the session, not to the test.)"""
+    if "core" not in Path(str(request.node.path)).parent.parts[-1:]:
+        request.getfixturevalue("x_display")
+
+
+@pytest.fixture(autouse=True)
 def leak_check(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that leaves a file open, a process or thread running, a canvas or a JACK client behind.
 
