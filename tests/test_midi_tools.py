@@ -86,9 +86,11 @@ def test_jack_midi_clock_is_followed_at_120_and_133_bpm(transport: None) -> None
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             followed, delivered = [], []
             try:
-                app.until(lambda: bank.get("midi.clock_source") == "clock", timeout=8)
+                # a new jack_midi_clock's port is found by the next hot-plug scan (once a second): on a
+                # loaded machine its start, the scan and six beats of ticks took over 8 s
+                app.until(lambda: bank.get("midi.clock_source") == "clock", timeout=20)
                 # a full fit window (four beats) after the first estimate (made at two beats)
-                app.until(lambda: len(ticks) >= (2 + 4) * PPQN, timeout=8)
+                app.until(lambda: len(ticks) >= (2 + 4) * PPQN, timeout=20)
                 end = time.monotonic() + 2.0
                 while time.monotonic() < end:  # then it stays on the tempo
                     app.drain()
