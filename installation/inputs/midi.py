@@ -88,7 +88,8 @@ class MidiInputs(PollingThread):
         self._on_message = on_message
         self._on_event = on_event
         self._lock = threading.Lock()
-        self.turns = 0  # turns of the MIDI thread done: after one that began later than a message, all it made is posted
+        # turns of the MIDI thread done: after one that began later than a message, all it made is posted
+        self.turns = 0
         self._next_scan = 0.0
         self._supervisor: ServerSupervisor | None = None
         self._unsubscribe: Callable[[], None] | None = None
