@@ -14,6 +14,8 @@ from installation.core.hyphal_measures import HyphalMeasures, floors
 from installation.render.headless import ShowDriver
 from installation.render.offscreen import Offscreen
 
+pytestmark = pytest.mark.usefixtures("qt_session")  # GL through Qt, whose application belongs to the session
+
 
 def _driver(show: str, size: tuple[int, int], agents: int) -> tuple[ShowDriver, Offscreen]:
     from installation.app.compose import build_engine
