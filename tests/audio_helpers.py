@@ -17,7 +17,7 @@ import numpy as np
 from installation.audio.engine import AudioEngine
 from installation.synth.offline import read_wav
 from tests.core.synth_frames import frame
-from tests.services import require
+from tests.services import jack_connected, require
 from tests.stalls import StallWitness
 from tests.waiting import wait_for
 
@@ -58,6 +58,9 @@ def record(path: Path, seconds: float, ports: tuple[str, ...] = ("myco:out_0", "
     process = subprocess.Popen([binary, "-f", str(path), "-d", str(seconds), *ports],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ))
     if during is not None:
+        # what ``during`` plays must reach the file: on a busy machine jack_rec took longer to start
+        # and connect than a test's lead-in, and the first note was never recorded
+        wait_for(lambda: jack_connected(ports[0]), 20, "jack_rec to connect to our output")
         during()
     output, _ = process.communicate(timeout=seconds + 20)
     assert process.returncode == 0, output.decode(errors="replace")

@@ -16,7 +16,7 @@ from installation.core.events import InputQueue
 from installation.core.params import ParamBank
 from installation.inputs.midi import MidiInputs
 from tests.core.midi_helpers import InputSink
-from tests.services import require
+from tests.services import jack_connected, require
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,9 +82,7 @@ class TestController:
 
     def listened_to(self) -> bool:
         """Whether some JACK port is connected to this controller's out port (``jack_lsp -c``)."""
-        listing = subprocess.run([require("jack_lsp"), "-c", f"{self.name}:out"], capture_output=True, text=True,
-                                 timeout=10).stdout
-        return any(line[:1].isspace() for line in listing.splitlines())  # connections are listed indented
+        return jack_connected(f"{self.name}:out")
 
     def send(self, *message: int) -> None:
         assert self.process is not None and self.process.stdin is not None, f"{self.name} is unplugged"

@@ -246,3 +246,9 @@ def mosquitto(folder: Path) -> Iterator[Mosquitto]:
         yield broker
     finally:
         stop(broker.process)
+
+
+def jack_connected(port: str) -> bool:
+    """Whether some JACK port is connected to ``port`` (``jack_lsp -c`` lists connections indented)."""
+    listing = subprocess.run([require("jack_lsp"), "-c", port], capture_output=True, text=True, timeout=10).stdout
+    return any(line[:1].isspace() for line in listing.splitlines())
