@@ -116,9 +116,6 @@ def start_services(stack: contextlib.ExitStack) -> None:
 def run_all(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                                "machine": machine(), "quick": args.quick, "benchmarks": {}}
-    previous = json.loads(args.out.read_text()) if args.out.exists() and args.only else None
-    if previous:
-        results["benchmarks"].update(previous.get("benchmarks", {}))
     failed = False
     for path in sorted(HERE.glob("bench_*.py")):
         area = path.stem.removeprefix("bench_")
@@ -136,8 +133,13 @@ def run_all(args: argparse.Namespace) -> int:
         # areas kept from an earlier run (--only) keep the stamp of the run that measured them
         figures["measured"] = f"{results['date']}, {results['machine']['cpu']}"
         results["benchmarks"][area] = figures
+    if args.only and args.out.exists():
+        # read the file only now: another run may have written its areas while this one ran
+        kept = json.loads(args.out.read_text()).get("benchmarks", {})
+        results["benchmarks"] = {**kept, **results["benchmarks"]}
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    update_readme(render_markdown(results))
+    if args.out.resolve() == (HERE / "results.json").resolve():
+        update_readme(render_markdown(results))
     print(f"wrote {args.out}", file=sys.stderr)
     return 1 if failed else 0
 
