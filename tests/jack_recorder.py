@@ -1,8 +1,9 @@
 """A JACK client in a process of its own that records the MIDI from one port on JACK's timeline.
 
 ``python -m tests.jack_recorder SOURCE`` connects SOURCE to its input, prints ``ready``, then a
-line ``HEX TIME`` per message (its bytes, and its time: the period's start plus the event's
-frame in it, on ``time.monotonic``'s clock) and ``rate FRAMES_PER_S`` (JACK's frames per second
+line ``HEX TIME HANDLED`` per message (its bytes; its time: the period's start plus the event's
+frame in it, on ``time.monotonic``'s clock; and when this client's process callback ran, which is
+what rtmidi stamps a JACK message with) and ``rate FRAMES_PER_S`` (JACK's frames per second
 of the machine's clock since the start) every 0.2 s, until its stdin closes. A process of its
 own, so no other thread's work delays its process callback (JACK drops a client that misses
 its deadline too long, and then hears nothing more).
@@ -33,13 +34,14 @@ def main() -> None:
     def process(frames: int) -> None:
         _, position = client.transport_query_struct()  # its usecs: this period's start on JACK's clock
         start = position.usecs / 1e6
+        handled = time.monotonic()
         cycle = (client.last_frame_time, start)
         if cycles:
             cycles[1:] = [cycle]
         else:
             cycles.append(cycle)
         for frame, data in port.incoming_midi_events():
-            heard.put(f"{bytes(data).hex()} {start + frame / position.frame_rate - offset!r}")
+            heard.put(f"{bytes(data).hex()} {start + frame / position.frame_rate - offset!r} {handled!r}")
 
     client.activate()
     deadline = time.monotonic() + 5

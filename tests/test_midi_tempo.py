@@ -48,17 +48,19 @@ class TickRecorder:
             self.close()
             raise AssertionError(f"the JACK recorder did not start: {ready!r}")
         self.messages: list[tuple[bytes, float]] = []
+        self.handled: list[float] = []  # when the recorder's process callback ran, per message
         self.rate = 0.0
         self._reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True)
         self._reader.start()
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
-            first, second = line.split()
+            first, *times = line.split()
             if first == "rate":
-                self.rate = float(second)
+                self.rate = float(times[0])
             else:
-                self.messages.append((bytes.fromhex(first), float(second)))
+                self.handled.append(float(times[1]))
+                self.messages.append((bytes.fromhex(first), float(times[0])))
 
     def close(self) -> None:
         assert self.process.stdin is not None
@@ -67,12 +69,14 @@ class TickRecorder:
         if self.process.stdout is not None:
             self.process.stdout.close()
 
-    def ticks_since(self, status: int) -> list[float]:
-        """Times of the ticks after the last ``status`` message (start or continue)."""
+    def ticks_since(self, status: int, handled: bool = False) -> list[float]:
+        """Times of the ticks after the last ``status`` message (start or continue): on JACK's
+        timeline, or (``handled``) when the recorder's process callback ran."""
         messages = list(self.messages)
+        times = self.handled[:len(messages)] if handled else [t for _, t in messages]
         last = max((i for i, (data, _) in enumerate(messages) if data[0] == status), default=None)
         assert last is not None, f"no {status:#x} among {len(messages)} messages"
-        return [t for data, t in messages[last + 1:] if data[0] == TICK]
+        return [t for (data, _), t in zip(messages[last + 1:], times[last + 1:], strict=True) if data[0] == TICK]
 
     def jack_rate(self) -> float:
         """Frames JACK made per second of the machine's clock: 48000 when it keeps time."""
@@ -122,7 +126,7 @@ def test_jack_midi_clock_leads_tempo_and_phase(transport: jack.Client, bpm: floa
                 wait_for(lambda: tempo.source is Source.MIDI and len(recorder.ticks_since(START)) > 6 * PPQN
                          if any(d[0] == START for d, _ in recorder.messages) else False, 10,
                          "six beats of clock after start")
-                errors_ms, own_ms, followed, delivered = [], [], [], []
+                errors_ms, own_ms, followed, delivered, served = [], [], [], [], []
                 end = time.monotonic() + 2.0
                 while time.monotonic() < end:  # sampling while it runs: the time is the test
                     ticks = recorder.ticks_since(START)
@@ -134,6 +138,7 @@ def test_jack_midi_clock_leads_tempo_and_phase(transport: jack.Client, bpm: floa
                     own_ms.append((tempo.beat_at(line) - (len(seen) - 1) / PPQN) * 60_000.0 / bpm)
                     followed.append(tempo.bpm)
                     delivered.append(fitted_bpm(seen))
+                    served.append(fitted_bpm(recorder.ticks_since(START, handled=True)))
                     time.sleep(0.05)
                 rate = recorder.jack_rate()
         finally:
@@ -142,12 +147,18 @@ def test_jack_midi_clock_leads_tempo_and_phase(transport: jack.Client, bpm: floa
         stop(clock)
     report = {"bpm": bpm, "jack_rate": round(rate), "phase_ms": [round(e, 2) for e in errors_ms],
               "phase_own_ms": [round(e, 2) for e in own_ms],
-              "followed": [round(f, 2) for f in followed], "delivered": [round(d, 2) for d in delivered]}
+              "followed": [round(f, 2) for f in followed], "delivered": [round(d, 2) for d in delivered],
+              "served": [round(s, 2) for s in served]}
     print(report)
     assert tempo.running
     assert max(abs(f - d) for f, d in zip(followed, delivered, strict=True)) < 0.5, report
     assert max(abs(e) for e in own_ms) < 5.0, report  # the phase locked to the ticks as they came
-    if abs(rate - 48000) < 48 and abs(fitted_bpm(ticks) - bpm) < 0.25:  # JACK kept time
+    # rtmidi stamps a JACK message when its client's process callback runs, not at the event's
+    # frame, so the tempo Myco hears is only as steady as JACK's serving of its clients. The control:
+    # the recorder's own callback times over the same windows. On a loaded machine both can wander
+    # by over 1 % for seconds (131.6 heard at 133); then only the following itself is held, above.
+    served_on_time = max(abs(s - bpm) for s in served) < 0.25
+    if abs(rate - 48000) < 48 and abs(fitted_bpm(ticks) - bpm) < 0.25 and served_on_time:  # JACK kept time
         assert abs(statistics.median(followed) - bpm) < 0.5, report
         # rtmidi stamps JACK MIDI with the time its period is processed, not the event's frame: the
         # beat sits about half a period (2.7 ms) early; a sample taken while the machine stalls the
