@@ -62,7 +62,7 @@ class HeadlessOutput:
             self.offscreen.close()
             self._open()
         self.offscreen.canvas.set_current()
-        self._take_resumed(frame)  # a cluster member that caught up from the leader's snapshot
+        self._take_resumed()  # a cluster member that caught up from the leader's snapshot
         world = self.offscreen.world
         world.follow_effects(engine.effects.slots, live_sound(engine.effects.slots, self.runtime.audio))
         problems = [str(problem) for problem in world.step(
@@ -100,19 +100,10 @@ class HeadlessOutput:
         width, height = self.offscreen.world.size
         return PREVIEW_WIDTH, max(1, round(PREVIEW_WIDTH * (y1 - y0) * height / ((x1 - x0) * width)))
 
-    def _take_resumed(self, frame: WorldFrame | None) -> None:
+    def _take_resumed(self) -> None:
         engine = self.runtime.engine
         if engine.resumed is None:
             return
-        world = self.offscreen.world
-        if self.runtime.cluster is not None and world.steps == 0:
-            # A renderer restored before its first step with a real frame drifts from the one it
-            # was read from (its first such step sets up more than the snapshot holds; measured: 12
-            # levels apart after one group, 57 after sixty); a member steps its new renderer once
-            # with the group's frame, then restores, and stays bit-identical.
-            if frame is None:
-                return  # at the first frame
-            world.step(frame, engine.bank.snapshot(), RENDER_GROUP * engine.dt, engine.look_mix(), engine.seed)
         restore_picture(self.offscreen.renderer, engine.resumed)  # the organism's picture, before its next step
         engine.resumed = None
 
@@ -123,7 +114,7 @@ class HeadlessOutput:
         self.quality = self._wanted_quality()
         self.offscreen = Offscreen(options.headless_size, self.quality, options.shader_dir,
                                    bank=self.runtime.engine.bank, seed=self.runtime.engine.seed.rng_seed)
-        self._take_resumed(None)
+        self._take_resumed()
         venue, server = self.runtime.venue, self.runtime.status_server
         # /preview.png?output=NAME: the venue's outputs (a cluster member's own)
         self.outputs = venue.outputs_of(options.member) if venue is not None else ()

@@ -1,8 +1,10 @@
 """The GPU visual engine: physarum hyphae in float textures, composited by a look.
 
 Per :meth:`Renderer.update` (one frame of simulation, in the simulation's own resolution):
-node splats → agent step (ping-pong state texture) → trail diffuse/decay and drone scars →
-agent deposit (additive points) → link strands and travelling pulses. Per :meth:`draw`
+node splats → link strands and travelling pulses → agent step (ping-pong state texture) →
+agent deposit (additive points) → trail diffuse/decay and drone scars. Everything a step reads
+is drawn in it from the frame, except the agents, the trails and the transients (what a
+snapshot holds), so a restored renderer goes on as the one it was read from. Per :meth:`draw`
 (at output size): the look's composite shader → glow (bright pass, blurred at a quarter
 size) → post (tone map, vignette, grain, blackout) into the bound framebuffer.
 
@@ -306,6 +308,20 @@ class Renderer:
             nodes.draw("points")
         if timer:
             timer("nodes")
+        # The link strands before the hyphae that follow them: drawn from this frame alone, so
+        # the agents never read a strand left by the previous frame, which a renderer restored
+        # from a snapshot would not have (it drifted from its source from the first step).
+        self._links.clear()
+        links = self.programs["links"]
+        self._common(links, sim_res)
+        for name, vbo in self._link_vbos.items():
+            links.set(name, vbo)
+        with self._links.fbo:
+            gloo.set_viewport(0, 0, width, height)
+            gloo.set_state(**ADDITIVE)
+            links.draw("triangles")
+        if timer:
+            timer("links")
 
         self._fullscreen("agents", self._guide, {"u_trail": self._trail[0].texture}, variant="GUIDE")
         if timer:
@@ -344,19 +360,6 @@ class Renderer:
         self._trail.reverse()
         if timer:
             timer("diffuse")
-
-        self._links.clear()
-        links = self.programs["links"]
-        self._common(links, sim_res)
-        for name, vbo in self._link_vbos.items():
-            links.set(name, vbo)
-        with self._links.fbo:
-            gloo.set_viewport(0, 0, width, height)
-            gloo.set_state(**ADDITIVE)
-            links.draw("triangles")
-        gloo.set_state(**OPAQUE)
-        if timer:
-            timer("links")
 
     def _upload(self, frame: WorldFrame) -> None:
         mask = frame.fields.get("mask")
