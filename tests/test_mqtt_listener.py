@@ -129,8 +129,8 @@ def test_fuzz_payloads_through_the_broker(listener: MqttListener, publisher: mqt
     assert now["accepted"] + sum(now["dropped"].values()) == now["received"]  # type: ignore[attr-defined,operator]
 
 
-def open_sockets() -> int:
-    folder = Path("/proc/self/fd")
+def open_sockets(pid: int | str = "self") -> int:
+    folder = Path(f"/proc/{pid}/fd")
     count = 0
     for fd in folder.iterdir():
         try:
@@ -140,18 +140,25 @@ def open_sockets() -> int:
     return count
 
 
-def test_stop_closes_every_socket_of_the_client_and_a_restart_connects_again(mqtt_broker: services.Mosquitto) -> None:
-    # paho closes its wake-up socket pair only when the client is finalised; with our callbacks
-    # it is in a reference cycle, so without an explicit close they stayed open until a GC
+def test_stop_ends_the_client_process_and_a_restart_connects_again(mqtt_broker: services.Mosquitto) -> None:
+    # the client lives in a process of its own: stop ends it (paho's sockets with it), and
+    # leaves no socket here (the leak check sees any other descriptor or process left behind)
     before = open_sockets()
     listener = MqttListener(NodeMux(Kernel(demo_seed(62, 4), grid=(18, 32))), mqtt_broker.url)
+    pids = []
     for _ in range(2):
         listener.start()
         wait_for(lambda: listener.connected, 10, "the listener to subscribe")
-        assert open_sockets() >= before + 3  # the broker connection and paho's socket pair
+        pid = listener.receiver_pid
+        assert pid is not None and open_sockets(pid) >= 3  # the broker connection and paho's socket pair
+        pids.append(pid)
+        pub(mqtt_broker.port, "n003", '{"potential_mv": 0.2}')
+        wait_for(lambda: counts(listener)["accepted"] == len(pids), 10, "a reading through this client")
         listener.stop()
-        assert not listener.connected
+        assert not listener.connected and listener.receiver_pid is None
+        assert not Path(f"/proc/{pid}").exists()
         assert open_sockets() == before
+    assert pids[0] != pids[1] and listener.connects == 2
 
 
 def test_a_batch_message_carries_many_nodes(listener: MqttListener, mqtt_broker: services.Mosquitto) -> None:

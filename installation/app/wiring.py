@@ -112,8 +112,7 @@ def start_inputs(options: RunOptions, engine: Engine, audio: Any = None,
 
             mqtt = MqttListener(mux, options.mqtt)  # type: ignore[arg-type]
             mqtt.start()
-            started.append(Started("mqtt", mqtt.stop, lambda: {"connected": mqtt.connected,
-                                                                "broker": str(mqtt.broker)}, mqtt))
+            started.append(Started("mqtt", mqtt.stop, mqtt.status, mqtt))
         except Exception as error:
             log.error("MQTT input from %s could not start: %s", options.mqtt, error)
     if options.midi is not None:

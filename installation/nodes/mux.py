@@ -88,6 +88,18 @@ class NodeMux:
                 readings.append(reading)
         return self._enqueue(source, readings)
 
+    def offer_valid(self, source: str, readings: Sequence[NodeReading], rejected: Mapping[str, int]) -> int:
+        """Enqueue readings validated elsewhere (a listener's own process), counting them and the
+        ``rejected`` (by reason) there; the rate limit applies here. Returns how many were accepted."""
+        counters = self.counters
+        counters.received(source, len(readings) + sum(rejected.values()))
+        for reason, count in rejected.items():
+            counters.dropped(source, reason, count)
+        allowed = self.limiter.take(source, len(readings))
+        if allowed < len(readings):
+            counters.dropped(source, "rate_limited", len(readings) - allowed)
+        return self._enqueue(source, list(readings[:allowed]))
+
     def push(self, reading: NodeReading) -> bool:
         """Enqueue a reading that is already valid (a replay, a test)."""
         self.counters.received(reading.source)
