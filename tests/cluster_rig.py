@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,7 +62,8 @@ class Member:
     def start(self, env: dict[str, str]) -> None:
         command = [sys.executable, "-m", "installation", "run", "--headless", "--no-audio", "--size", "320x180",
                    "--quality", "low", "--venue", str(self.venue), "--member", self.name,
-                   "--status", f"127.0.0.1:{self.port}", "--osc", f"127.0.0.1:{self.osc_port}"]
+                   "--status", f"127.0.0.1:{self.port}", "--osc", f"127.0.0.1:{self.osc_port}",
+                   "--shader-dir", str(frozen_shaders(self.logs))]
         with (self.logs / f"member-{self.name}.log").open("ab") as log:
             self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
@@ -101,6 +103,15 @@ class Member:
         if not before or not after or before["preview_step"] != after["preview_step"] or before["preview_step"] < 0:
             return None
         return int(before["preview_step"]), np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.float32)
+
+
+def frozen_shaders(folder: Path) -> Path:
+    """A copy of the shaders for the rig's members: every member loads the same files, whatever
+    is edited in the working tree meanwhile (a member restarted later would load the edit)."""
+    copy = folder / "shaders"
+    if not copy.exists():
+        shutil.copytree(ROOT / "shaders", copy)
+    return copy
 
 
 def lag_ms(section: dict[str, Any]) -> float:

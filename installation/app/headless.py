@@ -114,6 +114,7 @@ class HeadlessOutput:
         self.quality = self._wanted_quality()
         self.offscreen = Offscreen(options.headless_size, self.quality, options.shader_dir,
                                    bank=self.runtime.engine.bank, seed=self.runtime.engine.seed.rng_seed)
+        self.offscreen.renderer.hot_reload = self.runtime.cluster is None  # lockstep: the same shaders throughout
         self._take_resumed()
         venue, server = self.runtime.venue, self.runtime.status_server
         # /preview.png?output=NAME: the venue's outputs (a cluster member's own)

@@ -105,6 +105,9 @@ class Renderer:
         self._bank: ParamBank | None = None
         self._params: Mapping[str, Value] = {}
         self._last_poll = 0.0
+        # shader files saved while running are taken up (by wall clock); a cluster member turns it
+        # off: members would each reload at their own step and paint two organisms from then on
+        self.hot_reload = True
         self._defines = glsl_defines()
         self.programs = {name: ShaderProgram(self.shader_dir / f"{name}.frag", self.shader_dir, self._defines)
                          for name in PASSES}
@@ -279,7 +282,7 @@ class Renderer:
         look, then :meth:`update`. Returns the current shader and look problems."""
         self.set_look_mix(*look_mix)
         self.set_seed(seed)
-        problems = self.poll_reload()
+        problems = self.poll_reload() if self.hot_reload else self.errors
         self.update(frame, params, dt)
         return problems
 
@@ -397,7 +400,8 @@ class Renderer:
         viewport = (max(1, int(viewport[0])), max(1, int(viewport[1])))
         self._ensure_output(viewport)
         assert self.look is not None
-        trail = {"u_trail": self._trail[0].texture}
+        height, width = self.sim_shape
+        trail = {"u_trail": self._trail[0].texture, "u_trail_texel": (1.0 / width, 1.0 / height)}
         calm = "" if self.transients.items else "CALM"  # no event layer to draw
         self._fullscreen(self.look.composite, self._scene, trail, variant=calm)
         fading = self._fading_from
