@@ -37,13 +37,17 @@ from installation.core.cluster import (
     Topics,
     decode_input,
     decode_message,
+    decode_reading,
     encode_input,
     encode_message,
+    encode_reading,
 )
 from installation.core.events import Input
+from installation.core.frames import NodeReading
 from installation.core.snapshot import Snapshot, SnapshotError, decode, encode
 from installation.engine import Engine
 from installation.inputs.mqtt import BrokerUrl, new_client
+from installation.nodes.mux import NodeMux
 
 if TYPE_CHECKING:
     from installation.app.runtime import Runtime
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ASK_EVERY_S = 1.0  # a member that missed steps asks the leader for a fresh snapshot this often
 JOIN_WAIT_S = 3.0  # a joiner waits this long for the retained snapshot before starting from step 0
+CATCH_UP_S = 1.0  # a follower further behind a snapshot than this takes it rather than replay the steps
+RECONNECT_S = 1  # tries the broker again this often: every member is back within it after a restart
 LEADER_GRACE_S = 1.0  # the venue's leader listens this long for a living leader before claiming
 SESSION_EXPIRY_S = 300  # the broker keeps a member's subscriptions and QoS 1 messages this long
 KEEPALIVE_S = 2
@@ -113,17 +119,22 @@ class ClusterMember:
         self._started = time.monotonic()
         self._connected_at = self._started  # the others' presence needs a moment after each (re)connect
         self._forward: list[Input] = []  # what the followers sent the leader, for its next step
+        self._target = 0  # the step the leader's inputs of this step are scheduled for
+        self._readings: list[dict[str, Any]] = []  # this step's node readings, from tap() to gate()
         # presence from a thread of its own: a frame that takes long (a snapshot read back on a
         # loaded machine) must not look like a dead member and start an election
         self._stopping = threading.Event()
         self._beating = threading.Thread(target=self._beat, name="myco-cluster-presence", daemon=True)
         self._client = new_client(self.broker, f"myco-{spec.namespace.replace('/', '-')}-{name}", spec.ca_file,
                                   mqtt.MQTTProtocolVersion.MQTTv5)
+        self._client.reconnect_delay_set(RECONNECT_S, RECONNECT_S)
         self._client.max_queued_messages_set(0)  # QoS 1 messages wait for the broker however long it is away
         self._client.will_set(self.topics.presence(name), self._presence(online=False), qos=1)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        if isinstance(self.engine.world, NodeMux):  # the live nodes' readings travel as stepped inputs too
+            self.engine.world.gate = self.gate
         # every member runs the tempo on the show's own time, so the beat (LFOs, launches) is the same everywhere
         self.engine.clock = lambda: self.engine.t
         self.engine.tempo.locate(0.0, 0.0)
@@ -138,6 +149,8 @@ class ClusterMember:
                                    properties=properties)
         self._client.loop_start()
         self._beating.start()
+        # the retained snapshot may be seconds old: a fresh one from whoever leads spares replaying them
+        self._publish(self.topics.request(self.me.name), encode_message({"member": self.me.name}))
         log.info("cluster member %s (%s) connecting to %s, namespace %s", self.me.name, self.me.role, self.broker,
                  self.spec.namespace)
         deadline = time.monotonic() + (LEADER_GRACE_S if self.me.role == "leader" else JOIN_WAIT_S)
@@ -167,23 +180,38 @@ class ClusterMember:
     # -- the engine's side (the runtime's thread) ---------------------------------------------
     def tap(self, step: int, drained: list[Input]) -> list[Input]:
         """The inputs step ``step`` applies: the leader schedules its own for later steps (and
-        applies what it scheduled for this one), a follower forwards its own to the leader."""
-        encoded = [data for data in map(encode_input, drained) if data is not None]
+        applies what it scheduled for this one), a follower forwards its own to the leader. The
+        step's node readings wait for the mux (:meth:`gate`, in the same engine step)."""
+        encoded = [encode_input(item) for item in drained]
         forward = b""
         with self._lock:
             if self.leading:
-                encoded += [data for data in map(encode_input, self._forward) if data is not None]
+                encoded += [encode_input(item) for item in self._forward]
                 self._forward = []
-                target = max(step + DELAY_STEPS, self.schedule.sealed + 1)
-                self.schedule.add(target, encoded)
-                self._pending.setdefault(target, []).extend(encoded)
-                self.schedule.seal(target)
+                self._target = max(step + DELAY_STEPS, self.schedule.sealed + 1)
+                self._schedule(encoded)
             elif encoded:
                 forward = encode_message({"items": encoded})
             items = self.schedule.take(step)
         if forward:
             self._publish(self.topics.forward(self.me.name), forward)
-        return [decode_input(data) for data in items]
+        self._readings = [data for data in items if data.get("k") == "reading"]
+        return [decode_input(data) for data in items if data.get("k") != "reading"]
+
+    def gate(self, drained: list[NodeReading]) -> list[NodeReading]:
+        """The node readings the mux takes at this step: those scheduled for it. The leader's own
+        (its OSC and MQTT listeners feed its mux) are scheduled like its other inputs."""
+        if drained and self.leading:
+            with self._lock:
+                self._schedule([encode_reading(reading) for reading in drained])
+        readings, self._readings = self._readings, []
+        return [decode_reading(data) for data in readings]
+
+    def _schedule(self, encoded: list[dict[str, Any]]) -> None:
+        """The leader's items for :attr:`_target` (under the lock; published after the tick)."""
+        self.schedule.add(self._target, encoded)
+        self._pending.setdefault(self._target, []).extend(encoded)
+        self.schedule.seal(self._target)
 
     def may_step(self, ran: int) -> bool:
         """Whether the runtime may run the next step now: the leader keeps its own wall pace, a
@@ -322,7 +350,8 @@ class ClusterMember:
             if self.election.leading or not self.connected:
                 return
             grace = LEADER_GRACE_S if self.me.role == "leader" else LEADER_TIMEOUT_S + JOIN_WAIT_S
-            if (now - self._started < grace or now - self._connected_at < LEADER_TIMEOUT_S
+            # after a (re)connect, the others' presence needs the broker's and their own reconnect
+            if (now - self._started < grace or now - self._connected_at < LEADER_TIMEOUT_S + RECONNECT_S
                     or not self.election.should_claim(now)):
                 return
             was = self.election.leader
@@ -417,10 +446,10 @@ class ClusterMember:
             with self._lock:
                 if self.leading or int(info["epoch"]) < self.election.epoch:
                     return
-                behind = int(snapshot.manifest["engine"]["step_count"]) > self.engine.step_count
-                if self._need_state or (self.engine.step_count == 0 and behind):
+                ahead = int(snapshot.manifest["engine"]["step_count"]) - self.engine.step_count
+                if self._need_state or ahead > (CATCH_UP_S * self.engine.step_hz if self.engine.step_count else 0):
                     # the batches from here on fill the schedule while the runtime's thread adopts it
-                    self.schedule.reset(int(info["sealed"]), {int(s): items for s, items in info["items"].items()})
+                    self.schedule.rebase(int(info["sealed"]), {int(s): items for s, items in info["items"].items()})
                     self._state, self._need_state = snapshot, False
                     self.state_bytes = len(payload)
         elif topic.startswith(topics.presence("")):

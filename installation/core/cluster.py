@@ -26,12 +26,15 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from installation.core.commands import Command
 from installation.core.errors import LoadError
-from installation.core.events import CommandInput, ControlInput, Event, Input, ParamInput
-from installation.core.tomlsource import Checker
+from installation.core.events import CommandInput, ControlInput, Event, Input, ParamInput, RoutingsInput
+from installation.core.frames import NodeReading
+from installation.core.modulation import parse_routings, routing_table
+from installation.core.tomlsource import Checker, TomlSource
 
 DELAY_STEPS = 6  # inputs take effect this many steps after the leader drains them (100 ms at 60 Hz)
 RENDER_GROUP = 2  # the hyphae advance once per this many engine steps, with this many steps' dt
@@ -39,7 +42,7 @@ LEADER_TIMEOUT_S = 2.5  # a member unheard this long is gone (its presence comes
 PRESENCE_EVERY_S = 0.5
 STATE_EVERY_S = 5.0  # the retained snapshot, besides every act change
 MAX_MEMBERS = 16
-MAX_ITEMS_PER_BATCH = 4096
+MAX_ITEMS_PER_BATCH = 65536  # a tick's node readings too: 5,000 nodes at 2 Hz are about 170 a step
 MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 NAMESPACE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 ROLES = ("leader", "follower")
@@ -160,8 +163,8 @@ class Topics:
         return topic.startswith(self._t(""))
 
 
-def encode_input(item: Input) -> dict[str, Any] | None:
-    """One engine input as JSON-able values; None for one that stays on its machine (routings)."""
+def encode_input(item: Input) -> dict[str, Any]:
+    """One engine input as JSON-able values."""
     if isinstance(item, Event):
         return {"k": "event", "kind": item.kind.value, "t": item.t, "strength": item.strength, "x": item.x,
                 "y": item.y, "node": item.node, "source": item.source, "data": dict(item.data)}
@@ -174,7 +177,8 @@ def encode_input(item: Input) -> dict[str, Any] | None:
                 "at": item.at}
     if isinstance(item, ControlInput):
         return {"k": "control", "channel": item.channel, "number": item.number, "value": item.value}
-    return None
+    # the matrix's routings, as the preset file writes them
+    return {"k": "routings", "routings": [routing_table(routing) for routing in item.routings], "source": item.source}
 
 
 def _number(value: object, name: str) -> float:
@@ -222,9 +226,42 @@ def decode_input(data: object) -> Input:
         if kind == "control":
             return ControlInput(int(_number(data["channel"], "channel")), int(_number(data["number"], "number")),
                                 _number(data["value"], "value"))
+        if kind == "routings":
+            tables = data["routings"]
+            if not isinstance(tables, list):
+                raise ProtocolError("routings must be a list")
+            checker = Checker(TomlSource(Path("cluster"), "", {}))
+            routings = parse_routings(checker, {"modulation": tables}, None)
+            if checker.problems:
+                raise ProtocolError(f"bad routings: {checker.problems[0]}")
+            return RoutingsInput(routings, _text(data.get("source", "cluster"), "source"))
     except (KeyError, TypeError, ValueError) as error:
         raise ProtocolError(f"bad {kind} input: {error}") from None
     raise ProtocolError(f"unknown input kind {kind!r}")
+
+
+def encode_reading(reading: NodeReading) -> dict[str, Any]:
+    """A live node's reading as a stepped item: every member's mux takes it at the same step."""
+    def value(number: float | None) -> float | None:
+        return None if number is None or math.isnan(number) else number
+
+    return {"k": "reading", "node": reading.node, "t": reading.t, "mv": value(reading.potential_mv),
+            "toxin": value(reading.toxin), "waste": value(reading.waste), "moisture": value(reading.moisture),
+            "x": reading.x, "y": reading.y, "source": reading.source}
+
+
+def decode_reading(data: Mapping[str, Any]) -> NodeReading:
+    """The inverse of :func:`encode_reading` (a missing measure comes back as NaN, as it left)."""
+    def value(name: str) -> float:
+        number = _optional(data.get(name), name)
+        return math.nan if number is None else number
+
+    try:
+        return NodeReading(_text(data["node"], "node"), _number(data["t"], "t"), value("mv"), value("toxin"),
+                           value("waste"), value("moisture"), _optional(data.get("x"), "x"),
+                           _optional(data.get("y"), "y"), _text(data.get("source", "cluster"), "source"))
+    except KeyError as error:
+        raise ProtocolError(f"bad reading: {error}") from None
 
 
 def encode_message(message: Mapping[str, Any]) -> bytes:
@@ -321,9 +358,13 @@ class Schedule:
         """The items scheduled after ``step`` (what a snapshot taken at ``step`` must carry)."""
         return {s: list(items) for s, items in self._items.items() if s >= step}
 
-    def reset(self, sealed: int, items: Mapping[int, Iterable[dict[str, Any]]]) -> None:
-        self.sealed = sealed
-        self._items = {int(step): list(values) for step, values in items.items()}
+    def rebase(self, sealed: int, items: Mapping[int, Iterable[dict[str, Any]]]) -> None:
+        """From a snapshot: the items it carries (up to its ``sealed``) and those this member
+        already holds beyond them, so the batches that came meanwhile are not asked for again."""
+        mine = {step: values for step, values in self._items.items() if step > sealed}
+        self._items = {int(step): list(values) for step, values in items.items() if int(step) <= sealed}
+        self._items.update(mine)
+        self.sealed = max(self.sealed, sealed)
 
 
 # -- the show clock -----------------------------------------------------------------------------

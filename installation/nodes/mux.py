@@ -54,6 +54,9 @@ class NodeMux:
         self.replays: list[Replay] = [replay] if replay else []
         # Called with every reading the engine takes, and the mux time (recording).
         self.taps: list[Callable[[NodeReading, float], None]] = []
+        # Which readings a step takes of those drained (a cluster member's: the leader's, at the
+        # step they were scheduled for, on every member; app/cluster.py); None: all of them.
+        self.gate: Callable[[list[NodeReading]], list[NodeReading]] | None = None
         self._live = LiveTable()
         self._where_key = (-1, -1)
         self._where = np.zeros(0, np.int64)
@@ -144,10 +147,12 @@ class NodeMux:
         with self._lock:
             batch = list(self._queue)
             self._queue.clear()
+        now = time.monotonic()
+        self.latencies.extend(now - arrived for _reading, arrived in batch)  # (a cluster's: to the leader's drain)
+        readings = [reading for reading, _arrived in batch]
         mine: list[Event] = []
-        for reading, arrived in batch:
+        for reading in readings if self.gate is None else self.gate(readings):
             self._take(reading, p, mine)
-            self.latencies.append(time.monotonic() - arrived)
         live = self._live
         self.kernel.quiet = {live.ids[row] for row in np.flatnonzero(live.column("weight") >= 0.5)}
         frame = self.kernel.step(dt, events, params)

@@ -4,6 +4,8 @@ the messages (malformed and replayed ones refused) and the election (one leader 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,15 @@ from installation.core.cluster import (
     ShowClock,
     Topics,
     decode_input,
+    decode_reading,
     encode_input,
+    encode_reading,
 )
 from installation.core.commands import Command
 from installation.core.errors import LoadError
-from installation.core.events import CommandInput, ControlInput, Event, EventKind, Input, ParamInput
+from installation.core.events import CommandInput, ControlInput, Event, EventKind, Input, ParamInput, RoutingsInput
+from installation.core.frames import NodeReading
+from installation.core.modulation import ModCurve, Routing, Shape, Source, SourceKind
 from installation.core.tomlsource import TomlSource, parse_document
 from installation.core.venue import parse_venue, render_venue
 
@@ -93,6 +99,19 @@ def test_every_input_kind_survives_the_wire_exactly() -> None:
     assert [decode_input(data) for data in wire] == items
 
 
+def test_the_matrix_routings_and_live_readings_survive_the_wire_exactly() -> None:
+    routings = RoutingsInput((Routing(Source(SourceKind.LFO, shape=Shape.SQUARE, rate=0.25, phase=0.5), "render.glow",
+                                      -0.4, ModCurve.EXP, True),
+                              Routing(Source(SourceKind.ROOM, "level"), "sim.growth", 0.3)), "ui")
+    wire = json.loads(json.dumps(encode_input(routings), allow_nan=False))
+    assert decode_input(wire) == routings
+    reading = NodeReading("n7", 0.5, 12.25, math.nan, 0.1, 0.9, 0.3, None, "mqtt")
+    back = decode_reading(json.loads(json.dumps(encode_reading(reading), allow_nan=False)))
+    assert math.isnan(back.toxin) and replace(back, toxin=0.0) == replace(reading, toxin=0.0)
+    with pytest.raises(ProtocolError):
+        decode_reading({"k": "reading", "node": "n7", "t": 0.0, "mv": "high"})
+
+
 @pytest.mark.parametrize("data", [
     None, [], {"k": "shell", "cmd": "rm -rf /"}, {"k": "command", "command": "format_disk"},
     {"k": "param", "name": "x", "value": {"a": 1}, "source": "s"}, {"k": "event", "kind": "spike", "t": "nan"},
@@ -119,6 +138,18 @@ def test_a_follower_applies_the_leaders_items_at_their_step_and_once() -> None:
     assert follower.duplicates == 1
     assert [follower.take(step) for step in range(9, 12)] == [[], [item], []]
     assert not follower.accept(batch(13, 14))  # 11..12 never came: a gap, the follower must restore
+
+
+def test_a_snapshot_rebases_the_schedule_and_keeps_the_batches_already_had() -> None:
+    follower = Schedule()
+    mine, theirs = encode_input(CommandInput(Command.NEXT_ACT)), encode_input(CommandInput(Command.PANIC))
+    assert follower.accept(batch(0, 30, {25: [mine], 30: [mine]}))
+    follower.rebase(20, {18: [theirs], 20: [theirs]})  # an older snapshot than the batches: they stay
+    assert follower.sealed == 30 and follower.accept(batch(31, 32))
+    assert [follower.take(step) for step in (18, 20, 25, 30)] == [[theirs], [theirs], [mine], [mine]]
+    behind = Schedule()
+    behind.rebase(40, {40: [theirs]})  # a joiner: the snapshot's items, then the batches after it
+    assert behind.sealed == 40 and behind.accept(batch(41, 42)) and not behind.accept(batch(50, 52))
 
 
 def test_a_batch_that_lies_about_its_steps_is_refused() -> None:
