@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import shutil
 import socket
 import subprocess
@@ -223,3 +224,30 @@ def test_a_full_queue_drops_and_counts() -> None:
         wait_for(lambda: received(listener) == 300, 10, "every datagram read")
     counts = mux.counters.snapshot()["osc"]
     assert (counts["accepted"], counts["dropped"]) == (100, {"queue_full": 200})
+
+
+def test_datagrams_the_socket_dropped_are_counted_and_nothing_else_is_lost(osc: OscListener) -> None:
+    """The reader stopped (SIGSTOP) while more datagrams come than the socket's buffer holds: what the
+    kernel dropped is ``socket_dropped``, every other reading is accepted once it runs again."""
+    osc.mux.limiter = RateLimiter(rate_per_s=1e9, burst=1e9)
+    pid = osc.receiver_pid
+    assert pid is not None and osc.socket_dropped() == 0
+    datagram = b"/myco/node/flood\0\0\0\0,f\0\0" + bytes(4)
+    sent = 30_000  # ~37 MB of buffer accounting on loopback: more than the 8 MiB the socket has
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for _ in range(sent):
+                sender.sendto(datagram, ("127.0.0.1", osc.port))
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    dropped = osc.socket_dropped()
+    assert dropped is not None and 0 < dropped < sent
+
+    def taken() -> bool:  # the engine's part: steps take the queue (it holds 8,192 readings)
+        osc.mux.step(1 / 60, (), PARAMS)
+        return received(osc) == sent - dropped
+
+    wait_for(taken, 20, "every datagram the socket kept")
+    counts = osc.mux.counters.snapshot()["osc"]
+    assert counts["accepted"] == sent - dropped and counts["dropped_total"] == 0

@@ -103,7 +103,8 @@ def start_inputs(options: RunOptions, engine: Engine, audio: Any = None,
                 osc.stop()
 
             started.append(Started("osc", stop_osc,
-                                   lambda: {"listening": f"{host}:{osc.port}", "feedback_sent": osc.sent}, osc))
+                                   lambda: {"listening": f"{host}:{osc.port}", "feedback_sent": osc.sent,
+                                           "socket_dropped": osc.socket_dropped()}, osc))
         except Exception as error:
             log.error("OSC input on %s could not start: %s", options.osc, error)
     if options.mqtt is not None:

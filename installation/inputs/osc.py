@@ -1,10 +1,12 @@
-"""The OSC listener: one UDP thread, feeding the node mux and the input queue.
+"""The OSC listener: a UDP socket read in a process of its own, feeding the node mux and the input queue.
 
-The thread blocks in ``recvfrom`` and then drains every datagram already waiting (up to
-``DRAIN``) without blocking, so a burst costs one wake-up; the batch's readings reach the mux in
-one :meth:`~installation.nodes.mux.NodeMux.offer_many` (each lock once). Readings take
-:func:`installation.nodes.codec.parse_osc`, which makes no object per message; anything it does
-not read (other argument types, junk) goes to python-osc's parser, which decodes it or fails, and
+The app binds the socket; a child process (:mod:`installation.inputs.ingest`) inherits it, waits
+in ``select`` and then drains every datagram already waiting (up to ``DRAIN``) without blocking,
+so a burst costs one wake-up. Readings take :func:`installation.nodes.codec.parse_osc`, which
+makes no object per message, and are validated there; the app takes them in batches, so a
+flood neither waits for the engine's GIL nor takes it from the engine. Every other datagram
+(commands, parameters, projection mapping, anything the fast parser does not read) goes whole
+to the app, whose thread handles it as before: python-osc's parser decodes it or fails, and
 :mod:`installation.nodes.codec` decides what it means. Bundle time tags are ignored (applied on
 arrival). Every malformed packet and unknown address is counted, not silently dropped; nothing
 escapes the thread. The state of commands (blackout, loop, pause) and of the show (preset, act)
@@ -16,11 +18,13 @@ whole to a ``mapping_sink`` (the app's queue, drained in the GUI thread).
 from __future__ import annotations
 
 import logging
+import os
 import select
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pythonosc import osc_packet
@@ -29,6 +33,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from installation.core.events import InputQueue
 from installation.core.params import Change
 from installation.core.venue_osc import SAVE_ADDRESS, is_mapping_address
+from installation.inputs.ingest import FLUSH_S, Batcher, Intake
 from installation.nodes.codec import MAX_PACKET_BYTES, NODE_PREFIX, PARAM_PREFIX, NodeValues, decode_osc, parse_osc
 from installation.nodes.mux import NodeMux
 from installation.nodes.validate import Rejection
@@ -38,9 +43,65 @@ SOURCE = "osc"
 STATE_PREFIX = "/myco/state/"
 PEER_KEEP_S = 600.0  # a controller silent for ten minutes gets no more feedback
 MAX_PEERS = 16
-RECEIVE_BUFFER = 4 << 20  # absorbs bursts while the thread is busy (Linux caps it at net.core.rmem_max)
+RECEIVE_BUFFER = 4 << 20  # absorbs bursts while the reader is busy (Linux caps it at net.core.rmem_max)
 DRAIN = 512  # datagrams taken per wake-up at most, so feedback and stop are not starved
 POLL_S = 0.1
+
+
+def _readings(data: bytes) -> list[NodeValues | Rejection] | None:
+    """A datagram's readings, each decoded or rejected; None when it holds anything else (or
+    nothing the fast parser reads), for the app to handle whole."""
+    if len(data) > MAX_PACKET_BYTES:
+        return None
+    messages = parse_osc(data)
+    if not messages or not all(address.startswith(NODE_PREFIX) for address, _ in messages):
+        return None
+    decoded: list[NodeValues | Rejection] = []
+    for address, args in messages:
+        value = decode_osc(address, args)
+        if not isinstance(value, (NodeValues, Rejection)):
+            return None
+        decoded.append(value)
+    return decoded
+
+
+def receive(batcher: Batcher, stop: threading.Event, fd: int) -> None:
+    """The reader process: drain the socket (the app's, inherited) until ``stop``; readings to the
+    batcher, each new peer (once a second at most) and every other datagram to the app."""
+    sock = socket.socket(fileno=fd)
+    heard: dict[Any, float] = {}
+    flushed = time.monotonic()
+    while not stop.is_set():
+        if select.select([sock], [], [], FLUSH_S)[0]:
+            items: list[tuple[object, Mapping[Any, object]]] = []  # one wake-up's readings: one offer
+            for _ in range(DRAIN):
+                try:
+                    data, address = sock.recvfrom(65536)
+                except BlockingIOError:
+                    break
+                except OSError as error:  # e.g. an ICMP error from a feedback peer gone away
+                    log.debug("OSC receive: %s", error)
+                    continue
+                now = time.monotonic()
+                if now - heard.get(address, -2.0) > 1.0:
+                    if len(heard) >= 8192:  # thousands of nodes, each from a port of its own
+                        heard.clear()
+                    heard[address] = now
+                    batcher.send("peer", address)
+                readings = _readings(data)
+                if readings is None:
+                    batcher.send("datagram", data, address)
+                    continue
+                for reading in readings:
+                    if isinstance(reading, Rejection):
+                        batcher.reject(reading.reason)
+                    else:
+                        items.append((reading.node, reading.values))
+            batcher.offer(items)
+        now = time.monotonic()
+        if now - flushed >= FLUSH_S:
+            batcher.flush()
+            flushed = now
 
 
 class Peers:
@@ -91,7 +152,8 @@ class OscListener:
         self._requested_port = port
         self._socket: socket.socket | None = None
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # the state feedback
+        self._intake: Intake | None = None
 
     @property
     def port(self) -> int:
@@ -109,46 +171,69 @@ class OscListener:
         except OSError:
             sock.close()
             raise
-        sock.setblocking(False)  # the thread waits in select, so stop() is heard within POLL_S
+        sock.setblocking(False)  # the reader waits in select
         self._socket = sock
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._serve, name=f"osc-{self.port}", daemon=True)
+        self._intake = Intake(f"osc-{self.port}", self.mux, SOURCE, receive, (sock.fileno(),), self._on_message,
+                              pass_fds=(sock.fileno(),))
+        try:
+            self._intake.start()
+        except Exception:
+            self._socket = self._intake = None
+            sock.close()
+            raise
+        self._thread = threading.Thread(target=self._feedback_loop, name=f"osc-{self.port}", daemon=True)
         self._thread.start()
         log.info("OSC listening on %s:%d", self.host, self.port)
 
     def stop(self) -> None:
-        sock, thread = self._socket, self._thread
+        sock, thread, intake = self._socket, self._thread, self._intake
         if sock is None:
             return
         self._stopping.set()
+        if intake is not None:
+            intake.stop()
         if thread is not None:
             thread.join(timeout=5)
         sock.close()
-        self._socket = self._thread = None
+        self._socket = self._thread = self._intake = None
 
-    def _serve(self) -> None:
+    @property
+    def receiver_pid(self) -> int | None:
+        """The reader's process, while started."""
+        return self._intake.pid if self._intake is not None else None
+
+    def socket_dropped(self) -> int | None:
+        """Datagrams the kernel dropped because the socket's buffer was full (the reader fell
+        behind): loss no counter of ours can see, from ``/proc/net/udp``; None where unknown."""
         sock = self._socket
-        assert sock is not None
-        last_state = 0.0
-        while not self._stopping.is_set():
-            batch: list[tuple[bytes, Any]] = []
-            if select.select([sock], [], [], POLL_S)[0]:
-                while len(batch) < DRAIN:
-                    try:
-                        batch.append(sock.recvfrom(65536))
-                    except BlockingIOError:
-                        break
-                    except OSError as error:  # e.g. an ICMP error from a feedback peer gone away
-                        log.debug("OSC receive: %s", error)
-            if batch:
-                self._take(batch)
-            now = time.monotonic()
-            if now - last_state >= POLL_S:
-                last_state = now
-                try:
-                    self.follow_state()
-                except Exception:  # a bug of ours must not kill the listener thread
-                    log.exception("OSC state feedback")
+        if sock is None:
+            return None
+        inode = str(os.fstat(sock.fileno()).st_ino)
+        for table in ("/proc/net/udp", "/proc/net/udp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for fields in (line.split() for line in lines):
+                if len(fields) > 12 and fields[9] == inode:
+                    return int(fields[12])
+        return None
+
+    def _feedback_loop(self) -> None:
+        while not self._stopping.wait(POLL_S):
+            try:
+                self.follow_state()
+            except Exception:  # a bug of ours must not kill the feedback thread
+                log.exception("OSC state feedback")
+
+    def _on_message(self, message: tuple[Any, ...]) -> None:
+        """From the reader: a peer heard from, or a datagram that is not only readings."""
+        if message[0] == "peer":
+            if self.peers.seen(message[1]):
+                self.greet(message[1])
+        elif message[0] == "datagram":
+            self._take([(message[1], message[2])])
 
     def _take(self, batch: list[tuple[bytes, Any]]) -> None:
         """One wake-up's datagrams: readings gathered for one offer to the mux, the rest handled in turn."""
