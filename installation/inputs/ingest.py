@@ -10,9 +10,10 @@ plain tuples through a pipe. In the app, one thread takes a batch (one ``recv``,
 and hands it to :meth:`~installation.nodes.mux.NodeMux.offer_valid`, which counts it and applies
 the rate limit: a few µs a reading instead of tens.
 
-Nothing is lost between the two: a pipe that is full blocks the child, which then stops reading
-its socket, and the sender (the kernel's socket buffer, the broker's queue) holds the rest. A
-child that dies is counted (``restarts``) and started again after a second.
+Nothing is lost between the two: when the mux's queue is full (the engine is late) the intake
+waits for a step, a pipe that is full blocks the child, which then stops reading its socket, and
+the sender holds the rest (the broker's queue; for UDP the socket's buffer, whose overflow the
+kernel counts). A child that dies is counted (``restarts``) and started again after a second.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 FLUSH_S = 0.004  # a reading waits at most this long in the child (a quarter of a 60 Hz frame)
 MOST = 2048  # readings a batch at most
 RESTART_S = 1.0
+HOLD_S = 0.002
 
 # A valid reading on the wire: node, potential_mv, toxin, waste, moisture, x, y.
 Wire = tuple[str, float, float, float, float, float | None, float | None]
@@ -131,8 +133,10 @@ class Intake:
     its batches to the mux; every other message goes to ``on_message`` (in the intake's thread)."""
 
     def __init__(self, name: str, mux: NodeMux, source: str, receiver: Receiver, args: tuple[Any, ...],
-                 on_message: Callable[[tuple[Any, ...]], None]) -> None:
+                 on_message: Callable[[tuple[Any, ...]], None], pass_fds: tuple[int, ...] = ()) -> None:
+        """``pass_fds``: descriptors the child inherits under the same numbers (a bound socket)."""
         self.name = name
+        self._pass_fds = pass_fds
         self.mux = mux
         self.source = source
         self.restarts = 0
@@ -187,7 +191,7 @@ class Intake:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         try:
             self._process = subprocess.Popen([sys.executable, "-m", __name__], stdin=down_read, stdout=up_write,
-                                             env=env, close_fds=True)
+                                             env=env, close_fds=True, pass_fds=self._pass_fds)
         finally:
             os.close(down_read)
             os.close(up_write)
@@ -223,6 +227,8 @@ class Intake:
                 if message[0] == "batch":
                     _, wire, rejected = message
                     self.batches += 1
+                    while not mux.has_room(len(wire)) and not self._stopping:
+                        time.sleep(HOLD_S)  # the engine is late: hold back (the pipe, then the sender, keep the rest)
                     mux.offer_valid(source, [NodeReading(node, 0.0, mv, toxin, waste, moisture, x, y, source)
                                              for node, mv, toxin, waste, moisture, x, y in wire], rejected)
                 else:

@@ -103,6 +103,12 @@ class NodeMux:
             counters.dropped(source, "rate_limited", len(readings) - allowed)
         return self._enqueue(source, list(readings[:allowed]))
 
+    def has_room(self, count: int) -> bool:
+        """Whether ``count`` more readings fit the queue (an empty queue takes any batch, counting what
+        does not fit): a listener that can hold back (a pipe, a broker) waits for the next step instead."""
+        queued = len(self._queue)
+        return queued == 0 or queued + count <= self._capacity
+
     def push(self, reading: NodeReading) -> bool:
         """Enqueue a reading that is already valid (a replay, a test)."""
         self.counters.received(reading.source)
