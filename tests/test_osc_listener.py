@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -20,6 +20,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from installation.core.events import CommandInput, Event, EventKind, InputQueue, ParamInput
 from installation.inputs.osc import OscListener
+from installation.nodes.codec import NodeValues
 from installation.nodes.mux import NodeMux
 from installation.nodes.ratelimit import RateLimiter
 from installation.sim.defaults import demo_seed
@@ -251,3 +252,26 @@ def test_datagrams_the_socket_dropped_are_counted_and_nothing_else_is_lost(osc: 
     wait_for(taken, 20, "every datagram the socket kept")
     counts = osc.mux.counters.snapshot()["osc"]
     assert counts["accepted"] == sent - dropped and counts["dropped_total"] == 0
+
+
+def test_the_readers_kept_heads_read_as_the_parser_does() -> None:
+    """The reader keeps what a datagram's head means (node, value names, format): the second datagram
+    with that head is read from the cache and must decode as the full parser decodes it."""
+    from installation.inputs.osc import _Readings
+
+    def message(address: str, *args: object) -> bytes:
+        builder = OscMessageBuilder(address)
+        for arg in args:
+            builder.add_arg(arg)
+        return builder.build().dgram
+
+    datagrams = [message("/myco/node/a1", 0.5), message("/myco/node/a1", 0.25), message("/myco/node/a1", 3),
+                 message("/myco/node/b2", 0.1, 0.2, 0.3, 0.4), message("/myco/node/b2", 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
+                 message("/myco/node/b2", 1.0, 2.0, 3.0, 4.0, 5.0), message("/myco/node/Bad", 0.5),
+                 message("/myco/node/c3", "potential_mv", 0.5), message("/myco/param/x", 0.5),
+                 message("/myco/node/d4"), b"/myco/node/e5\0\0\0\0,f\0\0\0\0",
+                 b"/myco/node/e5\0\0\0\0,f\0\0\0\0\0\0\0\0"]  # a reading, then one with bytes to spare
+    readings = _Readings()
+    for data in datagrams + datagrams:  # the second round from the kept heads
+        assert readings(data) == readings._decode(data), data
+    assert readings(message("/myco/node/a1", 0.75)) == [NodeValues("a1", {"potential_mv": 0.75})]
