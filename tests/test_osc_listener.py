@@ -259,7 +259,7 @@ def test_the_readers_kept_heads_read_as_the_parser_does() -> None:
     with that head is read from the cache and must decode as the full parser decodes it."""
     from installation.inputs.osc import _Readings
 
-    def message(address: str, *args: object) -> bytes:
+    def message(address: str, *args: float | str) -> bytes:
         builder = OscMessageBuilder(address)
         for arg in args:
             builder.add_arg(arg)
