@@ -99,7 +99,7 @@ void main() {
     col += pal_node * fx.flare * 2.0;
     col = mix(col, pal_cold * 0.08, clamp(fx.drone, 0.0, 1.0));
     col += pal_cold * 0.6 * fx.drone * step(0.92, fract(dot(cp, vec2(30.0, 30.0))));
-    col += pal_shield * fx.shield * (0.12 + 1.5 * thread);  // a clear light, brightest on the filaments it guards
+    col += pal_shield * fx.shield * (0.08 + 1.5 * thread);  // a clear light, brightest on the filaments it guards
     col = mix(col, static_noise(p, 1.0) * pal_cold * 1.5, clamp(fx.glitch, 0.0, 1.0) * 0.6);
     gl_FragColor = vec4(col, 1.0);
 }
