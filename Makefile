@@ -1,5 +1,5 @@
 # Myco: the two commands of the README, and a few more for developers.
-.PHONY: run test bench soak soak-week soak-cluster check screenshots clean
+.PHONY: run test bench soak soak-week soak-art soak-cluster check screenshots clean
 
 run:  ## run Myco: the default show on the built-in simulation
 	@scripts/setup.sh run
@@ -20,6 +20,10 @@ soak:  ## an hour of two outputs of one world, the seam between them read back e
 soak-week:  ## a week of opening hours in minutes (accelerated clock), headless: transitions, memory, threads, fds, GL
 	@scripts/setup.sh test
 	.venv/bin/python scripts/soak_week.py $(ARGS)
+
+soak-art:  ## a show played for an hour as the headless app plays it: each minute's hyphae measured against a --start still
+	@scripts/setup.sh test
+	.venv/bin/python scripts/soak_art.py $(ARGS)
 
 soak-cluster:  ## a cluster of three headless members for minutes: overlaps compared, leader killed, broker restarted
 	@scripts/setup.sh test

@@ -7,7 +7,8 @@ and the night the clocks go back. Then ``myco run --headless`` as a process for
 ``REAL_MINUTES`` of real time, /status read every 10 s (the first 8 minutes, the show's first
 loop, are its warm-up; ``make soak-week ARGS="--real-minutes 60"`` for longer). Both report memory growth after the
 warm-up and the growth and maximum of every count (threads, kernel tasks, file descriptors,
-sockets, GL objects, log handlers, the log folder's bytes). ``quick``: two accelerated days,
+sockets, GL objects, log handlers, the log folder's bytes), and the hyphae measured at each
+opening of the week (the last and the weakest opening against the first). ``quick``: two accelerated days,
 no real-time run.
 """
 

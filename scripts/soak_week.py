@@ -15,6 +15,12 @@ closed Monday, an exception day, an opening past midnight, and one across the ni
 go back (25 October). Every transition must be seen exactly once, at its scheduled instant, and
 the picture and the sound must have finished fading before the next one.
 
+At every opening, once its fade-in has ended, the output's picture is read back and measured
+with :mod:`installation.core.hyphal_measures` (coverage, fine energy, box-counting dimension,
+with the act then playing), so the week also says whether the hyphae still fill the canvas on
+the last day as on the first (``hyphae``: each opening's figures, and the last and weakest
+against the first).
+
 Resources are sampled every ``--sample-every`` steps: RSS (/proc/self/statm), Python threads and
 kernel tasks, file descriptors and how many are sockets, the GL objects of vispy's GLIR parser
 (textures, programs, buffers, framebuffers), the log file's size (a rotating handler in the
@@ -304,6 +310,8 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
         bank = runtime.engine.bank
         was_open = runtime.engine.hours.open
         initial: bool | None = None
+        hyphae: list[dict[str, Any]] = []
+        measure_due = False  # an opening whose picture is still to be measured, once lit
         started = time.perf_counter()
         try:
             pending = []
@@ -318,6 +326,7 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
                     if hours.since is None or hours.since > begin:  # not the state at start, applied at once
                         seen.at.append((hours.open, hours.since or clock.now, clock.now))
                         seen.before_next.append((blackout, level))
+                        measure_due = hours.open
                 if index == 0:
                     initial = hours.open
                 pending.extend(frames)
@@ -325,8 +334,13 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
                     # a draw period (and a bit) later on the output's own clock: it draws what is pending,
                     # and sends a preview to the status server every second of that clock
                     draw_now += 0.04
-                    draws += output.show(pending, draw_now)
+                    drew = output.show(pending, draw_now)
+                    draws += drew
                     pending = []
+                    if measure_due and drew and blackout < 0.001:  # the fade-in is over: what visitors see
+                        measure_due = False
+                        hyphae.append({"venue_time": clock.now.isoformat(timespec="minutes"), "step": index,
+                                       "act": engine.player.act_index + 1, **opening_hyphae(output)})
                 if index % status_every == 0:
                     status_reads += 1
                     status_failures += fetch_status(port) is None
@@ -355,10 +369,29 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
             "start": begin.isoformat(), "initial_state": "open" if initial else "closed",
             "transitions": transitions, "show_speed": show_speed, "show_loops": round(steps / loop_steps, 1),
             "samples": len(samples), "warmup_samples": warmup,
-            "growth": growth(samples, warmup), "readings": samples,
+            "growth": growth(samples, warmup), "hyphae": hyphae_summary(hyphae), "readings": samples,
         }
         result["problems"] = problems(result)
         return result
+
+
+def opening_hyphae(output: Any) -> dict[str, float]:
+    """The hyphal measures of the output's picture now."""
+    from installation.core.hyphal_measures import measure
+
+    return measure(output.offscreen.snapshot()).as_dict()
+
+
+def hyphae_summary(openings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each opening's measures, and the last and the weakest opening's against the first's."""
+    keys = ("coverage", "fine_energy", "dimension")
+    if not openings:
+        return {"openings": []}
+    first = openings[0]
+    return {"openings": openings,
+            "last_over_first": {key: round(openings[-1][key] / first[key], 3) if first[key] else 0.0 for key in keys},
+            "min_over_first": {key: round(min(row[key] for row in openings) / first[key], 3) if first[key] else 0.0
+                               for key in keys}}
 
 
 def settle(output: Any) -> None:
@@ -470,6 +503,10 @@ def headline(week: dict[str, Any], real: dict[str, Any] | None = None) -> dict[s
         "max_counts": ", ".join(f"{key} {value}" for key, value in growth_figures["max"].items()),
         "problems": len(week["problems"]),
     }
+    if week["hyphae"]["openings"]:
+        line["hyphae_openings"] = len(week["hyphae"]["openings"])
+        line["hyphae_last_over_first"] = week["hyphae"]["last_over_first"]
+        line["hyphae_min_over_first"] = week["hyphae"]["min_over_first"]
     if real is not None and "growth" in real:
         line["real_minutes"] = real["minutes"]
         line["real_rss_growth_pct"] = real["growth"]["rss_growth_pct"]
