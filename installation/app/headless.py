@@ -85,8 +85,8 @@ class HeadlessOutput:
             self.runtime.publish_status()
         # the preview size read back from the world's picture, never the whole picture
         server.publish_preview(png_bytes(world.read(size=world.preview_size(PREVIEW_WIDTH)), PREVIEW_WIDTH))
-        for output in self.outputs:
-            if output.name in server.wanted_outputs():
+        for output in self.outputs:  # a cluster member's own, at every preview step: never an older one under its step
+            if cluster is not None or output.name in server.wanted_outputs():
                 server.publish_preview(png_bytes(world.read(output.region, self._output_size(output), output.mapping),
                                                  PREVIEW_WIDTH), output.name)
         if cluster is not None:
