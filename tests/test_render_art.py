@@ -17,12 +17,17 @@ from installation.render.offscreen import Offscreen
 pytestmark = pytest.mark.usefixtures("qt_session")  # GL through Qt, whose application belongs to the session
 
 
+# The engine steps once per frame at 6 Hz: playing a 7.5-minute show to each still costs the
+# engine's steps, not the pictures (at 60 Hz the engine alone took over a minute a show).
+RATE_HZ = 6.0
+
+
 def _driver(show: str, size: tuple[int, int], agents: int) -> tuple[ShowDriver, Offscreen]:
     from installation.app.compose import build_engine
     from installation.app.options import RunOptions
-    engine = build_engine(RunOptions(show=show, step_hz=60.0, audio=False, status=None))
+    engine = build_engine(RunOptions(show=show, step_hz=RATE_HZ, audio=False, status=None))
     offscreen = Offscreen(size, "low", agents=agents, seed=engine.seed.rng_seed)
-    return ShowDriver(engine, offscreen, 8.0), offscreen
+    return ShowDriver(engine, offscreen, RATE_HZ), offscreen
 
 
 @pytest.mark.parametrize("show", ["kai-festival", "elara-mural"])
