@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import tempfile
 import threading
@@ -117,6 +119,56 @@ def frame_offsets(members: list[Member], seconds: float) -> dict[str, Any]:
             "lag_behind_clock": {name: _percentiles_ms(values) for name, values in lags.items()}}
 
 
+def _same_step_offsets(stamps: dict[str, dict[int, float]]) -> dict[str, Any]:
+    """For each step every member reached: how far apart in time they reached it (the offset
+    between their frames against the one wall clock), p50/p99 in ms and in frames at 60 Hz."""
+    common = set.intersection(*(set(steps) for steps in stamps.values())) if stamps else set()
+    spreads = [max(member[step] for member in stamps.values()) - min(member[step] for member in stamps.values())
+               for step in sorted(common)]
+    if not spreads:
+        return {"n": 0}
+    figures = _percentiles_ms(spreads)
+    return {**figures, "p50_frames": round(figures["p50_ms"] / FRAME_MS, 3),
+            "p99_frames": round(figures["p99_ms"] / FRAME_MS, 3)}
+
+
+def stamped_offsets(members: list[Member], seconds: float) -> dict[str, Any]:
+    """The members' own frame stamps (``stamps`` in /status: wall time and step at the end of each
+    tick that stepped), gathered for ``seconds``; the offset between members per show step."""
+    stamps: dict[str, dict[int, float]] = {member.name: {} for member in members}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for member in members:
+            for wall, step in (member.cluster() or {}).get("stamps", []):
+                stamps[member.name].setdefault(int(step), float(wall))
+        time.sleep(1.0)
+    return _same_step_offsets(stamps)
+
+
+PACER = """
+import json, sys, time
+start, hz, seconds = float(sys.argv[1]), 60.0, float(sys.argv[2])
+stamps, step = {}, 0
+while step < seconds * hz:
+    time.sleep(max(0.0, start + step / hz - time.time()))
+    for _ in range(2):  # a render group, as the members' ticks
+        step += 1
+    stamps[step] = time.time()
+print(json.dumps(stamps))
+"""
+
+
+def bare_pacers(seconds: float) -> dict[str, Any]:
+    """The control: two bare processes pacing steps against the same wall clock (as followers
+    pace by the leader's), nothing else: what the machine's scheduling alone puts between two."""
+    start = time.time() + 1.0
+    processes = [subprocess.Popen([sys.executable, "-c", PACER, str(start), str(seconds)], stdout=subprocess.PIPE,
+                                  text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=seconds + 30)[0] for process in processes]
+    return _same_step_offsets({str(index): {int(step): wall for step, wall in json.loads(output).items()}
+                               for index, output in enumerate(outputs)})
+
+
 def cluster(broker: Broker, folder: Path, seconds: float) -> dict[str, Any]:
     venue = write_venue(folder / "venue.toml", broker.url())
     env = headless_env()
@@ -126,7 +178,9 @@ def cluster(broker: Broker, folder: Path, seconds: float) -> dict[str, Any]:
         for member in members:
             member.start(env)
         wait_for(lambda: in_step(members, "a"), 120, "three members in step behind leader a")
-        figures: dict[str, Any] = {"frame_offset": frame_offsets(members, seconds)}
+        figures: dict[str, Any] = {"frame_offset": frame_offsets(members, seconds),
+                                   "frame_offset_stamped": stamped_offsets(members, seconds),
+                                   "control_bare_pacers": bare_pacers(seconds)}
         figures["takeover"] = kill_leader(members, env, claims)
         follower = next(member for member in members if (member.cluster() or {}).get("role") == "follower")
         follower.kill9()
@@ -148,9 +202,13 @@ def run(quick: bool) -> dict[str, Any]:
         finally:
             broker.stop()
     offset, control_ = figures["cluster"]["frame_offset"]["between_members"], figures["control"]
+    stamped, pacers = figures["cluster"]["frame_offset_stamped"], figures["cluster"]["control_bare_pacers"]
     figures["headline"] = {
         "frame_offset_p50_frames": offset["p50_frames"], "frame_offset_p99_frames": offset["p99_frames"],
         "frame_offset_p99_ms": offset["p99_ms"],
+        "same_step_offset_p50_ms": stamped.get("p50_ms"), "same_step_offset_p99_ms": stamped.get("p99_ms"),
+        "same_step_offset_p99_frames": stamped.get("p99_frames"),
+        "control_bare_pacers_p50_ms": pacers.get("p50_ms"), "control_bare_pacers_p99_ms": pacers.get("p99_ms"),
         "takeover_s": figures["cluster"]["takeover"]["takeover_s"],
         "catch_up_s": figures["cluster"]["follower_restart"]["catch_up_s"],
         "catch_up_after_start_s": figures["cluster"]["follower_restart"]["catch_up_after_start_s"],
@@ -160,6 +218,4 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    import json
-
     print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

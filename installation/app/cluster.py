@@ -14,7 +14,9 @@ import functools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import paho.mqtt.client as mqtt
@@ -38,9 +40,11 @@ from installation.core.cluster import (
     decode_input,
     decode_message,
     decode_reading,
+    decode_wall,
     encode_input,
     encode_message,
     encode_reading,
+    encode_wall,
 )
 from installation.core.events import Input
 from installation.core.frames import NodeReading
@@ -61,8 +65,11 @@ LEADER_GRACE_S = 1.0  # the venue's leader listens this long for a living leader
 FIRST_LEADER_WAIT_S = 20.0  # a follower that never heard a claim waits this long for the venue's leader
 SESSION_EXPIRY_S = 300  # the broker keeps a member's subscriptions and QoS 1 messages this long
 KEEPALIVE_S = 2
+STAMPS_KEPT = 150  # the last frames' stamps in /status (rebuilt once a second: about two seconds of them)
+WALL_EVERY_STEPS = 30  # the leader stamps its wall clock into the steps every half second
 GpuState = Callable[[], tuple[dict[str, Any], dict[str, Any]]]
 F = TypeVar("F", bound=Callable[..., None])
+T = TypeVar("T")
 
 
 def _guarded(method: F) -> F:
@@ -122,6 +129,12 @@ class ClusterMember:
         self._forward: list[Input] = []  # what the followers sent the leader, for its next step
         self._target = 0  # the step the leader's inputs of this step are scheduled for
         self._readings: list[dict[str, Any]] = []  # this step's node readings, from tap() to gate()
+        # (wall time, step) at the end of each tick that stepped: when each frame's world was
+        # ready, for comparing members' frames against the one clock (benchmarks/bench_cluster.py)
+        self._stamps: deque[tuple[float, int]] = deque(maxlen=STAMPS_KEPT)
+        # the opening hours read the leader's wall clock as stamped into the steps, not this machine's
+        self._wall = time.time()  # (its own until the first stamp, DELAY_STEPS steps in)
+        self.engine.hours.clock = lambda: datetime.fromtimestamp(self._wall, UTC)
         # presence from a thread of its own: a frame that takes long (a snapshot read back on a
         # loaded machine) must not look like a dead member and start an election
         self._stopping = threading.Event()
@@ -189,6 +202,8 @@ class ClusterMember:
             if self.leading:
                 encoded += [encode_input(item) for item in self._forward]
                 self._forward = []
+                if step % WALL_EVERY_STEPS == 0:  # the schedule's clock, the same on every member at a step
+                    encoded.append(encode_wall(time.time()))
                 self._target = max(step + DELAY_STEPS, self.schedule.sealed + 1)
                 self._schedule(encoded)
             elif encoded:
@@ -197,7 +212,11 @@ class ClusterMember:
         if forward:
             self._publish(self.topics.forward(self.me.name), forward)
         self._readings = [data for data in items if data.get("k") == "reading"]
-        return [decode_input(data) for data in items if data.get("k") != "reading"]
+        for data in items:
+            if data.get("k") == "wall":
+                self._wall = self._decoded(decode_wall, data) or self._wall
+        return [item for data in items if data.get("k") not in ("reading", "wall")
+                if (item := self._decoded(decode_input, data)) is not None]
 
     def gate(self, drained: list[NodeReading]) -> list[NodeReading]:
         """The node readings the mux takes at this step: those scheduled for it. The leader's own
@@ -206,7 +225,17 @@ class ClusterMember:
             with self._lock:
                 self._schedule([encode_reading(reading) for reading in drained])
         readings, self._readings = self._readings, []
-        return [decode_reading(data) for data in readings]
+        return [reading for data in readings if (reading := self._decoded(decode_reading, data)) is not None]
+
+    def _decoded(self, decode: Callable[[dict[str, Any]], T], data: dict[str, Any]) -> T | None:
+        """An item of the steps, decoded; one that is not ours is counted and skipped (the
+        engine's step must not fail on what came over the network)."""
+        try:
+            return decode(data)
+        except (ProtocolError, KeyError, TypeError, ValueError) as error:
+            log.warning("cluster: dropped a stepped item: %s", error)
+            self.count("malformed")
+            return None
 
     def _schedule(self, encoded: list[dict[str, Any]]) -> None:
         """The leader's items for :attr:`_target` (under the lock; published after the tick)."""
@@ -244,6 +273,8 @@ class ClusterMember:
         """After the tick's steps: the leader publishes its batch; everyone says it lives and
         checks who leads; a snapshot that arrived is adopted."""
         now = time.monotonic()
+        if not self._stamps or self._stamps[-1][1] != self.engine.step_count:
+            self._stamps.append((round(time.time(), 4), self.engine.step_count))
         self.adopt_pending()
         batch = None
         with self._lock:
@@ -296,7 +327,7 @@ class ClusterMember:
         with self._lock:
             snapshot.manifest["cluster"] = {
                 "epoch": self.election.epoch, "leader": self.me.name, "sealed": self.schedule.sealed,
-                "published": self._published,
+                "published": self._published, "wall": self._wall,
                 "items": {str(s): items for s, items in self.schedule.beyond(engine.step_count).items()}}
         payload = encode(snapshot, compressed=False)  # in the show's thread: 20 ms, not 500 (measured)
         self.state_bytes = len(payload)
@@ -310,6 +341,7 @@ class ClusterMember:
             return
         try:
             adopt(self.engine, snapshot)
+            self._wall = float(snapshot.manifest["cluster"].get("wall", self._wall))
         except (SnapshotError, KeyError, ValueError, TypeError) as error:
             log.error("cluster: the leader's snapshot cannot be used: %s", error)
             self.count("state_rejected")
@@ -346,6 +378,7 @@ class ClusterMember:
                     "preview_step": self.preview_step, "waiting_for_state": self._need_state,
                     "state_bytes": self.state_bytes, "takeovers": self.takeovers,
                     "duplicates": self.schedule.duplicates, "rejected": dict(self.counters),
+                    "stamps": list(self._stamps),
                     "members": sorted(members, key=lambda m: str(m["name"]))}
 
     # -- leadership -------------------------------------------------------------------------

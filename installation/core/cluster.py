@@ -264,6 +264,15 @@ def decode_reading(data: Mapping[str, Any]) -> NodeReading:
         raise ProtocolError(f"bad reading: {error}") from None
 
 
+def encode_wall(wall: float) -> dict[str, Any]:
+    """The leader's wall clock (``time.time()``) as a stepped item: what the opening hours read."""
+    return {"k": "wall", "wall": wall}
+
+
+def decode_wall(data: Mapping[str, Any]) -> float:
+    return _number(data.get("wall"), "wall")
+
+
 def encode_message(message: Mapping[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
 

@@ -22,8 +22,10 @@ from installation.core.cluster import (
     Topics,
     decode_input,
     decode_reading,
+    decode_wall,
     encode_input,
     encode_reading,
+    encode_wall,
 )
 from installation.core.commands import Command
 from installation.core.errors import LoadError
@@ -110,6 +112,9 @@ def test_the_matrix_routings_and_live_readings_survive_the_wire_exactly() -> Non
     assert math.isnan(back.toxin) and replace(back, toxin=0.0) == replace(reading, toxin=0.0)
     with pytest.raises(ProtocolError):
         decode_reading({"k": "reading", "node": "n7", "t": 0.0, "mv": "high"})
+    assert decode_wall(json.loads(json.dumps(encode_wall(1764600000.123456)))) == 1764600000.123456
+    with pytest.raises(ProtocolError):
+        decode_wall({"k": "wall", "wall": "now"})
 
 
 @pytest.mark.parametrize("data", [
