@@ -6,8 +6,12 @@
 - cluster: a leader and two followers (``myco run --headless --venue --member``, each with its
   own status port): every member's show position against the shared show clock, sampled through
   ``/status`` together, as the offset between members in frames (p50/p99; goal: under one frame
-  at 60 Hz); the leader killed with ``kill -9`` and the time until a follower leads and the show
-  moves on; a follower restarted and the time until it is back in step.
+  at 60 Hz), and, from each member's own frame stamps, how far apart in time they reached each
+  show step, beside a control run at the same time: two bare processes pacing steps against the
+  same wall clock (what the machine's scheduling alone costs); the leader killed with ``kill -9``
+  and the time until a follower leads and the show moves on; a follower restarted and the time
+  until it has the running show again (within ``CATCH_UP_S`` of its clock) and until it is within
+  a frame of it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +106,12 @@ def control(broker: Broker, count: int) -> dict[str, Any]:
 
 def frame_offsets(members: list[Member], seconds: float) -> dict[str, Any]:
     """Each member's lag behind the shared show clock, read together once a second (as /status is
-    rebuilt); the offset between members is the spread of their lags in one reading."""
+    rebuilt); the offset between members is the spread of their lags in one reading. Besides, the
+    members' own frame stamps (``stamps`` in /status: wall time and step at the end of each tick
+    that stepped): for each step all of them reached, how far apart in time they reached it."""
     spreads: list[float] = []
     lags: dict[str, list[float]] = {member.name: [] for member in members}
+    stamps: dict[str, dict[int, float]] = {member.name: {} for member in members}
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         sections = {member.name: member.cluster() for member in members}
@@ -112,10 +120,14 @@ def frame_offsets(members: list[Member], seconds: float) -> dict[str, Any]:
             for name, value in reading.items():
                 lags[name].append(value / 1000)
             spreads.append((max(reading.values()) - min(reading.values())) / 1000)
+        for name, section in sections.items():
+            for wall, step in (section or {}).get("stamps", []):
+                stamps[name].setdefault(int(step), float(wall))
         time.sleep(1.0)
     between = _percentiles_ms(spreads)
     return {"between_members": {**between, "p50_frames": round(between["p50_ms"] / FRAME_MS, 3),
                                 "p99_frames": round(between["p99_ms"] / FRAME_MS, 3)},
+            "same_step": _same_step_offsets(stamps),
             "lag_behind_clock": {name: _percentiles_ms(values) for name, values in lags.items()}}
 
 
@@ -132,19 +144,6 @@ def _same_step_offsets(stamps: dict[str, dict[int, float]]) -> dict[str, Any]:
             "p99_frames": round(figures["p99_ms"] / FRAME_MS, 3)}
 
 
-def stamped_offsets(members: list[Member], seconds: float) -> dict[str, Any]:
-    """The members' own frame stamps (``stamps`` in /status: wall time and step at the end of each
-    tick that stepped), gathered for ``seconds``; the offset between members per show step."""
-    stamps: dict[str, dict[int, float]] = {member.name: {} for member in members}
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        for member in members:
-            for wall, step in (member.cluster() or {}).get("stamps", []):
-                stamps[member.name].setdefault(int(step), float(wall))
-        time.sleep(1.0)
-    return _same_step_offsets(stamps)
-
-
 PACER = """
 import json, sys, time
 start, hz, seconds = float(sys.argv[1]), 60.0, float(sys.argv[2])
@@ -158,15 +157,20 @@ print(json.dumps(stamps))
 """
 
 
-def bare_pacers(seconds: float) -> dict[str, Any]:
+def bare_pacers(seconds: float) -> Callable[[], dict[str, Any]]:
     """The control: two bare processes pacing steps against the same wall clock (as followers
-    pace by the leader's), nothing else: what the machine's scheduling alone puts between two."""
+    pace by the leader's), nothing else: what the machine's scheduling alone puts between two.
+    Started now, beside the cluster; the returned call waits for them and gives their offset."""
     start = time.time() + 1.0
     processes = [subprocess.Popen([sys.executable, "-c", PACER, str(start), str(seconds)], stdout=subprocess.PIPE,
                                   text=True) for _ in range(2)]
-    outputs = [process.communicate(timeout=seconds + 30)[0] for process in processes]
-    return _same_step_offsets({str(index): {int(step): wall for step, wall in json.loads(output).items()}
-                               for index, output in enumerate(outputs)})
+
+    def offset() -> dict[str, Any]:
+        outputs = [process.communicate(timeout=seconds + 60)[0] for process in processes]
+        return _same_step_offsets({str(index): {int(step): wall for step, wall in json.loads(output).items()}
+                                   for index, output in enumerate(outputs)})
+
+    return offset
 
 
 def cluster(broker: Broker, folder: Path, seconds: float) -> dict[str, Any]:
@@ -178,9 +182,8 @@ def cluster(broker: Broker, folder: Path, seconds: float) -> dict[str, Any]:
         for member in members:
             member.start(env)
         wait_for(lambda: in_step(members, "a"), 120, "three members in step behind leader a")
-        figures: dict[str, Any] = {"frame_offset": frame_offsets(members, seconds),
-                                   "frame_offset_stamped": stamped_offsets(members, seconds),
-                                   "control_bare_pacers": bare_pacers(seconds)}
+        pacers = bare_pacers(seconds)
+        figures: dict[str, Any] = {"frame_offset": frame_offsets(members, seconds), "control_bare_pacers": pacers()}
         figures["takeover"] = kill_leader(members, env, claims)
         follower = next(member for member in members if (member.cluster() or {}).get("role") == "follower")
         follower.kill9()
@@ -202,7 +205,7 @@ def run(quick: bool) -> dict[str, Any]:
         finally:
             broker.stop()
     offset, control_ = figures["cluster"]["frame_offset"]["between_members"], figures["control"]
-    stamped, pacers = figures["cluster"]["frame_offset_stamped"], figures["cluster"]["control_bare_pacers"]
+    stamped, pacers = figures["cluster"]["frame_offset"]["same_step"], figures["cluster"]["control_bare_pacers"]
     figures["headline"] = {
         "frame_offset_p50_frames": offset["p50_frames"], "frame_offset_p99_frames": offset["p99_frames"],
         "frame_offset_p99_ms": offset["p99_ms"],
