@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -185,3 +186,15 @@ def test_many_readings_through_the_broker_lose_nothing(listener: MqttListener, p
     assert counts(listener)["dropped"] == {}
     frame = listener.mux.step(1 / 60, (), PARAMS)
     assert float(frame.potential_mv[frame.index_of("r39")]) == pytest.approx(2999 / 3000)
+
+
+def test_a_killed_reader_process_is_counted_and_started_again(listener: MqttListener,
+                                                              mqtt_broker: services.Mosquitto) -> None:
+    first = listener.receiver_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: listener.status()["receiver_restarts"] == 1, 10, "the restart to be counted")
+    wait_for(lambda: listener.connected and listener.receiver_pid not in (None, first), 20, "a new reader")
+    pub(mqtt_broker.port, "n004", '{"potential_mv": 0.3}')
+    wait_for(lambda: counts(listener)["accepted"] == 1, 10, "a reading through the new reader")
+    assert listener.connects == 2

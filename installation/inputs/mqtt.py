@@ -9,7 +9,9 @@ after every reconnect. Every callback is wrapped: an exception in a paho callbac
 its network thread.
 
 Loss is visible: what the app drops is counted by reason (``/status``); what the broker drops
-(mosquitto's ``$SYS/broker/publish/messages/dropped``, for all its clients) is ``broker_dropped``;
+(mosquitto's ``$SYS/broker/publish/messages/dropped``, for all its clients) is ``broker_dropped``
+(None until heard: mosquitto publishes it when it changes, and its retained copy expires after a
+minute, so a listener that subscribed later hears it at the next change);
 QoS 0 messages published while the listener is disconnected never reach it (``connects`` > 1
 says that happened).
 """
