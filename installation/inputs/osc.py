@@ -113,7 +113,7 @@ class _Readings:
 
 def receive(batcher: Batcher, stop: threading.Event, fd: int) -> None:
     """The reader process: drain the socket (the app's, inherited) until ``stop``; readings to the
-    batcher, each new peer (once a second at most) and every other datagram to the app."""
+    batcher, the new peers (each once a second at most) and every other datagram to the app."""
     sock = socket.socket(fileno=fd)
     heard: dict[Any, float] = {}
     readings_of = _Readings()
@@ -121,6 +121,7 @@ def receive(batcher: Batcher, stop: threading.Event, fd: int) -> None:
     while not stop.is_set():
         if select.select([sock], [], [], FLUSH_S)[0]:
             items: list[tuple[object, Mapping[Any, object]]] = []  # one wake-up's readings: one offer
+            peers: list[Any] = []  # and its new peers: one message (thousands of nodes, a port each)
             now = time.monotonic()
             for _ in range(DRAIN):
                 try:
@@ -134,7 +135,7 @@ def receive(batcher: Batcher, stop: threading.Event, fd: int) -> None:
                     if len(heard) >= 8192:  # thousands of nodes, each from a port of its own
                         heard.clear()
                     heard[address] = now
-                    batcher.send("peer", address)
+                    peers.append(address)
                 readings = readings_of(data)
                 if readings is None:
                     batcher.send("datagram", data, address)
@@ -144,6 +145,8 @@ def receive(batcher: Batcher, stop: threading.Event, fd: int) -> None:
                         batcher.reject(reading.reason)
                     else:
                         items.append((reading.node, reading.values))
+            if peers:
+                batcher.send("peers", peers)
             batcher.offer(items)
         now = time.monotonic()
         if now - flushed >= FLUSH_S:
@@ -275,10 +278,12 @@ class OscListener:
                 log.exception("OSC state feedback")
 
     def _on_message(self, message: tuple[Any, ...]) -> None:
-        """From the reader: a peer heard from, or a datagram that is not only readings."""
-        if message[0] == "peer":
-            if self.peers.seen(message[1]):
-                self.greet(message[1])
+        """From the reader: the peers first heard (or again after a second), or a datagram that is
+        not only readings."""
+        if message[0] == "peers":
+            for peer in message[1]:
+                if self.peers.seen(peer):
+                    self.greet(peer)
         elif message[0] == "datagram":
             self._take([(message[1], message[2])])
 
