@@ -66,7 +66,8 @@ def reading(members: list[Member]) -> dict[str, Any]:
         round_["members"][member.name] = {
             "act_index": report.get("act_index"), "position_s": report.get("position_s"),
             "role": section.get("role"), "leader": section.get("leader"), "epoch": section.get("epoch"),
-            "lag_ms": lag_ms(section) if section else None}
+            "lag_ms": lag_ms(section) if section else None,
+            "snapshots_adopted": (section.get("rejected") or {}).get("state_adopted", 0) if section else None}
     return round_
 
 

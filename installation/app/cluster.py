@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ASK_EVERY_S = 1.0  # a member that missed steps asks the leader for a fresh snapshot this often
 JOIN_WAIT_S = 3.0  # a joiner waits this long for the retained snapshot before starting from step 0
-CATCH_UP_S = 0.25  # a follower further behind than this takes (and asks for) a snapshot rather than replay
+CATCH_UP_S = 0.5  # a follower further behind a snapshot than this takes it rather than replay the steps
+ASK_BEHIND_S = 1.0  # and asks for one when this far behind the show clock (not closer: each costs every member)
 RECONNECT_S = 1  # tries the broker again this often: every member is back within it after a restart
 LEADER_GRACE_S = 1.0  # the venue's leader listens this long for a living leader before claiming
 FIRST_LEADER_WAIT_S = 20.0  # a follower that never heard a claim waits this long for the venue's leader
@@ -285,7 +286,7 @@ class ClusterMember:
                 self._published = self.schedule.sealed
             behind = not self.leading and self.clock.leader_step(time.time()) - self.engine.step_count
             # a gap, or a replay that would take longer than a fresh snapshot (a joiner, a slow member)
-            ask = ((self._need_state or behind > CATCH_UP_S * self.engine.step_hz)
+            ask = ((self._need_state or behind > ASK_BEHIND_S * self.engine.step_hz)
                    and now - self._asked >= ASK_EVERY_S and self.connected)
             if ask:
                 self._asked = now
