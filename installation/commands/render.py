@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="with --clips: only these acts' clips (numbered from 1)")
     parser.add_argument("--warmup-hz", type=float, default=None,
                         help="with --clips: renderer steps per show second while playing between clips "
-                             "(default: --fps; the headless app draws at 30)")
+                             "(default: --fps; the headless app draws at 30; under 10 the hyphae age less than "
+                             "the show, the renderer's step being at most 0.1 s)")
     parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                         help="mux the show's sound into the video (default on)")
     parser.add_argument("--venue", metavar="NAME_OR_FILE",
@@ -228,8 +229,8 @@ def _clips(args: argparse.Namespace, size: tuple[int, int]) -> int:
         raise ValueError(f"no act {args.acts} in the show")
     args.clips.mkdir(parents=True, exist_ok=True)
     sound = _sound(args.show, max(c.start_s + c.seconds for c in clips)) if args.audio else None
-    lines = [f"# {engine.player.show.title}: a clip of each act ({size[0]}x{size[1]}, {args.fps:g} fps, "
-             f"played from the show's start at {warmup_hz:g} renderer steps a second)"]
+    lines = [f"# {engine.player.show.title}: a clip of each act ({size[0]}x{size[1]}, {args.quality} quality, "
+             f"{args.fps:g} fps, played from the show's start at {warmup_hz:g} renderer steps a second)"]
     failed = 0
     with tempfile.TemporaryDirectory() as scratch:
         for clip, frames in play_clips(driver, clips, args.fps, warmup_hz):
