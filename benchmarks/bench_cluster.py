@@ -37,6 +37,7 @@ from tests.cluster_broker import Broker, plain_broker  # noqa: E402
 from tests.cluster_rig import (  # noqa: E402
     FRAME_MS,
     MEMBERS,
+    SHOW_MS,
     ClaimWatch,
     Member,
     headless_env,
@@ -188,7 +189,8 @@ def cluster(broker: Broker, folder: Path, seconds: float) -> dict[str, Any]:
     try:
         for member in members:
             member.start(env)
-        wait_for(lambda: in_step(members, "a"), 120, "three members in step behind leader a")
+        # the running show on all three (within a frame of its clock is the CPU's share on a loaded machine)
+        wait_for(lambda: in_step(members, "a", SHOW_MS), 120, "three members following leader a")
         pacers = bare_pacers(seconds)
         figures: dict[str, Any] = {"frame_offset": frame_offsets(members, seconds), "control_bare_pacers": pacers()}
         figures["takeover"] = kill_leader(members, env, claims)
