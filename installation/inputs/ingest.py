@@ -18,7 +18,6 @@ kernel counts). A child that dies is counted (``restarts``) and started again af
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import subprocess
@@ -90,7 +89,8 @@ class Batcher:
 
 
 # The child's work, a module-level function ``receiver(batcher, stop, *args)``: receive until
-# ``stop`` (a threading.Event) is set, through ``batcher``, flushing it every FLUSH_S.
+# ``stop`` (a threading.Event) is set, through ``batcher``, flushing it every FLUSH_S. Its module
+# ends with ``if __name__ == "__main__": serve(receiver)``: the child runs that module.
 Receiver = Callable[..., None]
 
 
@@ -100,13 +100,14 @@ def flush_until(batcher: Batcher, stop: Any) -> None:
         batcher.flush()
 
 
-def _main() -> None:
-    """The child process (``python -m installation.inputs.ingest``): the receiver named on stdin
-    runs until stdin closes (the app stopped us, or is gone); batches go out on stdout."""
+def serve(receiver: Receiver) -> None:
+    """The child process (``python -m <the receiver's module>``, whose ``__main__`` block calls
+    this): ``receiver`` runs with the source and arguments sent on stdin until stdin closes (the
+    app stopped us, or is gone); batches go out on stdout."""
     commands = Connection(os.dup(0), writable=False)
     out = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # a print() must not write into the pipe
-    module, name, source, args = commands.recv()
+    source, args = commands.recv()
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s {source} receiver %(levelname)s %(message)s")
     stop = threading.Event()
 
@@ -120,7 +121,7 @@ def _main() -> None:
     threading.Thread(target=until_closed, daemon=True).start()
     batcher = Batcher(out, source)
     try:
-        getattr(importlib.import_module(module), name)(batcher, stop, *args)
+        receiver(batcher, stop, *args)
         batcher.flush()
     except (BrokenPipeError, KeyboardInterrupt):  # the app went away
         pass
@@ -190,13 +191,14 @@ class Intake:
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         try:
-            self._process = subprocess.Popen([sys.executable, "-m", __name__], stdin=down_read, stdout=up_write,
+            self._process = subprocess.Popen([sys.executable, "-m", self._receiver.__module__],
+                                             stdin=down_read, stdout=up_write,
                                              env=env, close_fds=True, pass_fds=self._pass_fds)
         finally:
             os.close(down_read)
             os.close(up_write)
         self._commands = Connection(down_write, readable=False)
-        self._commands.send((self._receiver.__module__, self._receiver.__name__, self.source, self._args))
+        self._commands.send((self.source, self._args))
         return Connection(up_read, writable=False)
 
     def _run(self, batches: Connection) -> None:
@@ -237,6 +239,3 @@ class Intake:
                 log.exception("%s intake", self.name)
                 mux.reject(source, "handler_error")
 
-
-if __name__ == "__main__":
-    _main()

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from installation.inputs.ingest import Batcher, Intake, flush_until
+from installation.inputs.ingest import Batcher, Intake, flush_until, serve
 from installation.nodes.codec import MAX_BATCH_BYTES, decode_mqtt
 from installation.nodes.mux import NodeMux
 from installation.nodes.validate import Rejection
@@ -230,3 +230,7 @@ class MqttListener:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+if __name__ == "__main__":  # the receiving process an Intake starts
+    serve(receive)

@@ -34,7 +34,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from installation.core.events import InputQueue
 from installation.core.params import Change
 from installation.core.venue_osc import SAVE_ADDRESS, is_mapping_address
-from installation.inputs.ingest import FLUSH_S, Batcher, Intake
+from installation.inputs.ingest import FLUSH_S, Batcher, Intake, serve
 from installation.nodes.codec import MAX_PACKET_BYTES, NODE_PREFIX, PARAM_PREFIX, NodeValues, decode_osc, parse_osc
 from installation.nodes.mux import NodeMux
 from installation.nodes.validate import Rejection
@@ -401,3 +401,7 @@ class OscListener:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+if __name__ == "__main__":  # the receiving process an Intake starts
+    serve(receive)
