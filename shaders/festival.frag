@@ -53,7 +53,7 @@ void main() {
     float ridge = clamp((trail.r - around) / (trail.r + 0.08), 0.0, 1.0);
     float fine = 1.0 - exp(-trail.r * 2.5 * hyphae_gain);   // lights the faintest filament
     float dens = 1.0 - exp(-trail.r * 0.35 * hyphae_gain);  // grows with the cords
-    float strand = fine * (0.18 + 2.4 * ridge);
+    float strand = fine * (0.1 + 2.8 * ridge);
 
     // Flora: fresh green lichen on the filaments where the ground heals (it grows from the
     // hyphae), and bloom bursts.
@@ -90,7 +90,7 @@ void main() {
     // gather the hyphae, they are not drawn); nodes are knots where the cords meet, lit in
     // their filaments, not dots.
     col += pal_pulse * link.g * pulse_gain * strand * (0.3 + 1.2 * dens);
-    col += pal_node * node.b * strand * (0.4 + dens);
+    col += pal_node * node.b * strand * (0.2 + 0.5 * dens);
 
     // Events, carried by the hyphae: the surge lights the filaments as it sweeps through.
     col += pal_pulse * fx.surge * (0.06 + 1.2 * strand + 0.3 * dens);
