@@ -84,7 +84,9 @@ void main() {
     // (the glow pass adds the halo).
     vec3 faint = mix(thread, pal_hyphae * vec3(0.5, 0.8, 1.2), 0.5 * (1.0 - dens));
     vec3 light = faint * strand * 0.55 + thread * (dens * 0.10 + dens * dens * strand * 0.5);
-    col += light * breathe * (1.0 - flick) * (1.0 - 0.6 * pool);
+    // The drones' furrows tear the filaments they crossed (dark only where hyphae were).
+    float torn = clamp(trail.a, 0.0, 1.0) * 0.8;
+    col += light * breathe * (1.0 - flick) * (1.0 - 0.6 * pool) * (1.0 - torn);
 
     // The network: pulses are light running along the filaments of the cords (the links
     // gather the hyphae, they are not drawn); nodes are knots where the cords meet, lit in
@@ -97,6 +99,5 @@ void main() {
     col += mix(pal_flora, pal_pulse, 0.4) * fx.purify * (0.25 + strand);
     col += pal_node * fx.flare * (0.3 + 1.5 * strand);
     col += pal_shield * fx.shield;
-    col = mix(col, col * vec3(0.6, 0.25, 0.2), clamp(trail.a, 0.0, 1.0) * 0.8);
     gl_FragColor = vec4(col, 1.0);
 }
