@@ -264,6 +264,19 @@ class Renderer:
         if look is not None:
             program.set_many({f"pal_{key}": look.palette[key] for key in PALETTE_KEYS})
 
+    def _draw_geometry(self, target: _Target, program: str, buffers: dict[str, gloo.VertexBuffer],
+                       mode: str, sim_res: tuple[int, int]) -> None:
+        """Draw the nodes' points or the links' triangles, added up, into a cleared target."""
+        target.clear()
+        drawn = self.programs[program]
+        self._common(drawn, sim_res)
+        for name, vbo in buffers.items():
+            drawn.set(name, vbo)
+        with target.fbo:
+            gloo.set_viewport(0, 0, *sim_res)
+            gloo.set_state(**ADDITIVE)
+            drawn.draw(mode)
+
     def _fullscreen(self, name: str, target: _Target, extra: Mapping[str, object], look: Look | None = None,
                     variant: str = "") -> None:
         program = self._program(name, variant)
@@ -301,28 +314,13 @@ class Renderer:
         height, width = self.sim_shape
         sim_res = (width, height)
 
-        self._nodes.clear()
-        nodes = self.programs["nodes"]
-        self._common(nodes, sim_res)
-        nodes.set("a_node", self._node_vbo)
-        with self._nodes.fbo:
-            gloo.set_viewport(0, 0, width, height)
-            gloo.set_state(**ADDITIVE)
-            nodes.draw("points")
+        self._draw_geometry(self._nodes, "nodes", {"a_node": self._node_vbo}, "points", sim_res)
         if timer:
             timer("nodes")
         # The link strands before the hyphae that follow them: drawn from this frame alone, so
         # the agents never read a strand left by the previous frame, which a renderer restored
         # from a snapshot would not have (it drifted from its source from the first step).
-        self._links.clear()
-        links = self.programs["links"]
-        self._common(links, sim_res)
-        for name, vbo in self._link_vbos.items():
-            links.set(name, vbo)
-        with self._links.fbo:
-            gloo.set_viewport(0, 0, width, height)
-            gloo.set_state(**ADDITIVE)
-            links.draw("triangles")
+        self._draw_geometry(self._links, "links", self._link_vbos, "triangles", sim_res)
         if timer:
             timer("links")
 
