@@ -7,6 +7,7 @@ preset saved while the show runs is what the show uses the next time its act com
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -20,14 +21,24 @@ from installation.ui.param_panel import SLIDER_STEPS
 from tests.appkit import pump, start_app, stop_app
 
 FIRST, SECOND = "kai-1-living-city", "kai-2-poison-clusters"  # the first two acts of kai-festival
-EXPOSURE = "render.exposure"  # 1.0 in the first act's preset, 0.9 in the second's
+EDITED = "render.saturation"  # a slider whose value differs in the two acts' presets
+
+
+def preset_value(preset: str) -> float:
+    value = tomllib.loads((resource_dir("presets") / f"{preset}.toml").read_text())["params"][EDITED]
+    assert isinstance(value, float)
+    return value
+
+
+FIRST_VALUE, SECOND_VALUE = preset_value(FIRST), preset_value(SECOND)
+assert FIRST_VALUE != SECOND_VALUE, f"the test needs {EDITED} to differ in {FIRST} and {SECOND}"
 
 
 def user() -> UserDirs:
     return UserDirs.default()
 
 
-def draft_value(preset: str, name: str = EXPOSURE) -> object:
+def draft_value(preset: str, name: str = EDITED) -> object:
     draft = read_draft(user(), preset)
     return None if draft is None else draft.values.get(name)
 
@@ -112,7 +123,7 @@ def at_first_act(desktop: DesktopApp, monkeypatch: pytest.MonkeyPatch) -> Iterat
         (desktop.user.presets / f"{name}.toml").unlink(missing_ok=True)
     desktop.discard_draft()
     desktop.act("panic")
-    assert pump(10, lambda: desktop.runtime.engine.bank.target(EXPOSURE) == 1.0)
+    assert pump(10, lambda: desktop.runtime.engine.bank.target(EDITED) == FIRST_VALUE)
     desktop.history.clear()
     desktop.discard_draft()
 
@@ -120,33 +131,33 @@ def at_first_act(desktop: DesktopApp, monkeypatch: pytest.MonkeyPatch) -> Iterat
 def test_edits_survive_an_act_change_and_are_restored_or_discarded(at_first_act: DesktopApp) -> None:
     desktop = at_first_act
     bank = desktop.runtime.engine.bank
-    assert desktop.runtime.engine.preset.name == FIRST and bank.get(EXPOSURE) == 1.0
-    edited = slide(desktop, EXPOSURE, 0.37)
+    assert desktop.runtime.engine.preset.name == FIRST and bank.get(EDITED) == FIRST_VALUE
+    edited = slide(desktop, EDITED, 0.37)
     assert pump(5, lambda: draft_value(FIRST) == edited), "no draft written while editing"
     go_to_act(desktop, Command.NEXT_ACT, SECOND)
-    assert bank.get(EXPOSURE) == 0.9, "the second act's preset is not applied"
+    assert bank.get(EDITED) == SECOND_VALUE, "the second act's preset is not applied"
     assert draft_value(FIRST) == edited and not desktop.history.unsaved
     assert desktop.draft_offered is None and not desktop.control.draft_banner.isVisible()  # no draft of SECOND
 
     go_to_act(desktop, Command.PREVIOUS_ACT, FIRST)
-    assert bank.get(EXPOSURE) == 1.0, "the preset itself comes back, not the edits"
+    assert bank.get(EDITED) == FIRST_VALUE, "the preset itself comes back, not the edits"
     assert pump(5, lambda: desktop.control.draft_banner.isVisible()), "the draft is not offered"
     text = desktop.control.draft_banner.label.text()
     assert f"Unsaved edits to <b>{FIRST}</b> from " in text and "1 parameter" in text, text
-    assert desktop.draft_offered is not None and desktop.draft_offered.values == {EXPOSURE: edited}
+    assert desktop.draft_offered is not None and desktop.draft_offered.values == {EDITED: edited}
     pump(0.5)
-    assert bank.get(EXPOSURE) == 1.0 and not desktop.history.unsaved, "an offer alone changes nothing"
+    assert bank.get(EDITED) == FIRST_VALUE and not desktop.history.unsaved, "an offer alone changes nothing"
 
     click(desktop.control.draft_banner.restore_button)
-    assert pump(10, lambda: bank.get(EXPOSURE) == edited), bank.get(EXPOSURE)
+    assert pump(10, lambda: bank.get(EDITED) == edited), bank.get(EDITED)
     assert not desktop.control.draft_banner.isVisible()
     assert desktop.history.unsaved and desktop.control.windowTitle().endswith("*")
     assert draft_value(FIRST) == edited, "a restored draft stays on disk until saved or undone"
     desktop.act("undo")  # back to the preset: nothing left to keep
-    assert pump(10, lambda: bank.get(EXPOSURE) == 1.0)
+    assert pump(10, lambda: bank.get(EDITED) == FIRST_VALUE)
     assert pump(5, lambda: not draft_path(desktop.user, FIRST).exists()), "the draft outlived the undo"
 
-    edited = slide(desktop, EXPOSURE, 0.52)
+    edited = slide(desktop, EDITED, 0.52)
     go_to_act(desktop, Command.NEXT_ACT, SECOND)
     go_to_act(desktop, Command.PREVIOUS_ACT, FIRST)
     assert pump(5, lambda: desktop.control.draft_banner.isVisible())
@@ -155,19 +166,19 @@ def test_edits_survive_an_act_change_and_are_restored_or_discarded(at_first_act:
     assert pump(5, lambda: not desktop.control.draft_banner.isVisible())
     assert not draft_path(desktop.user, FIRST).exists(), "Discard left the draft"
     pump(0.5)
-    assert bank.get(EXPOSURE) == 1.0 and not desktop.history.unsaved
+    assert bank.get(EDITED) == FIRST_VALUE and not desktop.history.unsaved
 
 
 def test_panic_keeps_the_edits_as_a_draft_and_offers_them_back(at_first_act: DesktopApp) -> None:
     desktop = at_first_act
     bank = desktop.runtime.engine.bank
-    edited = slide(desktop, EXPOSURE, 0.41)
+    edited = slide(desktop, EDITED, 0.41)
     desktop.act("panic")  # Esc: at once, not after the debounce
     assert draft_value(FIRST) == edited
-    assert pump(10, lambda: bank.get(EXPOSURE) == 1.0 and desktop.control.draft_banner.isVisible())
+    assert pump(10, lambda: bank.get(EDITED) == FIRST_VALUE and desktop.control.draft_banner.isVisible())
     assert not desktop.history.unsaved
     click(desktop.control.draft_banner.restore_button)
-    assert pump(10, lambda: bank.get(EXPOSURE) == edited) and desktop.history.unsaved
+    assert pump(10, lambda: bank.get(EDITED) == edited) and desktop.history.unsaved
 
 
 def test_a_preset_saved_while_the_show_runs_is_used_when_its_act_comes(at_first_act: DesktopApp) -> None:
@@ -177,20 +188,20 @@ def test_a_preset_saved_while_the_show_runs_is_used_when_its_act_comes(at_first_
     copy = desktop.user.presets / f"{SECOND}.toml"
     copy.parent.mkdir(parents=True, exist_ok=True)
     text = (resource_dir("presets") / f"{SECOND}.toml").read_text()
-    assert '"render.exposure" = 0.9' in text
-    copy.write_text(text.replace('"render.exposure" = 0.9', '"render.exposure" = 0.61'))
+    assert f'"{EDITED}" = {SECOND_VALUE}' in text
+    copy.write_text(text.replace(f'"{EDITED}" = {SECOND_VALUE}', f'"{EDITED}" = 0.61'))
     go_to_act(desktop, Command.NEXT_ACT, SECOND)
-    assert bank.get(EXPOSURE) == pytest.approx(0.61), "the act used the preset as it was at start"
+    assert bank.get(EDITED) == pytest.approx(0.61), "the act used the preset as it was at start"
 
     # Saved from the app in the act, then the act comes again later.
-    edited = slide(desktop, EXPOSURE, 0.44)
+    edited = slide(desktop, EDITED, 0.44)
     desktop.act("save")
     assert pump(5, lambda: not desktop.history.unsaved)
     assert not draft_path(desktop.user, SECOND).exists(), "a saved preset keeps its draft"
     go_to_act(desktop, Command.PREVIOUS_ACT, FIRST)
-    assert bank.get(EXPOSURE) == 1.0
+    assert bank.get(EDITED) == FIRST_VALUE
     go_to_act(desktop, Command.NEXT_ACT, SECOND)
-    assert bank.get(EXPOSURE) == pytest.approx(edited, abs=1e-6)
+    assert bank.get(EDITED) == pytest.approx(edited, abs=1e-6)
     assert desktop.draft_offered is None and not desktop.control.draft_banner.isVisible()
 
 
@@ -207,7 +218,7 @@ def test_a_broken_draft_is_reported_and_set_aside(at_first_act: DesktopApp) -> N
     assert f"{path}:5: params.render.exposure" in message and "set aside" in message, message
     assert not path.exists() and len(list(path.parent.glob(f"{SECOND}.toml.broken-*"))) == 1
     assert desktop.draft_offered is None and not desktop.control.draft_banner.isVisible()
-    assert desktop.runtime.engine.bank.get(EXPOSURE) == 0.9  # the show went on
+    assert desktop.runtime.engine.bank.get(EDITED) == SECOND_VALUE  # the show went on
     for aside in path.parent.glob(f"{SECOND}.toml.broken-*"):
         aside.unlink()
 
@@ -217,7 +228,7 @@ def test_quitting_with_unsaved_edits_asks_the_operator(at_first_act: DesktopApp,
     desktop = at_first_act
     quits: list[str] = []
     monkeypatch.setattr(desktop, "quit", lambda: quits.append("quit"))  # the test's event loop goes on
-    edited = slide(desktop, EXPOSURE, 0.29)
+    edited = slide(desktop, EDITED, 0.29)
     seen: list[str] = []
     stop = answering("Cancel", seen)
     try:
@@ -228,7 +239,7 @@ def test_quitting_with_unsaved_edits_asks_the_operator(at_first_act: DesktopApp,
         assert len(seen) == 2 and desktop.control.isVisible() and quits == []
     finally:
         stop()
-    assert desktop.history.unsaved and desktop.runtime.engine.bank.get(EXPOSURE) == edited
+    assert desktop.history.unsaved and desktop.runtime.engine.bank.get(EDITED) == edited
     pump(0.3)
     assert desktop.runtime.clock.frames > 0 and desktop.control.isVisible()
 
@@ -249,7 +260,7 @@ def test_a_crash_loses_no_edits_and_an_unattended_quit_never_asks(qt_session: ob
     try:
         assert pump(30, lambda: crashed.runtime.clock.frames >= 3)
         quiet_show(crashed)
-        edited = slide(crashed, EXPOSURE, 0.33)
+        edited = slide(crashed, EDITED, 0.33)
         assert pump(5, lambda: draft_value(FIRST) == edited), "no draft within the debounce"
         # The crash: nothing of the app's shutdown runs (no quit, no close); it just stops.
         crashed.tick_timer.stop()
@@ -257,9 +268,9 @@ def test_a_crash_loses_no_edits_and_an_unattended_quit_never_asks(qt_session: ob
         second = start_app()
         assert pump(30, lambda: second is not None and second.control.draft_banner.isVisible()), \
             "the draft left by the crash is not offered at start"
-        assert second.draft_offered is not None and second.draft_offered.values == {EXPOSURE: edited}
+        assert second.draft_offered is not None and second.draft_offered.values == {EDITED: edited}
         click(second.control.draft_banner.restore_button)
-        assert pump(10, lambda: second is not None and second.runtime.engine.bank.get(EXPOSURE) == edited)
+        assert pump(10, lambda: second is not None and second.runtime.engine.bank.get(EDITED) == edited)
         assert second.history.unsaved
 
         # Stopped by a signal, --seconds or the service: no question, the draft written at once
@@ -269,7 +280,7 @@ def test_a_crash_loses_no_edits_and_an_unattended_quit_never_asks(qt_session: ob
         asked = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
         assert asked == []
         draft = read_draft(user(), FIRST)
-        assert draft is not None and draft.values == {EXPOSURE: edited, "render.saturation": 0.55}
+        assert draft is not None and draft.values == {EDITED: edited, "render.saturation": 0.55}
     finally:
         if second is not None:
             stop_app(second)
