@@ -139,9 +139,12 @@ def test_events_by_the_short_path_reach_the_output_within_a_few_periods(engine: 
     assert status["event_latency_ms_p50"] >= period_ms * 0.9  # includes the output latency, not just the hop
 
 
-def test_sixty_seconds_without_underflow_while_myco_render_runs(private_engine: AudioEngine,
+BESIDE_RENDER_S = 20.0  # the minute-long run, and its figures, are in benchmarks/bench_audio.py
+
+
+def test_twenty_seconds_without_underflow_while_myco_render_runs(private_engine: AudioEngine,
                                                                  tmp_path: Path) -> None:
-    """Zero underflows of Myco's own making in 60 s at 48 kHz / 256 frames, while ``myco render``
+    """Zero underflows of Myco's own making in 20 s at 48 kHz / 256 frames, while ``myco render``
     renders 1280x720 (Mesa llvmpipe, on the CPU: far more load than a GPU renderer puts on the
     CPU) in a child process, and the main process runs GIL-holding work and pushes frames at 60 Hz.
 
@@ -152,11 +155,11 @@ def test_sixty_seconds_without_underflow_while_myco_render_runs(private_engine: 
     witnessed stall explains is Myco's and fails the test, and so does a callback that found no
     block rendered (``starved``: the synth fell behind) outside such a stall."""
     wait_for(lambda: running(private_engine), 20, "the audio process to play")
-    figures = beside_myco_render(private_engine, tmp_path, 60.0)
+    figures = beside_myco_render(private_engine, tmp_path, BESIDE_RENDER_S)
     print(figures)
-    assert figures["callbacks"] > 0.95 * 60 * 48000 / 256, figures
+    assert figures["callbacks"] > 0.95 * BESIDE_RENDER_S * 48000 / 256, figures
     assert figures["callback_errors"] == 0 and figures["restarts"] == 0 and figures["dropped_messages"] == 0
-    assert figures["frames_rendered"] > 30, "the renderer was not busy"  # llvmpipe here: about 2-5 frames a second
+    assert figures["frames_rendered"] > 10, "the renderer was not busy"  # llvmpipe here: about 2-5 frames a second
     assert not figures["unexplained_starved"], figures
     assert figures["callback_load_p99"] < 0.5, figures  # the callback's own work, a fraction of its period
     assert figures["synth_load_p99"] < 1.0, figures  # the synth keeps up, block for block
