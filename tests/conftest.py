@@ -7,6 +7,7 @@ Nothing here imports Qt, GL, audio or MIDI libraries, so the pure-core tests in
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,15 @@ def gl_on_the_test_display(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("x_display")
 
 
+def process_qt_events() -> None:
+    """Deliver Qt's posted events, where a test started Qt: a thread or process a test stopped is
+    released by a deferred delete that only the event loop carries out (the leak check waits)."""
+    application = sys.modules.get("PySide6.QtWidgets")
+    if application is not None and application.QApplication.instance() is not None:
+        application.QApplication.sendPostedEvents(None, 0)  # 0: every type, DeferredDelete too
+        application.QApplication.processEvents()
+
+
 @pytest.fixture(autouse=True)
 def leak_check(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that leaves a file open, a process or thread running, a canvas or a JACK client behind.
@@ -50,7 +60,12 @@ def leak_check(request: pytest.FixtureRequest) -> Iterator[None]:
     jack = "jack_server" in request.fixturenames  # asking the server costs a jack_lsp run
     before = leaks.snapshot(jack)
     yield
-    found = leaks.left_behind(before, lambda: leaks.snapshot(jack))
+
+    def settled() -> leaks.Snapshot:
+        process_qt_events()
+        return leaks.snapshot(jack)
+
+    found = leaks.left_behind(before, settled)
     if found:
         pytest.fail("the test left behind:\n  " + "\n  ".join(found), pytrace=False)
 

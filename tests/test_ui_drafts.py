@@ -275,12 +275,12 @@ def test_a_crash_loses_no_edits_and_an_unattended_quit_never_asks(qt_session: ob
 
         # Stopped by a signal, --seconds or the service: no question, the draft written at once
         # (a second edit, quit in the same turn of the event loop, before the debounced write).
-        second.edit("render.saturation", 0.55)
+        second.edit("render.exposure", 0.55)
         second.quit()
         asked = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
         assert asked == []
         draft = read_draft(user(), FIRST)
-        assert draft is not None and draft.values == {EDITED: edited, "render.saturation": 0.55}
+        assert draft is not None and draft.values == {EDITED: edited, "render.exposure": 0.55}
     finally:
         if second is not None:
             stop_app(second)
