@@ -78,10 +78,7 @@ class NodeMux:
         counting them all; a batch takes each lock once, not once per reading. Returns how many were
         accepted."""
         counters = self.counters
-        counters.received(source, len(items))
-        allowed = self.limiter.take(source, len(items))
-        if allowed < len(items):
-            counters.dropped(source, "rate_limited", len(items) - allowed)
+        allowed = self._admit(source, len(items), len(items))
         readings: list[NodeReading] = []
         for node_id, values in items[:allowed]:
             reading = validate(node_id, values, t=0.0, source=source)
@@ -94,14 +91,19 @@ class NodeMux:
     def offer_valid(self, source: str, readings: Sequence[NodeReading], rejected: Mapping[str, int]) -> int:
         """Enqueue readings validated elsewhere (a listener's own process), counting them and the
         ``rejected`` (by reason) there; the rate limit applies here. Returns how many were accepted."""
-        counters = self.counters
-        counters.received(source, len(readings) + sum(rejected.values()))
+        allowed = self._admit(source, len(readings) + sum(rejected.values()), len(readings))
         for reason, count in rejected.items():
-            counters.dropped(source, reason, count)
-        allowed = self.limiter.take(source, len(readings))
-        if allowed < len(readings):
-            counters.dropped(source, "rate_limited", len(readings) - allowed)
+            self.counters.dropped(source, reason, count)
         return self._enqueue(source, list(readings[:allowed]))
+
+    def _admit(self, source: str, received: int, wanted: int) -> int:
+        """Count ``received`` from ``source`` and let ``wanted`` of them through its rate limit,
+        counting the rest as dropped; returns how many may go on."""
+        self.counters.received(source, received)
+        allowed = self.limiter.take(source, wanted)
+        if allowed < wanted:
+            self.counters.dropped(source, "rate_limited", wanted - allowed)
+        return allowed
 
     def has_room(self, count: int) -> bool:
         """Whether ``count`` more readings fit the queue (an empty queue takes any batch, counting what
