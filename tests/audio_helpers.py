@@ -69,6 +69,26 @@ def record(path: Path, seconds: float, ports: tuple[str, ...] = ("myco:out_0", "
     return samples
 
 
+def record_clean(engine: AudioEngine, path: Path, feeder: Feeder, seconds: float, tries: int = 3) -> np.ndarray:
+    """A recording of ``seconds`` while ``feeder`` plays, with no underflow or starved callback in
+    it: a dropout is a click whose broadband energy lifts the quiet bands of a spectrum (three in
+    three seconds moved the band levels' correlation with the offline render from 0.99 to 0.97),
+    and on a busy machine the server's cycle is now and then late whoever plays (a CI run counted
+    17 stalls of up to 34 ms in 20 s). Such a take is recorded again; ``tries`` takes with dropouts
+    fail with their counts (the 20 s test, on a server of its own, judges whose they are)."""
+    takes: list[tuple[int, int]] = []
+    for _ in range(tries):
+        before = engine.status()
+        live = record(path, seconds, during=lambda: feeder.run(seconds))
+        after = engine.status()
+        gaps = (len(since(before, after, "underflows", "recent_underflows")),
+                len(since(before, after, "starved", "recent_starved")))
+        if gaps == (0, 0):
+            return live
+        takes.append(gaps)
+    raise AssertionError(f"every take had dropouts (underflows, starved): {takes}")
+
+
 def band_levels(x: np.ndarray, rate: int = 48000) -> tuple[np.ndarray, np.ndarray]:
     """Third-octave band levels (dB) of the mono sum from 50 Hz to 12 kHz."""
     mono = x.mean(axis=1)

@@ -40,9 +40,9 @@ def ring(count: int) -> list[tuple[float, float]]:
     return [(round(0.5 + 0.45 * float(np.sin(a)), 4), round(0.5 - 0.45 * float(np.cos(a)), 4)) for a in angles]
 
 
-def venue_file(folder: Path, positions: list[tuple[float, float]], channels: list[int]) -> Venue:
+def venue_file(folder: Path, positions: list[tuple[float, float]], channels: list[int], ahead: int = 2) -> Venue:
     text = '[venue]\ntitle = "speakers"\n\n[[output]]\nname = "wall"\n\n[audio]\ndevice = "system"\n'
-    text += f"channels = {len(positions)}\n"
+    text += f"channels = {len(positions)}\nahead = {ahead}\n"
     for index, ((x, y), channel) in enumerate(zip(positions, channels, strict=True)):
         text += f'\n[[speaker]]\nname = "s{index}"\nposition = [{x}, {y}]\nchannel = {channel}\n'
     path = folder / "room.toml"
@@ -127,7 +127,7 @@ def test_each_speakers_share_is_the_dbap_gain_of_the_nodes_position(
 
 
 def test_myco_run_opens_the_venues_channels_and_names_its_speakers(jack_server: services.Jack, tmp_path: Path) -> None:
-    venue = venue_file(tmp_path, [(0.0, 0.5), (0.33, 0.5), (0.67, 0.5), (1.0, 0.5)], [1, 2, 3, 4])
+    venue = venue_file(tmp_path, [(0.0, 0.5), (0.33, 0.5), (0.67, 0.5), (1.0, 0.5)], [1, 2, 3, 4], ahead=3)
     assert venue.path is not None
     port = services.free_port()
     process = subprocess.Popen([sys.executable, "-m", "installation", "run", "--headless", "--no-visuals",
@@ -149,6 +149,6 @@ def test_myco_run_opens_the_venues_channels_and_names_its_speakers(jack_server: 
     finally:
         process.terminate()
         process.wait(20)
-    assert audio["device"] == "system" and audio["channels"] == 4
+    assert audio["device"] == "system" and audio["channels"] == 4 and audio["ahead_blocks"] == 3
     assert audio["speakers"] == ["s0", "s1", "s2", "s3"]
     assert audio["notice"] == "playing on system (4 channels, 4 speakers)"

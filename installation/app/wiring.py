@@ -55,6 +55,7 @@ def start_audio(options: RunOptions, venue: Venue | None = None) -> tuple[Any, s
             audio.start(device=device, sample_rate=48000, block=256, channels=2, input_device=room)
         else:
             audio.start(device=device, sample_rate=setup.sample_rate, block=setup.block, channels=setup.channels,
+                        ahead=setup.ahead,
                         speakers=SpeakerLayout.of(setup, venue.canvas if venue is not None else None),
                         speaker_names=setup.speaker_names(), input_device=room, input_channels=setup.input_channels)
     except Exception as error:

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from installation.audio.devices import find_input, find_output, list_devices
 from installation.core.events import Event, EventKind
+from installation.core.speakers import AHEAD_BLOCKS
 from installation.synth.analysis import BANDS, FFT_SIZE, Listener, scope_of
 from installation.synth.spatial import SpeakerLayout
 from installation.synth.synth import Synth
@@ -52,7 +53,6 @@ JACK_CLIENT_NAME = b"myco"
 EVENT_KINDS = tuple(EventKind)
 MAX_MESSAGES_PER_BLOCK = 12
 REALTIME_PRIORITY = 20  # below JACK's usual 70-95 for its own threads, above everything ordinary
-AHEAD_BLOCKS = 1  # one block (5.3 ms at 48 kHz / 256) of headroom for the synth, and of latency
 ANALYSIS_HZ = 60  # scopes and room features sent to the GUI process at most this often
 HISTORY_FRAMES = 8192  # played and heard samples kept for the analysis (170 ms at 48 kHz)
 

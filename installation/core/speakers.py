@@ -35,10 +35,15 @@ MAX_CHANNELS = 64
 MAX_SPEAKERS = 64
 POSITION_SLACK = 0.5  # speakers may stand this far outside the canvas (around the picture)
 SPEAKER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
-AUDIO_KEYS = {"device", "channels", "sample_rate", "block", "rolloff_db", "blur", "input", "input_channels"}
+AUDIO_KEYS = {"device", "channels", "sample_rate", "block", "ahead", "rolloff_db", "blur", "input", "input_channels"}
 SPEAKER_KEYS = {"name", "position", "channel", "gain"}
 DEFAULT_ROLLOFF_DB = 6.0
 DEFAULT_BLUR = 0.05
+# Blocks the synth renders ahead of the one playing: its headroom for a late block, and latency.
+# One block (5.3 ms at 256 frames) starved now and then on a busy 2-vCPU machine, where the
+# machine's own stalls under the witness's 2.5 ms and a wait for the GIL add up past it.
+AHEAD_BLOCKS = 2
+MAX_AHEAD_BLOCKS = 8
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class AudioSetup:
     channels: int = 2
     sample_rate: int = 48000
     block: int = 256
+    ahead: int = AHEAD_BLOCKS
     speakers: tuple[Speaker, ...] = ()
     rolloff_db: float = DEFAULT_ROLLOFF_DB
     blur: float = DEFAULT_BLUR
@@ -127,10 +133,11 @@ def parse_audio(checker: Checker, data: Mapping[str, Any]) -> AudioSetup | None:
                              f"channel {channel} is past the {channels} channels of [audio]")
     sample_rate = checker.integer(audio, "sample_rate", "audio.sample_rate", 48000, 8000, 192000)
     block = checker.integer(audio, "block", "audio.block", 256, 16, 8192)
+    ahead = checker.integer(audio, "ahead", "audio.ahead", AHEAD_BLOCKS, 1, MAX_AHEAD_BLOCKS)
     rolloff = checker.number(audio, "rolloff_db", "audio.rolloff_db", DEFAULT_ROLLOFF_DB, 0.5, 24.0)
     blur = checker.number(audio, "blur", "audio.blur", DEFAULT_BLUR, 0.0, 1.0)
     input_channels = checker.integer(audio, "input_channels", "audio.input_channels", 1, 1, MAX_CHANNELS)
-    return AudioSetup(device, channels, sample_rate, block, speakers, rolloff, blur, room, input_channels)
+    return AudioSetup(device, channels, sample_rate, block, ahead, speakers, rolloff, blur, room, input_channels)
 
 
 def _device(checker: Checker, audio: Mapping[str, Any], key: str) -> str | None:

@@ -22,6 +22,7 @@ device = "system"
 channels = 4
 sample_rate = 44100
 block = 128
+ahead = 1
 
 [[speaker]]
 name = "front left"
@@ -66,7 +67,7 @@ def line_of(text: str, needle: str, occurrence: int = 0) -> int:
 
 def test_a_quad_reads_whole() -> None:
     setup = parse(QUAD)
-    assert setup == AudioSetup("system", 4, 44100, 128, (
+    assert setup == AudioSetup("system", 4, 44100, 128, 1, (
         Speaker("front left", (0.0, 0.0), 1), Speaker("front right", (1.0, 0.0), 2),
         Speaker("back right", (1.0, 1.0), 3, 0.5), Speaker("back left", (0.0, 1.0), 4)))
     assert setup.speaker_names() == ["front left", "front right", "back right", "back left"]
@@ -80,7 +81,7 @@ def test_defaults_channels_from_speakers_and_channel_from_order() -> None:
     setup = parse('[[speaker]]\nname = "a"\nposition = [0, 0.5]\n\n[[speaker]]\nname = "b"\nposition = [1, 0.5]\n')
     assert setup is not None
     assert setup.channels == 2 and [s.channel for s in setup.speakers] == [1, 2]
-    assert setup.device is None and setup.sample_rate == 48000 and setup.block == 256
+    assert setup.device is None and setup.sample_rate == 48000 and setup.block == 256 and setup.ahead == 2
     assert parse("[audio]\n") == AudioSetup()  # no speakers: two channels, today's stereo
     assert parse("[audio]\nchannels = 6\n") == AudioSetup(channels=6)  # channels without speakers are fine
     gap = parse('[[speaker]]\nname = "sub"\nposition = [0.5, 0.5]\nchannel = 6\n')
@@ -105,6 +106,7 @@ def test_every_problem_at_its_line() -> None:
 channels = 3
 sample_rate = 1000
 block = "big"
+ahead = 0
 rolloff_db = 0
 colour = "red"
 
@@ -128,6 +130,7 @@ gain = 3
         (line_of(text, "channel = 7"), "speaker[2].channel", "channel 7 is past the 3 channels of [audio]"),
         (line_of(text, "sample_rate"), "audio.sample_rate", "1000 is outside [8000, 192000]"),
         (line_of(text, "block ="), "audio.block", "must be an integer, got str"),
+        (line_of(text, "ahead ="), "audio.ahead", "0 is outside [1, 8]"),
         (line_of(text, "rolloff_db"), "audio.rolloff_db", "0 is outside [0.5, 24]"),
         (line_of(text, "position = [0.0, 2.0]"), "speaker[0].position", "[0, 2] is outside [-0.5, 1.5]"),
         (line_of(text, 'name = "a"', 1), "speaker[1].name", "another speaker is already called 'a'"),
