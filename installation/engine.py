@@ -30,18 +30,21 @@ from installation.core.morph import morph
 from installation.core.opening import OpeningHours, Transition
 from installation.core.params import ParamBank, ParamSpec, Value
 from installation.core.paths import UserDirs
-from installation.core.presets import Preset, PresetLibrary
+from installation.core.presets import Preset, PresetLibrary, parse_preset
 from installation.core.resume import ShowPosition, load_position, save_position
 from installation.core.seeds import Seed, find_seed
 from installation.core.shows import ActChange, ShowPlayer, find_show
 from installation.core.snapshot import Snapshot, SnapshotError, first_usable
 from installation.core.snapshot import folder as snapshot_folder
 from installation.core.tempo import Launches, Tempo
+from installation.core.textfile import read_text
+from installation.core.tomlsource import TomlSource
 from installation.core.world import WorldSource
 
 log = logging.getLogger(__name__)
 
 PRESET_POLL_S = 0.25
+PRESET_RELOAD_S = 0.5  # an edited preset morphs in over this long
 RESUME_SAVE_S = 5.0
 RESUME_MAX_AGE_S = 6 * 3600.0
 LOOP = SPECS[Command.LOOP].state
@@ -113,6 +116,9 @@ class Engine:
         self.modulation = Modulator()  # the current preset's routings; the runtime hands it the room's features
         # what each step applies of the inputs drained (a cluster member's: app/cluster.py); None: all of them
         self.tap: Callable[[int, list[Input]], list[Input]] | None = None
+        # a preset file saved during the show (its name and text): a cluster member steps it to every
+        # member (app/cluster.py); None: taken up at once (reload_preset)
+        self.preset_edited: Callable[[str, str], None] | None = None
         self._apply(first, transition_s=0.0)
 
     @classmethod
@@ -460,13 +466,33 @@ class Engine:
             return
         self._since_poll = 0.0
         mtime = self._mtime(self.preset)
-        if mtime == self._preset_mtime:
+        if mtime == self._preset_mtime or self.preset.path is None:
             return
         self._preset_mtime = mtime
-        reloaded = self._load_preset(self.preset.name)
-        if reloaded is not None:
-            log.info("preset %s reloaded from %s", reloaded.name, reloaded.path)
-            self._apply(reloaded, transition_s=0.5)
+        try:
+            text = read_text(self.preset.path)
+        except LoadError as error:  # a hostile save (a pipe, binary, too large): the last good state stays
+            self.report(str(error))
+            return
+        if self.preset_edited is not None:
+            self.preset_edited(self.preset.name, text)
+        else:
+            self.reload_preset(self.preset.name, text)
+
+    def reload_preset(self, name: str, text: str) -> bool:
+        """The current preset ``name`` as its file now says (``text``), morphed to in half a second;
+        a broken one is reported and the show keeps its state. A preset no longer current (an act
+        changed meanwhile) is left for its next recall."""
+        if name != self.preset.name:
+            return False
+        try:
+            reloaded = parse_preset(TomlSource.parse(text, self.presets.path(name)), self.specs())
+        except (LoadError, ValueError) as error:
+            self.report(str(error))
+            return False
+        log.info("preset %s reloaded from %s", reloaded.name, reloaded.path)
+        self._apply(reloaded, transition_s=PRESET_RELOAD_S)
+        return True
 
 
 def _plain(values: dict[str, Value]) -> dict[str, object]:

@@ -28,6 +28,7 @@ from installation.core.cluster import (
     LEADER_TIMEOUT_S,
     PRESENCE_EVERY_S,
     RENDER_GROUP,
+    ROOM_EVERY_STEPS,
     STATE_EVERY_S,
     Batch,
     ClusterSpec,
@@ -39,16 +40,23 @@ from installation.core.cluster import (
     Topics,
     decode_input,
     decode_message,
+    decode_preset_file,
     decode_reading,
+    decode_room,
+    decode_tempo,
     decode_wall,
     encode_input,
     encode_message,
+    encode_preset_file,
     encode_reading,
+    encode_room,
+    encode_tempo,
     encode_wall,
 )
 from installation.core.events import Input
 from installation.core.frames import NodeReading
 from installation.core.snapshot import Snapshot, SnapshotError, decode, encode
+from installation.core.tempo import Tempo
 from installation.engine import Engine
 from installation.inputs.mqtt import BrokerUrl, new_client
 from installation.nodes.mux import NodeMux
@@ -68,6 +76,9 @@ SESSION_EXPIRY_S = 300  # the broker keeps a member's subscriptions and QoS 1 me
 KEEPALIVE_S = 2
 STAMPS_KEPT = 150  # the last frames' stamps in /status (rebuilt once a second: about two seconds of them)
 WALL_EVERY_STEPS = 30  # the leader stamps its wall clock into the steps every half second
+# a source's tempo that the show's already keeps (a steady clock) is stamped again only this often,
+# so every member still hears it lead; one that parts from it by this much of a beat at once
+TEMPO_PHASE_BEATS = 0.01
 GpuState = Callable[[], tuple[dict[str, Any], dict[str, Any]]]
 F = TypeVar("F", bound=Callable[..., None])
 T = TypeVar("T")
@@ -150,9 +161,21 @@ class ClusterMember:
         self._client.on_message = self._on_message
         if isinstance(self.engine.world, NodeMux):  # the live nodes' readings travel as stepped inputs too
             self.engine.world.gate = self.gate
-        # every member runs the tempo on the show's own time, so the beat (LFOs, launches) is the same everywhere
+        # every member runs the tempo on the show's own time, so the beat (LFOs, launches) is the same
+        # everywhere; the sources (a tap, MIDI clock, Link) steer `outside`, on this machine's clock,
+        # whose changes the leader stamps into the steps (a follower's own are ignored)
         self.engine.clock = lambda: self.engine.t
         self.engine.tempo.locate(0.0, 0.0)
+        self.outside = Tempo(self.engine.tempo.bpm)
+        self.engine.tempo.outside = self.outside
+        self._outside_seen = self.outside.changes
+        self._show_seen = (self.engine.tempo.manual_changes, self.engine.tempo.running)
+        self._tempo_stamped = -WALL_EVERY_STEPS  # the step of the last tempo stamp
+        # the room.* sources read the leader's room as stepped, not this machine's microphone
+        self.engine.modulation.shared_room = {}
+        self._room_stamped: dict[str, float] = {}
+        # a preset file saved during the show: the leader steps its text, a follower's own copy waits
+        self.engine.preset_edited = self.preset_edited
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -196,7 +219,8 @@ class ClusterMember:
     def tap(self, step: int, drained: list[Input]) -> list[Input]:
         """The inputs step ``step`` applies: the leader schedules its own for later steps (and
         applies what it scheduled for this one), a follower forwards its own to the leader. The
-        step's node readings wait for the mux (:meth:`gate`, in the same engine step)."""
+        step's node readings wait for the mux (:meth:`gate`, in the same engine step); the
+        leader's wall clock, tempo, room and edited preset are taken up here, on every member."""
         encoded = [encode_input(item) for item in drained]
         forward = b""
         with self._lock:
@@ -206,6 +230,9 @@ class ClusterMember:
                 if step % WALL_EVERY_STEPS == 0:  # the schedule's clock, the same on every member at a step
                     encoded.append(encode_wall(time.time()))
                 self._target = max(step + DELAY_STEPS, self.schedule.sealed + 1)
+                encoded += self._tempo_items(step)
+                if step % ROOM_EVERY_STEPS == 0:
+                    encoded += self._room_items()
                 self._schedule(encoded)
             elif encoded:
                 forward = encode_message({"items": encoded})
@@ -213,11 +240,67 @@ class ClusterMember:
         if forward:
             self._publish(self.topics.forward(self.me.name), forward)
         self._readings = [data for data in items if data.get("k") == "reading"]
+        inputs: list[Input] = []
+        engine = self.engine
         for data in items:
-            if data.get("k") == "wall":
+            kind = data.get("k")
+            if kind == "wall":
                 self._wall = self._decoded(decode_wall, data) or self._wall
-        return [item for data in items if data.get("k") not in ("reading", "wall")
-                if (item := self._decoded(decode_input, data)) is not None]
+            elif kind == "tempo":
+                if (stamp := self._decoded(decode_tempo, data)) is not None:
+                    engine.tempo.take(engine.now, stamp)
+            elif kind == "room":
+                if (room := self._decoded(decode_room, data)) is not None:
+                    engine.modulation.shared_room = room
+            elif kind == "preset_file":
+                if (edited := self._decoded(decode_preset_file, data)) is not None:
+                    engine.reload_preset(*edited)
+            elif kind != "reading" and (item := self._decoded(decode_input, data)) is not None:
+                inputs.append(item)
+        self._show_seen = (engine.tempo.manual_changes, engine.tempo.running)
+        return inputs
+
+    def _tempo_items(self, step: int) -> list[dict[str, Any]]:
+        """The leader's tempo as its sources moved it since the last step (under the lock). The
+        operator's changes (``tempo.*``, stepped parameters already in the show's tempo) go the
+        other way, into ``outside``, so the sources' rules (a clock that leads) see them."""
+        engine, outside = self.engine, self.outside
+        show = engine.tempo
+        now = time.monotonic()
+        outside.set_follow(show.follow)
+        outside.set_beats_per_bar(show.beats_per_bar)
+        if (show.manual_changes, show.running) != self._show_seen:
+            outside.take(now, show.stamp(engine.now))
+            self._outside_seen = outside.changes
+        if outside.changes == self._outside_seen:
+            return []
+        self._outside_seen = outside.changes
+        ahead = (self._target - step) * engine.dt  # the beat where the show will be when it applies
+        stamp, expected = outside.stamp(now + ahead), show.stamp(engine.now + ahead)
+        if (step - self._tempo_stamped < WALL_EVERY_STEPS and (stamp.bpm, stamp.running, stamp.source)
+                == (expected.bpm, expected.running, expected.source)
+                and abs(stamp.beat - expected.beat) < TEMPO_PHASE_BEATS):
+            return []
+        self._tempo_stamped = step
+        return [encode_tempo(stamp)]
+
+    def _room_items(self) -> list[dict[str, Any]]:
+        """The leader's room (its microphone's features, as the runtime hands them to its
+        modulator) when it changed (under the lock)."""
+        item = encode_room(self.engine.modulation.room)
+        if item["room"] == self._room_stamped:
+            return []
+        self._room_stamped = item["room"]
+        return [item]
+
+    def preset_edited(self, name: str, text: str) -> None:
+        """A preset file saved during the show (the engine's poll, in its step): the leader steps
+        the text it read to every member; a follower ignores its own copy (the leader's comes)."""
+        with self._lock:
+            if self.leading:
+                self._schedule([encode_preset_file(name, text)])
+                return
+        log.info("cluster: preset %s saved here; a follower takes the leader's", name)
 
     def gate(self, drained: list[NodeReading]) -> list[NodeReading]:
         """The node readings the mux takes at this step: those scheduled for it. The leader's own
@@ -329,6 +412,7 @@ class ClusterMember:
             snapshot.manifest["cluster"] = {
                 "epoch": self.election.epoch, "leader": self.me.name, "sealed": self.schedule.sealed,
                 "published": self._published, "wall": self._wall,
+                "tempo": engine.tempo.save_state(), "room": dict(engine.modulation.shared_room or {}),
                 "items": {str(s): items for s, items in self.schedule.beyond(engine.step_count).items()}}
         payload = encode(snapshot, compressed=False)  # in the show's thread: 20 ms, not 500 (measured)
         self.state_bytes = len(payload)
@@ -342,7 +426,10 @@ class ClusterMember:
             return
         try:
             adopt(self.engine, snapshot)
-            self._wall = float(snapshot.manifest["cluster"].get("wall", self._wall))
+            info = snapshot.manifest["cluster"]
+            self._wall = float(info.get("wall", self._wall))
+            self.engine.tempo.restore_state(info["tempo"])  # the beat goes on as the leader's, bit for bit
+            self.engine.modulation.shared_room = decode_room(info)
         except (SnapshotError, KeyError, ValueError, TypeError) as error:
             log.error("cluster: the leader's snapshot cannot be used: %s", error)
             self.count("state_rejected")
@@ -400,6 +487,9 @@ class ClusterMember:
             was = self.election.leader
             epoch = self.election.claim()
             self._origin = (self.engine.step_count, now)
+            # the sources it opens steer the tempo from where the show's is
+            self.outside.take(time.monotonic(), self.engine.tempo.stamp(self.engine.now))
+            self._outside_seen = self.outside.changes
             self._published = self.schedule.sealed
             self._need_state = False
         self._publish(self.topics.claim, encode_message({"leader": self.me.name, "epoch": epoch}), retain=True)

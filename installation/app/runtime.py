@@ -233,7 +233,8 @@ class Runtime:
             "preset": engine.current_preset().name,
             "look": engine.current_look(),
             "decks": engine.decks.status(),  # the A/B crossfader (core/decks.py)
-            "tempo": engine.tempo.status(time.monotonic()),  # bpm, source, beat and bar (core/tempo.py)
+            # bpm, source, beat and bar (core/tempo.py), on the tempo's clock (a cluster's: the show's time)
+            "tempo": engine.tempo.status(engine.clock()),
             "effects": engine.effects.status(),  # the ISF chain in order (core/effects.py)
             "step": engine.step_count,
             "uptime_s": round(time.monotonic() - self.started, 3),

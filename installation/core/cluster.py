@@ -8,6 +8,9 @@ Pure (no paho): the adapter is ``installation.app.cluster``. How it works (docs/
   scheduled and ``sealed``, the last step whose items are all known. A follower steps only up to
   ``sealed`` and no further than the leader's clock, so every member applies the same items at the
   same step number. :class:`Schedule` is both sides' store of those items.
+- **What else is stepped**: the leader's wall clock (the opening hours), its tempo when a tap,
+  MIDI clock or Link moved it (:func:`encode_tempo`), its room's sound (:func:`encode_room`) and
+  the current preset's file when it was saved during the show (:func:`encode_preset_file`).
 - **The show clock** travels in every batch: the leader's step, its wall time and the step rate.
   :class:`ShowClock` turns them into "where the leader is now" for pacing, lag and frame stamps.
 - **Catch-up.** The leader publishes the organism's snapshot (``core/snapshot.py``) retained,
@@ -33,7 +36,9 @@ from installation.core.commands import Command
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ControlInput, Event, Input, ParamInput, RoutingsInput
 from installation.core.frames import NodeReading
-from installation.core.modulation import parse_routings, routing_table
+from installation.core.modulation import ROOM_FEATURES, parse_routings, routing_table
+from installation.core.tempo import MAX_BPM, MIN_BPM, Stamp
+from installation.core.tempo import Source as TempoSource
 from installation.core.tomlsource import Checker, TomlSource
 
 DELAY_STEPS = 6  # inputs take effect this many steps after the leader drains them (100 ms at 60 Hz)
@@ -43,6 +48,9 @@ PRESENCE_EVERY_S = 0.5
 STATE_EVERY_S = 5.0  # the retained snapshot, besides every act change
 MAX_MEMBERS = 16
 MAX_ITEMS_PER_BATCH = 65536  # a tick's node readings too: 5,000 nodes at 2 Hz are about 170 a step
+ROOM_EVERY_STEPS = 6  # the leader's room's features travel at most this often (10 a second at 60 Hz)
+ROOM_DIGITS = 4  # and rounded so: the room.* sources read 0..1
+MAX_PRESET_TEXT = 256 * 1024
 MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 NAMESPACE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 ROLES = ("leader", "follower")
@@ -271,6 +279,53 @@ def encode_wall(wall: float) -> dict[str, Any]:
 
 def decode_wall(data: Mapping[str, Any]) -> float:
     return _number(data.get("wall"), "wall")
+
+
+def encode_tempo(stamp: Stamp) -> dict[str, Any]:
+    """The leader's tempo as its sources set it (a tap, MIDI clock, Link) as a stepped item: every
+    member's tempo takes it at the step it is scheduled for, its beat then at that step's time."""
+    return {"k": "tempo", "bpm": stamp.bpm, "beat": stamp.beat, "running": stamp.running, "source": str(stamp.source)}
+
+
+def decode_tempo(data: Mapping[str, Any]) -> Stamp:
+    bpm, running = _number(data.get("bpm"), "bpm"), data.get("running")
+    if not MIN_BPM <= bpm <= MAX_BPM or not isinstance(running, bool):
+        raise ProtocolError(f"bad tempo: {bpm} BPM, running {running!r}")
+    try:
+        source = TempoSource(str(data.get("source")))
+    except ValueError:
+        raise ProtocolError(f"bad tempo source {data.get('source')!r}") from None
+    return Stamp(bpm, _number(data.get("beat"), "beat"), running, source)
+
+
+ROOM_KEYS = frozenset(f"room.{feature}" for feature in ROOM_FEATURES)
+
+
+def encode_room(features: Mapping[str, float]) -> dict[str, Any]:
+    """The leader's room (its microphone's features, ``room.level``...) as a stepped item: every
+    member's ``room.*`` sources read it from that step on. Rounded: the sources read 0..1."""
+    return {"k": "room", "room": {name: round(float(value), ROOM_DIGITS) for name, value in features.items()
+                                  if name in ROOM_KEYS and math.isfinite(value)}}
+
+
+def decode_room(data: Mapping[str, Any]) -> dict[str, float]:
+    room = data.get("room")
+    if not isinstance(room, dict) or not set(room) <= ROOM_KEYS:
+        raise ProtocolError("the room must be an object of room.* features")
+    return {name: _number(value, name) for name, value in room.items()}
+
+
+def encode_preset_file(name: str, text: str) -> dict[str, Any]:
+    """A preset file the leader saw saved during the show, as it read it: every member takes up
+    that text at one step (not its own copy, when it next looks)."""
+    return {"k": "preset_file", "name": name, "text": text}
+
+
+def decode_preset_file(data: Mapping[str, Any]) -> tuple[str, str]:
+    name, text = _text(data.get("name"), "name"), data.get("text")
+    if not isinstance(text, str) or len(text) > MAX_PRESET_TEXT:
+        raise ProtocolError("a preset file's text must be a string of at most 256 KiB")
+    return name, text
 
 
 def encode_message(message: Mapping[str, Any]) -> bytes:

@@ -251,6 +251,8 @@ class Modulator:
 
     routings: tuple[Routing, ...] = ()
     room: Mapping[str, float] = field(default_factory=dict)  # room.level, room.low...: AudioEngine.features()
+    # in a cluster, the leader's room as stepped to every member (app/cluster.py), read instead of ``room``
+    shared_room: Mapping[str, float] | None = None
     controls: dict[tuple[int, int], float] = field(default_factory=dict)  # (channel, cc) → 0..1
     values: dict[Source, float] = field(default_factory=dict)  # each source's value at the last update
     spike_rate: float = 0.0  # spikes per second, averaged
@@ -294,7 +296,8 @@ class Modulator:
         if kind is SourceKind.NETWORK:
             return network.get(source.name, 0.0)
         if kind is SourceKind.ROOM:
-            value = float(self.room.get(f"room.{source.name}", 0.0))
+            room = self.room if self.shared_room is None else self.shared_room
+            value = float(room.get(f"room.{source.name}", 0.0))
             return min(1.0, max(0.0, value)) if math.isfinite(value) else 0.0
         return self.controls.get((source.channel, source.cc), 0.0)
 

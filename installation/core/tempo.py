@@ -18,6 +18,11 @@ The beat timeline never stops: ``running`` is the transport (MIDI start/stop, th
 
 Sources call in from their own threads (the MIDI thread, the Link thread), so every method
 takes the one lock; all are cheap.
+
+In a cluster (``app/cluster.py``) the show's tempo runs on the show's own time on every member
+and the sources steer :attr:`Tempo.outside` instead, on the machine's clock: the leader steps
+what they set (a :class:`Stamp`) into every member's tempo at one step, a follower's own are
+ignored.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ import math
 import statistics
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from installation.core.commands import TEMPO_PARAMS, Command, Quantum
 from installation.core.events import STORY_EVENTS, CommandInput, Event, Input
@@ -77,6 +83,17 @@ def param_specs() -> list[ParamSpec]:
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """The tempo in effect and where the beat is at one instant: what a cluster's leader steps
+    into every member's tempo (:meth:`Tempo.take`)."""
+
+    bpm: float
+    beat: float
+    running: bool
+    source: Source
+
+
+@dataclass(frozen=True)
 class Position:
     """Where the beat timeline is at one instant."""
 
@@ -120,6 +137,9 @@ class Tempo:
         self.manual_changes = 0  # counts manual tempo changes (the Link adapter pushes each one)
         self._shown_bpm = self._bpm  # what follow_bank last showed in the bank
         self._shown_running = True
+        self.changes = 0  # counts changes of the tempo, the phase, the transport or the source
+        # in a cluster, the tempo the sources (tap, MIDI clock, Link) steer instead of this one
+        self.outside: Tempo | None = None
 
     # -- what others read -------------------------------------------------------------------
     @property
@@ -190,6 +210,7 @@ class Tempo:
         with self._lock:
             if self._source not in MANUAL_SOURCES and self._leader(t) is None:
                 self._source = Source.INTERNAL
+                self.changes += 1
             return self._source
 
     # -- sources -----------------------------------------------------------------------------
@@ -199,6 +220,8 @@ class Tempo:
         Returns whether it leads now (else only its presence is noted). A beat re-anchors the
         phase; without one the beat stays continuous at ``t``.
         """
+        if self.outside is not None:
+            return self.outside.offer(source, t, bpm, beat)
         with self._lock:
             self._heard[source] = t
             if self._leader(t) is not source:
@@ -223,6 +246,8 @@ class Tempo:
     def tap(self, t: float) -> float | None:
         """A tap at ``t``: from the second tap on, the tempo of the recent taps, with this tap on
         a beat. Returns the tempo set, or None (a first tap, or a clock that leads)."""
+        if self.outside is not None:
+            return self.outside.tap(t)
         with self._lock:
             bpm = self._taps.tap(t)
         if bpm is None or not self.set_bpm(bpm, t, Source.TAP):
@@ -238,15 +263,21 @@ class Tempo:
 
     def set_running(self, running: bool) -> None:
         with self._lock:
-            self._running = running
+            if running != self._running:
+                self._running = running
+                self.changes += 1
 
     def transport(self, source: Source, t: float, running: bool) -> None:
         """An external source's start/continue (True) or stop (False), for the transport when
         that source may lead (its beat comes with its next tempo)."""
+        if self.outside is not None:
+            self.outside.transport(source, t, running)
+            return
         with self._lock:
             self._heard[source] = t
-            if self._follow is Follow.AUTO or self._follow.value == source.value:
+            if (self._follow is Follow.AUTO or self._follow.value == source.value) and running != self._running:
                 self._running = running
+                self.changes += 1
 
     def set_follow(self, follow: Follow | str) -> None:
         with self._lock:
@@ -263,6 +294,42 @@ class Tempo:
         if beat is None:
             beat = self._beat0 + (t - self._t0) * self._bpm / 60.0
         self._t0, self._beat0, self._bpm = t, beat, _clamp(bpm)
+        self.changes += 1
+
+    # -- a cluster (app/cluster.py) -----------------------------------------------------------
+    def stamp(self, t: float) -> Stamp:
+        """The tempo in effect, with the beat at ``t``."""
+        with self._lock:
+            return Stamp(self._bpm, self._beat0 + (t - self._t0) * self._bpm / 60.0, self._running, self._source)
+
+    def take(self, t: float, stamp: Stamp) -> None:
+        """The leader's tempo from ``t`` on: its bpm, its beat at ``t``, its transport and source
+        (a clock that leads is heard at ``t``, so manual changes wait for it as on the leader)."""
+        with self._lock:
+            self._set(t, stamp.bpm, stamp.beat)
+            self._running, self._source = stamp.running, stamp.source
+            if stamp.source not in MANUAL_SOURCES:
+                self._heard[stamp.source] = t
+
+    def save_state(self) -> dict[str, object]:
+        """Everything the beat of the next steps depends on, exactly (the cluster's snapshot:
+        a joiner's beat goes on bit for bit as the leader's)."""
+        with self._lock:
+            return {"t0": self._t0, "beat0": self._beat0, "bpm": self._bpm, "running": self._running,
+                    "source": str(self._source), "follow": str(self._follow), "beats_per_bar": self._beats_per_bar,
+                    "heard": {str(source): t for source, t in self._heard.items()},
+                    "shown_bpm": self._shown_bpm, "shown_running": self._shown_running}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """What :meth:`save_state` took. Raises KeyError, ValueError or TypeError for anything else."""
+        heard = {Source(source): float(t) for source, t in dict(state["heard"]).items()}
+        values = (float(state["t0"]), float(state["beat0"]), _clamp(float(state["bpm"])), bool(state["running"]),
+                  Source(state["source"]), Follow(state["follow"]), int(state["beats_per_bar"]), heard,
+                  float(state["shown_bpm"]), bool(state["shown_running"]))
+        with self._lock:
+            (self._t0, self._beat0, self._bpm, self._running, self._source, self._follow, self._beats_per_bar,
+             self._heard, self._shown_bpm, self._shown_running) = values
+            self.changes += 1
 
     # -- the parameter bank ------------------------------------------------------------------
     def follow_bank(self, bank: ParamBank, t: float) -> Quantum:
