@@ -12,6 +12,7 @@ follower's first step and the joiner's first after its snapshot.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -25,7 +26,7 @@ from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
 from installation.core.modulation import Modulator, SourceKind
 from installation.core.paths import UserDirs
-from installation.core.presets import PresetLibrary
+from installation.core.presets import PresetLibrary, load_preset
 from installation.core.tempo import Source
 from tests.services import start_mosquitto, stop
 
@@ -53,6 +54,7 @@ name = "three"
 priority = 3
 """
 PRESET = "kai-1-living-city"  # the first act's (90 s: the test stays in it)
+WARMTH = "shader.festival.warmth"  # a parameter of it the edit changes
 EDIT = """
 [[modulation]]
 source = "room.level"
@@ -186,19 +188,22 @@ def test_tempo_room_and_an_edited_preset_reach_every_member_at_the_same_step(clu
     three.engine.modulation.room = {"room.level": 0.3}
     run(members, 1.0)
     mine = home / "one" / "presets" / f"{PRESET}.toml"
-    mine.write_text(mine.read_text().replace('"shader.festival.warmth" = 0.35', '"shader.festival.warmth" = 0.7')
-                    + EDIT)
+    theirs = home / "two" / "presets" / f"{PRESET}.toml"  # the follower's copy, as shipped
+    original = load_preset(theirs)
+    shipped = float(original.params[WARMTH])  # type: ignore[arg-type]
+    warmth = 0.7 if shipped != 0.7 else 0.2
+    mine.write_text(re.sub(rf'^"{WARMTH}" = .*$', f'"{WARMTH}" = {warmth}', mine.read_text(), flags=re.M) + EDIT)
     os.utime(mine, (time.time() + 2, time.time() + 2))
     edited_at = one.engine.step_count
     run(members, 2.5)
     for runtime in members:
-        assert runtime.engine.bank.target("shader.festival.warmth") == pytest.approx(0.7)
-        assert [routing.source.kind for routing in runtime.engine.modulation.routings] == [SourceKind.ROOM,
-                                                                                             SourceKind.LFO]
-    assert "0.35" in (home / "two" / "presets" / f"{PRESET}.toml").read_text(), "the follower's copy: unedited"
+        assert runtime.engine.bank.target(WARMTH) == pytest.approx(warmth)
+        assert [routing.source.kind for routing in runtime.engine.modulation.routings][-2:] == [SourceKind.ROOM,
+                                                                                                  SourceKind.LFO]
+    assert load_preset(theirs) == original, "the follower's copy: unedited"
     followed_steps = same_steps(led, followed)
     joined_steps = same_steps(led, joined)
-    edited = min(step for step, record in led.items() if record[5]["shader.festival.warmth"] != 0.35)
+    edited = min(step for step, record in led.items() if record[5][WARMTH] != shipped)
     assert edited in followed_steps and edited in joined_steps
     room = [record[4] for step, record in sorted(led.items()) if step > edited + 1]
     assert room and set(room) == {0.8}, "every member's room.* read the leader's room"
