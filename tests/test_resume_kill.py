@@ -1,6 +1,7 @@
 """The organism survives ``kill -9``: ``myco run --headless --resume`` is back in the same act, at
-the position it had, with the same organism on screen (its picture's fine structure correlates
-with the one before the kill far more than a fresh run's does)."""
+the position it had, with the same organism on screen (its picture's network, the cords and filaments between the
+single pixel's flicker and the glow, correlates with the one before the kill far more than a
+fresh run's does)."""
 
 from __future__ import annotations
 
@@ -35,16 +36,24 @@ def luma(png: bytes) -> np.ndarray:
     return rgb @ np.array([0.2126, 0.7152, 0.0722])
 
 
-def fine(png: bytes) -> np.ndarray:
-    """The picture's fine structure: luma less its 9x9 box blur (the hyphae, not the glow)."""
+def box_blur(image: np.ndarray, size: int) -> np.ndarray:
+    padded = np.pad(image, size // 2, mode="edge")
+    rows = sum(padded[i:i + image.shape[0]] for i in range(size))
+    return sum(rows[:, i:i + image.shape[1]] for i in range(size)) / size ** 2
+
+
+def network(png: bytes) -> np.ndarray:
+    """The picture's network: luma band-passed between a 3x3 and a 15x15 box blur. The finest
+    scale is left out: the festival lights the filaments' crests, which move at every step of
+    the hyphae, and /preview.png is redrawn once a second, so the picture before the kill can be
+    a second away from the snapshot (the luma less its 9x9 blur correlated 0.35-0.95 resumed,
+    0.01-0.03 fresh; this band 0.86-0.88 resumed, 0.14-0.17 fresh, on the same pictures too)."""
     image = luma(png)
-    padded = np.pad(image, 4, mode="edge")
-    rows = sum(padded[i:i + image.shape[0]] for i in range(9))
-    return image - sum(rows[:, i:i + image.shape[1]] for i in range(9)) / 81.0
+    return box_blur(image, 3) - box_blur(image, 15)
 
 
 def correlation(a: bytes, b: bytes) -> float:
-    return float(np.corrcoef(fine(a).ravel(), fine(b).ravel())[0, 1])
+    return float(np.corrcoef(network(a).ravel(), network(b).ravel())[0, 1])
 
 
 def first_preview(port: int, process: object, timeout: float) -> bytes:
@@ -96,14 +105,11 @@ def test_after_kill_9_the_same_act_position_and_organism_come_back(tmp_path: Pat
 
     resumed, regrown = correlation(before_png, resumed_png), correlation(before_png, fresh_png)
     figures = (f"back {after_kill:.1f} s after the kill in act {back['act_index'] + 1} at {back['position_s']:.1f} s "
-               f"(killed in act {before['act_index'] + 1} at {before['position_s']:.1f} s); fine-structure "
+               f"(killed in act {before['act_index'] + 1} at {before['position_s']:.1f} s); the network's "
                f"correlation with the picture before the kill: resumed {resumed:.3f}, fresh run {regrown:.3f}")
     print(figures, file=sys.stderr)
     assert after_kill <= 10.0, figures
     assert back["act_index"] == before["act_index"] == 1, figures
     assert abs(back["position_s"] - before["position_s"]) < 5.0, figures
-    # /preview.png is redrawn once a second, so the picture before the kill is up to a second
-    # away from the snapshot, and the festival's light on the filaments' crests moves with every
-    # step of the hyphae: fresh clones measured 0.35, 0.46 and 0.95 resumed, 0.01-0.02 fresh.
-    # The organism is the same one when it is far closer to the picture before than a fresh one.
-    assert resumed > 0.25 and resumed > regrown + 0.2, figures
+    # the same organism: far closer to the picture before than a fresh one (see network())
+    assert resumed > 0.6 and resumed > regrown + 0.4, figures
