@@ -210,11 +210,7 @@ class Engine:
         self.bank.restore_state(state["params"])
         self.t, self.step_count = float(state["t"]), int(state["step_count"])
         if state["preset"] != self.preset.name:  # a preset recalled in the act
-            preset = self._load_preset(str(state["preset"]))
-            if preset is not None and preset.seed == self.seed.name:
-                self.preset = preset
-                self._preset_mtime = self._mtime(preset)
-                self.modulation.set_routings(preset.modulation)
+            self._hold(self._load_preset(str(state["preset"])))
         fade = state.get("fade")
         if fade:
             specs = self.specs()
@@ -479,16 +475,33 @@ class Engine:
         else:
             self.reload_preset(self.preset.name, text)
 
+    def restore_edited_preset(self, name: str, text: str) -> None:
+        """After :meth:`restore`: the current preset as it was edited during the show (``text``, as a
+        cluster's leader stepped it), in effect without a morph: the parameters came with the
+        snapshot, its routings come from the text."""
+        if name == self.preset.name:
+            self._hold(self._parse_preset(name, text))
+
+    def _hold(self, preset: Preset | None) -> None:
+        """``preset`` current as a snapshot had it (its parameters are restored, not morphed to)."""
+        if preset is not None and preset.seed == self.seed.name:
+            self.preset = preset
+            self._preset_mtime = self._mtime(preset)
+            self.modulation.set_routings(preset.modulation)
+
+    def _parse_preset(self, name: str, text: str) -> Preset | None:
+        try:
+            return parse_preset(TomlSource.parse(text, self.presets.path(name)), self.specs())
+        except (LoadError, ValueError) as error:
+            self.report(str(error))
+            return None
+
     def reload_preset(self, name: str, text: str) -> bool:
         """The current preset ``name`` as its file now says (``text``), morphed to in half a second;
         a broken one is reported and the show keeps its state. A preset no longer current (an act
         changed meanwhile) is left for its next recall."""
-        if name != self.preset.name:
-            return False
-        try:
-            reloaded = parse_preset(TomlSource.parse(text, self.presets.path(name)), self.specs())
-        except (LoadError, ValueError) as error:
-            self.report(str(error))
+        reloaded = self._parse_preset(name, text) if name == self.preset.name else None
+        if reloaded is None:
             return False
         log.info("preset %s reloaded from %s", reloaded.name, reloaded.path)
         self._apply(reloaded, transition_s=PRESET_RELOAD_S)

@@ -1,13 +1,15 @@
 """A cluster of three headless members on one machine over a real mosquitto (issue 18).
 
-One test, one cluster, in order: the members show the same act and step through ``/status``
-and the same pixels where their outputs overlap (``/preview.png?output=NAME`` at the same show
-step), bit for bit, also after live nodes were sent to the leader alone (their readings reach every
-member at the same step); the leader is killed with ``kill -9`` and the best follower takes over; a
-command sent to a follower reaches the new leader and every member; the broker restarts mid-act and
-no act change is lost; the old leader comes back, follows and catches up within 10 s (asserted).
-The takeover time is printed, not asserted (a busy two-core machine); ``make soak-cluster`` and the
-benchmark measure the figures over minutes.
+One test, one cluster, in order: the members show the same act and step through ``/status`` and the
+same pixels where their outputs overlap (``/preview.png?output=NAME`` at the same show step), bit
+for bit; a Link session's tempo that the leader follows is every member's tempo
+(``tests/test_cluster_shared.py`` compares tempo step by step); the same pixels also after live
+nodes were sent to the leader alone (their readings reach every member at the same step); the
+leader is killed with ``kill -9`` and the best follower takes over; a command sent to a follower
+reaches the new leader and every member; the broker restarts mid-act and no act change is lost; the
+old leader comes back, follows and catches up within 10 s (asserted). The takeover time is printed,
+not asserted (a busy two-core machine); ``make soak-cluster`` and the benchmark measure the figures
+over minutes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from installation.app.cluster import CATCH_UP_S
 from tests.cluster_rig import frozen_shaders
 from tests.services import Mosquitto, free_port, myco_status, require, start_mosquitto, stop
 from tests.test_app_headless import MYCO
+from tests.test_link import Peer
 from tests.waiting import wait_for
 
 VENUE = """[venue]
@@ -78,7 +81,7 @@ def member(name: str, venue: Path, port: int, home: Path, osc_port: int) -> Iter
     with open(home / f"{name}.log", "a") as log, subprocess.Popen(
             [*MYCO, "run", "--headless", "--no-audio", "--quality", "low", "--size", "320x180", "--venue",
              str(venue), "--member", name, "--status", f"127.0.0.1:{port}", "--osc", f"127.0.0.1:{osc_port}",
-             "--shader-dir", str(frozen_shaders(home))],
+             "--link", "--shader-dir", str(frozen_shaders(home))],  # (the leader's inputs, Link too)
             env=env, stdout=log, stderr=subprocess.STDOUT, text=True) as process:
         try:
             yield process
@@ -184,6 +187,19 @@ def test_three_members_one_show_takeover_broker_restart_and_rejoin(tmp_path: Pat
                             "whole previews of two and three")
         print(f"two and three (both joined from the snapshot) at step {step}: max difference {whole.max()}")
         assert whole.max() == 0
+
+        # -- a tempo the leader follows (an Ableton Link session) is every member's ----------------
+        peer = Peer(128.0)
+        stack.callback(peer.close)
+        until(lambda: peer.ask("peers") >= 1, "the leader in the peer's Link session")  # followers open no Link
+        assert peer.ask_line("set 137") == "ok"
+
+        def linked(report: dict[str, Any]) -> bool:
+            return (report["tempo"]["source"] == "link" and abs(report["tempo"]["bpm"] - 137.0) < 0.01
+                    and abs(report["params"]["tempo.bpm"] - 137.0) < 0.01)
+
+        for name in ("one", "two", "three"):
+            until(showing(ports[name], linked), f"{name} at the Link session's tempo")
 
         # -- live nodes, sent to the leader only, are on every member at the same step ----------
         for i in range(15):  # 1.5 s of two gallery nodes at 10 Hz, to the leader's OSC port
