@@ -14,7 +14,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -24,6 +24,7 @@ from installation.nodes.ratelimit import RateLimiter
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
 from tests import services
+from tests.fuzzing import fuzz
 from tests.waiting import wait_for
 
 PARAMS = {"nodes.fade_s": 0.0}
@@ -120,7 +121,7 @@ def publisher(mqtt_broker: services.Mosquitto) -> Iterator[mqtt.Client]:
     client.loop_stop()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz(200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=1200))
 def test_fuzz_payloads_through_the_broker(listener: MqttListener, publisher: mqtt.Client, payload: bytes) -> None:
     before = counts(listener)["received"]

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -25,6 +25,7 @@ from installation.nodes.mux import NodeMux
 from installation.nodes.ratelimit import RateLimiter
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
+from tests.fuzzing import fuzz
 from tests.waiting import wait_for
 
 PARAMS = {"nodes.fade_s": 0.0, "nodes.silence_s": 0.5}
@@ -125,7 +126,7 @@ def test_raw_random_datagrams_are_counted_and_the_listener_survives(osc: OscList
     wait_for(lambda: osc.mux.counters.snapshot()["osc"]["accepted"] == 1, 5, "the reading accepted")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz(300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=30), st.lists(st.one_of(st.floats(width=32), st.integers(-2**31, 2**31 - 1),
                                                  st.text(max_size=12), st.booleans()), max_size=10))
 def test_fuzz_messages_through_the_socket(osc: OscListener, tail: str, args: list[object]) -> None:

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from installation.core.errors import LoadError
 from installation.core.isf import eval_size, isf_param_specs, load_isf, slug
 from installation.core.params import Kind, ParamSpec
+from tests.fuzzing import fuzz
 
 BODY = "void main() { gl_FragColor = vec4(1.0); }\n"
 
@@ -195,7 +196,7 @@ isf_values: st.SearchStrategy[object] = st.recursive(
     max_leaves=30)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz(400, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.dictionaries(st.sampled_from(ISF_KEYS), isf_values, max_size=6))
 def test_any_header_loads_or_gets_a_load_error(tmp_path: Path, header: dict[str, object]) -> None:
     """Whatever the header holds: an IsfShader whose parameters can be declared, or a LoadError."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import tomlkit
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from installation.core.errors import LoadError, Problem
@@ -40,8 +40,9 @@ from installation.core.tomlsource import TomlSource
 from installation.core.venue import load_venue, parse_venue
 from installation.midi.profile import load_profile, parse_profile
 from installation.nodes.recording import MAX_RECORDING_BYTES, read_recording
+from tests.fuzzing import fuzz
 
-FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = fuzz(400, suppress_health_check=[HealthCheck.too_slow])
 WHERE = Path("/nonexistent/fuzz/file.toml")
 SPECS = {spec.name: spec for spec in (
     float_param("sim.growth", 0.5, 0.0, 2.0), bool_param("synth.mute", False),

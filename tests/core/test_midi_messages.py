@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from installation.midi.bindings import Binding, ButtonMode, Control, ControlType, Relative, Takeover, Target
 from installation.midi.messages import Kind, Message, StreamParser, parse
 from tests.core.midi_helpers import Rig
+from tests.fuzzing import fuzz
 
 
 def test_parse_channel_messages() -> None:
@@ -64,7 +65,7 @@ FUZZ_BINDINGS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@fuzz(300)
 @given(st.lists(st.integers(0, 255), max_size=200))
 def test_fuzz_byte_streams_through_the_mapping(stream: list[int]) -> None:
     rig = Rig(FUZZ_BINDINGS)
@@ -95,7 +96,7 @@ def _bytes_of(message: Message, stream: list[int]) -> list[int]:
     return stream[:1]
 
 
-@settings(max_examples=200, deadline=None)
+@fuzz(200)
 @given(st.lists(st.lists(st.integers(-5, 300), max_size=6), max_size=40))
 def test_fuzz_arbitrary_lists(messages: list[list[int]]) -> None:
     rig = Rig(FUZZ_BINDINGS)

@@ -7,7 +7,7 @@ import math
 import struct
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from installation.core.events import CommandInput, Event, EventKind, ParamInput
@@ -24,8 +24,9 @@ from installation.nodes.codec import (
 )
 from installation.nodes.counters import REASONS
 from installation.nodes.validate import Rejection, validate
+from tests.fuzzing import fuzz
 
-FUZZ = settings(max_examples=2000, deadline=None)
+FUZZ = fuzz(500)
 
 
 def reason(result: object) -> str:
@@ -224,7 +225,7 @@ def same(a: NodeReading, b: NodeReading) -> bool:
         (math.isnan(getattr(a, v)) and math.isnan(getattr(b, v))) or getattr(a, v) == getattr(b, v) for v in values)
 
 
-@settings(max_examples=500, deadline=None)
+@fuzz(500)
 @given(readings)
 def test_encoded_readings_decode_to_themselves(reading: NodeReading) -> None:
     address, args = encode_osc(reading)

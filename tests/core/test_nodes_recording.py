@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from installation.core.errors import LoadError
@@ -17,6 +17,7 @@ from installation.nodes.mux import NodeMux
 from installation.nodes.recording import RecordingWriter, open_replay, read_recording
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
+from tests.fuzzing import fuzz
 
 
 def test_write_and_read_back(tmp_path: Path) -> None:
@@ -80,7 +81,7 @@ records = st.fixed_dictionaries({"type": st.sampled_from(["reading", "event", "h
                                 optional={name: line_values for name in ("potential_mv", "toxin", "x", "y", "junk")})
 
 
-@settings(max_examples=2000, deadline=None)
+@fuzz(500)
 @given(st.lists(st.one_of(records.map(json.dumps), st.text(max_size=60)), max_size=6))
 def test_fuzz_recording_lines_never_raise(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> None:
     path = tmp_path_factory.getbasetemp() / "fuzz.jsonl"

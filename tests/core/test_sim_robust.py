@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from installation.core.events import Event, EventKind
@@ -11,6 +11,7 @@ from installation.core.frames import FIELD_NAMES, WorldFrame
 from installation.nodes.mux import NodeMux
 from installation.sim.defaults import demo_seed
 from installation.sim.kernel import Kernel
+from tests.fuzzing import fuzz
 
 unit = st.one_of(st.none(), st.floats(0.0, 1.0))
 events = st.builds(
@@ -46,7 +47,7 @@ def well_formed(frame: WorldFrame) -> None:
         assert np.isfinite(grid).all() and grid.min() >= 0 and grid.max() <= 1
 
 
-@settings(max_examples=60, deadline=None)
+@fuzz(60)
 @given(st.lists(actions, min_size=1, max_size=12))
 def test_any_story_keeps_the_world_well_formed(script: list[tuple[str, object]]) -> None:
     seeds = {k: demo_seed(k, 6 + 4 * k) for k in (1, 2, 3)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from installation.core.events import Event, EventKind
@@ -13,6 +13,7 @@ from installation.synth.effects import Limiter
 from installation.synth.offline import render_stream
 from installation.synth.params import param_specs
 from tests.core.synth_frames import STEP_S, frames
+from tests.fuzzing import fuzz
 
 pytestmark = pytest.mark.core
 CEILING = 10 ** (-0.3 / 20)
@@ -43,7 +44,7 @@ EVENT = st.builds(
 UNIT = st.floats(0.0, 1.0)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz(30, suppress_health_check=[HealthCheck.too_slow])
 @given(params=PARAMS, events=st.lists(EVENT, max_size=12), density=UNIT, toxin=UNIT, flow=UNIT, flora=UNIT,
        waste=UNIT, channels=st.sampled_from([1, 2, 4]))
 def test_peak_never_exceeds_the_ceiling(params: dict[str, object], events: list[Event], density: float,
