@@ -110,8 +110,7 @@ def qt_session(x_display: str) -> Iterator[object]:
     Defined once here: a QApplication shut down and made again in one process crashes Qt, and
     one that outlives Xvfb makes Qt end the process with status 1 when its X connection breaks.
     """
-    from PySide6.QtCore import Qt, QThreadPool
-    from PySide6.QtGui import QIcon, QImage
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QWidget
 
     from installation.ui.gl_output import share_gl_contexts
@@ -129,12 +128,9 @@ def qt_session(x_display: str) -> Iterator[object]:
     first.winId()
     wait_for(lambda: "QDBusConnection" in leaks.idle_native_threads(), 10, "Qt's D-Bus thread to wait for work")
     first.deleteLater()
-    # Qt's icon theme lookup keeps its cache file open from the first themed icon on, and Qt's
-    # global thread pool (smooth image scaling: the preview) keeps a thread with an eventfd per
-    # core: start both here, and keep the pool's threads for the session instead of 30 s
+    # Qt's icon theme lookup keeps its cache file open from the first themed icon on: start it
+    # here (the threads of Qt's image-scaling pool come and go: tests/leaks.py knows them)
     QIcon.fromTheme("edit-clear").pixmap(16)
-    QThreadPool.globalInstance().setExpiryTimeout(-1)
-    QImage(2048, 2048, QImage.Format.Format_RGB32).scaled(1024, 1024, mode=Qt.TransformationMode.SmoothTransformation)
     yield app
     for widget in QApplication.topLevelWidgets():
         widget.close()

@@ -76,3 +76,19 @@ def test_a_canvas_and_a_jack_client_are_named() -> None:
     busy = leaks.Snapshot(before.fds, before.children, before.threads, frozenset({1}), frozenset({"system", "myco"}))
     assert leaks.difference(quiet, busy) == ["1 vispy canvas(es) not closed (each holds a GL context)",
                                              "JACK client 'myco'"]
+
+
+def test_the_eventfds_of_qt_pooled_threads_are_qt_s_and_any_other_is_named() -> None:
+    """Qt's image-scaling pool starts a thread with an eventfd per core and ends it 30 s later: not
+    the test's. One eventfd more than the pooled threads is named, with the threads started."""
+    before = leaks.snapshot()
+    pool = frozenset({(900001, leaks.QT_POOLED_THREAD), (900002, leaks.QT_POOLED_THREAD)})
+    eventfds = frozenset({(9001, "anon_inode:[eventfd]"), (9002, "anon_inode:[eventfd]")})
+    scaled = leaks.Snapshot(before.fds | eventfds, before.children, before.threads, before.canvases, None,
+                            before.native_threads | pool)
+    assert leaks.difference(before, scaled) == []
+    ours = leaks.Snapshot(scaled.fds | {(9003, "anon_inode:[eventfd]")}, before.children, before.threads,
+                          before.canvases, None, scaled.native_threads)
+    assert leaks.difference(before, ours) == ["open file descriptor 9003 -> anon_inode:[eventfd]",
+                                              "thread 900001 'Thread (pooled)' (native)",
+                                              "thread 900002 'Thread (pooled)' (native)"]
