@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -36,13 +37,17 @@ def test_midi_monitor_prints_messages_and_mapping(jack_server: Jack, capsys: pyt
     player.start()
     try:
         # time to connect: a fresh quiet run once needed more than 5 s (docs: the closing note of stop 22)
-        assert main(["midi", "monitor", "APC", "--seconds", "12"]) == 0
+        started = time.monotonic()
+        assert main(["midi", "monitor", "APC", "--seconds", "20", "--count", "1"]) == 0
+        stopped_after = time.monotonic() - started
     finally:
         player.join()
         controller.unplug()
     out = capsys.readouterr().out
     assert "90 3b 7f  note_on ch 1 59 127" in out
     assert "-> event surge strength 1.50" in out
+    # --count 1: it stopped at the first message and what it maps to, not at --seconds
+    assert out.rstrip().endswith("-> event surge strength 1.50") and stopped_after < 19.0, (stopped_after, out)
 
 
 def test_midi_learn_and_forget_from_the_command_line(jack_server: Jack, capsys: pytest.CaptureFixture[str]) -> None:

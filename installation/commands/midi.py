@@ -16,6 +16,8 @@ from typing import Any
 
 from installation.app.launch import stop_on_signals
 
+COUNT_LINGER_S = 0.2  # after --count messages: what the last one maps to comes through the input queue
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("midi", help="list MIDI ports and profiles, or monitor what a controller sends",
@@ -28,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     monitor.add_argument("pattern", nargs="?", default="", help="port name pattern (regular expression)")
     monitor.add_argument("--midi-api", metavar="API", help="MIDI API to try first (alsa, jack, ...)")
     monitor.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: Ctrl-C)")
+    monitor.add_argument("--count", type=int, default=0, metavar="N",
+                         help="stop after N messages and what they map to (default: Ctrl-C)")
     monitor.set_defaults(func=run_monitor)
     learn = actions.add_parser("learn", help="bind the next control you move to a target, saved for good")
     learn.add_argument("target", help="param:NAME, event:KIND or command:NAME [ARGUMENT] (quote it)")
@@ -72,8 +76,11 @@ def run_monitor(args: argparse.Namespace) -> int:
 
     bank = build_bank()
     queue = InputQueue()
+    seen = 0
 
     def show(port: str, data: list[int], t: float) -> None:
+        nonlocal seen
+        seen += 1
         message = parse(data)
         text = "malformed" if message is None else f"{message.kind.value} ch {message.channel + 1} " \
             f"{message.number} {message.value}"
@@ -94,6 +101,8 @@ def run_monitor(args: argparse.Namespace) -> int:
             while not stop.wait(0.02) and time.monotonic() < end:
                 for item in queue.drain():
                     _print_input(item)
+                if 0 < args.count <= seen:  # a moment more for what the last message maps to
+                    end = min(end, time.monotonic() + COUNT_LINGER_S)
         finally:
             midi.stop()
     return 0
