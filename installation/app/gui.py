@@ -22,6 +22,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from installation.app.health import FrameClock
+from installation.app.lockstep import Lockstep
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
 from installation.app.snapshots import SnapshotKeeper
@@ -30,7 +31,7 @@ from installation.core.commands import Command
 from installation.core.drafts import Draft, changed_values, delete_draft, read_draft, set_aside, when_text, write_draft
 from installation.core.errors import LoadError
 from installation.core.events import CommandInput, ParamInput, RoutingsInput
-from installation.core.frames import with_all_events
+from installation.core.frames import WorldFrame, with_all_events
 from installation.core.mapping import Mapping
 from installation.core.params import Value
 from installation.core.paths import UserDirs
@@ -155,13 +156,17 @@ class DesktopApp(QObject):
             canvas, [request.region for request in requests],
             [clock.frame_done for clock in self.view_clocks], runtime.clock.frame_done, self.report, engine.bank,
             options.quality or str(engine.bank.get("render.quality")), options.shader_dir,
-            follow_quality=options.quality is None)
-        # snapshots of the organism; a resumed one's picture goes to the world when it is built
+            follow_quality=options.quality is None, hot_reload=runtime.cluster is None,  # a member: the same shaders
+            seed=engine.seed.rng_seed)
+        # snapshots of the organism; a resumed one's picture goes to the world before its next step
         self.snapshots = SnapshotKeeper(engine)
         self._snapshot_gpu = getattr(self.pictures, "save_state", None)
-        if hasattr(self.pictures, "resume"):
-            self.pictures.resume = engine.resumed  # type: ignore[attr-defined]
-        engine.resumed = None
+        self._hand_resumed()
+        # a cluster member's hyphae step once per render group (app/lockstep.py), and the leader's
+        # snapshot carries them (docs/cluster.md)
+        self.lockstep = Lockstep(engine) if runtime.cluster is not None else None
+        if runtime.cluster is not None:
+            runtime.cluster.gpu = self._snapshot_gpu
         self.views: Sequence[OutputView] = self.pictures.views
         windows = [OutputWindow(view, request, index)
                    for index, (view, request) in enumerate(zip(self.views, requests, strict=True))]
@@ -251,12 +256,28 @@ class DesktopApp(QObject):
         frames = runtime.tick()
         engine = runtime.engine
         self.outputs.set_veil(engine.bank.number("render.blackout"))
-        if frames:
+        self._hand_resumed()  # a cluster member that caught up from the leader's snapshot
+        due: tuple[WorldFrame, float | None] | None
+        if self.lockstep is not None:
+            due = self.lockstep.due(frames)
+        else:  # every frame, by the wall clock
+            due = (with_all_events(frames), None) if frames else None
+        if due is not None:
             scene = Scene(*engine.look_mix(), engine.seed, engine.effects.slots,
                           live_sound(engine.effects.slots, runtime.audio))
-            self.pictures.show_frame(with_all_events(frames), engine.bank.snapshot(), scene)
+            self.pictures.show_frame(due[0], engine.bank.snapshot(), scene, due[1])
+        if frames:
             self.snapshots.maybe_take(self._snapshot_gpu)  # every few minutes and at each act change
+            if runtime.cluster is not None:
+                runtime.cluster.maybe_publish_state()
         runtime.heartbeat.beat(runtime.clock.frames)  # systemd's watchdog: only while world frames finish
+
+    def _hand_resumed(self) -> None:
+        """A resumed snapshot (``--resume``, or a cluster member's catch-up): its picture to the world."""
+        engine = self.runtime.engine
+        if engine.resumed is not None and hasattr(self.pictures, "resume"):
+            self.pictures.resume = engine.resumed  # type: ignore[attr-defined]
+        engine.resumed = None
 
     def outputs_status(self) -> list[dict[str, object]]:
         """Each output window by name: its own frame rate and time, its screen and canvas region."""

@@ -16,10 +16,10 @@ from typing import Any
 
 from PIL import Image
 
+from installation.app.lockstep import Lockstep
 from installation.app.runtime import Runtime
 from installation.app.snapshots import SnapshotKeeper, restore_picture
 from installation.app.status import PREVIEW_WIDTH
-from installation.core.cluster import RENDER_GROUP
 from installation.core.frames import WorldFrame, with_all_events
 from installation.core.venue import OutputSpec
 from installation.render.sound import live_sound
@@ -38,25 +38,27 @@ class HeadlessOutput:
         self.runtime = runtime
         self._open()
         self.problems: list[str] = []
-        self._pending: list[WorldFrame] = []
+        self._pending: list[WorldFrame] = []  # without a cluster: the frames since the last draw
+        self.lockstep = Lockstep(runtime.engine) if runtime.cluster is not None else None
         self._last_draw = 0.0
         self._last_preview = 0.0
 
     def show(self, frames: list[WorldFrame], now: float) -> bool:
         """Take the engine's new frames; draw when one is due. True when it drew."""
-        self._pending.extend(frames)
         engine = self.runtime.engine
         cluster = self.runtime.cluster
-        if cluster is None:
+        if self.lockstep is None:
+            self._pending.extend(frames)
             if not self._pending or now - self._last_draw < 1.0 / DRAW_HZ:
                 return False
             dt = now - self._last_draw if self._last_draw else 1.0 / DRAW_HZ
-        else:  # lockstep: the hyphae advance once per render group, by its fixed dt, on every member alike
-            if not self._pending or engine.step_count % RENDER_GROUP:
+            frame, self._pending = with_all_events(self._pending), []
+        else:  # a cluster member: once per render group, as every member
+            due = self.lockstep.due(frames)
+            if due is None:
                 return False
-            dt = RENDER_GROUP * engine.dt
+            frame, dt = due
         self._last_draw = now
-        frame, self._pending = with_all_events(self._pending), []
         if self._wanted_quality() != self.quality:  # its textures are sized by it: a new renderer
             log.info("output quality %s -> %s: the hyphae weave again", self.quality, self._wanted_quality())
             self.offscreen.close()

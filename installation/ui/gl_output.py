@@ -28,6 +28,7 @@ from installation.core.frames import WorldFrame
 from installation.core.mapping import IDENTITY, WHOLE, Mapping
 from installation.core.params import ParamBank, Value
 from installation.render.patterns import pattern_code
+from installation.render.resume import restore_picture
 from installation.ui.output_view import FrameDone, Region, Scene
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,8 @@ class GlWorld:
     """The world in a GL context of its own, stepped by the app's tick; the outputs' views."""
 
     def __init__(self, canvas_size: tuple[int, int], bank: ParamBank, frame_done: FrameDone,
-                 quality: str = "medium", shader_dir: Path | None = None, follow_quality: bool = False) -> None:
+                 quality: str = "medium", shader_dir: Path | None = None, follow_quality: bool = False,
+                 hot_reload: bool = True, seed: int = 0) -> None:
         if not QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts):
             raise RuntimeError("GL context sharing is off (share_gl_contexts() must run before the QApplication)")
         from installation.render.offscreen import gl_app
@@ -152,9 +154,11 @@ class GlWorld:
         self.quality = quality
         self.follow_quality = follow_quality  # rebuild when render.quality changes (not pinned by --quality)
         self.shader_dir = shader_dir
+        self.hot_reload = hot_reload  # off on a cluster member: every member keeps the same shaders
+        self.seed = seed  # the agents' first places (the engine's seed, as a headless output's)
         self.context = WorldContext()
         self.world: Any = None  # built by the first step
-        self.resume: Any = None  # a resumed snapshot: its picture is uploaded when the world is built
+        self.resume: Any = None  # a resumed snapshot: its picture is uploaded before the world's next step
         self.fence: Any = None  # the picture's completion mark, waited for by every view
         self.views: list[WorldView] = []
         self.problems: list[str] = []  # shader problems (file:line: key: reason) of the last reload
@@ -185,16 +189,22 @@ class GlWorld:
         view.pattern = pattern
         view.canvas.update()
 
-    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene) -> None:
-        """One step of the world for every view, then every view is asked to paint."""
+    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene,
+                   dt: float | None = None) -> None:
+        """One step of the world for every view (by ``dt``; None: the time since the last step),
+        then every view is asked to paint."""
         started = time.perf_counter()
         now = time.monotonic()
-        dt = now - self._last_step if self._last_step else 1 / 60
+        if dt is None:
+            dt = now - self._last_step if self._last_step else 1 / 60
         try:
             self.context.make_current()
             self._follow_quality(str(params.get("render.quality", self.quality)))
             if self.world is None:
                 self._build()
+            if self.resume is not None:  # before the step: this frame shows the resumed organism
+                restore_picture(self.world.renderer, self.resume)
+                self.resume = None
             self.world.follow_effects(scene.effects, scene.sound)
             problems = self.world.step(frame, params, dt, (scene.look_from, scene.look_to, scene.mix), scene.seed)
             self.context.flush()
@@ -216,13 +226,9 @@ class GlWorld:
         from installation.render.gl_sync import Fence
         from installation.render.world import World
 
-        self.world = World(self.canvas_size, self.quality, self.shader_dir, bank=self.bank)
+        self.world = World(self.canvas_size, self.quality, self.shader_dir, bank=self.bank, seed=self.seed)
+        self.world.renderer.hot_reload = self.hot_reload
         self.fence = self.fence or Fence()
-        if self.resume is not None:  # before the first step: the first frame shows the same organism
-            from installation.render.resume import restore_picture
-
-            restore_picture(self.world.renderer, self.resume)
-            self.resume = None
 
     def save_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The renderer's part of a snapshot, read back in the world's context (the GUI thread)."""

@@ -67,8 +67,10 @@ class Pictures(Protocol):
     def views(self) -> Sequence[OutputView]:
         """One per output window, in order."""
 
-    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene) -> None:
-        """Hand over the newest frame; the views repaint at their own pace."""
+    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene,
+                   dt: float | None = None) -> None:
+        """Hand over the newest frame, ``dt`` seconds after the last (None: by the wall clock);
+        the views repaint at their own pace."""
 
     def preview(self, width: int) -> QImage:
         """The latest picture about ``width`` wide (for the control window and ``/preview.png``)."""
@@ -125,7 +127,8 @@ class MapPictures:
         self.views = [MapOutput(frame_done) for frame_done in frame_dones]
         self.problems: list[str] = []
 
-    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene) -> None:
+    def show_frame(self, frame: WorldFrame, params: MappingType[str, Value], scene: Scene,
+                   dt: float | None = None) -> None:
         for view in self.views:
             view.map.show_frame(frame)
 
@@ -148,15 +151,17 @@ class MapPictures:
 
 def make_pictures(canvas_size: tuple[int, int], regions: Sequence[Region], frame_dones: Sequence[FrameDone],
                   world_done: FrameDone, report: Callable[[str], None], bank: ParamBank, quality: str = "medium",
-                  shader_dir: Path | None = None, follow_quality: bool = False) -> Pictures:
-    """One view per region (with its own frame clock) of one world painted at ``canvas_size``."""
+                  shader_dir: Path | None = None, follow_quality: bool = False, hot_reload: bool = True,
+                  seed: int = 0) -> Pictures:
+    """One view per region (with its own frame clock) of one world painted at ``canvas_size``
+    (its agents placed from ``seed``; shader files saved while running reloaded if ``hot_reload``)."""
     try:
         from installation.ui.gl_output import GlWorld
     except ImportError as error:
         report(f"GPU renderer not available ({error}); the outputs show the network map")
         return MapPictures(frame_dones)
     try:
-        world = GlWorld(canvas_size, bank, world_done, quality, shader_dir, follow_quality)
+        world = GlWorld(canvas_size, bank, world_done, quality, shader_dir, follow_quality, hot_reload, seed)
         for region, frame_done in zip(regions, frame_dones, strict=True):
             world.add_view(region, frame_done)
         return world

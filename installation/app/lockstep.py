@@ -1,0 +1,34 @@
+"""A cluster member's hyphae in lockstep: one renderer step per render group, by the group's fixed dt.
+
+The engine steps alike on every member, but the renderer's step depends on the dt and the frames
+it is given: a wall-clock dt, or a step per drawn frame, differs from machine to machine, and the
+hyphae drift apart where outputs overlap. So every member, headless (``app/headless.py``) or
+windowed (``app/gui.py``), steps them only where a render group ends (a member's tick ends there:
+``ClusterMember.may_step``), with the group's frames and :data:`RENDER_GROUP` engine steps' dt.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from installation.core.cluster import RENDER_GROUP
+from installation.core.frames import WorldFrame, with_all_events
+
+if TYPE_CHECKING:
+    from installation.engine import Engine
+
+
+class Lockstep:
+    """The engine's frames gathered until a render group ends."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._pending: list[WorldFrame] = []
+
+    def due(self, frames: list[WorldFrame]) -> tuple[WorldFrame, float] | None:
+        """Take a tick's frames: the group's frame and dt when the engine has just ended a group, else None."""
+        self._pending.extend(frames)
+        if not self._pending or self.engine.step_count % RENDER_GROUP:
+            return None
+        frame, self._pending = with_all_events(self._pending), []
+        return frame, RENDER_GROUP * self.engine.dt
