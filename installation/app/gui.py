@@ -256,12 +256,12 @@ class DesktopApp(QObject):
         frames = runtime.tick()
         engine = runtime.engine
         self.outputs.set_veil(engine.bank.number("render.blackout"))
-        self._hand_resumed()  # a cluster member that caught up from the leader's snapshot
         due: tuple[WorldFrame, float | None] | None
         if self.lockstep is not None:
             due = self.lockstep.due(frames)
         else:  # every frame, by the wall clock
             due = (with_all_events(frames), None) if frames else None
+        self._hand_resumed()  # a cluster member that caught up from the leader's snapshot
         if due is not None:
             scene = Scene(*engine.look_mix(), engine.seed, engine.effects.slots,
                           live_sound(engine.effects.slots, runtime.audio))

@@ -26,7 +26,15 @@ class Lockstep:
         self._pending: list[WorldFrame] = []
 
     def due(self, frames: list[WorldFrame]) -> tuple[WorldFrame, float] | None:
-        """Take a tick's frames: the group's frame and dt when the engine has just ended a group, else None."""
+        """Take a tick's frames: the group's frame and dt when the engine has just ended a group, else None.
+
+        Call before the output takes ``engine.resumed``: a tick that ended in a catch-up from the
+        leader's snapshot steps nothing, and the frames it and the ticks before it ran are dropped
+        (they led elsewhere; the snapshot's picture is the leader's after its step at that group's end).
+        """
+        if self.engine.resumed is not None:
+            self._pending = []
+            return None
         self._pending.extend(frames)
         if not self._pending or self.engine.step_count % RENDER_GROUP:
             return None
