@@ -17,7 +17,7 @@ from installation.audio.engine import AudioEngine
 from installation.core.events import Event, EventKind
 from installation.synth.offline import render_stream
 from tests import services
-from tests.audio_helpers import STATE, Feeder, band_levels, beside_myco_render, record, record_clean
+from tests.audio_helpers import STATE, Feeder, band_levels, beside_myco_render, record
 from tests.core.synth_frames import STEP_S, frames
 from tests.waiting import wait_for
 
@@ -79,7 +79,7 @@ def test_recording_is_not_silent_and_matches_the_offline_spectrum(engine: AudioE
     wait_for(lambda: running(engine), 20, "the audio process to play")
     feeder = Feeder(engine, **STATE)
     feeder.run(5.0)  # let the drone settle, as the offline render does below
-    live = record_clean(engine, tmp_path / "live.wav", feeder, 3.0)
+    live = record(tmp_path / "live.wav", 3, during=lambda: feeder.run(3.0))
     assert np.sqrt(np.mean(live ** 2)) > 10 ** (-40 / 20)
     offline = render_stream(frames(8.0, **STATE), {}, STEP_S, 8.0)[5 * 48000:]
     _, live_levels = band_levels(live)
