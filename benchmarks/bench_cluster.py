@@ -11,7 +11,10 @@
   same wall clock (what the machine's scheduling alone costs); the leader killed with ``kill -9``
   and the time until a follower leads and the show moves on; a follower restarted and the time
   until it has the running show again (within ``CATCH_UP_S`` of its clock) and until it is within
-  a frame of it.
+  a frame of it;
+- protocol: the same three members without renderers (``--no-visuals``), the same offsets: what
+  the cluster's clock, broker and steps put between members when the CPU is not shared by three
+  software renderers (as on machines with a GPU each).
 """
 
 from __future__ import annotations
@@ -204,17 +207,34 @@ def cluster(broker: Broker, folder: Path, seconds: float) -> dict[str, Any]:
             member.stop()
 
 
+def protocol(broker: Broker, folder: Path, seconds: float) -> dict[str, Any]:
+    """The members' frame offset with no renderer: the show, the clock and the broker alone."""
+    venue = write_venue(folder / "venue-protocol.toml", broker.url(), namespace="myco/bench-protocol")
+    members = [Member(name, venue, folder, visuals=False) for name, _role, _priority in MEMBERS]
+    try:
+        for member in members:
+            member.start(headless_env())
+        wait_for(lambda: in_step(members, "a", SHOW_MS), 120, "three members without renderers following leader a")
+        pacers = bare_pacers(seconds)
+        return {"frame_offset": frame_offsets(members, seconds), "control_bare_pacers": pacers()}
+    finally:
+        for member in members:
+            member.stop()
+
+
 def run(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="myco-bench-cluster-") as folder:
         broker = plain_broker(Path(folder) / "broker")
         broker.start()
         try:
             figures: dict[str, Any] = {"control": control(broker, 300 if quick else 1800),
+                                       "protocol": protocol(broker, Path(folder), 20 if quick else 60),
                                        "cluster": cluster(broker, Path(folder), 20 if quick else 90)}
         finally:
             broker.stop()
     offset, control_ = figures["cluster"]["frame_offset"]["between_members"], figures["control"]
     stamped, pacers = figures["cluster"]["frame_offset"]["same_step"], figures["cluster"]["control_bare_pacers"]
+    bare, bare_pacers_ = figures["protocol"]["frame_offset"]["same_step"], figures["protocol"]["control_bare_pacers"]
     figures["headline"] = {
         "frame_offset_p50_frames": offset["p50_frames"], "frame_offset_p99_frames": offset["p99_frames"],
         "frame_offset_p99_ms": offset["p99_ms"],
@@ -226,6 +246,10 @@ def run(quick: bool) -> dict[str, Any]:
         "takeover_s": figures["cluster"]["takeover"]["takeover_s"],
         "catch_up_s": figures["cluster"]["follower_restart"]["catch_up_s"],
         "catch_up_after_start_s": figures["cluster"]["follower_restart"]["catch_up_after_start_s"],
+        "protocol_same_step_offset_p50_ms": bare.get("p50_ms"), "protocol_same_step_offset_p99_ms": bare.get("p99_ms"),
+        "protocol_same_step_offset_p99_frames": bare.get("p99_frames"),
+        "protocol_show_steps_per_s": bare.get("show_steps_per_s"),
+        "protocol_control_bare_pacers_p99_ms": bare_pacers_.get("p99_ms"),
         "control_two_subscribers_spread_p99_ms": control_["two_subscribers_spread"]["p99_ms"],
         "control_round_trip_p50_ms": control_["round_trip"]["p50_ms"]}
     return figures

@@ -59,12 +59,13 @@ class Member:
     port: int = field(default_factory=services.free_port)
     osc_port: int = field(default_factory=lambda: services.free_port(socket.SOCK_DGRAM))
     process: subprocess.Popen[bytes] | None = None
+    visuals: bool = True  # False: the cluster's protocol and show alone, no renderer (the benchmark's control)
 
     def start(self, env: dict[str, str]) -> None:
         command = [sys.executable, "-m", "installation", "run", "--headless", "--no-audio", "--size", "320x180",
                    "--quality", "low", "--venue", str(self.venue), "--member", self.name,
                    "--status", f"127.0.0.1:{self.port}", "--osc", f"127.0.0.1:{self.osc_port}",
-                   "--shader-dir", str(frozen_shaders(self.logs))]
+                   "--shader-dir", str(frozen_shaders(self.logs)), *([] if self.visuals else ["--no-visuals"])]
         with (self.logs / f"member-{self.name}.log").open("ab") as log:
             self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
