@@ -1,5 +1,5 @@
 /*{
-  "DESCRIPTION": "Agents deposit fresh trail (additive points, one channel); the diffusion adds it to the trail with what it crossed (toxin, the mural mask).",
+  "DESCRIPTION": "Agents deposit fresh trail along their step (additive line segments, one channel); the diffusion adds it to the trail with what it crossed (toxin, the mural mask).",
   "VERTEX": "deposit.vert",
   "INPUTS": [
     {"NAME": "deposit", "TYPE": "float", "MIN": 0.0, "MAX": 2.0, "DEFAULT": 0.8, "LABEL": "Deposit", "UNIT": "1/s", "SMOOTHING": 0.5},

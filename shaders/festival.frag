@@ -51,7 +51,7 @@ void main() {
     vec2 t = u_trail_texel * 0.5;
     float around = 0.5 * (texture2D(u_trail, p + t).r + texture2D(u_trail, p - t).r);
     float ridge = clamp((trail.r - around) / (trail.r + 0.08), 0.0, 1.0);
-    float fine = 1.0 - exp(-trail.r * 2.5 * hyphae_gain);   // lights the faintest filament
+    float fine = 1.0 - exp(-trail.r * 10.0 * hyphae_gain);   // lights the faintest filament
     float dens = 1.0 - exp(-trail.r * 0.35 * hyphae_gain);  // grows with the cords
     float strand = fine * (0.1 + 2.8 * ridge);
 
@@ -60,7 +60,7 @@ void main() {
     float flora = clamp(f.a * flora_gain, 0.0, 1.0);
     float buds = dots(cp * 70.0, 0.22 + 0.12 * f.a);
     vec3 flora_col = mix(pal_flora, art * 1.2, fiesta * 0.85);
-    col += flora_col * (flora * (0.05 * soil + buds * (0.15 + 0.6 * fine)) + fx.bloom * (0.15 + 0.9 * strand + 0.5 * buds));
+    col += flora_col * (flora * (0.05 * soil + buds * (0.08 + 0.3 * fine)) + fx.bloom * (0.15 + 0.9 * strand + 0.25 * buds));
     col += art * fiesta * 0.03 * (0.4 + flora);
 
     // Colour: teal threads that warm to amber where thick and at the knots (nodes); sour to

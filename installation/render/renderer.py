@@ -2,7 +2,7 @@
 
 Per :meth:`Renderer.update` (one frame of simulation, in the simulation's own resolution):
 node splats → link strands and travelling pulses → agent step (ping-pong state texture) →
-agent deposit (additive points) → trail diffuse/decay and drone scars. Everything a step reads
+agent deposit (additive line segments along each step) → trail diffuse/decay and drone scars. Everything a step reads
 is drawn in it from the frame, except the agents, the trails and the transients (what a
 snapshot holds), so a restored renderer goes on as the one it was read from. Per :meth:`draw`
 (at output size): the look's composite shader → glow (bright pass, blurred at a quarter
@@ -139,8 +139,12 @@ class Renderer:
         self._guide = _Target(self.sim_shape, "r16f", data=one_channel)
         self._fresh = _Target(self.sim_shape, "r16f", data=one_channel)
         self._links = _Target(self.sim_shape)
+        # the deposit's segments: each agent's texel centre twice, as the tail (0) and the head (1)
         centres = (np.stack(np.meshgrid(np.arange(side), np.arange(side)), -1).reshape(-1, 2) + 0.5) / side
-        self._agent_index = gloo.VertexBuffer(centres.astype(np.float32))
+        ends = np.zeros((side * side, 2), [("a_index", np.float32, 2), ("a_end", np.float32)])
+        ends["a_index"] = centres[:, None, :]
+        ends["a_end"][:, 1] = 1.0
+        self._agent_ends = gloo.VertexBuffer(ends.reshape(-1))
         self._fields = _float_texture(np.zeros((1, 1, 4), np.float32))
         self._fields_shape: tuple[int, ...] = (1, 1, 4)
         self._mask = _float_texture(np.zeros((1, 1), np.float32), "r32f")
@@ -332,19 +336,21 @@ class Renderer:
         self._agents.reverse()
         if timer:
             timer("agents")
-        # The agents' deposit: one channel, in points (llvmpipe blends four channels of half floats
-        # into a trail for every point at a cost the bare step does not pay; measured). What the
+        # The agents' deposit: one channel (llvmpipe blends four channels of half floats into a
+        # trail for every primitive at a cost the bare step does not pay; measured), one line
+        # segment per agent along its step, from the state before it (deposit.vert). What the
         # hyphae crossed (toxin, the mural) is added to the other channels by the diffusion,
         # reading the fields in order at every pixel instead of at every scattered agent.
         self._fresh.clear()
         deposit = self.programs["deposit"]
         self._common(deposit, sim_res)
-        deposit.set_many({"a_index": self._agent_index, "u_agents": self._agents[0].texture,
+        deposit.set_many({"a_index": self._agent_ends["a_index"], "a_end": self._agent_ends["a_end"],
+                          "u_agents": self._agents[0].texture, "u_before": self._agents[1].texture,
                           "u_coverage": width * height / self.agent_count})
         with self._fresh.fbo:
             gloo.set_viewport(0, 0, width, height)
             gloo.set_state(**ADDITIVE)
-            deposit.draw("points")
+            deposit.draw("lines")
         if timer:
             timer("deposit")
         # The diffusion shows only drones (scars) and shields: its event loop stops after the last
