@@ -3,7 +3,8 @@ mosquitto: the leader is ``myco run --headless --member a``, the follower the de
 process (``--member b``, its output window on the test X server), both from one venue file whose
 outputs overlap. The follower joins late, so it catches up from the leader's shared snapshot; the
 renderer's state the leader shares in a later snapshot (its agents, trails and transients at that
-step) is compared, exactly, with the follower's world at the same step.
+step) is compared, exactly, with the follower's world at the same step; then the two members'
+whole-canvas previews (``/preview.png``) taken at one show step.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import json
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from tests.appkit import pump, start_app, stop_app
 from tests.cluster_rig import frozen_shaders
 from tests.services import Mosquitto, free_port, start_mosquitto, stop
 from tests.test_app_headless import MYCO
+from tests.test_cluster import output_at_step
 
 VENUE = """[venue]
 title = "A headless leader and a windowed follower"
@@ -93,21 +96,23 @@ class Snapshots:
 
 
 @pytest.fixture
-def leader(tmp_path: Path) -> Iterator[tuple[Path, Snapshots]]:
-    """The broker, the venue file and the headless leader, running; the leader's snapshots watched."""
+def leader(tmp_path: Path) -> Iterator[tuple[Path, Snapshots, int]]:
+    """The broker, the venue file and the headless leader (and its status port), running; the
+    leader's snapshots watched."""
     broker: Mosquitto = start_mosquitto(tmp_path)
     namespace = f"myco/windowed-{broker.port}"
     venue = tmp_path / "hall.toml"
     venue.write_text(VENUE.format(port=broker.port, namespace=namespace))
     snapshots = Snapshots(broker.port, namespace)
+    port = free_port()
     env = {**os.environ, "MYCO_HOME": str(tmp_path / "a")}
     with open(tmp_path / "a.log", "a") as log, subprocess.Popen(
             [*MYCO, "run", "--headless", "--no-audio", "--quality", "low", "--size", f"{SIZE[0]}x{SIZE[1]}",
-             "--venue", str(venue), "--member", "a", "--status", f"127.0.0.1:{free_port()}",
+             "--venue", str(venue), "--member", "a", "--status", f"127.0.0.1:{port}",
              "--shader-dir", str(frozen_shaders(tmp_path))],
             env=env, stdout=log, stderr=subprocess.STDOUT) as process:
         try:
-            yield venue, snapshots
+            yield venue, snapshots, port
         finally:
             snapshots.close()
             stop(process, timeout=15)
@@ -116,11 +121,14 @@ def leader(tmp_path: Path) -> Iterator[tuple[Path, Snapshots]]:
 
 
 def test_a_windowed_follower_steps_its_hyphae_with_the_headless_leader(
-        qt_session: object, tmp_path: Path, leader: tuple[Path, Snapshots], monkeypatch: pytest.MonkeyPatch) -> None:
-    venue, snapshots = leader
+        qt_session: object, tmp_path: Path, leader: tuple[Path, Snapshots, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    venue, snapshots, leader_port = leader
     assert pump(30, lambda: bool(snapshots.steps())), "the leader shared no snapshot within 30 s"
     monkeypatch.setenv("MYCO_HOME", str(tmp_path / "b"))
-    app: DesktopApp = start_app(venue=str(venue), member="b", canvas=SIZE, shader_dir=frozen_shaders(tmp_path))
+    port = free_port()
+    app: DesktopApp = start_app(venue=str(venue), member="b", canvas=SIZE, shader_dir=frozen_shaders(tmp_path),
+                                status=f"127.0.0.1:{port}")
     try:
         engine, cluster = app.runtime.engine, app.runtime.cluster
         assert cluster is not None
@@ -136,12 +144,19 @@ def test_a_windowed_follower_steps_its_hyphae_with_the_headless_leader(
         monkeypatch.setattr(app.pictures, "show_frame", recorded)
         assert pump(30, lambda: not cluster.status()["waiting_for_state"]), "the follower adopted no snapshot"
         joined = engine.step_count
-        assert pump(30, lambda: any(step > joined and step in states for step in snapshots.steps())), \
+        previews: list[tuple[int, NDArray[np.int16], NDArray[np.int16]]] = []  # taken at the same show steps
+        look = every(0.3, lambda: bool(previews) or same_step_previews(leader_port, port, joined, previews))
+
+        def shared() -> bool:  # the previews are looked for meanwhile (the snapshot comes every 5 s)
+            look()
+            return any(step > joined and step in states for step in snapshots.steps())
+
+        assert pump(30, shared), \
             f"no snapshot of the leader's after step {joined} at a step the follower rendered ({sorted(states)[-5:]})"
         step = max(step for step in snapshots.steps() if step > joined and step in states)
-        shared = snapshots.at(step)
+        snapshot = snapshots.at(step)
         meta, arrays = states[step]
-        expected = shared.part("gpu")
+        expected = snapshot.part("gpu")
         print(f"follower joined at step {joined}; compared at step {step} "
               f"({(step - joined) // RENDER_GROUP} render steps later)")
         differing = {name: int(np.count_nonzero(arrays[name] != expected[name])) for name in ("agents", "trail")
@@ -149,7 +164,40 @@ def test_a_windowed_follower_steps_its_hyphae_with_the_headless_leader(
         print(json.dumps({"values_differing": differing, "agents": int(arrays["agents"].size)}))
         assert not differing, f"the follower's renderer differs from the leader's at step {step}: {differing}"
         assert np.array_equal(arrays["transients"], expected["transients"])
-        assert (meta["t"], meta["frame_count"]) == (shared.manifest["gpu"]["t"], shared.manifest["gpu"]["frame_count"])
+        leaders = snapshot.manifest["gpu"]
+        assert (meta["t"], meta["frame_count"]) == (leaders["t"], leaders["frame_count"])
         assert float(np.std(arrays["trail"].astype(np.float32))) > 0.0, "the trails hold something to compare"
+
+        assert pump(30, look), "no whole-canvas previews of the leader and the follower at one step"
+        shown, one, other = previews[0]
+        print(f"previews at step {shown}: {one.shape}, max difference {int(np.abs(one - other).max())}")
+        assert one.shape == other.shape and float(one.std()) > 1.0
+        assert np.array_equal(one, other)
     finally:
         stop_app(app)
+
+
+def every(seconds: float, check: Callable[[], bool]) -> Callable[[], bool]:
+    """``check`` at most every ``seconds``, so the app's event loop runs between the requests."""
+    last = [0.0]
+
+    def throttled() -> bool:
+        if time.monotonic() - last[0] < seconds:
+            return False
+        last[0] = time.monotonic()
+        return check()
+
+    return throttled
+
+
+def same_step_previews(leader_port: int, follower_port: int, after: int,
+                       found: list[tuple[int, NDArray[np.int16], NDArray[np.int16]]]) -> bool:
+    """The leader's and the follower's whole-canvas previews of one show step after ``after``, into ``found``."""
+    one = output_at_step(leader_port, "")
+    if one is None or one[0] <= after:
+        return False
+    other = output_at_step(follower_port, "", one[0])
+    if other is None:
+        return False
+    found.append((one[0], one[1], other[1]))
+    return True

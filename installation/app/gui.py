@@ -13,7 +13,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from installation.app.health import FrameClock
-from installation.app.lockstep import Lockstep
+from installation.app.lockstep import Lockstep, publish_previews
 from installation.app.options import RunOptions
 from installation.app.runtime import Runtime
 from installation.app.snapshots import SnapshotKeeper
@@ -266,11 +266,21 @@ class DesktopApp(QObject):
             scene = Scene(*engine.look_mix(), engine.seed, engine.effects.slots,
                           live_sound(engine.effects.slots, runtime.audio))
             self.pictures.show_frame(due[0], engine.bank.snapshot(), scene, due[1])
+            if self.lockstep is not None:
+                self._member_previews()
         if frames:
             self.snapshots.maybe_take(self._snapshot_gpu)  # every few minutes and at each act change
             if runtime.cluster is not None:
                 runtime.cluster.maybe_publish_state()
         runtime.heartbeat.beat(runtime.clock.frames)  # systemd's watchdog: only while world frames finish
+
+    def _member_previews(self) -> None:
+        """A cluster member's previews, at the same show steps on every member, so they can be compared."""
+        def output(index: int) -> Callable[[], bytes]:
+            return lambda: png_bytes(self.pictures.output_preview(index, PREVIEW_WIDTH), PREVIEW_WIDTH)
+
+        publish_previews(self.runtime, lambda: png_bytes(self.pictures.preview(PREVIEW_WIDTH), PREVIEW_WIDTH),
+                         [(name, output(index)) for index, name in enumerate(self.venue.output_names)])
 
     def _hand_resumed(self) -> None:
         """A resumed snapshot (``--resume``, or a cluster member's catch-up): its picture to the world."""
@@ -448,9 +458,11 @@ class DesktopApp(QObject):
         if self._refreshes % PREVIEW_EVERY == 0:
             image = self.pictures.preview(PREVIEW_WIDTH)  # read back at the preview's size only
             self.control.preview.show_image(image)
-            if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0 and not image.isNull():
-                runtime.status_server.publish_preview(png_bytes(image, PREVIEW_WIDTH))
-            self._publish_output_previews()
+            if runtime.cluster is None:  # a member's are taken at the show's steps (tick)
+                if runtime.status_server is not None and self._refreshes % (PREVIEW_EVERY * 3) == 0 \
+                        and not image.isNull():
+                    runtime.status_server.publish_preview(png_bytes(image, PREVIEW_WIDTH))
+                self._publish_output_previews()
 
     def _preset_changed(self) -> None:
         """A recall, an act change or a reload from disk: the unsaved edits of the preset left are kept
@@ -684,7 +696,8 @@ class DesktopApp(QObject):
 
 
 def png_bytes(image: QImage, width: int) -> bytes:
-    scaled = image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+    """``image`` as a PNG at most ``width`` wide (never enlarged: the same size as a headless member's)."""
+    scaled = image.scaledToWidth(min(width, image.width()), Qt.TransformationMode.SmoothTransformation)
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     scaled.save(buffer, "PNG")  # type: ignore[call-overload]

@@ -12,11 +12,12 @@ import io
 import logging
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from PIL import Image
 
-from installation.app.lockstep import Lockstep
+from installation.app.lockstep import Lockstep, publish_previews
 from installation.app.runtime import Runtime
 from installation.app.snapshots import SnapshotKeeper, restore_picture
 from installation.app.status import PREVIEW_WIDTH
@@ -26,7 +27,6 @@ from installation.render.sound import live_sound
 
 log = logging.getLogger(__name__)
 
-CLUSTER_PREVIEW_STEPS = 120  # a cluster member's previews: every 2 s of show time, at the same steps
 DRAW_HZ = 30.0  # nobody watches a headless output; half the engine rate keeps the CPU for sound and inputs
 PREVIEW_EVERY_S = 1.0
 
@@ -74,27 +74,27 @@ class HeadlessOutput:
                 log.error("%s (the output keeps the last good shader)", problem)
             self.problems = problems
         server = self.runtime.status_server
-        if server is None:
-            return True
         if cluster is not None:  # at the same show steps on every member, so they can be compared
-            if engine.step_count // CLUSTER_PREVIEW_STEPS == cluster.preview_step // CLUSTER_PREVIEW_STEPS:
-                return True
-        elif now - self._last_preview < PREVIEW_EVERY_S:
+            publish_previews(self.runtime, self._whole_png,
+                             [(output.name, partial(self._output_png, output)) for output in self.outputs])
+            return True
+        if server is None or now - self._last_preview < PREVIEW_EVERY_S:
             return True
         self._last_preview = now
-        if cluster is not None:  # "being replaced": a client never takes a new picture for the last step's
-            cluster.preview_step = -1
-            self.runtime.publish_status()
-        # the preview size read back from the world's picture, never the whole picture
-        server.publish_preview(png_bytes(world.read(size=world.preview_size(PREVIEW_WIDTH)), PREVIEW_WIDTH))
-        for output in self.outputs:  # a cluster member's own, at every preview step: never an older one under its step
-            if cluster is not None or output.name in server.wanted_outputs():
-                server.publish_preview(png_bytes(world.read(output.region, self._output_size(output), output.mapping),
-                                                 PREVIEW_WIDTH), output.name)
-        if cluster is not None:
-            cluster.preview_step = engine.step_count
-            self.runtime.publish_status()  # the step of this preview, with it
+        server.publish_preview(self._whole_png())
+        for output in self.outputs:
+            if output.name in server.wanted_outputs():
+                server.publish_preview(self._output_png(output), output.name)
         return True
+
+    def _whole_png(self) -> bytes:
+        """The preview size read back from the world's picture, never the whole picture."""
+        world = self.offscreen.world
+        return png_bytes(world.read(size=world.preview_size(PREVIEW_WIDTH)), PREVIEW_WIDTH)
+
+    def _output_png(self, output: OutputSpec) -> bytes:
+        world = self.offscreen.world
+        return png_bytes(world.read(output.region, self._output_size(output), output.mapping), PREVIEW_WIDTH)
 
     def _output_size(self, output: OutputSpec) -> tuple[int, int]:
         """An output's preview: :data:`PREVIEW_WIDTH` wide, its region's aspect on the canvas."""
