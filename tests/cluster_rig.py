@@ -150,7 +150,7 @@ def overlap(first: tuple[str, NDArray[np.float32]], second: tuple[str, NDArray[n
 def matching_previews(members: list[Member], timeout: float) -> tuple[int, dict[str, NDArray[np.float32]]] | None:
     """A preview from each member taken at one and the same show step (None if they never line up).
 
-    Members take previews every :data:`installation.app.headless.CLUSTER_PREVIEW_STEPS` steps,
+    Members take previews every :data:`installation.app.lockstep.CLUSTER_PREVIEW_STEPS` steps,
     each at its own moment; asking keeps each output's preview rendered, and what each member
     showed is kept by step until one step has been seen on all of them.
     """
