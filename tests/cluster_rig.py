@@ -16,8 +16,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,31 +186,47 @@ def in_step(members: list[Member], leader: str, within_ms: float = FRAME_MS) -> 
     return sections  # type: ignore[return-value]
 
 
-class ClaimWatch:
-    """A bare MQTT client on the cluster's leader topic: when each claim reached the broker's readers.
+class TopicWatch:
+    """A bare MQTT client on one topic: what arrived (decoded), with its monotonic arrival time."""
+
+    def __init__(self, broker_port: int, topic: str, decode: Callable[[bytes], Any], name: str) -> None:
+        self.arrived: list[tuple[float, Any]] = []
+        self._lock = threading.Lock()
+        self._decode = decode
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{name}-{os.getpid()}")
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda client, *_args: client.subscribe(topic, qos=1)
+        self.client.connect_async("127.0.0.1", broker_port)
+        self.client.loop_start()
+
+    def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        value = self._decode(message.payload)
+        with self._lock:
+            self.arrived.append((time.monotonic(), value))
+
+    def values(self) -> list[tuple[float, Any]]:
+        with self._lock:
+            return list(self.arrived)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.client.reinitialise()  # closes paho's socket pair now (the leak check looks at once)
+
+
+class ClaimWatch(TopicWatch):
+    """The cluster's leader topic: when each claim reached the broker's readers.
 
     /status is rebuilt once a second, so a takeover timed through it is up to a second late; the
     claim itself is what every member acts on.
     """
 
     def __init__(self, broker_port: int, namespace: str = NAMESPACE) -> None:
-        self.claims: list[tuple[float, str, int]] = []  # (monotonic arrival, leader, epoch)
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"claim-watch-{os.getpid()}")
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda client, *_args: client.subscribe(f"{namespace}/cluster/leader", qos=1)
-        self.client.connect_async("127.0.0.1", broker_port)
-        self.client.loop_start()
-
-    def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        claim = json.loads(message.payload)
-        self.claims.append((time.monotonic(), str(claim["leader"]), int(claim["epoch"])))
+        super().__init__(broker_port, f"{namespace}/cluster/leader", json.loads, "claim-watch")
 
     def first_after(self, since: float, epoch: int) -> tuple[float, str] | None:
-        return next(((t, leader) for t, leader, e in self.claims if t >= since and e > epoch), None)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        return next(((t, str(claim["leader"])) for t, claim in self.values()
+                     if t >= since and int(claim["epoch"]) > epoch), None)
 
 
 def kill_leader(members: list[Member], env: dict[str, str], claims: ClaimWatch) -> dict[str, Any]:
