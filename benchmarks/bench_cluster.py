@@ -235,23 +235,25 @@ def run(quick: bool) -> dict[str, Any]:
     offset, control_ = figures["cluster"]["frame_offset"]["between_members"], figures["control"]
     stamped, pacers = figures["cluster"]["frame_offset"]["same_step"], figures["cluster"]["control_bare_pacers"]
     bare, bare_pacers_ = figures["protocol"]["frame_offset"]["same_step"], figures["protocol"]["control_bare_pacers"]
+    # the README shows the first 14: the protocol's offset (the goal, as on machines with a GPU
+    # each), then the same with three software renderers on two cores, then the faults
     figures["headline"] = {
-        "frame_offset_p50_frames": offset["p50_frames"], "frame_offset_p99_frames": offset["p99_frames"],
-        "frame_offset_p99_ms": offset["p99_ms"],
-        "same_step_offset_p50_ms": stamped.get("p50_ms"), "same_step_offset_p99_ms": stamped.get("p99_ms"),
-        "same_step_offset_p99_frames": stamped.get("p99_frames"),
-        "same_step_offset_p99_steps": stamped.get("p99_steps"),
-        "show_steps_per_s": stamped.get("show_steps_per_s"),
-        "control_bare_pacers_p50_ms": pacers.get("p50_ms"), "control_bare_pacers_p99_ms": pacers.get("p99_ms"),
-        "takeover_s": figures["cluster"]["takeover"]["takeover_s"],
-        "catch_up_s": figures["cluster"]["follower_restart"]["catch_up_s"],
-        "catch_up_after_start_s": figures["cluster"]["follower_restart"]["catch_up_after_start_s"],
         "protocol_same_step_offset_p50_ms": bare.get("p50_ms"), "protocol_same_step_offset_p99_ms": bare.get("p99_ms"),
         "protocol_same_step_offset_p99_frames": bare.get("p99_frames"),
         "protocol_show_steps_per_s": bare.get("show_steps_per_s"),
         "protocol_control_bare_pacers_p99_ms": bare_pacers_.get("p99_ms"),
+        "same_step_offset_p50_ms": stamped.get("p50_ms"), "same_step_offset_p99_ms": stamped.get("p99_ms"),
+        "same_step_offset_p99_steps": stamped.get("p99_steps"),
+        "show_steps_per_s": stamped.get("show_steps_per_s"),
+        "control_bare_pacers_p99_ms": pacers.get("p99_ms"),
+        "takeover_s": figures["cluster"]["takeover"]["takeover_s"],
+        "catch_up_s": figures["cluster"]["follower_restart"]["catch_up_s"],
         "control_two_subscribers_spread_p99_ms": control_["two_subscribers_spread"]["p99_ms"],
-        "control_round_trip_p50_ms": control_["round_trip"]["p50_ms"]}
+        "control_round_trip_p50_ms": control_["round_trip"]["p50_ms"],
+        "frame_offset_p50_frames": offset["p50_frames"], "frame_offset_p99_frames": offset["p99_frames"],
+        "frame_offset_p99_ms": offset["p99_ms"], "same_step_offset_p99_frames": stamped.get("p99_frames"),
+        "control_bare_pacers_p50_ms": pacers.get("p50_ms"),
+        "catch_up_after_start_s": figures["cluster"]["follower_restart"]["catch_up_after_start_s"]}
     return figures
 
 
