@@ -4,11 +4,13 @@ process (``--member b``, its output window on the test X server), both from one 
 outputs overlap. The follower joins late, so it catches up from the leader's shared snapshot; the
 renderer's state the leader shares in a later snapshot (its agents, trails and transients at that
 step) is compared, exactly, with the follower's world at the same step; then the two members'
-whole-canvas previews (``/preview.png``) taken at one show step.
+whole-canvas previews (``/preview.png``) taken at one show step. And the roles the other way
+round: a windowed leader's snapshot carries its picture to a headless follower.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -30,7 +32,7 @@ from tests.appkit import pump, start_app, stop_app
 from tests.cluster_rig import TopicWatch, frozen_shaders
 from tests.services import Mosquitto, free_port, start_mosquitto, stop
 from tests.test_app_headless import MYCO
-from tests.test_cluster import output_at_step
+from tests.test_cluster import cluster_of, output_at_step
 
 VENUE = """[venue]
 title = "A headless leader and a windowed follower"
@@ -60,6 +62,8 @@ priority = 2
 """
 SIZE = (320, 180)  # the leader's --size and the follower's canvas: one renderer size
 KEPT = 200  # the follower's renderer states kept, by step (its latest 400 steps)
+LATE_STEP = 180  # the follower joins once the leader has shared a snapshot this late: a grown organism,
+# which a follower starting afresh from the same seed would not paint (at step 2 it would)
 
 GpuState = tuple[dict[str, Any], dict[str, NDArray[Any]]]
 
@@ -78,35 +82,53 @@ class Snapshots(TopicWatch):
 
 
 @pytest.fixture
-def leader(tmp_path: Path) -> Iterator[tuple[Path, Snapshots, int]]:
-    """The broker, the venue file and the headless leader (and its status port), running; the
-    leader's snapshots watched."""
+def hall(tmp_path: Path) -> Iterator[tuple[Path, Snapshots]]:
+    """The broker and the venue file; the leader's snapshots watched."""
     broker: Mosquitto = start_mosquitto(tmp_path)
     namespace = f"myco/windowed-{broker.port}"
     venue = tmp_path / "hall.toml"
     venue.write_text(VENUE.format(port=broker.port, namespace=namespace))
     snapshots = Snapshots(broker.port, namespace)
-    port = free_port()
-    env = {**os.environ, "MYCO_HOME": str(tmp_path / "a")}
-    with open(tmp_path / "a.log", "a") as log, subprocess.Popen(
+    try:
+        yield venue, snapshots
+    finally:
+        snapshots.close()
+        stop(broker.process)
+
+
+@contextlib.contextmanager
+def headless_member(venue: Path, name: str, port: int, folder: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``myco run --headless --member NAME`` at the canvas size of the windowed member, its log
+    printed when it stops."""
+    env = {**os.environ, "MYCO_HOME": str(folder / name)}
+    log_path = folder / f"{name}.log"
+    with open(log_path, "a") as log, subprocess.Popen(
             [*MYCO, "run", "--headless", "--no-audio", "--quality", "low", "--size", f"{SIZE[0]}x{SIZE[1]}",
-             "--venue", str(venue), "--member", "a", "--status", f"127.0.0.1:{port}",
-             "--shader-dir", str(frozen_shaders(tmp_path))],
+             "--venue", str(venue), "--member", name, "--status", f"127.0.0.1:{port}",
+             "--shader-dir", str(frozen_shaders(folder))],
             env=env, stdout=log, stderr=subprocess.STDOUT) as process:
         try:
-            yield venue, snapshots, port
+            yield process
         finally:
-            snapshots.close()
             stop(process, timeout=15)
-            stop(broker.process)
-            print((tmp_path / "a.log").read_text()[-2000:])
+            print(log_path.read_text()[-2000:])
+
+
+@pytest.fixture
+def leader(tmp_path: Path, hall: tuple[Path, Snapshots]) -> Iterator[tuple[Path, Snapshots, int]]:
+    """The headless leader (and its status port), running in the hall."""
+    venue, snapshots = hall
+    port = free_port()
+    with headless_member(venue, "a", port, tmp_path):
+        yield venue, snapshots, port
 
 
 def test_a_windowed_follower_steps_its_hyphae_with_the_headless_leader(
         qt_session: object, tmp_path: Path, leader: tuple[Path, Snapshots, int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     venue, snapshots, leader_port = leader
-    assert pump(30, lambda: bool(snapshots.steps())), "the leader shared no snapshot within 30 s"
+    assert pump(60, lambda: max(snapshots.steps(), default=0) >= LATE_STEP), \
+        f"the leader shared no snapshot at step {LATE_STEP} or later within 60 s"
     monkeypatch.setenv("MYCO_HOME", str(tmp_path / "b"))
     port = free_port()
     app: DesktopApp = start_app(venue=str(venue), member="b", canvas=SIZE, shader_dir=frozen_shaders(tmp_path),
@@ -159,6 +181,43 @@ def test_a_windowed_follower_steps_its_hyphae_with_the_headless_leader(
         shown = min(previews.common())
         one, other = (previews.seen[member][shown] for member in (leader_port, port))
         print(f"previews at step {shown}: {one.shape}, max difference {int(np.abs(one - other).max())}")
+        assert one.shape == other.shape and float(one.std()) > 1.0
+        assert np.array_equal(one, other)
+    finally:
+        stop_app(app)
+
+
+def test_a_windowed_leader_shares_its_hyphae_with_a_headless_follower(
+        qt_session: object, tmp_path: Path, hall: tuple[Path, Snapshots], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The roles the other way round: the desktop app leads, and its snapshots must carry its
+    world's agents and trails, for a headless follower that joins from one paints the same
+    organism: their whole-canvas previews at one show step after the join are one picture."""
+    venue, snapshots = hall
+    monkeypatch.setenv("MYCO_HOME", str(tmp_path / "a"))
+    port, follower_port = free_port(), free_port()
+    app: DesktopApp = start_app(venue=str(venue), member="a", canvas=SIZE, shader_dir=frozen_shaders(tmp_path),
+                                status=f"127.0.0.1:{port}")
+    try:
+        assert pump(60, lambda: any("gpu" in snapshot.manifest and int(snapshot.manifest["engine"]["step_count"])
+                                    >= LATE_STEP for _, snapshot in snapshots.values())), \
+            f"the windowed leader shared no snapshot with its picture at step {LATE_STEP} or later"
+        with headless_member(venue, "b", follower_port, tmp_path) as follower:
+            joined: list[int] = []
+
+            def follower_joined() -> bool:
+                report = cluster_of(follower_port)
+                if report is None or report["cluster"]["waiting_for_state"] or follower.poll() is not None:
+                    return False
+                joined.extend(int(m["step"]) for m in report["cluster"]["members"] if m["me"])
+                return True
+
+            assert pump(60, every(0.3, follower_joined)), "the headless follower did not join from the snapshot"
+            assert joined[0] >= LATE_STEP, f"the follower started afresh (step {joined[0]}), not from the snapshot"
+            previews = StepPreviews((port, follower_port), joined[0])
+            assert pump(60, every(0.3, previews.at_one_step)), "no previews of the two members at one step"
+        shown = min(previews.common())
+        one, other = (previews.seen[member][shown] for member in (port, follower_port))
+        print(f"joined at step {joined[0]}, previews at step {shown}: max difference {int(np.abs(one - other).max())}")
         assert one.shape == other.shape and float(one.std()) > 1.0
         assert np.array_equal(one, other)
     finally:
