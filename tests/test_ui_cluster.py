@@ -178,11 +178,7 @@ def test_a_windowed_follower_steps_its_hyphae_with_the_headless_leader(
         assert float(np.std(arrays["trail"].astype(np.float32))) > 0.0, "the trails hold something to compare"
 
         assert pump(30, look), "no whole-canvas previews of the leader and the follower at one step"
-        shown = min(previews.common())
-        one, other = (previews.seen[member][shown] for member in (leader_port, port))
-        print(f"previews at step {shown}: {one.shape}, max difference {int(np.abs(one - other).max())}")
-        assert one.shape == other.shape and float(one.std()) > 1.0
-        assert np.array_equal(one, other)
+        previews.assert_one_picture()
     finally:
         stop_app(app)
 
@@ -215,11 +211,8 @@ def test_a_windowed_leader_shares_its_hyphae_with_a_headless_follower(
             assert joined[0] >= LATE_STEP, f"the follower started afresh (step {joined[0]}), not from the snapshot"
             previews = StepPreviews((port, follower_port), joined[0])
             assert pump(60, every(0.3, previews.at_one_step)), "no previews of the two members at one step"
-        shown = min(previews.common())
-        one, other = (previews.seen[member][shown] for member in (port, follower_port))
-        print(f"joined at step {joined[0]}, previews at step {shown}: max difference {int(np.abs(one - other).max())}")
-        assert one.shape == other.shape and float(one.std()) > 1.0
-        assert np.array_equal(one, other)
+        print(f"the follower joined at step {joined[0]}")
+        previews.assert_one_picture()
     finally:
         stop_app(app)
 
@@ -248,6 +241,15 @@ class StepPreviews:
 
     def common(self) -> set[int]:
         return set.intersection(*(set(steps) for steps in self.seen.values()))
+
+    def assert_one_picture(self) -> None:
+        """The members' previews at the first step all of them showed are one picture, not a blank one."""
+        shown = min(self.common())
+        first, *others = (steps[shown] for steps in self.seen.values())
+        for other in others:
+            print(f"previews at step {shown}: {first.shape}, max difference {int(np.abs(first - other).max())}")
+            assert first.shape == other.shape and float(first.std()) > 1.0
+            assert np.array_equal(first, other)
 
     def at_one_step(self) -> bool:
         for port, steps in self.seen.items():
