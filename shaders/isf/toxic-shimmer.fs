@@ -33,8 +33,10 @@ void main() {
     float t = TIME * speed;
     vec2 warp = vec2(noise(uv * 6.0 + vec2(t, 0.0)), noise(uv * 6.0 + vec2(0.0, t) + 3.1)) - 0.5;
     vec2 px = 1.0 / RENDERSIZE;
-    vec2 offset = (warp * 2.0 + vec2(0.3, 0.1)) * split * px * shake;  // the split wanders, never a fixed fringe
-    vec2 base = uv + warp * px * 3.0 * shake;
+    // The haze moves whole pixels: a fraction of a pixel, read through the linear filter, is a
+    // blur, and a faint shimmer would soften every filament of the picture instead of trembling.
+    vec2 offset = floor((warp * 2.0 + vec2(0.3, 0.1)) * split * shake + 0.5) * px;  // the split wanders, never a fixed fringe
+    vec2 base = uv + floor(warp * 3.0 * shake + 0.5) * px;
     float r = IMG_NORM_PIXEL(inputImage, base + offset).r;
     float g = IMG_NORM_PIXEL(inputImage, base).g;
     float b = IMG_NORM_PIXEL(inputImage, base - offset).b;
