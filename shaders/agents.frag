@@ -36,19 +36,20 @@ varying vec2 v_uv;
 // paints guide() over the simulation grid (reads in order, cheap), and the agents then sense
 // that one texture (a read at a scattered point costs far more on a CPU rasteriser than four
 // in order: measured, benchmarks/bench_physarum.py).
-float guide(vec2 p) {
+// r: the cord hyphae's guide, everything that draws the network together; g: the exploring
+// tips', their own trail and the ground they feed on (no nodes, links or waste): alone they
+// weave the fine labyrinth of young physarum, which holds as long as the show runs (with the
+// cords' attractors the tips drained into the cords within a minute and the ground emptied).
+vec2 guide(vec2 p) {
     vec4 trail = texture2D(u_trail, p);
     vec4 f = texture2D(u_fields, p);
     vec4 n = texture2D(u_nodes, p);
     float m = texture2D(u_mask, p).r;
-    return density_follow * trail.r / (1.0 + trail.r)
-         + link_follow * min(texture2D(u_links, p).r, 1.0)
-         + waste_attract * f.r
-         - toxin_response * f.g
-         + node_pull * n.r
-         + mask_follow * m
-         + 0.6 * f.b
-         - scar_avoid * trail.a;
+    float ground = density_follow * trail.r / (1.0 + trail.r) - toxin_response * f.g + mask_follow * m
+                 - scar_avoid * trail.a;
+    float network = link_follow * min(texture2D(u_links, p).r, 1.0) + waste_attract * f.r + node_pull * n.r
+                  + 0.6 * f.b;
+    return vec2(ground + network, ground);
 }
 
 vec2 step_dir(float heading) {
@@ -57,11 +58,11 @@ vec2 step_dir(float heading) {
 
 #ifdef GUIDE
 void main() {
-    gl_FragColor = vec4(guide(v_uv), 0.0, 0.0, 1.0);
+    gl_FragColor = vec4(guide(v_uv), 0.0, 1.0);
 }
 #else
-float sense(vec2 p) {
-    return texture2D(u_guide, p).r;
+float sense(vec2 p, vec2 pick) {
+    return dot(texture2D(u_guide, p).rg, pick);
 }
 
 void main() {
@@ -72,18 +73,20 @@ void main() {
     vec2 rnd = hash22(v_uv * 4096.0 + vec2(u_frame * 0.618, seed * 97.0));
     float dt = u_dt * speed;
     // Two kinds of hyphae, as in multi-scale physarum (one agent's kind is fixed by its seed):
-    // cord hyphae follow the guide and bundle along the links; exploring tips answer it only
-    // weakly and wander, tracing fine curving filaments over the ground between the cords, and
-    // they live briefly (below), so they never all collapse into the cords.
+    // cord hyphae follow the whole guide and bundle along the links; exploring tips sense only
+    // the ground's (guide().g), turn more slowly and wander, tracing a fine labyrinth of curving
+    // filaments between the cords, and they live briefly (below), so they never all collapse
+    // into the cords.
     bool tip = seed < explorers;
+    vec2 pick = tip ? vec2(0.0, 1.0) : vec2(1.0, 0.0);  // which guide this agent senses
 
     // One sine and cosine for the three sensors: the side ones are the forward one rotated.
     vec2 ahead = vec2(cos(heading), sin(heading));
     vec2 side = vec2(cos(sensor_angle), sin(sensor_angle));
     vec2 reach = vec2(sensor_distance / u_aspect, sensor_distance);
-    float forward = sense(pos + ahead * reach);
-    float left = sense(pos + vec2(ahead.x * side.x - ahead.y * side.y, ahead.y * side.x + ahead.x * side.y) * reach);
-    float right = sense(pos + vec2(ahead.x * side.x + ahead.y * side.y, ahead.y * side.x - ahead.x * side.y) * reach);
+    float forward = sense(pos + ahead * reach, pick);
+    float left = sense(pos + vec2(ahead.x * side.x - ahead.y * side.y, ahead.y * side.x + ahead.x * side.y) * reach, pick);
+    float right = sense(pos + vec2(ahead.x * side.x + ahead.y * side.y, ahead.y * side.x - ahead.x * side.y) * reach, pick);
     float turn = turn_speed * dt * (tip ? 0.6 : 1.0);
     if (forward >= left && forward >= right) {
         heading += (rnd.x - 0.5) * wander * turn;

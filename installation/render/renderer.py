@@ -136,7 +136,8 @@ class Renderer:
         self._nodes = _Target(self.sim_shape)
         height, width = self.sim_shape
         one_channel = np.zeros((height, width, 1), np.float32)
-        self._guide = _Target(self.sim_shape, "r16f", data=one_channel)
+        # r: what draws the cord hyphae, g: what draws the exploring tips (agents.frag's GUIDE)
+        self._guide = _Target(self.sim_shape)
         self._fresh = _Target(self.sim_shape, "r16f", data=one_channel)
         self._links = _Target(self.sim_shape)
         # the deposit's segments: each agent's texel centre twice, as the tail (0) and the head (1)
