@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,11 @@ def driver_for(show: str, size: tuple[int, int], quality: str, draw_hz: float) -
 
 
 def fresh_still(show: str, position: float, size: tuple[int, int], quality: str, draw_hz: float) -> Any:
-    """The still ``myco render --start position`` gives (its first frame)."""
+    """The still ``myco render --start position`` gives (its first frame).
+
+    :func:`soak` calls it in a worker process: a second world created and closed beside the
+    played one, in the same process, left the played world's ISF effect failing its next draw
+    (GL_INVALID_VALUE; seen when the played act has an effect and the fresh one has none)."""
     from installation.app.clips import start_at
 
     driver = driver_for(show, size, quality, draw_hz)
@@ -87,6 +93,7 @@ def soak(show: str, minutes: float, size: tuple[int, int], quality: str, draw_hz
 
     driver = driver_for(show, size, quality, draw_hz)
     player = driver.engine.player
+    fresh_worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     per_minute = round(60 * draw_hz)
     rows: list[dict[str, Any]] = []
     report: dict[str, Any] = {"show": show, "size": f"{size[0]}x{size[1]}", "quality": quality,
@@ -100,7 +107,7 @@ def soak(show: str, minutes: float, size: tuple[int, int], quality: str, draw_hz
                 driver.frame(draw=False)
             played = driver.frame()
             position, act = player.show_t, player.act_index
-            fresh = fresh_still(show, position, size, quality, draw_hz)
+            fresh = fresh_worker.submit(fresh_still, show, position, size, quality, draw_hz).result()
             rows.append({"minute": minute, "show_t": round(position, 2), "act": act + 1,
                          "played": measure(played).as_dict(), "fresh": measure(fresh).as_dict(),
                          "wall_s": round(time.perf_counter() - started, 1)})
@@ -111,6 +118,7 @@ def soak(show: str, minutes: float, size: tuple[int, int], quality: str, draw_hz
             report.update(summary=summary(rows), minutes=rows, errors=[str(e) for e in driver.offscreen.world.errors])
             out.write_text(json.dumps(report, indent=2) + "\n")
     finally:
+        fresh_worker.shutdown()
         driver.offscreen.close()
     return report
 
