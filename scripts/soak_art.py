@@ -10,7 +10,8 @@ second (the app draws at up to 30; a machine that draws slower steps the hyphae 
 ``dt``, up to the renderer's 0.1 s), the show looping. At the end of every show minute the
 picture is read back and measured with :mod:`installation.core.hyphal_measures` (coverage, fine
 energy, box-counting dimension), and so is the still ``myco render --start`` gives of the same
-show position (a fresh organism: the engine alone to 4 s before, then the hyphae woven for 4 s).
+show position (a fresh organism: the engine alone to 4 s before, then the hyphae woven for 4 s)
+at minute 1 and every ``--fresh-every``-th minute.
 The ratio played / fresh is what the issue is about: a still rendered with ``--start`` looked
 richer than the same moment reached by playing. The JSON is rewritten after every minute, so
 an interrupted run keeps what it measured.
@@ -144,7 +145,7 @@ def main() -> int:
     parser.add_argument("--fresh-every", type=int, default=1, metavar="N",
                         help="the fresh still only at minute 1 and every N-th minute (its engine plays from the "
                              "show's start, so late ones cost most of an hour's soak; default 1)")
-    parser.add_argument("--stills", type=Path, metavar="DIR", help="also save each minute's two stills as PNG")
+    parser.add_argument("--stills", type=Path, metavar="DIR", help="also save each minute's stills as PNG")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "soak_art.json")
     args = parser.parse_args()
     if args.minutes < 1 or (STEP_HZ / args.draw_hz) % 1 or args.fresh_every < 1:
