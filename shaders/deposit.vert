@@ -7,6 +7,7 @@ attribute float a_end;        // 0: the segment's tail (the agent before its ste
 uniform sampler2D u_agents;   // the agents after their step
 uniform sampler2D u_before;   // the same agents before it
 uniform sampler2D u_fields;
+uniform sampler2D u_mask;     // the mural mask: cords fray wider on it
 uniform float u_coverage;    // simulation pixels per agent: keeps density independent of quality
 varying vec4 v_deposit;
 
@@ -15,7 +16,7 @@ varying vec4 v_deposit;
 // cross as their headings waver, a cord bundled from many.
 vec2 laid(vec4 agent) {
     float lane = floor(fract(agent.w * 13.7) * 7.0) - 3.0 + 0.4 * (fract(agent.w * 91.3) - 0.5);
-    vec2 across = vec2(-sin(agent.z) / u_aspect, cos(agent.z)) * lane * braid;
+    vec2 across = vec2(-sin(agent.z) / u_aspect, cos(agent.z)) * lane * braid * (1.0 + mural_fray * texture2D(u_mask, agent.xy).r);
     return (agent.xy + across) * u_resolution;
 }
 
