@@ -398,8 +398,8 @@ def settle(output: Any) -> None:
     """Collect garbage and carry out the GL deletions it queued (vispy deletes a replaced texture
     when its Python object goes, at the next flush of the context), so a count is what is alive."""
     gc.collect()
-    output.offscreen.canvas.set_current()
-    context = output.offscreen.canvas.context
+    output.offscreen.make_current()
+    context = output.offscreen.context.canvas.context
     context.flush_commands()
     context.shared.parser.parse([])  # forgets the objects just deleted
 

@@ -55,7 +55,7 @@ def test_a_renderer_restored_before_its_first_frame_stays_bit_identical() -> Non
     def run(offscreen: Offscreen, which: range) -> list[dict[str, NDArray[np.float32]]]:
         states = []
         for index in which:
-            offscreen.canvas.set_current()
+            offscreen.make_current()
             offscreen.world.step(frames[index], params[index], dt, engine.look_mix(), engine.seed)
             states.append(state(offscreen))
         return states
@@ -69,7 +69,7 @@ def test_a_renderer_restored_before_its_first_frame_stays_bit_identical() -> Non
         source.close()
     restored = Offscreen(SIZE, "low", agents=AGENTS, sim_height=108, seed=3)  # one hidden context at a time
     try:
-        restored.canvas.set_current()
+        restored.make_current()
         restored.renderer.restore_state(meta, arrays)
         got = run(restored, range(GROWN, GROWN + AFTER))
     finally:

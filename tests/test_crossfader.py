@@ -79,7 +79,7 @@ def test_the_picture_at_the_fader_midpoint_is_the_mix_of_the_two_looks(engine: E
         for _ in range(40):  # as the outputs do: the engine's frame, values, looks and seed
             frame = engine.step()
             renderer.follow(frame, engine.bank.snapshot(), engine.dt, engine.look_mix(), engine.seed)
-        offscreen.canvas.set_current()
+        offscreen.make_current()
         assert engine.look_mix() == ("festival", "mural", 0.5)
         half = offscreen.snapshot().astype(np.float32)
         # the same state of the hyphae, composited with either look alone

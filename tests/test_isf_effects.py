@@ -36,11 +36,11 @@ LUMA = np.array([0.2126, 0.7152, 0.0722])
 
 @pytest.fixture(scope="module")
 def gl_context(qt_session: object) -> Iterator[Any]:
-    from installation.render.offscreen import hidden_canvas
+    from installation.render.offscreen import HiddenContext
 
-    canvas = hidden_canvas()
-    yield canvas
-    canvas.close()
+    context = HiddenContext()
+    yield context
+    context.close()
 
 
 class Rig:

@@ -32,11 +32,11 @@ DATE = (2026.0, 12.0, 1.0, 3600.0 * 13 + 17.5)
 
 @pytest.fixture(scope="module")
 def gl_context(qt_session: object) -> Iterator[Any]:
-    from installation.render.offscreen import hidden_canvas
+    from installation.render.offscreen import HiddenContext
 
-    canvas = hidden_canvas()
-    yield canvas
-    canvas.close()
+    context = HiddenContext()
+    yield context
+    context.close()
 
 
 class Target:

@@ -258,6 +258,24 @@ def test_rendering_is_deterministic() -> None:
     second.close()
 
 
+def test_two_offscreens_in_one_process_each_draw_their_own_world() -> None:
+    """A second Offscreen made (and closed) between two frames of the first leaves the first
+    drawing its own hyphae: a never-shown PySide6 canvas has no GL context, and both used to draw
+    into the one made last (the first drew the second's fresh mural)."""
+    first = make()
+    before = run(first, 30, first_events=(Event(EventKind.BLOOM, x=0.3, y=0.3),))
+    second = make(look="mural")
+    other = run(second, 2)
+    beside = run(first, 1)
+    second.close()
+    after = run(first, 1)
+    for image in (beside, after):
+        own, foreign = np.abs(image - before).mean(), np.abs(image - other).mean()
+        assert own < foreign / 3, (own, foreign)
+    assert first.renderer.errors == []
+    first.close()
+
+
 @pytest.mark.parametrize("look", ["festival", "mural"])
 def test_golden_image(look: str) -> None:
     """A fixed scene at 192x108 against a stored PNG; MYCO_UPDATE_GOLDEN=1 rewrites it."""

@@ -41,7 +41,7 @@ def offscreen() -> Iterator[Offscreen]:
     frame = world()
     for _ in range(12):
         offscreen.step(frame, {}, DT)
-    offscreen.canvas.set_current()
+    offscreen.make_current()
     offscreen.world.compose()
     yield offscreen
     offscreen.close()
@@ -49,7 +49,7 @@ def offscreen() -> Iterator[Offscreen]:
 
 def read(offscreen: Offscreen, region: Region, mapping: Mapping = IDENTITY, pattern: str | None = None,
          size: tuple[int, int] = OUTPUT) -> np.ndarray:
-    offscreen.canvas.set_current()
+    offscreen.make_current()
     return offscreen.world.read(region, size, mapping, pattern).astype(np.float64)
 
 

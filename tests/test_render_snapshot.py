@@ -44,8 +44,8 @@ def grown(seed: int, frames: int) -> Offscreen:
 def flush(offscreen: Offscreen) -> None:
     """Run the context's queued GL commands now: vispy queues them per canvas, and a queue left
     behind would run in whichever context is current next (several hidden canvases here)."""
-    offscreen.canvas.set_current()
-    offscreen.canvas.context.flush_commands()
+    offscreen.make_current()
+    offscreen.context.flush()
 
 
 def next_picture(offscreen: Offscreen) -> np.ndarray:

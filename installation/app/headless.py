@@ -63,7 +63,7 @@ class HeadlessOutput:
             log.info("output quality %s -> %s: the hyphae weave again", self.quality, self._wanted_quality())
             self.offscreen.close()
             self._open()
-        self.offscreen.canvas.set_current()
+        self.offscreen.make_current()
         self._take_resumed()  # a cluster member that caught up from the leader's snapshot
         world = self.offscreen.world
         world.follow_effects(engine.effects.slots, live_sound(engine.effects.slots, self.runtime.audio))
@@ -126,7 +126,7 @@ class HeadlessOutput:
 
     def save_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The renderer's part of a snapshot, read back in the hidden context."""
-        self.offscreen.canvas.set_current()
+        self.offscreen.make_current()
         return self.offscreen.renderer.save_state()  # type: ignore[no-any-return]
 
     def _wanted_quality(self) -> str:

@@ -76,10 +76,10 @@ def render_isf(path: Path, background: NDArray[np.uint8], size: tuple[int, int] 
     from installation.core.isf import load_isf
     from installation.render.effects import today
     from installation.render.isf import IsfRenderer
-    from installation.render.offscreen import hidden_canvas
+    from installation.render.offscreen import HiddenContext
 
     shader = load_isf(path)
-    canvas = hidden_canvas()
+    context = HiddenContext()
     try:
         # GL's rows run bottom-up: the background goes in upside down, the read-back comes out top first
         picture = gloo.Texture2D(np.ascontiguousarray(background[::-1]), interpolation="linear",
@@ -96,7 +96,7 @@ def render_isf(path: Path, background: NDArray[np.uint8], size: tuple[int, int] 
         finally:
             renderer.close()
     finally:
-        canvas.close()
+        context.close()
     return _smaller(np.ascontiguousarray(pixels), size)
 
 

@@ -23,7 +23,7 @@ def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = Non
     Needs an X display or Qt's offscreen platform with Mesa (see docs/shaders.md).
     """
     from installation.render.isf import check_isf
-    from installation.render.offscreen import hidden_canvas
+    from installation.render.offscreen import HiddenContext
     from installation.render.programs import ShaderProgram
     from installation.render.transients import glsl_defines
 
@@ -37,7 +37,7 @@ def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = Non
             except LoadError as error:
                 problems.extend(error.problems)
     try:
-        canvas = hidden_canvas()
+        context = HiddenContext()
     except Exception as error:  # any failure to get GL is one reported problem
         return [*problems, Problem(str(folder), 0, "gl", f"no OpenGL context: {error}")]
     programs: dict[Path, Path] = {}
@@ -60,6 +60,6 @@ def check_shaders(paths: list[Path] | None = None, shader_dir: Path | None = Non
         for base in sorted(set(programs.values())):
             problems.extend(problem for problem in shader_specs(base.resolve())[1] if problem not in problems)
     finally:
-        canvas.close()
+        context.close()
         gc.collect()  # destroy the hidden canvas now, not in the middle of someone else's frame
     return problems

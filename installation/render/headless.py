@@ -45,6 +45,7 @@ class ShowDriver:
         self.sound: OfflineSound | None = None  # the show's sound, once an effect listens to it
 
     def _sync(self) -> None:
+        self.offscreen.make_current()  # a new seed or look sends GL commands
         renderer = self.offscreen.renderer
         renderer.set_look_mix(*self.engine.look_mix())  # acts blend, never cut
         renderer.set_seed(self.engine.seed)

@@ -1,13 +1,13 @@
 """The GPU outputs: one world rendered once per frame, and a view of it in every output window.
 
 :class:`GlWorld` keeps the :class:`~installation.render.world.World` in a GL context of its own
-(:class:`WorldContext`, tied to no window) and steps it from the app's tick, once per frame
-whatever the number of outputs. Every output window holds a :class:`WorldView`: a vispy canvas
-in the same GL share group (``Qt.AA_ShareOpenGLContexts``, see :func:`share_gl_contexts`) that
-resamples its region of the world's picture when it paints. A view never waits for another
-output and always shows the latest picture; a step or a draw that fails is reported once and
-the last good picture stays. docs/architecture.md ("One world, many views") says why this and
-not the alternatives measured.
+(a :class:`~installation.render.offscreen.HiddenContext` in the app's share group, tied to no
+window) and steps it from the app's tick, once per frame whatever the number of outputs. Every
+output window holds a :class:`WorldView`: a vispy canvas in the same GL share group
+(``Qt.AA_ShareOpenGLContexts``, see :func:`share_gl_contexts`) that resamples its region of the
+world's picture when it paints. A view never waits for another output and always shows the
+latest picture; a step or a draw that fails is reported once and the last good picture stays.
+docs/architecture.md ("One world, many views") says why this and not the alternatives measured.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QOpenGLContext
 from PySide6.QtWidgets import QWidget
 
 from installation.core.frames import WorldFrame
 from installation.core.mapping import IDENTITY, WHOLE, Mapping
 from installation.core.params import ParamBank, Value
+from installation.render.offscreen import HiddenContext
 from installation.render.patterns import pattern_code
 from installation.render.resume import restore_picture
 from installation.ui.output_view import FrameDone, Region, Scene
@@ -99,43 +100,15 @@ class WorldView:
         self.canvas.close()
 
 
-class WorldContext:
-    """A GL context of the app's share group that belongs to no window, and a never-shown vispy
-    canvas naming it to vispy. The world lives here, so an output window whose GL context Qt
-    recreates (moved to another screen or GPU, hidden, re-parented) takes no world state with it:
-    framebuffer objects, which the world renders into, are never shared between contexts."""
-
-    def __init__(self) -> None:
-        from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
-        from vispy import app
-
-        share = QOpenGLContext.globalShareContext()
-        if share is None:
-            raise RuntimeError("Qt has no global share context (share_gl_contexts() must run before the QApplication)")
-        self.canvas = app.Canvas(keys=None, show=False, size=(16, 16), title="Myco world")
-        self.context = QOpenGLContext()
-        self.context.setShareContext(share)
-        self.context.setFormat(share.format())
-        if not self.context.create():
-            raise RuntimeError("the world's GL context could not be created")
-        self.surface = QOffscreenSurface()
-        self.surface.setFormat(self.context.format())
-        self.surface.create()
-
-    def make_current(self) -> None:
-        if not self.context.makeCurrent(self.surface):
-            raise RuntimeError("the world's GL context could not be made current")
-        # vispy's canvas is never shown, so its own set_current leaves our context current and
-        # only tells vispy where the GL commands go
-        self.canvas.set_current()
-
-    def flush(self) -> None:
-        self.canvas.context.flush_commands()
-
-    def close(self) -> None:
-        self.canvas.close()
-        self.context.doneCurrent()
-        self.surface.destroy()
+def world_context() -> HiddenContext:
+    """A GL context of the app's share group that belongs to no window, for the world: an output
+    window whose GL context Qt recreates (moved to another screen or GPU, hidden, re-parented)
+    takes no world state with it (framebuffer objects, which the world renders into, are never
+    shared between contexts)."""
+    share = QOpenGLContext.globalShareContext()
+    if share is None:
+        raise RuntimeError("Qt has no global share context (share_gl_contexts() must run before the QApplication)")
+    return HiddenContext(share, title="Myco world")
 
 
 class GlWorld:
@@ -156,7 +129,7 @@ class GlWorld:
         self.shader_dir = shader_dir
         self.hot_reload = hot_reload  # off on a cluster member: every member keeps the same shaders
         self.seed = seed  # the agents' first places (the engine's seed, as a headless output's)
-        self.context = WorldContext()
+        self.context = world_context()
         self.world: Any = None  # built by the first step
         self.resume: Any = None  # a resumed snapshot: its picture is uploaded before the world's next step
         self.fence: Any = None  # the picture's completion mark, waited for by every view
