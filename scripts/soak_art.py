@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +48,8 @@ def driver_for(show: str, size: tuple[int, int], quality: str, draw_hz: float) -
 
 
 def fresh_still(show: str, position: float, size: tuple[int, int], quality: str, draw_hz: float) -> Any:
-    """The still ``myco render --start position`` gives (its first frame).
-
-    :func:`soak` calls it in a worker process: a second world created and closed beside the
-    played one, in the same process, left the played world's ISF effect failing its next draw
-    (GL_INVALID_VALUE; seen when the played act has an effect and the fresh one has none)."""
+    """The still ``myco render --start position`` gives (its first frame), from a world of its own
+    beside the played one."""
     from installation.app.clips import start_at
 
     driver = driver_for(show, size, quality, draw_hz)
@@ -98,7 +93,6 @@ def soak(show: str, minutes: float, size: tuple[int, int], quality: str, draw_hz
 
     driver = driver_for(show, size, quality, draw_hz)
     player = driver.engine.player
-    fresh_worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     per_minute = round(60 * draw_hz)
     rows: list[dict[str, Any]] = []
     report: dict[str, Any] = {"show": show, "size": f"{size[0]}x{size[1]}", "quality": quality,
@@ -117,7 +111,7 @@ def soak(show: str, minutes: float, size: tuple[int, int], quality: str, draw_hz
             if stills:
                 Image.fromarray(played).save(stills / f"minute{minute:03d}-played.png")
             if minute == 1 or minute % fresh_every == 0:
-                fresh = fresh_worker.submit(fresh_still, show, position, size, quality, draw_hz).result()
+                fresh = fresh_still(show, position, size, quality, draw_hz)
                 row["fresh"] = measure(fresh).as_dict()
                 if stills:
                     Image.fromarray(fresh).save(stills / f"minute{minute:03d}-fresh.png")
@@ -127,7 +121,6 @@ def soak(show: str, minutes: float, size: tuple[int, int], quality: str, draw_hz
             report.update(summary=summary(rows), minutes=rows, errors=[str(e) for e in driver.offscreen.world.errors])
             out.write_text(json.dumps(report, indent=2) + "\n")
     finally:
-        fresh_worker.shutdown()
         driver.offscreen.close()
     return report
 
