@@ -11,12 +11,19 @@ uniform sampler2D u_mask;     // the mural mask: cords fray wider on it
 uniform float u_coverage;    // simulation pixels per agent: keeps density independent of quality
 varying vec4 v_deposit;
 
+#include "common.glsl"
+
 // An agent's place in simulation pixels, moved into its lane: each hypha keeps to one of seven
 // lanes beside its path (by its seed), so hyphae sharing a path lay parallel filaments that
 // cross as their headings waver, a cord bundled from many.
 vec2 laid(vec4 agent) {
     float lane = floor(fract(agent.w * 13.7) * 7.0) - 3.0 + 0.4 * (fract(agent.w * 91.3) - 0.5);
-    vec2 across = vec2(-sin(agent.z) / u_aspect, cos(agent.z)) * lane * braid * (1.0 + mural_fray * texture2D(u_mask, agent.xy).r);
+    // On the mural the lanes spread wider and wander across each other along the stroke (one
+    // bend per 1/20 of the height, up to about two lanes): its strokes are grown of fibres that
+    // twist like a rope, where seven ruled lanes read as a striped ribbon.
+    float m = texture2D(u_mask, agent.xy).r * mural_fray;
+    float drift = (noise(agent.xy * 20.0 + lane * 7.31) - 0.5) * 2.5 * m;
+    vec2 across = vec2(-sin(agent.z) / u_aspect, cos(agent.z)) * (lane + drift) * braid * (1.0 + m);
     return (agent.xy + across) * u_resolution;
 }
 
