@@ -60,10 +60,10 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     from installation.core.isf import load_isf
     from installation.render.isf import IsfRenderer
-    from installation.render.offscreen import hidden_canvas
+    from installation.render.offscreen import HiddenContext
 
     frames = 20 if quick else 200
-    canvas = hidden_canvas()
+    context = HiddenContext()
     rng = np.random.default_rng(1)
     image = gloo.Texture2D(rng.integers(0, 256, (SIZE[1], SIZE[0], 4), dtype=np.uint8), interpolation="linear")
     target = gloo.FrameBuffer(color=gloo.Texture2D((SIZE[1], SIZE[0], 4), format="rgba"))
@@ -105,7 +105,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         copy.delete()
         target.delete()
         image.delete()
-        canvas.close()
+        context.close()
     return results
 
 

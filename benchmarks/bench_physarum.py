@@ -256,7 +256,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     from installation.app.compose import build_engine
     from installation.app.options import RunOptions
-    from installation.render.offscreen import hidden_canvas
+    from installation.render.offscreen import HiddenContext
     from installation.render.renderer import Renderer
 
     quality = "low" if quick else "medium"
@@ -266,7 +266,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     engine.advance(20.0)
     world = [engine.advance(1 / 30)[-1] for _ in range(frames + warm)]
     params = engine.bank.snapshot()
-    canvas = hidden_canvas()
+    context = HiddenContext()
     renderer = Renderer(SIZE, quality, seed=engine.seed.rng_seed)
     device = str(gloo.gl.glGetParameter(gloo.gl.GL_RENDERER))
     target = gloo.FrameBuffer(color=gloo.Texture2D((SIZE[1], SIZE[0], 4), format="rgba"))
@@ -329,7 +329,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     by_size = {f"{round(r * aspect)}x{r}": _bare_total_ms(side, (r, round(r * aspect)), scale_steps) for r in rows}
     by_format = {fmt: _bare_total_ms(side, shape, scale_steps, fmt)["step_ms_p50"] for fmt in ("r16f", "rgba16f")}
     bare_pass_p50 = {name: _p50(bare_passes[name]) for name in BARE_PASSES}
-    canvas.close()
+    context.close()
 
     myco_passes = {name: _p50(values) for name, values in per_frame.items()}
     return {
