@@ -317,7 +317,7 @@ def accelerated(days: float = 7.0, step_s: float = 60.0, draw_every: int = 8, sa
             pending = []
             for index in range(steps):
                 clock.tick()
-                blackout, level = float(bank.get("render.blackout")), float(bank.get("synth.open_level"))
+                blackout, level = bank.number("render.blackout"), bank.number("synth.open_level")
                 # the runtime's monotonic time, exactly when its next fixed step is due: one step per tick
                 frames = runtime.tick(now=runtime._next_step)
                 hours = runtime.engine.hours

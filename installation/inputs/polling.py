@@ -8,6 +8,7 @@ it opens its resources before :meth:`_start_thread` and closes them after :meth:
 from __future__ import annotations
 
 import threading
+from typing import Self
 
 JOIN_S = 5.0  # a loop that does not notice the stop within this is left to die with the process (daemon)
 
@@ -39,7 +40,7 @@ class PollingThread:
     def stop(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> PollingThread:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
