@@ -81,3 +81,15 @@ def test_floors_name_the_poor_act() -> None:
     rich, poor = HyphalMeasures(0.3, 3.0, 1.7), HyphalMeasures(0.1, 2.9, 1.7)
     assert floors({"rich": rich, "poor": poor}) == [
         "poor: coverage 0.1000 is under 70% of the richest act's 0.3000"]
+
+
+def test_a_driver_refuses_an_engine_that_steps_slower_than_its_frames() -> None:
+    """Each frame steps the engine to the frame's time: with a step longer than a frame it would
+    take a whole step every frame, and the show would run ahead of its pictures (3 times as fast
+    at 30 fps on a 10 Hz engine)."""
+    from installation.app.compose import build_engine
+    from installation.app.options import RunOptions
+    engine = build_engine(RunOptions(show="kai-festival", step_hz=10.0, audio=False, status=None))
+    with pytest.raises(ValueError, match="longer than a frame"):
+        ShowDriver(engine, None, 30.0)  # type: ignore[arg-type]  # refused before the renderer is touched
+    assert ShowDriver(engine, None, 10.0).dt == pytest.approx(0.1)  # type: ignore[arg-type]

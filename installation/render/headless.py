@@ -41,6 +41,9 @@ class ShowDriver:
         engine.on_world_time()  # beats follow the show's time, however fast the frames render
         self.offscreen = offscreen
         self.dt = 1.0 / fps
+        if engine.dt > self.dt + 1e-9:  # each frame would step the engine a whole step: the show runs ahead
+            raise ValueError(f"the engine steps every {engine.dt:.4f} s, longer than a frame ({self.dt:.4f} s): "
+                             "give it a step rate of at least the frame rate")
         self._pending: list[Any] = []
         self.sound: OfflineSound | None = None  # the show's sound, once an effect listens to it
 
